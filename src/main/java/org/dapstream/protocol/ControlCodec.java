@@ -1,0 +1,135 @@
+package org.dapstream.protocol;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Byte layouts of the CONTROL messages on ch 0 (all integers little-endian):
+ *
+ * <pre>
+ * HELLO        01 | version u16 | features u16 | node u64                                  (13 bytes)
+ * WELCOME      02 | version u16 | features u16 | node u64 | session u32 | keepalive_ms u32 (21 bytes)
+ * OPEN_CHANNEL 03 | ch_id u16 | channel_type u8 | options u8 (0 in version 1)              (5 bytes)
+ * OPEN_ACK     04 | ch_id u16                                                             (3 bytes)
+ * OPEN_REJECT  05 | ch_id u16 | code u16 | reason UTF-8 to the end (&lt;= 512 bytes)          (5+ bytes)
+ * </pre>
+ *
+ * Every fixed-size message must have exactly its size: trailing bytes are an error, so a
+ * later version extends the protocol with new kinds or the features bits, never silently.
+ */
+public final class ControlCodec {
+    public static final int HELLO_SIZE = 13;
+    public static final int WELCOME_SIZE = 21;
+    public static final int OPEN_CHANNEL_SIZE = 5;
+    public static final int OPEN_ACK_SIZE = 3;
+    public static final int OPEN_REJECT_MIN_SIZE = 5;
+
+    private ControlCodec() {
+    }
+
+    public static byte[] encode(ControlMessage message) {
+        if (message instanceof ControlMessage.Hello m) {
+            ByteBuffer b = allocate(HELLO_SIZE).put((byte) ControlMessage.KIND_HELLO);
+            b.putShort((short) m.version()).putShort((short) m.features()).putLong(m.node().value());
+            return b.array();
+        }
+        if (message instanceof ControlMessage.Welcome m) {
+            ByteBuffer b = allocate(WELCOME_SIZE).put((byte) ControlMessage.KIND_WELCOME);
+            b.putShort((short) m.version()).putShort((short) m.features()).putLong(m.node().value())
+                    .putInt(m.sessionId()).putInt(m.keepAliveTimeoutMillis());
+            return b.array();
+        }
+        if (message instanceof ControlMessage.OpenChannel m) {
+            requireChannel(m.channelId());
+            return allocate(OPEN_CHANNEL_SIZE).put((byte) ControlMessage.KIND_OPEN_CHANNEL)
+                    .putShort((short) m.channelId()).put((byte) m.type().code()).put((byte) m.options()).array();
+        }
+        if (message instanceof ControlMessage.OpenAck m) {
+            requireChannel(m.channelId());
+            return allocate(OPEN_ACK_SIZE).put((byte) ControlMessage.KIND_OPEN_ACK).putShort((short) m.channelId()).array();
+        }
+        if (message instanceof ControlMessage.OpenReject m) {
+            requireChannel(m.channelId());
+            byte[] reason = CloseReason.truncate(m.reason());
+            return allocate(OPEN_REJECT_MIN_SIZE + reason.length).put((byte) ControlMessage.KIND_OPEN_REJECT)
+                    .putShort((short) m.channelId()).putShort((short) m.code()).put(reason).array();
+        }
+        throw new IllegalArgumentException("no encoding for " + message);
+    }
+
+    /** Decodes {@code payload.position()..limit()} without moving the position. */
+    public static ControlMessage decode(ByteBuffer payload) throws ProtocolException {
+        ByteBuffer b = payload.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        if (!b.hasRemaining()) {
+            throw malformed("empty CONTROL payload on ch 0");
+        }
+        int kind = b.get() & 0xFF;
+        int length = payload.remaining();
+        switch (kind) {
+            case ControlMessage.KIND_HELLO -> {
+                exact("HELLO", length, HELLO_SIZE);
+                return new ControlMessage.Hello(u16(b), u16(b), new NodeAddress(b.getLong()));
+            }
+            case ControlMessage.KIND_WELCOME -> {
+                exact("WELCOME", length, WELCOME_SIZE);
+                return new ControlMessage.Welcome(u16(b), u16(b), new NodeAddress(b.getLong()), b.getInt(), b.getInt());
+            }
+            case ControlMessage.KIND_OPEN_CHANNEL -> {
+                exact("OPEN_CHANNEL", length, OPEN_CHANNEL_SIZE);
+                return new ControlMessage.OpenChannel(u16(b), new ChannelType(b.get() & 0xFF), b.get() & 0xFF);
+            }
+            case ControlMessage.KIND_OPEN_ACK -> {
+                exact("OPEN_ACK", length, OPEN_ACK_SIZE);
+                return new ControlMessage.OpenAck(u16(b));
+            }
+            case ControlMessage.KIND_OPEN_REJECT -> {
+                if (length < OPEN_REJECT_MIN_SIZE || length - OPEN_REJECT_MIN_SIZE > CloseReason.MAX_REASON_BYTES) {
+                    throw malformed("OPEN_REJECT is " + length + " bytes, must be " + OPEN_REJECT_MIN_SIZE + ".."
+                            + (OPEN_REJECT_MIN_SIZE + CloseReason.MAX_REASON_BYTES));
+                }
+                int ch = u16(b);
+                int code = u16(b);
+                return new ControlMessage.OpenReject(ch, code, utf8(b, "OPEN_REJECT reason"));
+            }
+            default -> throw malformed(String.format("unknown CONTROL message kind 0x%02x", kind));
+        }
+    }
+
+    private static ByteBuffer allocate(int n) {
+        return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static void requireChannel(int id) {
+        if (id <= 0 || id > FrameHeader.MAX_CHANNEL_ID) {
+            throw new IllegalArgumentException("channel id must be 1..65535: " + id);
+        }
+    }
+
+    private static int u16(ByteBuffer b) {
+        return Short.toUnsignedInt(b.getShort());
+    }
+
+    private static void exact(String name, int length, int size) throws ProtocolException {
+        if (length != size) {
+            throw malformed(name + " is " + length + " bytes, must be exactly " + size);
+        }
+    }
+
+    private static String utf8(ByteBuffer b, String what) throws ProtocolException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(b).toString();
+        } catch (CharacterCodingException e) {
+            throw malformed(what + " is not valid UTF-8");
+        }
+    }
+
+    private static ProtocolException malformed(String message) {
+        return new ProtocolException(ErrorCode.MALFORMED_CONTROL, message);
+    }
+}

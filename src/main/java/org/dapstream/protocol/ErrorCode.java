@@ -1,0 +1,73 @@
+package org.dapstream.protocol;
+
+/**
+ * The u16 code carried by CLOSE and ERROR frames. Codes are stable wire values; never
+ * renumber one. {@code docs/PROTOCOL.md} lists them with the condition that raises each.
+ */
+public enum ErrorCode {
+    /** Orderly close, no error. */
+    NORMAL(0x0000),
+    /** A protocol rule was broken that has no more specific code. */
+    PROTOCOL_VIOLATION(0x0001),
+    /** A header's {@code size} exceeds the receiver's frame payload limit. */
+    FRAME_TOO_LARGE(0x0002),
+    /** A header's {@code type} is not one of DATA, CONTROL, KEEPALIVE, CLOSE, ERROR. */
+    UNKNOWN_PACKET_TYPE(0x0003),
+    /** A header sets a reserved flag bit. */
+    RESERVED_FLAGS(0x0004),
+    /** A frame names a channel that was never opened on this stream. */
+    UNKNOWN_CHANNEL(0x0005),
+    /** A frame names a channel that was opened and has since been closed. */
+    CHANNEL_CLOSED(0x0006),
+    /** A frame's {@code seq_id} is not the previous one plus 1 (gap, repeat or step back). */
+    BAD_SEQUENCE(0x0007),
+    /** A frame other than the stream setup arrived before the stream was set up. */
+    STREAM_NOT_READY(0x0008),
+    /** A CONTROL message on ch 0 is malformed, unknown, or not allowed in this state. */
+    MALFORMED_CONTROL(0x0009),
+    /** An OPEN_CHANNEL names an id of the wrong parity, 0, or one already open. */
+    BAD_CHANNEL_ID(0x000A),
+    /** No handler serves the requested channel type. */
+    UNSUPPORTED_CHANNEL_TYPE(0x000B),
+    /** A flag was set that was not negotiated for this stream or channel. */
+    FLAG_NOT_NEGOTIATED(0x000C),
+    /** The peer's read side was silent for the keepalive timeout. */
+    KEEPALIVE_TIMEOUT(0x000D),
+    /** A frame was begun but not completed within the keepalive timeout. */
+    TRUNCATED_FRAME(0x000E),
+    /** The peer does not speak a protocol version we do. */
+    UNSUPPORTED_VERSION(0x000F),
+    /** The stream setup did not complete within its deadline. */
+    SETUP_TIMEOUT(0x0010),
+    /** A KEEPALIVE, CLOSE or ERROR payload is malformed, or sent on the wrong channel. */
+    MALFORMED_FRAME(0x0011),
+    /** The channel handler failed; the channel is closed, the stream goes on. */
+    HANDLER_FAILED(0x0012),
+    /** The receiver ran out of a resource it will not grow (too many channels, buffers). */
+    RESOURCE_EXHAUSTED(0x0013),
+    /** The node is shutting down. */
+    GOING_AWAY(0x0014),
+    /** An unexpected failure inside the receiver. */
+    INTERNAL_ERROR(0x00FF);
+
+    private final int code;
+
+    ErrorCode(int code) {
+        this.code = code;
+    }
+
+    /** The wire value. */
+    public int code() {
+        return code;
+    }
+
+    /** The enum for a wire value; unknown values (from a newer peer) map to {@code null}. */
+    public static ErrorCode fromCode(int code) {
+        for (ErrorCode c : values()) {
+            if (c.code == code) {
+                return c;
+            }
+        }
+        return null;
+    }
+}
