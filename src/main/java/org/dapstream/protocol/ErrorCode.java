@@ -47,6 +47,8 @@ public enum ErrorCode {
     RESOURCE_EXHAUSTED(0x0013),
     /** The node is shutting down. */
     GOING_AWAY(0x0014),
+    /** Local only, never sent: the connection ended without a CLOSE or ERROR for the stream. */
+    CONNECTION_LOST(0x0015),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

@@ -1,0 +1,25 @@
+package org.dapstream;
+
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.annotations.QuarkusMain;
+import org.dapstream.bench.Bench;
+
+import java.util.Arrays;
+
+/**
+ * Entry point of the packaged application. With no arguments it runs the service; the
+ * first argument may name a tool that runs instead, without starting the service:
+ * {@code bench} (the load generator).
+ */
+@QuarkusMain
+public final class DapStreamMain {
+    DapStreamMain() {
+    }
+
+    public static void main(String... args) {
+        if (args.length > 0 && args[0].equals("bench")) {
+            System.exit(Bench.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+        }
+        Quarkus.run(args);
+    }
+}

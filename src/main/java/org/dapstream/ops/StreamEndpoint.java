@@ -1,0 +1,88 @@
+package org.dapstream.ops;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.ChannelService;
+import org.dapstream.stream.FrameTrace;
+import org.dapstream.stream.Sessions;
+import org.dapstream.stream.StreamConfig;
+import org.dapstream.stream.StreamCounters;
+import org.dapstream.transport.StreamServer;
+import org.dapstream.transport.StreamServerOptions;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+
+/**
+ * Starts the TCP stream endpoint with the application (the seed's {@code dap_stream_init})
+ * and stops it at shutdown ({@code dap_stream_deinit}). Channel services are the built-in
+ * echo and discard plus every CDI bean implementing {@link ChannelService}; applications
+ * may also register services programmatically on {@link #services()}.
+ */
+@ApplicationScoped
+public class StreamEndpoint {
+    private static final System.Logger LOG = System.getLogger(StreamEndpoint.class.getName());
+    /** How long start-up waits for the port to bind before failing the application. */
+    static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+
+    private final ChannelRegistry services = ChannelRegistry.withDiagnostics();
+    private final Sessions sessions = new Sessions();
+    private final StreamCounters counters = new StreamCounters();
+    private volatile StreamServer server;
+
+    void onStart(@Observes StartupEvent event, Vertx vertx, StreamServerConfig config, @Any Instance<ChannelService> beans) {
+        FrameTrace.enable(config.debugMore());
+        for (ChannelService service : beans) {
+            services.register(service);
+        }
+        if (!config.tcp().enabled()) {
+            LOG.log(System.Logger.Level.INFO, "stream endpoint disabled (dap.stream.tcp.enabled=false)");
+            return;
+        }
+        NodeAddress node = config.nodeAddress().map(NodeAddress::parse)
+                .orElseGet(() -> new NodeAddress(new SecureRandom().nextLong()));
+        StreamConfig streamConfig = new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
+                config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
+                config.channelBufferSize(), config.writeHighWater());
+        StreamServerOptions options = new StreamServerOptions(config.tcp().host(), config.tcp().port(),
+                config.tcp().instances(), streamConfig, node);
+        StreamServer started = new StreamServer(vertx, options, services, sessions, counters);
+        started.start().toCompletionStage().toCompletableFuture()
+                .orTimeout(BIND_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join();
+        server = started;
+        LOG.log(System.Logger.Level.INFO, "DAP Stream node " + node + " listening on " + options.host() + ":" + started.port()
+                + " (" + options.effectiveInstances() + " event loops)");
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        StreamServer s = server;
+        if (s != null) {
+            s.stop().toCompletionStage().toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+                    .exceptionally(e -> null).join();
+        }
+    }
+
+    /** The running server, null when the endpoint is disabled. */
+    public StreamServer server() {
+        return server;
+    }
+
+    public ChannelRegistry services() {
+        return services;
+    }
+
+    public Sessions sessions() {
+        return sessions;
+    }
+
+    public StreamCounters counters() {
+        return counters;
+    }
+}

@@ -1,0 +1,84 @@
+package org.dapstream.stream;
+
+/**
+ * The keepalive engine of one stream (the seed's {@code dap_stream_send/process_keepalive}).
+ * It does no I/O and reads no clock: the stream ticks it with the time and with whether
+ * anything was read or written since the last tick, and it answers what to do. So it is
+ * tested without sockets or sleeps, and the hot path never reads the clock per frame.
+ */
+public final class KeepAlive {
+    /** What a tick asks of the stream. */
+    public enum Action { NONE, PING, TIMEOUT }
+
+    /** Weight of a new round-trip sample in the average (TCP's SRTT uses 1/8). */
+    static final double RTT_WEIGHT = 0.125;
+
+    private final long intervalNanos;
+    private final long timeoutNanos;
+    private long lastReadNanos;
+    private long lastWriteNanos;
+    private double avgRttNanos = Double.NaN;
+    private long lastRttNanos = -1;
+    private long pongs;
+
+    public KeepAlive(long intervalNanos, long timeoutNanos, long nowNanos) {
+        if (intervalNanos <= 0 || timeoutNanos <= 0) {
+            throw new IllegalArgumentException("keepalive interval and timeout must be positive");
+        }
+        this.intervalNanos = intervalNanos;
+        this.timeoutNanos = timeoutNanos;
+        this.lastReadNanos = nowNanos;
+        this.lastWriteNanos = nowNanos;
+    }
+
+    /** How often the stream should tick: a quarter of the shorter period, so a timeout is seen at most 25 % late. */
+    public static long tickMillis(long intervalNanos, long timeoutNanos) {
+        return Math.max(1, Math.min(intervalNanos, timeoutNanos) / 4 / 1_000_000);
+    }
+
+    /**
+     * @param read  bytes arrived since the previous tick
+     * @param wrote frames were sent since the previous tick
+     */
+    public Action tick(long nowNanos, boolean read, boolean wrote) {
+        if (read) {
+            lastReadNanos = nowNanos;
+        }
+        if (wrote) {
+            lastWriteNanos = nowNanos;
+        }
+        if (nowNanos - lastReadNanos >= timeoutNanos) {
+            return Action.TIMEOUT;
+        }
+        if (nowNanos - lastWriteNanos >= intervalNanos) {
+            lastWriteNanos = nowNanos; // the ping about to go out is a write
+            return Action.PING;
+        }
+        return Action.NONE;
+    }
+
+    /** A pong echoed {@code pingTimestamp}, which we sent at that {@code nanoTime}. */
+    public void onPong(long nowNanos, long pingTimestamp) {
+        long rtt = nowNanos - pingTimestamp;
+        if (rtt < 0) {
+            return; // not a timestamp of ours: ignore rather than poison the average
+        }
+        lastRttNanos = rtt;
+        pongs++;
+        avgRttNanos = Double.isNaN(avgRttNanos) ? rtt : avgRttNanos + RTT_WEIGHT * (rtt - avgRttNanos);
+    }
+
+    /** Smoothed round trip in milliseconds, NaN before the first pong. */
+    public double avgLatencyMillis() {
+        return avgRttNanos / 1e6;
+    }
+
+    /** The last round trip in nanoseconds, -1 before the first pong. */
+    public long lastRttNanos() {
+        return lastRttNanos;
+    }
+
+    public long pongs() {
+        return pongs;
+    }
+}

@@ -1,0 +1,70 @@
+package org.dapstream.stream;
+
+import org.dapstream.protocol.FrameLimits;
+
+import java.time.Duration;
+
+/**
+ * Per-stream limits and timers. The server fills it from {@code dap.stream.*} config keys,
+ * the client from its options; each default is a named constant documented in
+ * {@code docs/OPERATIONS.md}.
+ *
+ * @param maxFramePayload   largest received frame {@code size} accepted before buffering
+ * @param keepAliveInterval a ping is sent when nothing was written for this long
+ * @param keepAliveTimeout  a stream whose read side is silent this long is closed
+ * @param setupTimeout      the stream setup must finish within this time of connecting
+ * @param maxChannels       channels open at once on one stream (both sides together)
+ * @param channelBufferSize pull-mode bytes a channel holds before the stream stops reading
+ * @param writeHighWater    bytes queued by writers off the event loop before {@code write} reports back-pressure
+ */
+public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Duration keepAliveTimeout,
+                           Duration setupTimeout, int maxChannels, int channelBufferSize, int writeHighWater) {
+    /** The seed's {@code STREAM_KEEPALIVE_TIMEOUT}: 3 s. */
+    public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(3);
+    /** A third of the timeout, so two pings can be lost before the peer gives up: 1 s. */
+    public static final Duration DEFAULT_KEEPALIVE_INTERVAL = Duration.ofSeconds(1);
+    /** 5 s, the handshake deadline of DESIGN.md §4. */
+    public static final Duration DEFAULT_SETUP_TIMEOUT = Duration.ofSeconds(5);
+    /** 1024 channels per stream. */
+    public static final int DEFAULT_MAX_CHANNELS = 1024;
+    /** 1 MiB per pull-mode channel. */
+    public static final int DEFAULT_CHANNEL_BUFFER_SIZE = 1024 * 1024;
+    /** 1 MiB of off-loop writes in flight per stream. */
+    public static final int DEFAULT_WRITE_HIGH_WATER = 1024 * 1024;
+
+    public StreamConfig {
+        FrameLimits.checkConfigured(maxFramePayload);
+        positive("keepAliveInterval", keepAliveInterval);
+        positive("keepAliveTimeout", keepAliveTimeout);
+        positive("setupTimeout", setupTimeout);
+        if (maxChannels < 1 || maxChannels > 65535) {
+            throw new IllegalArgumentException("maxChannels must be 1..65535, got " + maxChannels);
+        }
+        if (channelBufferSize < 1024) {
+            throw new IllegalArgumentException("channelBufferSize must be at least 1024 bytes, got " + channelBufferSize);
+        }
+        if (writeHighWater < 1024) {
+            throw new IllegalArgumentException("writeHighWater must be at least 1024 bytes, got " + writeHighWater);
+        }
+    }
+
+    public static StreamConfig defaults() {
+        return new StreamConfig(FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD, DEFAULT_KEEPALIVE_INTERVAL,
+                DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_SETUP_TIMEOUT, DEFAULT_MAX_CHANNELS,
+                DEFAULT_CHANNEL_BUFFER_SIZE, DEFAULT_WRITE_HIGH_WATER);
+    }
+
+    public StreamConfig withKeepAlive(Duration interval, Duration timeout) {
+        return new StreamConfig(maxFramePayload, interval, timeout, setupTimeout, maxChannels, channelBufferSize, writeHighWater);
+    }
+
+    public StreamConfig withSetupTimeout(Duration timeout) {
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, timeout, maxChannels, channelBufferSize, writeHighWater);
+    }
+
+    private static void positive(String name, Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be a positive duration, got " + d);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package org.dapstream.transport;
+
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.StreamConfig;
+
+/**
+ * Where and how a {@link StreamServer} listens.
+ *
+ * @param host      address to bind; {@code 0.0.0.0} for all
+ * @param port      TCP port; 0 picks a free one (see {@link StreamServer#port()})
+ * @param instances acceptor instances, each on its own event loop; Vert.x spreads
+ *                  connections across them. 0 means one per available processor
+ * @param node      this node's address, sent in WELCOME
+ */
+public record StreamServerOptions(String host, int port, int instances, StreamConfig stream, NodeAddress node) {
+    /** The stream port of DESIGN.md: 8079 (HTTP stays on 8080). */
+    public static final int DEFAULT_PORT = 8079;
+    public static final String DEFAULT_HOST = "0.0.0.0";
+
+    public StreamServerOptions {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535, got " + port);
+        }
+        if (instances < 0) {
+            throw new IllegalArgumentException("instances must be >= 0 (0 = one per processor), got " + instances);
+        }
+    }
+
+    /** Instances after resolving 0 to the processor count. */
+    public int effectiveInstances() {
+        return instances > 0 ? instances : Runtime.getRuntime().availableProcessors();
+    }
+}

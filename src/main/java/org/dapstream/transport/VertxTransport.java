@@ -1,0 +1,199 @@
+package org.dapstream.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.NetSocketInternal;
+import org.dapstream.stream.Stream;
+import org.dapstream.stream.StreamTransport;
+
+import java.nio.ByteBuffer;
+import java.util.function.Function;
+
+/**
+ * A {@link Stream} over a Vert.x TCP socket.
+ *
+ * <p>Reads take the raw Netty buffers ({@link NetSocketInternal#messageHandler}) and lend
+ * them to the decoder without the copy Vert.x makes for its {@code Buffer} handler. Writes
+ * are encoded straight into one pooled batch buffer; the batch goes to the socket in one
+ * write at the end of the event-loop turn, or sooner once it holds {@link #FLUSH_THRESHOLD}
+ * bytes, so many small frames cost one system call.
+ *
+ * <p>This uses Vert.x's internal {@code NetSocketInternal} API, as Vert.x's own protocol
+ * clients do; it is the one place that depends on it.
+ */
+public final class VertxTransport implements StreamTransport {
+    private static final System.Logger LOG = System.getLogger(VertxTransport.class.getName());
+    /** A batch this large is written at once instead of waiting for the end of the turn: 64 KiB. */
+    public static final int FLUSH_THRESHOLD = 64 * 1024;
+    /** Smallest batch buffer allocated, so a burst of small frames does not reallocate. */
+    static final int MIN_BATCH = 8 * 1024;
+
+    private final NetSocketInternal socket;
+    private final ContextInternal context;
+    private final ChannelHandlerContext chctx;
+    private final String remote;
+    private final Runnable flushTask = this::flush;
+    private Stream stream;
+    private ByteBuf batch;
+    private int claimedAt;
+    private boolean flushScheduled;
+    private boolean closed;
+
+    /** Call on the socket's event loop (in the connect or accept handler). */
+    public VertxTransport(NetSocket socket) {
+        this.socket = (NetSocketInternal) socket;
+        this.context = (ContextInternal) Vertx.currentContext();
+        if (context == null || !context.inThread()) {
+            throw new IllegalStateException("a transport is made on its socket's event loop");
+        }
+        this.chctx = this.socket.channelHandlerContext();
+        this.remote = String.valueOf(socket.remoteAddress());
+    }
+
+    /** Builds the stream for this transport and wires the socket's events to it. */
+    public Stream bind(Function<StreamTransport, Stream> factory) {
+        this.stream = factory.apply(this);
+        socket.messageHandler(this::onMessage);
+        socket.closeHandler(v -> {
+            closed = true;
+            releaseBatch();
+            stream.onTransportClosed();
+        });
+        socket.exceptionHandler(e -> LOG.log(System.Logger.Level.DEBUG, "socket error from " + remote + ": " + e));
+        socket.drainHandler(v -> stream.onWritable());
+        stream.start();
+        return stream;
+    }
+
+    private void onMessage(Object message) {
+        if (!(message instanceof ByteBuf buf)) {
+            ReferenceCountUtil.release(message);
+            return;
+        }
+        try {
+            if (buf.nioBufferCount() == 1) {
+                stream.onBytes(buf.nioBuffer(buf.readerIndex(), buf.readableBytes()));
+            } else {
+                byte[] copy = new byte[buf.readableBytes()];
+                buf.getBytes(buf.readerIndex(), copy);
+                stream.onBytes(ByteBuffer.wrap(copy));
+            }
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Override
+    public ByteBuffer claim(int bytes) {
+        if (batch != null && batch.readableBytes() >= FLUSH_THRESHOLD) {
+            flush();
+        }
+        if (batch == null) {
+            batch = chctx.alloc().directBuffer(Math.max(bytes, MIN_BATCH));
+        }
+        batch.ensureWritable(bytes);
+        claimedAt = batch.writerIndex();
+        return batch.internalNioBuffer(claimedAt, bytes);
+    }
+
+    @Override
+    public void commit(int bytes) {
+        batch.writerIndex(claimedAt + bytes);
+        if (!flushScheduled) {
+            flushScheduled = true;
+            chctx.executor().execute(flushTask);
+        }
+    }
+
+    private void flush() {
+        flushScheduled = false;
+        ByteBuf out = batch;
+        if (out == null || !out.isReadable()) {
+            return;
+        }
+        batch = null;
+        if (closed) {
+            out.release();
+            return;
+        }
+        socket.writeMessage(out); // Netty releases it once written
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+        return (batch != null && batch.readableBytes() >= FLUSH_THRESHOLD) || socket.writeQueueFull();
+    }
+
+    @Override
+    public void pauseReading() {
+        // With a raw message handler, NetSocket.pause() would only pause Vert.x's unused
+        // inbound queue; turning off auto-read stops the socket itself.
+        chctx.channel().config().setAutoRead(false);
+    }
+
+    @Override
+    public void resumeReading() {
+        chctx.channel().config().setAutoRead(true);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ByteBuf out = batch;
+        batch = null;
+        if (out != null && out.isReadable()) {
+            socket.writeMessage(out).onComplete(ar -> socket.close());
+        } else {
+            if (out != null) {
+                out.release();
+            }
+            socket.close();
+        }
+    }
+
+    private void releaseBatch() {
+        if (batch != null) {
+            batch.release();
+            batch = null;
+        }
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        context.runOnContext(v -> task.run());
+    }
+
+    @Override
+    public boolean inLoop() {
+        return context.inThread();
+    }
+
+    @Override
+    public Cancellable every(long periodMillis, Runnable task) {
+        long timer = context.setPeriodic(periodMillis, id -> task.run());
+        return () -> context.owner().cancelTimer(timer);
+    }
+
+    @Override
+    public Cancellable after(long delayMillis, Runnable task) {
+        long timer = context.setTimer(delayMillis, id -> task.run());
+        return () -> context.owner().cancelTimer(timer);
+    }
+
+    @Override
+    public String remoteAddress() {
+        return remote;
+    }
+
+    /** The socket's Vert.x context, for callers that hop onto the stream's loop. */
+    public ContextInternal context() {
+        return context;
+    }
+}

@@ -1,0 +1,280 @@
+package org.dapstream.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Exact bytes of the ch-0 CONTROL messages, the CLOSE/ERROR payload and the KEEPALIVE payload,
+ * in both directions. Every integer is little-endian.
+ */
+class ControlCodecGoldenTest {
+
+    @Test
+    void hello() throws ProtocolException {
+        assertControl(""
+                + "01"                 // kind HELLO
+                + "0100"               // version 1
+                + "0300"               // features 0x0003
+                + "efcdab8967452301",  // node 0123::4567::89AB::CDEF
+                new ControlMessage.Hello(1, 0x0003, NodeAddress.parse("0123::4567::89AB::CDEF")));
+    }
+
+    @Test
+    void welcome() throws ProtocolException {
+        assertControl(""
+                + "02"                 // kind WELCOME
+                + "0100"               // version 1
+                + "0180"               // features 0x8001 (top bit: u16, not a negative short)
+                + "1032547698badcfe"   // node FEDC::BA98::7654::3210
+                + "efbeadde"           // session 0xDEADBEEF
+                + "b80b0000",          // keepalive_ms 3000
+                new ControlMessage.Welcome(1, 0x8001, NodeAddress.parse("FEDC::BA98::7654::3210"), 0xDEADBEEF, 3000));
+    }
+
+    @Test
+    void openChannel() throws ProtocolException {
+        assertControl(""
+                + "03"                 // kind OPEN_CHANNEL
+                + "0301"               // ch_id 0x0103
+                + "04"                 // channel_type MEDIA
+                + "00",                // options 0
+                new ControlMessage.OpenChannel(0x0103, ChannelType.MEDIA, 0));
+    }
+
+    @Test
+    void openChannelOfACustomTypeOnTheLastEvenId() throws ProtocolException {
+        assertControl(""
+                + "03"                 // kind OPEN_CHANNEL
+                + "feff"               // ch_id 65534
+                + "f0"                 // channel_type 0xF0 (ECHO, custom range)
+                + "00",                // options 0
+                new ControlMessage.OpenChannel(0xFFFE, ChannelType.ECHO, 0));
+    }
+
+    @Test
+    void openChannelCarriesOptionsAsTheyAre() throws ProtocolException {
+        // Version 1 sends 0; the codec passes the byte through and leaves the policy to the stream.
+        assertControl(""
+                + "03"                 // kind OPEN_CHANNEL
+                + "0100"               // ch_id 1
+                + "01"                 // channel_type FILE
+                + "ff",                // options 0xFF
+                new ControlMessage.OpenChannel(1, ChannelType.FILE, 0xFF));
+    }
+
+    @Test
+    void openAck() throws ProtocolException {
+        assertControl(""
+                + "04"                 // kind OPEN_ACK
+                + "ffff",              // ch_id 65535
+                new ControlMessage.OpenAck(0xFFFF));
+    }
+
+    @Test
+    void openRejectWithMultibyteReason() throws ProtocolException {
+        assertControl(""
+                + "05"                           // kind OPEN_REJECT
+                + "0700"                         // ch_id 7
+                + "0b00"                         // code UNSUPPORTED_CHANNEL_TYPE
+                + "6e6f2068616e646c65723a20"     // reason "no handler: "
+                + "e282ac",                      //        "€" (U+20AC, 3 bytes)
+                new ControlMessage.OpenReject(7, ErrorCode.UNSUPPORTED_CHANNEL_TYPE.code(), "no handler: €"));
+    }
+
+    @Test
+    void openRejectWithoutReason() throws ProtocolException {
+        assertControl(""
+                + "05"                 // kind OPEN_REJECT
+                + "0200"               // ch_id 2
+                + "13ff",              // code 0xFF13 (unknown to us, kept)
+                new ControlMessage.OpenReject(2, 0xFF13, ""));
+    }
+
+    @Test
+    void closeReasonWithMultibyteText() throws ProtocolException {
+        assertCloseReason(""
+                + "1100"               // code MALFORMED_FRAME
+                + "4772"               // reason "Gr"
+                + "c3bc"               //        "ü"
+                + "c39f"               //        "ß"
+                + "65",                //        "e"
+                CloseReason.of(ErrorCode.MALFORMED_FRAME, "Grüße"));
+    }
+
+    @Test
+    void closeReasonNormalWithoutText() throws ProtocolException {
+        assertCloseReason(""
+                + "0000",              // code NORMAL, no reason
+                CloseReason.of(ErrorCode.NORMAL, ""));
+        assertEquals(new CloseReason(0, ""), new CloseReason(0, null), "a null reason is the empty reason");
+    }
+
+    @Test
+    void closeReasonWithCodeFromANewerPeer() throws ProtocolException {
+        CloseReason reason = new CloseReason(0xBEEF, "x");
+        assertCloseReason(""
+                + "efbe"               // code 0xBEEF
+                + "78",                // reason "x"
+                reason);
+        assertNull(reason.errorCode());
+        assertEquals("code(0xbeef): x", reason.toString());
+        assertEquals(ErrorCode.GOING_AWAY, new CloseReason(0x0014, "").errorCode());
+        assertEquals("GOING_AWAY(0x0014)", new CloseReason(0x0014, "").toString());
+    }
+
+    @Test
+    void closeReasonRejectsCodesThatAreNotU16() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new CloseReason(0x10000, "")).getMessage().contains("u16"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new CloseReason(-1, "")).getMessage().contains("u16"));
+    }
+
+    @Test
+    void keepAlivePing() throws ProtocolException {
+        assertKeepAlive(""
+                + "00"                 // kind ping
+                + "0807060504030201",  // timestamp 0x0102030405060708
+                new KeepAlivePayload(false, 0x0102030405060708L));
+    }
+
+    @Test
+    void keepAlivePong() throws ProtocolException {
+        assertKeepAlive(""
+                + "01"                 // kind pong
+                + "ffffffffffffffff",  // timestamp -1, echoed unchanged
+                new KeepAlivePayload(true, -1L));
+        assertKeepAlive(""
+                + "01"                 // kind pong
+                + "0000000000000080",  // timestamp Long.MIN_VALUE: the top byte is last
+                new KeepAlivePayload(true, Long.MIN_VALUE));
+    }
+
+    @Test
+    void keepAliveEncodesIntoAnArrayAtAnOffset() {
+        byte[] dst = new byte[3 + KeepAlivePayload.SIZE + 2];
+        KeepAlivePayload.encode(dst, 3, true, 0x1122334455667788L);
+        Hex.assertBytes(""
+                + "000000"             // untouched
+                + "01"                 // kind pong
+                + "8877665544332211"   // timestamp
+                + "0000",              // untouched
+                dst, "KeepAlivePayload.encode(byte[], 3, ...)");
+    }
+
+    // ---- reasons over 512 bytes are cut at a character boundary ----
+
+    @Test
+    void reasonOfExactly512BytesIsKeptWhole() throws ProtocolException {
+        String ascii = "a".repeat(512);
+        assertReasonCutTo(ascii, ascii);
+        String endsInEuro = "a".repeat(509) + "€";      // 509 + 3 = 512
+        assertReasonCutTo(endsInEuro, endsInEuro);
+        String endsInEmoji = "a".repeat(508) + "\uD83D\uDE00"; // 508 + 4 = 512
+        assertReasonCutTo(endsInEmoji, endsInEmoji);
+    }
+
+    @Test
+    void asciiReasonIsCutAt512Bytes() throws ProtocolException {
+        assertReasonCutTo("a".repeat(600), "a".repeat(512));
+        assertReasonCutTo("b".repeat(513), "b".repeat(512));
+    }
+
+    @Test
+    void multibyteCharacterStraddlingTheLimitIsDroppedWhole() throws ProtocolException {
+        // 2-byte "é" at bytes 511..512
+        assertReasonCutTo("a".repeat(511) + "é" + "zzz", "a".repeat(511));
+        // 3-byte "€" at 510..512 and at 511..513
+        assertReasonCutTo("a".repeat(510) + "€", "a".repeat(510));
+        assertReasonCutTo("a".repeat(511) + "€", "a".repeat(511));
+        // 4-byte U+1F600 at 509..512, 510..513, 511..514
+        String emoji = "\uD83D\uDE00";
+        assertReasonCutTo("a".repeat(509) + emoji, "a".repeat(509));
+        assertReasonCutTo("a".repeat(510) + emoji, "a".repeat(510));
+        assertReasonCutTo("a".repeat(511) + emoji, "a".repeat(511));
+        // all multibyte: 200 x "€" = 600 bytes; 170 whole ones fit (510 bytes)
+        assertReasonCutTo("€".repeat(200), "€".repeat(170));
+    }
+
+    @Test
+    void controlEncoderRejectsChannelIdsOutside1To65535() {
+        for (int ch : new int[] {0, -1, 0x10000}) {
+            String expected = "channel id must be 1..65535: " + ch;
+            assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                    () -> ControlCodec.encode(new ControlMessage.OpenChannel(ch, ChannelType.FILE, 0))).getMessage());
+            assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                    () -> ControlCodec.encode(new ControlMessage.OpenAck(ch))).getMessage());
+            assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                    () -> ControlCodec.encode(new ControlMessage.OpenReject(ch, 1, ""))).getMessage());
+        }
+    }
+
+    /**
+     * The reason is cut the same way in OPEN_REJECT and in CLOSE/ERROR, and what is sent is
+     * accepted by the receiver: valid UTF-8, within the limit.
+     */
+    private static void assertReasonCutTo(String reason, String expectedSent) throws ProtocolException {
+        byte[] sent = expectedSent.getBytes(StandardCharsets.UTF_8);
+        assertTrue(sent.length <= CloseReason.MAX_REASON_BYTES);
+
+        byte[] close = new CloseReason(ErrorCode.PROTOCOL_VIOLATION.code(), reason).encode();
+        Hex.assertBytes("0100" + Hex.encode(sent), close, "CloseReason.encode of a " + reason.length() + "-char reason");
+        assertEquals(new CloseReason(1, expectedSent), CloseReason.decode(ByteBuffer.wrap(close)));
+
+        byte[] reject = ControlCodec.encode(new ControlMessage.OpenReject(9, 0x000B, reason));
+        Hex.assertBytes("05 0900 0b00" + Hex.encode(sent), reject, "OPEN_REJECT of a " + reason.length() + "-char reason");
+        assertEquals(new ControlMessage.OpenReject(9, 0x000B, expectedSent), ControlCodec.decode(ByteBuffer.wrap(reject)));
+    }
+
+    private static void assertControl(String hex, ControlMessage message) throws ProtocolException {
+        byte[] bytes = Hex.decode(hex);
+        Hex.assertBytes(bytes, ControlCodec.encode(message), "encode " + message);
+        assertEquals(message, ControlCodec.decode(ByteBuffer.wrap(bytes)), "decode\n" + Hex.dump(bytes));
+        ByteBuffer embedded = embed(bytes);
+        int position = embedded.position();
+        assertEquals(message, ControlCodec.decode(embedded), "decode from a big-endian slice at an offset");
+        assertEquals(position, embedded.position(), "decode moved the position");
+        assertEquals(ByteOrder.BIG_ENDIAN, embedded.order(), "decode changed the caller's byte order");
+    }
+
+    private static void assertCloseReason(String hex, CloseReason reason) throws ProtocolException {
+        byte[] bytes = Hex.decode(hex);
+        Hex.assertBytes(bytes, reason.encode(), "encode " + reason);
+        assertEquals(reason, CloseReason.decode(ByteBuffer.wrap(bytes)), "decode\n" + Hex.dump(bytes));
+        ByteBuffer embedded = embed(bytes);
+        int position = embedded.position();
+        assertEquals(reason, CloseReason.decode(embedded), "decode from a big-endian slice at an offset");
+        assertEquals(position, embedded.position(), "decode moved the position");
+    }
+
+    private static void assertKeepAlive(String hex, KeepAlivePayload payload) throws ProtocolException {
+        byte[] bytes = Hex.decode(hex);
+        assertEquals(KeepAlivePayload.SIZE, bytes.length);
+        Hex.assertBytes(bytes, payload.encode(), "encode " + payload);
+        assertEquals(payload, KeepAlivePayload.decode(ByteBuffer.wrap(bytes)), "decode\n" + Hex.dump(bytes));
+        ByteBuffer embedded = embed(bytes);
+        int position = embedded.position();
+        assertEquals(payload, KeepAlivePayload.decode(embedded), "decode from a big-endian slice at an offset");
+        assertEquals(position, embedded.position(), "decode moved the position");
+    }
+
+    /**
+     * {@code bytes} as position..limit of a big-endian slice that starts at an offset of its
+     * backing array and has garbage on both sides, as a frame payload lent by the decoder has.
+     */
+    private static ByteBuffer embed(byte[] bytes) {
+        byte[] backing = new byte[7 + 3 + bytes.length + 5];
+        java.util.Arrays.fill(backing, (byte) 0xEE);
+        System.arraycopy(bytes, 0, backing, 10, bytes.length);
+        ByteBuffer slice = ByteBuffer.wrap(backing, 7, backing.length - 7).slice().order(ByteOrder.BIG_ENDIAN);
+        slice.position(3).limit(3 + bytes.length);
+        assertArrayEquals(bytes, Hex.bytes(slice));
+        return slice;
+    }
+}
