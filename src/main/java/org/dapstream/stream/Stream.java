@@ -658,8 +658,8 @@ public final class Stream {
 
     /** The keepalive tick, every quarter interval. Package-private so tests can drive it. */
     void tick() {
-        if (state == StreamState.CLOSED) {
-            return;
+        if (state != StreamState.ACTIVE) {
+            return; // during setup its own deadline governs; a closed stream has no timers
         }
         boolean read = readSinceTick;
         boolean wrote = wroteSinceTick;

@@ -1,0 +1,156 @@
+package org.dapstream.it;
+
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.dapstream.client.ClientOptions;
+import org.dapstream.client.StreamClient;
+import org.dapstream.ops.StreamEndpoint;
+import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.ControlCodec;
+import org.dapstream.protocol.ControlMessage;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.Flags;
+import org.dapstream.protocol.FrameHeader;
+import org.dapstream.protocol.KeepAlivePayload;
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.protocol.PacketType;
+import org.dapstream.stream.Channel;
+import org.dapstream.stream.ChannelHandler;
+import org.dapstream.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream.Builder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Bad input over real sockets against the server Quarkus started: each row is answered by
+ * an ERROR frame on ch 0 with its own code, then the connection closes; meanwhile a healthy
+ * stream on the same server keeps echoing, checked after every row.
+ */
+@QuarkusTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MalformedInputTest {
+    /** Longer than the test profile's setup (2 s) and keepalive (1 s) timeouts. */
+    private static final int READ_TIMEOUT_MS = 10_000;
+
+    @Inject
+    StreamEndpoint endpoint;
+
+    private StreamClient client;
+    private Channel healthy;
+    private final LinkedBlockingQueue<String> echoes = new LinkedBlockingQueue<>();
+    private int healthyCount;
+
+    /** What the row's peer sends; a function of a fresh peer so rows can use its seq counters. */
+    interface Script {
+        void run(RawPeer peer) throws Exception;
+    }
+
+    @BeforeAll
+    void openHealthyStream() throws Exception {
+        client = new StreamClient(ClientOptions.defaults());
+        Stream stream = client.connect("127.0.0.1", endpoint.server().port()).get(5, TimeUnit.SECONDS);
+        healthy = stream.openChannel(ChannelType.ECHO, new ChannelHandler() {
+            @Override
+            public void packetIn(Channel channel, PacketType type, ByteBuffer data) {
+                echoes.add(StandardCharsets.UTF_8.decode(data).toString());
+            }
+        }).get(5, TimeUnit.SECONDS);
+    }
+
+    @AfterAll
+    void closeHealthyStream() {
+        client.close();
+    }
+
+    static java.util.stream.Stream<Arguments> rows() {
+        byte[] hello = FrameHeader.frame(PacketType.CONTROL, 0, 0, 0, ControlCodec.encode(
+                new ControlMessage.Hello(ControlMessage.PROTOCOL_VERSION, 0, new NodeAddress(7))));
+        Builder<Arguments> rows = java.util.stream.Stream.builder();
+        rows.add(row("truncated header", ErrorCode.TRUNCATED_FRAME, p -> p.hello().send(new byte[] {8, 0, 0, 0, 1})));
+        rows.add(row("truncated payload", ErrorCode.TRUNCATED_FRAME, p -> p.hello().open(1, ChannelType.ECHO)
+                .send(java.util.Arrays.copyOf(p.frame(PacketType.DATA, 1, 0, new byte[100]), 50))));
+        rows.add(row("size over the limit", ErrorCode.FRAME_TOO_LARGE, p -> p.hello()
+                .send(header(65_793, 0x01, 0, 1, 0))));
+        rows.add(row("size 0xFFFFFFFF", ErrorCode.FRAME_TOO_LARGE, p -> p.send(header(-1, 0x01, 0, 1, 0))));
+        rows.add(row("unknown packet type", ErrorCode.UNKNOWN_PACKET_TYPE, p -> p.hello().send(header(0, 0x06, 0, 1, 0))));
+        rows.add(row("reserved flag bits", ErrorCode.RESERVED_FLAGS, p -> p.hello().send(header(0, 0x01, 0, 1, 0x08))));
+        rows.add(row("flag not negotiated", ErrorCode.FLAG_NOT_NEGOTIATED, p -> p.hello().open(1, ChannelType.ECHO)
+                .send(p.frame(PacketType.DATA, 1, Flags.COMPRESSED, new byte[4]))));
+        rows.add(row("unknown channel", ErrorCode.UNKNOWN_CHANNEL, p -> p.hello().sendFrame(PacketType.DATA, 7, new byte[3])));
+        rows.add(row("closed channel", ErrorCode.CHANNEL_CLOSED, p -> {
+            p.hello().open(1, ChannelType.ECHO).sendFrame(PacketType.CLOSE, 1, CloseReason.of(ErrorCode.NORMAL, "").encode());
+            p.await(PacketType.CLOSE, 1);
+            p.sendFrame(PacketType.DATA, 1, new byte[3]);
+        }));
+        rows.add(row("gap in seq", ErrorCode.BAD_SEQUENCE, p -> p.hello().open(1, ChannelType.ECHO)
+                .send(FrameHeader.frame(PacketType.DATA, 5, 1, 0, new byte[3]))));
+        rows.add(row("repeated seq on ch 0", ErrorCode.BAD_SEQUENCE, p -> p.send(hello).send(hello)));
+        rows.add(row("data before setup", ErrorCode.STREAM_NOT_READY, p -> p.sendFrame(PacketType.DATA, 1, new byte[3])));
+        rows.add(row("open before setup", ErrorCode.STREAM_NOT_READY, p -> p.open(1, ChannelType.ECHO)));
+        rows.add(row("garbage (an HTTP request)", ErrorCode.FRAME_TOO_LARGE,
+                p -> p.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII))));
+        rows.add(row("unknown control kind", ErrorCode.MALFORMED_CONTROL, p -> p.hello().sendFrame(PacketType.CONTROL, 0, new byte[] {0x7F})));
+        rows.add(row("short OPEN_CHANNEL", ErrorCode.MALFORMED_CONTROL, p -> p.hello().sendFrame(PacketType.CONTROL, 0, new byte[] {0x03, 1, 0})));
+        rows.add(row("wrong protocol version", ErrorCode.UNSUPPORTED_VERSION, p -> p.sendFrame(PacketType.CONTROL, 0,
+                ControlCodec.encode(new ControlMessage.Hello(9, 0, NodeAddress.NONE)))));
+        rows.add(row("even channel id from the connector", ErrorCode.BAD_CHANNEL_ID, p -> p.hello().open(2, ChannelType.ECHO)));
+        rows.add(row("keepalive on a channel", ErrorCode.MALFORMED_FRAME, p -> p.hello().open(1, ChannelType.ECHO)
+                .sendFrame(PacketType.KEEPALIVE, 1, new KeepAlivePayload(false, 1).encode())));
+        rows.add(row("DATA on ch 0", ErrorCode.PROTOCOL_VIOLATION, p -> p.hello().sendFrame(PacketType.DATA, 0, new byte[1])));
+        rows.add(row("silent before setup", ErrorCode.SETUP_TIMEOUT, p -> { }));
+        rows.add(row("silent after setup", ErrorCode.KEEPALIVE_TIMEOUT, RawPeer::hello));
+        return rows.build();
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("rows")
+    void answeredWithErrorAndClose(String name, ErrorCode expected, Script script) throws Exception {
+        long timeoutsBefore = endpoint.counters().keepAliveTimeouts();
+        long sentBefore = endpoint.counters().errorsSent(expected);
+        try (RawPeer peer = new RawPeer(endpoint.server().port(), READ_TIMEOUT_MS)) {
+            script.run(peer);
+            List<RawPeer.Frame> frames = peer.readUntilClosed();
+            RawPeer.Frame error = frames.stream().filter(f -> f.type() == PacketType.ERROR && f.channel() == 0)
+                    .findFirst().orElse(null);
+            assertNotNull(error, name + ": no ERROR on ch 0 before the close; got " + frames);
+            CloseReason reason = error.closeReason();
+            assertEquals(expected, reason.errorCode(), name + ": " + reason);
+            assertTrue(!reason.reason().isBlank(), name + ": the ERROR says what was wrong");
+            assertEquals(error, frames.get(frames.size() - 1), name + ": ERROR is the last frame");
+        }
+        assertEquals(sentBefore + 1, endpoint.counters().errorsSent(expected), "counted by code");
+        if (expected == ErrorCode.KEEPALIVE_TIMEOUT) {
+            assertEquals(timeoutsBefore + 1, endpoint.counters().keepAliveTimeouts(), "keepalive timeouts are counted");
+        }
+        String probe = "still healthy after " + name + " #" + (++healthyCount);
+        healthy.write(PacketType.DATA, probe.getBytes(StandardCharsets.UTF_8));
+        assertEquals(probe, echoes.poll(5, TimeUnit.SECONDS), "the healthy stream is unaffected");
+        assertTrue(healthy.stream().active());
+    }
+
+    private static Arguments row(String name, ErrorCode expected, Script script) {
+        return Arguments.of(name, expected, script);
+    }
+
+    /** A raw header, any field value (including ones our writer refuses). */
+    private static byte[] header(int size, int type, int seq, int channel, int flags) {
+        ByteBuffer b = ByteBuffer.allocate(FrameHeader.SIZE).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(size).put((byte) type).putInt(seq).putShort((short) channel).put((byte) flags);
+        return b.array();
+    }
+}
