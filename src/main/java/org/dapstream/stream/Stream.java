@@ -58,7 +58,7 @@ public final class Stream {
     private final long createTime;
 
     private volatile StreamState state = StreamState.SETUP;
-    private boolean closing;
+    private volatile boolean closing;
     private volatile Session session;
     private volatile NodeAddress node = NodeAddress.NONE;
     private boolean primary;
@@ -235,10 +235,10 @@ public final class Stream {
         if (array != null && (offset < 0 || length < 0 || offset + length > array.length)) {
             throw new IndexOutOfBoundsException("offset " + offset + " length " + length + " array " + array.length);
         }
+        if (ch.state != Channel.State.OPEN || closing) {
+            throw new IllegalStateException("cannot write to " + ch + (closing ? " (stream closing)" : ""));
+        }
         if (transport.inLoop()) {
-            if (ch.state != Channel.State.OPEN || closing) {
-                throw new IllegalStateException("cannot write to " + ch + (closing ? " (stream closing)" : ""));
-            }
             if (inPacketOut) {
                 throw new IllegalStateException("packetOut observers must not write");
             }
@@ -339,7 +339,11 @@ public final class Stream {
         transport.commit(frame);
         packetsSent++;
         bytesSent += frame;
-        wroteSinceTick = true;
+        // Keepalives do not make the write side busy: both ends then ping when idle, so
+        // each measures the round trip itself instead of only answering the other's pings.
+        if (type != PacketType.KEEPALIVE) {
+            wroteSinceTick = true;
+        }
         if (FrameTrace.enabled()) {
             FrameTrace.frame(id, false, type, chId, seq, len, 0);
         }
