@@ -1,0 +1,59 @@
+package org.dapstream.arch;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+/** The architecture of DESIGN.md §2, enforced: pure cores, adapters around them. */
+class LayeringTest {
+    private static final String[] FRAMEWORKS = {
+            "io.quarkus..", "io.vertx..", "io.netty..", "jakarta..", "javax.enterprise..", "io.smallrye..", "org.jboss.."};
+
+    private static JavaClasses main;
+
+    @BeforeAll
+    static void importMainClasses() {
+        // Test classes are excluded by location; the build directory may be moved (dap.build.dir).
+        main = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .withImportOption(location -> !location.contains("/test-classes/"))
+                .importPackages("org.dapstream");
+    }
+
+    @Test
+    void protocolUsesOnlyTheJdk() {
+        classes().that().resideInAPackage("org.dapstream.protocol..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("org.dapstream.protocol..", "java..")
+                .because("the wire codec is pure: bytes in, typed values out (DESIGN.md §2)")
+                .check(main);
+    }
+
+    @Test
+    void streamEngineKnowsNoFrameworkOrSocket() {
+        noClasses().that().resideInAPackage("org.dapstream.stream..")
+                .should().dependOnClassesThat().resideInAnyPackage(FRAMEWORKS)
+                .because("the engine runs over any StreamTransport, so it is tested without sockets")
+                .check(main);
+    }
+
+    @Test
+    void clientAndTransportStayOffQuarkus() {
+        noClasses().that().resideInAnyPackage("org.dapstream.client..", "org.dapstream.transport..", "org.dapstream.bench..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.quarkus..", "jakarta..", "io.smallrye..")
+                .because("the client SDK and the load generator run in any JVM application")
+                .check(main);
+    }
+
+    @Test
+    void onlyTheAppLayerDependsOnQuarkusWiring() {
+        noClasses().that().resideOutsideOfPackages("org.dapstream.ops..", "org.dapstream")
+                .should().dependOnClassesThat().resideInAPackage("org.dapstream.ops..")
+                .because("ops is the Quarkus shell around the engine, never a dependency of it")
+                .check(main);
+    }
+}
