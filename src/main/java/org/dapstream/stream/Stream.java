@@ -329,13 +329,6 @@ public final class Stream {
         } else {
             out.put(at + FrameHeader.SIZE, array, offset, len);
         }
-        if (ch != null) {
-            ch.packetsSent++;
-            ch.bytesSent += len;
-            if (type == PacketType.DATA || type == PacketType.CONTROL) {
-                observePacketOut(ch, type, out, at + FrameHeader.SIZE, len);
-            }
-        }
         transport.commit(frame);
         packetsSent++;
         bytesSent += frame;
@@ -347,18 +340,36 @@ public final class Stream {
         if (FrameTrace.enabled()) {
             FrameTrace.frame(id, false, type, chId, seq, len, 0);
         }
+        if (ch != null) {
+            ch.packetsSent++;
+            ch.bytesSent += len;
+            if (type == PacketType.DATA || type == PacketType.CONTROL) {
+                observePacketOut(ch, type, out, at + FrameHeader.SIZE, len);
+            }
+        }
     }
 
+    /**
+     * {@code packet_out}: shows the handler the payload as it sits in the batch, already
+     * committed (the batch is not sent before the end of this turn). The observer must not
+     * write: a write could flush the batch under the view it holds.
+     */
     private void observePacketOut(Channel ch, PacketType type, ByteBuffer out, int from, int len) {
         int limit = out.limit();
         int position = out.position();
+        RuntimeException failure = null;
         inPacketOut = true;
         try {
             out.limit(from + len).position(from);
-            invoke(ch, () -> ch.handler.packetOut(ch, type, out));
+            ch.handler.packetOut(ch, type, out);
+        } catch (RuntimeException e) {
+            failure = e;
         } finally {
             inPacketOut = false;
             out.limit(limit).position(position);
+        }
+        if (failure != null) {
+            handlerFailed(ch, failure);
         }
     }
 
@@ -593,7 +604,11 @@ public final class Stream {
             }
             return;
         }
-        invoke(ch, () -> ch.handler.packetIn(ch, type, payload));
+        try {
+            ch.handler.packetIn(ch, type, payload); // no lambda: this is the per-packet hot path
+        } catch (RuntimeException e) {
+            handlerFailed(ch, e);
+        }
     }
 
     void pullDrained(Channel ch) {
@@ -642,15 +657,19 @@ public final class Stream {
         try {
             callback.run();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "handler of " + ch + " failed; closing the channel", e);
-            if (ch.state == Channel.State.OPEN && state == StreamState.ACTIVE && !closing) {
-                ch.handlerFailed = true;
-                ch.state = Channel.State.CLOSING;
-                CloseReason reason = CloseReason.of(ErrorCode.HANDLER_FAILED, "handler failed: " + e.getClass().getSimpleName());
-                ch.closeReasonSent = reason;
-                counters.errorSent(ErrorCode.HANDLER_FAILED);
-                sendChannelFrame(ch, PacketType.ERROR, reason.encode());
-            }
+            handlerFailed(ch, e);
+        }
+    }
+
+    private void handlerFailed(Channel ch, RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "handler of " + ch + " failed; closing the channel", e);
+        if (ch.state == Channel.State.OPEN && state == StreamState.ACTIVE && !closing) {
+            ch.handlerFailed = true;
+            ch.state = Channel.State.CLOSING;
+            CloseReason reason = CloseReason.of(ErrorCode.HANDLER_FAILED, "handler failed: " + e.getClass().getSimpleName());
+            ch.closeReasonSent = reason;
+            counters.errorSent(ErrorCode.HANDLER_FAILED);
+            sendChannelFrame(ch, PacketType.ERROR, reason.encode());
         }
     }
 

@@ -28,6 +28,16 @@ class ControlCodecGoldenTest {
     }
 
     @Test
+    void helloWithTheTopBitOfEveryFieldSet() throws ProtocolException {
+        assertControl(""
+                + "01"                 // kind HELLO
+                + "ffff"               // version 65535
+                + "0080"               // features 0x8000
+                + "0000000000000080",  // node 8000::0000::0000::0000
+                new ControlMessage.Hello(0xFFFF, 0x8000, NodeAddress.parse("8000::0000::0000::0000")));
+    }
+
+    @Test
     void welcome() throws ProtocolException {
         assertControl(""
                 + "02"                 // kind WELCOME
@@ -166,6 +176,31 @@ class ControlCodecGoldenTest {
                 + "8877665544332211"   // timestamp
                 + "0000",              // untouched
                 dst, "KeepAlivePayload.encode(byte[], 3, ...)");
+    }
+
+    @Test
+    void errorCodesAreStableWireValues() {
+        // Never renumber: these travel in CLOSE/ERROR and OPEN_REJECT.
+        Object[][] table = {
+                {ErrorCode.NORMAL, 0x0000}, {ErrorCode.PROTOCOL_VIOLATION, 0x0001}, {ErrorCode.FRAME_TOO_LARGE, 0x0002},
+                {ErrorCode.UNKNOWN_PACKET_TYPE, 0x0003}, {ErrorCode.RESERVED_FLAGS, 0x0004}, {ErrorCode.UNKNOWN_CHANNEL, 0x0005},
+                {ErrorCode.CHANNEL_CLOSED, 0x0006}, {ErrorCode.BAD_SEQUENCE, 0x0007}, {ErrorCode.STREAM_NOT_READY, 0x0008},
+                {ErrorCode.MALFORMED_CONTROL, 0x0009}, {ErrorCode.BAD_CHANNEL_ID, 0x000A},
+                {ErrorCode.UNSUPPORTED_CHANNEL_TYPE, 0x000B}, {ErrorCode.FLAG_NOT_NEGOTIATED, 0x000C},
+                {ErrorCode.KEEPALIVE_TIMEOUT, 0x000D}, {ErrorCode.TRUNCATED_FRAME, 0x000E}, {ErrorCode.UNSUPPORTED_VERSION, 0x000F},
+                {ErrorCode.SETUP_TIMEOUT, 0x0010}, {ErrorCode.MALFORMED_FRAME, 0x0011}, {ErrorCode.HANDLER_FAILED, 0x0012},
+                {ErrorCode.RESOURCE_EXHAUSTED, 0x0013}, {ErrorCode.GOING_AWAY, 0x0014},
+                {ErrorCode.CONNECTION_LOST, 0x0015}, {ErrorCode.INTERNAL_ERROR, 0x00FF}};
+        assertEquals(ErrorCode.values().length, table.length, "a code was added: add it here with its wire value");
+        for (Object[] row : table) {
+            ErrorCode code = (ErrorCode) row[0];
+            assertEquals((int) row[1], code.code(), code.name());
+            assertEquals(code, ErrorCode.fromCode((int) row[1]));
+        }
+        assertNull(ErrorCode.fromCode(0x0016));
+        assertNull(ErrorCode.fromCode(0xBEEF));
+        assertEquals("MALFORMED_CONTROL (0x0009): empty CONTROL payload on ch 0",
+                new ProtocolException(ErrorCode.MALFORMED_CONTROL, "empty CONTROL payload on ch 0").toString());
     }
 
     // ---- reasons over 512 bytes are cut at a character boundary ----
