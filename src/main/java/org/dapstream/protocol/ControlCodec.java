@@ -32,11 +32,15 @@ public final class ControlCodec {
 
     public static byte[] encode(ControlMessage message) {
         if (message instanceof ControlMessage.Hello m) {
+            requireU16("version", m.version());
+            requireU16("features", m.features());
             ByteBuffer b = allocate(HELLO_SIZE).put((byte) ControlMessage.KIND_HELLO);
             b.putShort((short) m.version()).putShort((short) m.features()).putLong(m.node().value());
             return b.array();
         }
         if (message instanceof ControlMessage.Welcome m) {
+            requireU16("version", m.version());
+            requireU16("features", m.features());
             ByteBuffer b = allocate(WELCOME_SIZE).put((byte) ControlMessage.KIND_WELCOME);
             b.putShort((short) m.version()).putShort((short) m.features()).putLong(m.node().value())
                     .putInt(m.sessionId()).putInt(m.keepAliveTimeoutMillis());
@@ -44,6 +48,9 @@ public final class ControlCodec {
         }
         if (message instanceof ControlMessage.OpenChannel m) {
             requireChannel(m.channelId());
+            if (m.options() < 0 || m.options() > 0xFF) {
+                throw new IllegalArgumentException("options is a u8: " + m.options());
+            }
             return allocate(OPEN_CHANNEL_SIZE).put((byte) ControlMessage.KIND_OPEN_CHANNEL)
                     .putShort((short) m.channelId()).put((byte) m.type().code()).put((byte) m.options()).array();
         }
@@ -53,6 +60,7 @@ public final class ControlCodec {
         }
         if (message instanceof ControlMessage.OpenReject m) {
             requireChannel(m.channelId());
+            requireU16("code", m.code());
             byte[] reason = CloseReason.truncate(m.reason());
             return allocate(OPEN_REJECT_MIN_SIZE + reason.length).put((byte) ControlMessage.KIND_OPEN_REJECT)
                     .putShort((short) m.channelId()).putShort((short) m.code()).put(reason).array();
@@ -105,6 +113,12 @@ public final class ControlCodec {
     private static void requireChannel(int id) {
         if (id <= 0 || id > FrameHeader.MAX_CHANNEL_ID) {
             throw new IllegalArgumentException("channel id must be 1..65535: " + id);
+        }
+    }
+
+    private static void requireU16(String field, int value) {
+        if (value < 0 || value > 0xFFFF) {
+            throw new IllegalArgumentException(field + " is a u16: " + value);
         }
     }
 

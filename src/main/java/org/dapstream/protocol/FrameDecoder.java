@@ -11,8 +11,8 @@ import java.nio.ByteBuffer;
  * chunk (no copy); only a frame split across chunks is gathered into the decoder's own
  * buffer, which grows up to the payload limit and is then reused.
  *
- * <p>After the first error the decoder is failed: it throws nothing more and ignores all
- * later input, as the stream is going down anyway. Not thread-safe: one stream, one loop.
+ * <p>After the first error (its own, or any exception thrown by the sink) the decoder is
+ * failed: it throws nothing more and ignores all later input, as the stream is going down. Not thread-safe: one stream, one loop.
  */
 public final class FrameDecoder {
     private static final int MIN_GATHER_BUFFER = 4096;
@@ -64,7 +64,8 @@ public final class FrameDecoder {
                     gatherHeader(in, sink);
                 }
             }
-        } catch (ProtocolException e) {
+        } catch (ProtocolException | RuntimeException | Error e) {
+            // Whatever went wrong, the position in the byte stream is lost: never resume mid-frame.
             failed = true;
             in.position(in.limit());
             throw e;

@@ -20,13 +20,17 @@ public record NodeAddress(long value) {
             if (p.length() != 4) {
                 throw new IllegalArgumentException("each node address group is 4 hex digits, got '" + p + "' in '" + text + "'");
             }
-            try {
-                v = (v << 16) | Integer.parseInt(p, 16);
-            } catch (NumberFormatException e) {
+            if (!p.chars().allMatch(NodeAddress::isHexDigit)) {
                 throw new IllegalArgumentException("node address group '" + p + "' is not hex in '" + text + "'");
             }
+            v = (v << 16) | Integer.parseInt(p, 16);
         }
         return new NodeAddress(v);
+    }
+
+    /** ASCII hex only: {@code Integer.parseInt} alone would also take a sign and non-ASCII digits. */
+    private static boolean isHexDigit(int c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
 
     @Override

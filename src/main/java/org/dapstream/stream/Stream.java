@@ -138,6 +138,10 @@ public final class Stream {
             decoder.feed(bytes, sink);
         } catch (ProtocolException e) {
             fail(e);
+        } catch (RuntimeException e) {
+            // A bug of ours, not the peer's: end this stream only, and say so in the log.
+            LOG.log(System.Logger.Level.ERROR, "internal error on " + this, e);
+            fail(new ProtocolException(ErrorCode.INTERNAL_ERROR, "internal error"));
         }
     }
 
