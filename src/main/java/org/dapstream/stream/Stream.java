@@ -283,6 +283,10 @@ public final class Stream {
             transport.execute(() -> {
                 ch.writeBlocked = true;
                 blockedWriters = true;
+                // The queued writes may all have run already: then no later task would wake the writer.
+                if (offLoopBytes.get() <= config.writeHighWater() / 2 && !transport.writeQueueFull()) {
+                    notifyWritable();
+                }
             });
             return false;
         }

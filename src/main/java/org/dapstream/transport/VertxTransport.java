@@ -36,7 +36,7 @@ public final class VertxTransport implements StreamTransport {
     private final ContextInternal context;
     private final ChannelHandlerContext chctx;
     private final String remote;
-    private final Runnable flushTask = this::flush;
+    private final Runnable flushTask = this::flushAtEndOfTurn;
     private Stream stream;
     private ByteBuf batch;
     private int claimedAt;
@@ -89,9 +89,6 @@ public final class VertxTransport implements StreamTransport {
 
     @Override
     public ByteBuffer claim(int bytes) {
-        if (batch != null && batch.readableBytes() >= FLUSH_THRESHOLD) {
-            flush();
-        }
         if (batch == null) {
             batch = chctx.alloc().directBuffer(Math.max(bytes, MIN_BATCH));
         }
@@ -103,14 +100,22 @@ public final class VertxTransport implements StreamTransport {
     @Override
     public void commit(int bytes) {
         batch.writerIndex(claimedAt + bytes);
-        if (!flushScheduled) {
+        if (batch.readableBytes() >= FLUSH_THRESHOLD) {
+            // Write a full batch now: writeQueueFull() then only has to ask the socket,
+            // whose drain event is what wakes a writer that saw back-pressure.
+            flush();
+        } else if (!flushScheduled) {
             flushScheduled = true;
             chctx.executor().execute(flushTask);
         }
     }
 
-    private void flush() {
+    private void flushAtEndOfTurn() {
         flushScheduled = false;
+        flush();
+    }
+
+    private void flush() {
         ByteBuf out = batch;
         if (out == null || !out.isReadable()) {
             return;
@@ -125,7 +130,7 @@ public final class VertxTransport implements StreamTransport {
 
     @Override
     public boolean writeQueueFull() {
-        return (batch != null && batch.readableBytes() >= FLUSH_THRESHOLD) || socket.writeQueueFull();
+        return socket.writeQueueFull();
     }
 
     @Override
