@@ -29,10 +29,12 @@ public final class StreamPool implements AutoCloseable {
             if (existing != null && !(existing.isDone() && (existing.isCompletedExceptionally() || !existing.join().active()))) {
                 return existing;
             }
-            CompletableFuture<Stream> dial = client.connect(host, port);
-            dial.whenComplete((s, e) -> {
+            // The caller's future completes only after the stream is indexed by node.
+            CompletableFuture<Stream> dial = new CompletableFuture<>();
+            client.connect(host, port).whenComplete((s, e) -> {
                 if (e != null) {
                     byEndpoint.remove(k, dial);
+                    dial.completeExceptionally(e);
                     return;
                 }
                 byNode.put(s.node(), s);
@@ -40,6 +42,7 @@ public final class StreamPool implements AutoCloseable {
                     byEndpoint.remove(k, dial);
                     byNode.remove(s.node(), s);
                 });
+                dial.complete(s);
             });
             return dial;
         });

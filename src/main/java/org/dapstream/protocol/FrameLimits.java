@@ -20,8 +20,10 @@ public final class FrameLimits {
 
     /** Checks a configured limit against the hard cap; throws with what to fix. */
     public static int checkConfigured(int maxFramePayload) {
-        if (maxFramePayload < 1024 || maxFramePayload > HARD_CAP_FRAME_PAYLOAD) {
-            throw new IllegalArgumentException("max frame payload must be between 1024 and "
+        // Not below the default: version 1 does not announce the limit, and every sender
+        // may send full 64 KiB messages, so a lower limit would refuse well-behaved peers.
+        if (maxFramePayload < DEFAULT_MAX_FRAME_PAYLOAD || maxFramePayload > HARD_CAP_FRAME_PAYLOAD) {
+            throw new IllegalArgumentException("max frame payload must be between " + DEFAULT_MAX_FRAME_PAYLOAD + " and "
                     + HARD_CAP_FRAME_PAYLOAD + " bytes, got " + maxFramePayload);
         }
         return maxFramePayload;

@@ -43,6 +43,7 @@ public final class Channel {
     private volatile boolean pullMode;
     final ConcurrentLinkedQueue<Packet> pulled = new ConcurrentLinkedQueue<>();
     final AtomicLong pulledBytes = new AtomicLong();
+    final java.util.concurrent.atomic.AtomicInteger pulledCount = new java.util.concurrent.atomic.AtomicInteger();
     boolean pausedStreamForPull;
     boolean writeBlocked;
     /** Set when our handler failed: inbound packets are dropped until the peer's CLOSE. */
@@ -170,6 +171,7 @@ public final class Channel {
     public Packet read() {
         Packet p = pulled.poll();
         if (p != null) {
+            pulledCount.decrementAndGet();
             long left = pulledBytes.addAndGet(-p.data().length);
             if (left <= stream.config().channelBufferSize() / 2) {
                 stream.pullDrained(this);

@@ -19,6 +19,9 @@ public final class EchoService implements ChannelService {
 
     @Override
     public void packetIn(Channel channel, PacketType type, ByteBuffer data) {
+        if (!channel.stream().active()) {
+            return; // the stream is closing: no more writes, and nothing is owed to a leaving peer
+        }
         if (!channel.write(type, data) && channel.attachment() == null) {
             channel.attach(Boolean.TRUE); // marks "this channel paused the stream"
             channel.stream().pauseReading();

@@ -484,8 +484,10 @@ public final class Stream {
             everOpened.set(ch.id());
             CompletableFuture<Channel> f = ch.opening;
             ch.opening = null;
-            invoke(ch, () -> ch.handler.opened(ch));
-            f.complete(ch);
+            if (f != null) { // null: abandoned because the stream is closing; the CLOSE ends it
+                invoke(ch, () -> ch.handler.opened(ch));
+                f.complete(ch);
+            }
         } else if (message instanceof ControlMessage.OpenReject reject) {
             requireActive("OPEN_REJECT");
             Channel ch = pendingOpen(reject.channelId(), "OPEN_REJECT");
@@ -493,7 +495,10 @@ public final class Stream {
             ch.state = Channel.State.CLOSED;
             CloseReason reason = new CloseReason(reject.code(), reject.reason());
             ch.closeFuture.complete(reason);
-            ch.opening.completeExceptionally(new StreamException(reason));
+            if (ch.opening != null) {
+                ch.opening.completeExceptionally(new StreamException(reason));
+                ch.opening = null;
+            }
         }
     }
 
@@ -531,8 +536,11 @@ public final class Stream {
         attachSession(new Session(welcome.sessionId(), welcome.node(), clock.currentTimeMillis()));
         // Ping often enough for the peer's timeout too: three pings per peer timeout.
         long peerTimeout = TimeUnit.MILLISECONDS.toNanos(Integer.toUnsignedLong(welcome.keepAliveTimeoutMillis()));
-        if (peerTimeout > 0) {
-            keepAlive = newKeepAlive(Math.min(config.keepAliveInterval().toNanos(), Math.max(1_000_000, peerTimeout / 3)), clock.nanoTime());
+        long interval = Math.min(config.keepAliveInterval().toNanos(), Math.max(1_000_000, peerTimeout / 3));
+        if (peerTimeout > 0 && interval < config.keepAliveInterval().toNanos()) {
+            keepAlive = newKeepAlive(interval, clock.nanoTime());
+            ticker.cancel();
+            ticker = transport.every(KeepAlive.tickMillis(interval, config.keepAliveTimeout().toNanos()), this::tick);
         }
         becomeActive();
     }
@@ -600,8 +608,10 @@ public final class Stream {
         if (ch.pullMode()) {
             byte[] copy = new byte[payload.remaining()];
             payload.get(copy);
-            boolean wasEmpty = ch.pulled.isEmpty();
             ch.pulled.add(new Packet(type, copy));
+            // Counted after the add, so a reader draining on another thread never sees a
+            // count of 0 with a packet it has not taken: readyToRead fires on 0 -> 1 only.
+            boolean wasEmpty = ch.pulledCount.getAndIncrement() == 0;
             long buffered = ch.pulledBytes.addAndGet(copy.length);
             if (buffered > config.channelBufferSize() && !ch.pausedStreamForPull) {
                 ch.pausedStreamForPull = true;
@@ -736,8 +746,11 @@ public final class Stream {
         closing = true;
         closeReasonSent = reason;
         for (Channel ch : channels.all()) {
-            if (ch.state == Channel.State.OPENING) {
-                channelGone(ch, reason);
+            if (ch.state == Channel.State.OPENING && ch.opening != null) {
+                // The open fails now; the channel stays in the table so the peer's OPEN_ACK
+                // or OPEN_REJECT, possibly already on its way, is still understood.
+                ch.opening.completeExceptionally(new StreamException(reason));
+                ch.opening = null;
             }
         }
         sendStreamFrame(PacketType.CLOSE, reason.encode());

@@ -249,11 +249,11 @@ class FrameDecoderMalformedTest {
         assertEquals(65536, FrameLimits.DEFAULT_MESSAGE_PAYLOAD);
         assertEquals(65536 + 256, FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD);
         assertEquals(16 * 1024 * 1024, FrameLimits.HARD_CAP_FRAME_PAYLOAD);
-        assertEquals(1024, FrameLimits.checkConfigured(1024));
+        assertEquals(65792, FrameLimits.checkConfigured(65792));
         assertEquals(FrameLimits.HARD_CAP_FRAME_PAYLOAD, FrameLimits.checkConfigured(FrameLimits.HARD_CAP_FRAME_PAYLOAD));
-        for (int bad : new int[] {1023, 0, -1, FrameLimits.HARD_CAP_FRAME_PAYLOAD + 1}) {
+        for (int bad : new int[] {65791, 1024, 0, -1, FrameLimits.HARD_CAP_FRAME_PAYLOAD + 1}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FrameLimits.checkConfigured(bad));
-            assertEquals("max frame payload must be between 1024 and 16777216 bytes, got " + bad, e.getMessage());
+            assertEquals("max frame payload must be between 65792 and 16777216 bytes, got " + bad, e.getMessage());
         }
     }
 
