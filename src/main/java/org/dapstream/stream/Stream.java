@@ -152,9 +152,13 @@ public final class Stream {
         }
     }
 
-    /** The connection's outbound queue went below its low-water mark. */
+    /**
+     * The connection's outbound queue went below its low-water mark. The transport may say
+     * so from inside one of our own writes (a flush can drain synchronously), so the
+     * writers are woken in a task of their own, never in the middle of a frame.
+     */
     public void onWritable() {
-        notifyWritable();
+        transport.execute(this::notifyWritable);
     }
 
     /** {@code dap_stream_delete}: CLOSE to the peer, then the connection ends once it answers (or the keepalive timeout passes). */
@@ -337,6 +341,11 @@ public final class Stream {
         } else {
             out.put(at + FrameHeader.SIZE, array, offset, len);
         }
+        RuntimeException observerFailure = null;
+        if (ch != null && (type == PacketType.DATA || type == PacketType.CONTROL)) {
+            // Before commit: once committed, a full batch may be written and its memory reused.
+            observerFailure = observePacketOut(ch, type, out, at + FrameHeader.SIZE, len);
+        }
         transport.commit(frame);
         packetsSent++;
         bytesSent += frame;
@@ -351,33 +360,31 @@ public final class Stream {
         if (ch != null) {
             ch.packetsSent++;
             ch.bytesSent += len;
-            if (type == PacketType.DATA || type == PacketType.CONTROL) {
-                observePacketOut(ch, type, out, at + FrameHeader.SIZE, len);
+            if (observerFailure != null) {
+                handlerFailed(ch, observerFailure);
             }
         }
     }
 
     /**
-     * {@code packet_out}: shows the handler the payload as it sits in the batch, already
-     * committed (the batch is not sent before the end of this turn). The observer must not
-     * write: a write could flush the batch under the view it holds.
+     * {@code packet_out}: shows the handler the payload as it sits in the batch. The
+     * observer must not write (its frame would land inside the one being written).
+     *
+     * @return what the observer threw, for the caller to handle once the frame is committed
      */
-    private void observePacketOut(Channel ch, PacketType type, ByteBuffer out, int from, int len) {
+    private RuntimeException observePacketOut(Channel ch, PacketType type, ByteBuffer out, int from, int len) {
         int limit = out.limit();
         int position = out.position();
-        RuntimeException failure = null;
         inPacketOut = true;
         try {
             out.limit(from + len).position(from);
             ch.handler.packetOut(ch, type, out);
+            return null;
         } catch (RuntimeException e) {
-            failure = e;
+            return e;
         } finally {
             inPacketOut = false;
             out.limit(limit).position(position);
-        }
-        if (failure != null) {
-            handlerFailed(ch, failure);
         }
     }
 
