@@ -25,21 +25,29 @@ final class OneWayRun {
     private final BenchOptions options;
     private final Testbed bed;
     private final List<Producer> producers = new ArrayList<>();
+    private final Metronome metronome;
     private volatile ReportRound round;
 
     OneWayRun(BenchOptions options, Testbed bed) {
         this.options = options;
         this.bed = bed;
         List<Lane> lanes = bed.lanes();
+        boolean paced = options.rate() != BenchOptions.UNLIMITED_RATE;
+        long interval = 0;
         for (Lane lane : lanes) {
-            Pacer pacer = options.rate() == BenchOptions.UNLIMITED_RATE ? null : new Pacer((double) options.rate() / lanes.size());
+            Pacer pacer = paced ? new Pacer((double) options.rate() / lanes.size()) : null;
+            interval = paced ? pacer.intervalNanos() : 0;
             producers.add(new Producer(lane, options.size(), pacer, () -> round));
         }
+        metronome = paced ? new Metronome(interval, producers.stream().<Runnable>map(p -> p::beat).toList()) : null;
     }
 
     PhaseResult run(TransportKind kind) throws BenchFailure {
         for (Producer p : producers) {
             p.lane().context().runOnContext(v -> p.start());
+        }
+        if (metronome != null) {
+            metronome.start();
         }
         try {
             bed.pause(options.warmup());
@@ -53,8 +61,11 @@ final class OneWayRun {
             }
             ReportRound last = reportRound(false);
             return new PhaseResult(kind, options, last.messages() - first.messages(), last.bytes() - first.bytes(),
-                    last.lastAnswerNanos() - first.lastAnswerNanos(), null);
+                    last.lastAnswerNanos() - first.lastAnswerNanos(), null, null);
         } finally {
+            if (metronome != null) {
+                metronome.close();
+            }
             for (Producer p : producers) {
                 p.lane().context().runOnContext(v -> p.stop());
             }

@@ -7,9 +7,6 @@ package org.dapstream.bench;
  * stall shows up in the histogram instead of slowing the load (no coordinated omission).
  */
 final class Pacer {
-    /** The timer that releases due messages: 1 ms, the resolution of Vert.x timers. */
-    static final long TICK_MILLIS = 1;
-
     private final double intervalNanos;
     private long start;
     private long next;
@@ -20,6 +17,10 @@ final class Pacer {
             throw new IllegalArgumentException("a pacer needs a positive rate, got " + perSecond);
         }
         this.intervalNanos = 1e9 / perSecond;
+    }
+
+    long intervalNanos() {
+        return (long) intervalNanos;
     }
 
     void start(long nowNanos) {

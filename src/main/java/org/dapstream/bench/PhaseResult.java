@@ -9,9 +9,11 @@ import java.util.Locale;
  * @param bytes        their payload bytes
  * @param elapsedNanos length of the window
  * @param latency      round trips (ping-pong), null for one-way
+ * @param sendLag      open-loop ping-pong: how late messages left after their due time; this
+ *                     delay of the load generator is inside every latency figure (null otherwise)
  */
 record PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
-                   LatencyRecorder latency) {
+                   LatencyRecorder latency, LatencyRecorder sendLag) {
     private static final double NANOS_PER_SECOND = 1e9;
     /** MB/s counts 10^6 payload bytes, headers excluded. */
     private static final double BYTES_PER_MB = 1e6;
@@ -36,7 +38,11 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
             b.append(String.format(Locale.ROOT, " p50=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus",
                     latency.percentileMicros(50), latency.percentileMicros(99), latency.percentileMicros(99.9), latency.maxMicros()));
         }
-        b.append(String.format(Locale.ROOT, " (%,d msgs in %.3f s)", messages, elapsedNanos / NANOS_PER_SECOND));
+        b.append(String.format(Locale.ROOT, " (%,d msgs in %.3f s", messages, elapsedNanos / NANOS_PER_SECOND));
+        if (sendLag != null) {
+            b.append(String.format(Locale.ROOT, "; send lag p50=%.1fus p99=%.1fus", sendLag.percentileMicros(50), sendLag.percentileMicros(99)));
+        }
+        b.append(')');
         return b.toString();
     }
 

@@ -22,7 +22,9 @@ final class PingPongRun {
     private final Testbed bed;
     private final List<Pinger> pingers = new ArrayList<>();
     private final Map<Context, LatencyRecorder> recorders = new IdentityHashMap<>();
+    private final Map<Context, LatencyRecorder> sendLags = new IdentityHashMap<>();
     private final long windowStart;
+    private final Metronome metronome;
 
     PingPongRun(BenchOptions options, Testbed bed) {
         this.options = options;
@@ -31,18 +33,26 @@ final class PingPongRun {
         this.windowStart = System.nanoTime() + options.warmup().toNanos();
         long windowEnd = byCount ? Long.MAX_VALUE : windowStart + options.duration().toNanos();
         List<Lane> lanes = bed.lanes();
+        boolean paced = options.rate() != BenchOptions.UNLIMITED_RATE;
+        long interval = 0;
         for (int i = 0; i < lanes.size(); i++) {
             Lane lane = lanes.get(i);
-            Pacer pacer = options.rate() == BenchOptions.UNLIMITED_RATE ? null : new Pacer((double) options.rate() / lanes.size());
+            Pacer pacer = paced ? new Pacer((double) options.rate() / lanes.size()) : null;
+            interval = paced ? pacer.intervalNanos() : 0;
             long quota = byCount ? options.count() / lanes.size() + (i < options.count() % lanes.size() ? 1 : 0) : Long.MAX_VALUE;
             LatencyRecorder recorder = recorders.computeIfAbsent(lane.context(), c -> new LatencyRecorder());
-            pingers.add(new Pinger(lane, options.size(), pacer, recorder, windowStart, windowEnd, quota));
+            LatencyRecorder lag = sendLags.computeIfAbsent(lane.context(), c -> new LatencyRecorder());
+            pingers.add(new Pinger(lane, options.size(), pacer, recorder, lag, windowStart, windowEnd, quota));
         }
+        metronome = paced ? new Metronome(interval, pingers.stream().<Runnable>map(p -> p::beat).toList()) : null;
     }
 
     PhaseResult run(TransportKind kind) throws BenchFailure {
         for (Pinger p : pingers) {
             p.lane().context().runOnContext(v -> p.start());
+        }
+        if (metronome != null) {
+            metronome.start();
         }
         boolean stopped = false;
         try {
@@ -72,11 +82,19 @@ final class PingPongRun {
         }
         LatencyRecorder latency = new LatencyRecorder();
         recorders.values().forEach(latency::add);
+        LatencyRecorder lag = null;
+        if (metronome != null) {
+            lag = new LatencyRecorder();
+            sendLags.values().forEach(lag::add);
+        }
         long elapsed = options.count() != BenchOptions.NO_COUNT ? lastAnswer - windowStart : options.duration().toNanos();
-        return new PhaseResult(kind, options, messages, messages * options.size(), elapsed, latency);
+        return new PhaseResult(kind, options, messages, messages * options.size(), elapsed, latency, lag);
     }
 
     private void stopAll() {
+        if (metronome != null) {
+            metronome.close();
+        }
         for (Pinger p : pingers) {
             p.lane().context().runOnContext(v -> p.stop());
         }

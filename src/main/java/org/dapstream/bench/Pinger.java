@@ -6,12 +6,13 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The ping-pong sender of one lane, on its event loop. Closed loop (no pacer): one message
- * in flight, the next sent when the echo arrives. Open loop: messages leave on the
- * {@link Pacer}'s schedule and each carries its due time, from which its latency counts.
+ * in flight, the next sent when the echo arrives. Open loop: on each {@link Metronome} beat
+ * the messages the {@link Pacer} says are due leave and each carries its due time, from which its latency counts.
  *
  * <p>Only messages due (or sent) inside the measurement window are recorded and counted;
  * the ones in flight when it closes are still waited for, so a slow tail is not dropped.
@@ -23,6 +24,7 @@ final class Pinger implements LaneListener {
     private final byte[] payload;
     private final Pacer pacer;
     private final LatencyRecorder recorder;
+    private final LatencyRecorder sendLag;
     private final long windowStart;
     private final long windowEnd;
     private final long quota;
@@ -37,19 +39,27 @@ final class Pinger implements LaneListener {
     private long lastAnswerNanos;
     private boolean blocked;
     private boolean stopped;
-    private long timer = -1;
+    /** Set by a metronome beat until the tick it queued has run, so beats never pile up on the loop. */
+    private final AtomicBoolean tickQueued = new AtomicBoolean();
+    private final Handler<Void> beatTick = v -> {
+        tickQueued.set(false);
+        tick();
+    };
 
     /**
      * @param pacer     null for closed loop
      * @param recorder  shared by the lanes of one event loop
+     * @param sendLag   how late open-loop messages left after their due time (the generator's own delay)
      * @param windowEnd {@code Long.MAX_VALUE} when the window ends by count
      * @param quota     messages to measure, {@code Long.MAX_VALUE} when the window ends by time
      */
-    Pinger(Lane lane, int size, Pacer pacer, LatencyRecorder recorder, long windowStart, long windowEnd, long quota) {
+    Pinger(Lane lane, int size, Pacer pacer, LatencyRecorder recorder, LatencyRecorder sendLag,
+           long windowStart, long windowEnd, long quota) {
         this.lane = lane;
         this.payload = new byte[size];
         this.pacer = pacer;
         this.recorder = recorder;
+        this.sendLag = sendLag;
         this.windowStart = windowStart;
         this.windowEnd = windowEnd;
         this.quota = quota;
@@ -66,7 +76,6 @@ final class Pinger implements LaneListener {
     void start() {
         if (pacer != null) {
             pacer.start(System.nanoTime());
-            timer = lane.context().owner().setPeriodic(Pacer.TICK_MILLIS, id -> tick());
             tick();
         } else if (maySend(System.nanoTime())) {
             send(System.nanoTime());
@@ -76,11 +85,15 @@ final class Pinger implements LaneListener {
     /** No more sends; {@link #drained()} completes when the last echo is in. */
     void stop() {
         stopped = true;
-        if (timer != -1) {
-            lane.context().owner().cancelTimer(timer);
-        }
         if (outstanding == 0) {
             drained.complete(null);
+        }
+    }
+
+    /** A {@link Metronome} beat, on the metronome's thread: wake the lane's loop. */
+    void beat() {
+        if (tickQueued.compareAndSet(false, true)) {
+            lane.context().runOnContext(beatTick);
         }
     }
 
@@ -129,6 +142,9 @@ final class Pinger implements LaneListener {
             }
             send(due);
             pacer.advance();
+            if (due >= windowStart) {
+                sendLag.record(now - due);
+            }
         }
         lane.context().runOnContext(nextTick); // more are due: yield first, as the producers do
     }

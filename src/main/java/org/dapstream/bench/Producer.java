@@ -3,6 +3,7 @@ package org.dapstream.bench;
 import io.vertx.core.Handler;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -30,7 +31,12 @@ final class Producer implements LaneListener {
     private long limit = Long.MAX_VALUE;
     private boolean blocked;
     private boolean stopped;
-    private long timer = -1;
+    /** Set by a metronome beat until the tick it queued has run, so beats never pile up on the loop. */
+    private final AtomicBoolean tickQueued = new AtomicBoolean();
+    private final Handler<Void> tick = v -> {
+        tickQueued.set(false);
+        produce();
+    };
 
     /** @param pacer null for as fast as the lane allows */
     Producer(Lane lane, int size, Pacer pacer, Supplier<ReportRound> round) {
@@ -52,9 +58,15 @@ final class Producer implements LaneListener {
     void start() {
         if (pacer != null) {
             pacer.start(System.nanoTime());
-            timer = lane.context().owner().setPeriodic(Pacer.TICK_MILLIS, id -> produce());
         }
         produce();
+    }
+
+    /** A {@link Metronome} beat, on the metronome's thread: wake the lane's loop. */
+    void beat() {
+        if (tickQueued.compareAndSet(false, true)) {
+            lane.context().runOnContext(tick);
+        }
     }
 
     /** On the lane's loop, in the same task as the report request: send {@code quota} more, then stop. */
@@ -68,9 +80,6 @@ final class Producer implements LaneListener {
     /** On the lane's loop. */
     void stop() {
         stopped = true;
-        if (timer != -1) {
-            lane.context().owner().cancelTimer(timer);
-        }
     }
 
     CompletableFuture<Void> quotaReached() {
@@ -97,7 +106,7 @@ final class Producer implements LaneListener {
             if (pacer != null) {
                 if (pacer.due() > now) {
                     publish();
-                    return; // the next tick goes on
+                    return; // the next beat goes on
                 }
                 pacer.advance();
             }
