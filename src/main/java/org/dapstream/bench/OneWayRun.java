@@ -21,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 final class OneWayRun {
     /** How long the receivers may take to answer a report request. */
     static final Duration REPORT_TIMEOUT = Duration.ofSeconds(10);
+    /** Paced runs begin their common schedule this long after setup, once every lane has started. */
+    static final Duration PACING_START_DELAY = Duration.ofMillis(20);
 
     private final BenchOptions options;
     private final Testbed bed;
@@ -33,13 +35,18 @@ final class OneWayRun {
         this.bed = bed;
         List<Lane> lanes = bed.lanes();
         boolean paced = options.rate() != BenchOptions.UNLIMITED_RATE;
-        long interval = 0;
-        for (Lane lane : lanes) {
-            Pacer pacer = paced ? new Pacer((double) options.rate() / lanes.size()) : null;
-            interval = paced ? pacer.intervalNanos() : 0;
+        long t0 = System.nanoTime() + PACING_START_DELAY.toNanos();
+        List<Pacer> schedules = new ArrayList<>();
+        for (int i = 0; i < lanes.size(); i++) {
+            Lane lane = lanes.get(i);
+            Pacer pacer = null;
+            if (paced) {
+                pacer = Pacer.forLane(t0, options.rate(), lanes.size(), i);
+                schedules.add(Pacer.forLane(t0, options.rate(), lanes.size(), i));
+            }
             producers.add(new Producer(lane, options.size(), pacer, () -> round));
         }
-        metronome = paced ? new Metronome(interval, producers.stream().<Runnable>map(p -> p::beat).toList()) : null;
+        metronome = paced ? new Metronome(producers.stream().<Runnable>map(p -> p::beat).toList(), schedules) : null;
     }
 
     PhaseResult run(TransportKind kind) throws BenchFailure {

@@ -17,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 final class PingPongRun {
     /** How long the echoes still in flight when the window closes may take. */
     static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(5);
+    /** Paced runs begin their common schedule this long after setup, once every lane has started. */
+    static final Duration PACING_START_DELAY = OneWayRun.PACING_START_DELAY;
 
     private final BenchOptions options;
     private final Testbed bed;
@@ -34,17 +36,21 @@ final class PingPongRun {
         long windowEnd = byCount ? Long.MAX_VALUE : windowStart + options.duration().toNanos();
         List<Lane> lanes = bed.lanes();
         boolean paced = options.rate() != BenchOptions.UNLIMITED_RATE;
-        long interval = 0;
+        long t0 = System.nanoTime() + PACING_START_DELAY.toNanos();
+        List<Pacer> schedules = new ArrayList<>();
         for (int i = 0; i < lanes.size(); i++) {
             Lane lane = lanes.get(i);
-            Pacer pacer = paced ? new Pacer((double) options.rate() / lanes.size()) : null;
-            interval = paced ? pacer.intervalNanos() : 0;
+            Pacer pacer = null;
+            if (paced) {
+                pacer = Pacer.forLane(t0, options.rate(), lanes.size(), i);
+                schedules.add(Pacer.forLane(t0, options.rate(), lanes.size(), i));
+            }
             long quota = byCount ? options.count() / lanes.size() + (i < options.count() % lanes.size() ? 1 : 0) : Long.MAX_VALUE;
             LatencyRecorder recorder = recorders.computeIfAbsent(lane.context(), c -> new LatencyRecorder());
             LatencyRecorder lag = sendLags.computeIfAbsent(lane.context(), c -> new LatencyRecorder());
             pingers.add(new Pinger(lane, options.size(), pacer, recorder, lag, windowStart, windowEnd, quota));
         }
-        metronome = paced ? new Metronome(interval, pingers.stream().<Runnable>map(p -> p::beat).toList()) : null;
+        metronome = paced ? new Metronome(pingers.stream().<Runnable>map(p -> p::beat).toList(), schedules) : null;
     }
 
     PhaseResult run(TransportKind kind) throws BenchFailure {

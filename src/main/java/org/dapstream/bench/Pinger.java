@@ -75,8 +75,7 @@ final class Pinger implements LaneListener {
 
     void start() {
         if (pacer != null) {
-            pacer.start(System.nanoTime());
-            tick();
+            tick(); // sends nothing before the schedule's start
         } else if (maySend(System.nanoTime())) {
             send(System.nanoTime());
         }

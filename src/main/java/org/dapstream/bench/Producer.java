@@ -56,9 +56,6 @@ final class Producer implements LaneListener {
 
     /** On the lane's loop. */
     void start() {
-        if (pacer != null) {
-            pacer.start(System.nanoTime());
-        }
         produce();
     }
 
