@@ -1,14 +1,81 @@
 package org.dapstream.bench;
 
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
-/** The load generator (placeholder entry; the real one is being written). */
+/**
+ * The load generator, {@code bench [options]} (see {@link BenchOptions#USAGE}): runs one-way
+ * or ping-pong load against DAP Stream and/or the raw-socket baseline and prints one line
+ * per phase, and with {@code --transport both} the stream's figure as a ratio of the raw one,
+ * measured in the same run so that noise from the rest of the machine mostly cancels out.
+ */
 public final class Bench {
+    /** Exit status: the run finished. */
+    public static final int EXIT_OK = 0;
+    /** Exit status: the run failed (connection refused or lost, a timeout); the reason is printed. */
+    public static final int EXIT_FAILED = 1;
+    /** Exit status: the options are wrong; the message says what to fix. */
+    public static final int EXIT_USAGE = 2;
+
     private Bench() {
     }
 
+    /** Runs {@code bench} with the arguments after the word; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        err.println("bench: not yet implemented");
-        return 2;
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-h")) {
+                out.print(BenchOptions.USAGE);
+                return EXIT_OK;
+            }
+        }
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(args);
+        } catch (OptionException e) {
+            err.println("bench: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        out.println("bench: " + options.describe());
+        out.println(jvm());
+        out.println("jvm flags: " + ManagementFactory.getRuntimeMXBean().getInputArguments());
+        List<PhaseResult> results = new ArrayList<>();
+        try {
+            for (TransportKind kind : options.transports()) {
+                PhaseResult r = runPhase(kind, options);
+                results.add(r);
+                out.println(r.line());
+                out.flush();
+            }
+        } catch (BenchFailure e) {
+            err.println("bench: run failed: " + e.getMessage());
+            return EXIT_FAILED;
+        } catch (RuntimeException e) {
+            err.println("bench: run failed: " + e);
+            e.printStackTrace(err);
+            return EXIT_FAILED;
+        }
+        if (options.compares()) {
+            out.println(results.get(1).ratioTo(results.get(0)));
+        }
+        return EXIT_OK;
+    }
+
+    /** One phase on a fresh testbed, so that no phase inherits the other's connections or buffers. */
+    static PhaseResult runPhase(TransportKind kind, BenchOptions options) throws BenchFailure {
+        try (Testbed bed = kind == TransportKind.STREAM ? StreamTestbed.open(options) : RawBaseline.open(options)) {
+            return options.workload() == Workload.ONEWAY
+                    ? new OneWayRun(options, bed).run(kind)
+                    : new PingPongRun(options, bed).run(kind);
+        }
+    }
+
+    private static String jvm() {
+        Runtime rt = Runtime.getRuntime();
+        return String.format(Locale.ROOT, "jvm: %s %s (%s), %d processors, max heap %d MiB",
+                System.getProperty("java.vm.name"), Runtime.version(), System.getProperty("java.vm.vendor"),
+                rt.availableProcessors(), rt.maxMemory() / (1024 * 1024));
     }
 }

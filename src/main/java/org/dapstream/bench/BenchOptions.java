@@ -1,0 +1,221 @@
+package org.dapstream.bench;
+
+import org.dapstream.protocol.FrameLimits;
+import org.dapstream.stream.StreamConfig;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The load generator's command line, parsed by hand: {@code --name value} pairs.
+ *
+ * @param target      the node to load; null starts an embedded server in this JVM
+ * @param connections streams (or raw sockets) opened
+ * @param channels    channels per connection, each with its own producer
+ * @param size        payload bytes per message
+ * @param duration    measured time (ignored when {@code count} is set)
+ * @param warmup      time run before measuring, so the JIT and the buffers settle
+ * @param count       messages to measure instead of a duration; {@link #NO_COUNT} for none
+ * @param rate        messages per second over all channels; {@link #UNLIMITED_RATE} for as fast as possible
+ * @param workload    one-way throughput or ping-pong latency
+ * @param transports  the phases, in the order they run
+ * @param serverLoops event loops of the embedded server
+ * @param clientLoops event loops of the client
+ */
+public record BenchOptions(Target target, int connections, int channels, int size, Duration duration, Duration warmup,
+                           long count, long rate, Workload workload, List<TransportKind> transports,
+                           int serverLoops, int clientLoops) {
+    public static final int DEFAULT_CONNECTIONS = 1;
+    /** More sockets than this from one load generator measure the kernel, not the stream. */
+    public static final int MAX_CONNECTIONS = 1024;
+    public static final int DEFAULT_CHANNELS = 1;
+    /** A stream's default channel limit, so any default-configured node accepts them all. */
+    public static final int MAX_CHANNELS = StreamConfig.DEFAULT_MAX_CHANNELS;
+    public static final int DEFAULT_SIZE = 64;
+    public static final int MIN_SIZE = 1;
+    /** One message fits one frame: fragmentation is not in protocol version 1. */
+    public static final int MAX_SIZE = FrameLimits.DEFAULT_MESSAGE_PAYLOAD;
+    /** Ping-pong puts the send time (a u64) in the first bytes of each message. */
+    public static final int TIMESTAMP_BYTES = Long.BYTES;
+    public static final Duration DEFAULT_DURATION = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_WARMUP = Duration.ofSeconds(2);
+    /** Longest duration or warm-up accepted: a day. */
+    public static final Duration MAX_DURATION = Duration.ofDays(1);
+    public static final long NO_COUNT = 0;
+    public static final long UNLIMITED_RATE = 0;
+    /** Beyond 100 M msg/s the pacer's 1 ms ticks would each release more than a batch many times over. */
+    public static final long MAX_RATE = 100_000_000L;
+    /** The brief's default: one event loop on each side, so the figures are per core. */
+    public static final int DEFAULT_LOOPS = 1;
+    public static final int MAX_LOOPS = 64;
+    /** Host of the embedded server: loopback only. */
+    public static final String EMBEDDED_HOST = "127.0.0.1";
+
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
+
+    public static final String USAGE = """
+            usage: bench [options]
+              --target host:port      node to load (default: embedded server on 127.0.0.1, random port)
+              --connections N         connections (default 1, max 1024)
+              --channels N            channels per connection, one producer each (default 1, max 1024)
+              --size BYTES            message payload (default 64, 1..65536; pingpong needs >= 8)
+              --duration D            measured time, e.g. 500ms, 10s, 1m (default 10s)
+              --warmup D              time before measuring (default 2s)
+              --count N               measure N messages instead of a duration
+              --rate N                messages/s over all channels, 0 = unlimited (default 0)
+              --mode oneway|pingpong  throughput to a discard channel, or echo latency (default oneway)
+              --transport stream|raw|both
+                                      DAP Stream, the raw-socket baseline, or raw then stream with the
+                                      ratio stream/raw (default stream; raw needs the embedded server)
+              --server-loops N        event loops of the embedded server (default 1)
+              --client-loops N        event loops of the client (default 1)
+              --help                  this text
+            exit status: 0 done, 1 the run failed, 2 bad options
+            """;
+
+    /** The options with every default. */
+    public static BenchOptions defaults() {
+        return new BenchOptions(null, DEFAULT_CONNECTIONS, DEFAULT_CHANNELS, DEFAULT_SIZE, DEFAULT_DURATION,
+                DEFAULT_WARMUP, NO_COUNT, UNLIMITED_RATE, Workload.ONEWAY, List.of(TransportKind.STREAM),
+                DEFAULT_LOOPS, DEFAULT_LOOPS);
+    }
+
+    /** True when the run starts its own server. */
+    public boolean embedded() {
+        return target == null;
+    }
+
+    /** Producers in all: one per channel of every connection. */
+    public int lanes() {
+        return connections * channels;
+    }
+
+    /** True when {@code --transport both}: the raw baseline, then the stream. */
+    public boolean compares() {
+        return transports.size() > 1;
+    }
+
+    /** Parses the arguments after {@code bench}; {@code --help} is handled by the caller. */
+    public static BenchOptions parse(String... args) throws OptionException {
+        BenchOptions d = defaults();
+        Target target = d.target;
+        int connections = d.connections;
+        int channels = d.channels;
+        int size = d.size;
+        Duration duration = d.duration;
+        Duration warmup = d.warmup;
+        long count = d.count;
+        long rate = d.rate;
+        Workload workload = d.workload;
+        List<TransportKind> transports = d.transports;
+        int serverLoops = d.serverLoops;
+        int clientLoops = d.clientLoops;
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < args.length; i += 2) {
+            String name = args[i];
+            if (!name.startsWith("--")) {
+                throw new OptionException("unexpected argument '" + name + "'; options are --name value (see --help)");
+            }
+            if (i + 1 >= args.length) {
+                throw new OptionException(name + " needs a value (see --help)");
+            }
+            String value = args[i + 1];
+            if (!seen.add(name)) {
+                throw new OptionException(name + " is given twice; give it once");
+            }
+            switch (name) {
+                case "--target" -> target = Target.parse(value);
+                case "--connections" -> connections = (int) number(name, value, 1, MAX_CONNECTIONS);
+                case "--channels" -> channels = (int) number(name, value, 1, MAX_CHANNELS);
+                case "--size" -> size = (int) number(name, value, MIN_SIZE, MAX_SIZE);
+                case "--duration" -> duration = duration(name, value, false);
+                case "--warmup" -> warmup = duration(name, value, true);
+                case "--count" -> count = number(name, value, 1, Long.MAX_VALUE);
+                case "--rate" -> rate = number(name, value, 0, MAX_RATE);
+                case "--mode" -> workload = switch (value) {
+                    case "oneway" -> Workload.ONEWAY;
+                    case "pingpong" -> Workload.PINGPONG;
+                    default -> throw new OptionException("--mode: '" + value + "' is not oneway or pingpong");
+                };
+                case "--transport" -> transports = switch (value) {
+                    case "stream" -> List.of(TransportKind.STREAM);
+                    case "raw" -> List.of(TransportKind.RAW);
+                    case "both" -> List.of(TransportKind.RAW, TransportKind.STREAM);
+                    default -> throw new OptionException("--transport: '" + value + "' is not stream, raw or both");
+                };
+                case "--server-loops" -> serverLoops = (int) number(name, value, 1, MAX_LOOPS);
+                case "--client-loops" -> clientLoops = (int) number(name, value, 1, MAX_LOOPS);
+                default -> throw new OptionException("unknown option " + name + " (see --help)");
+            }
+        }
+        if (workload == Workload.PINGPONG && size < TIMESTAMP_BYTES) {
+            throw new OptionException("--size must be at least " + TIMESTAMP_BYTES
+                    + " for pingpong: the send time travels in the first " + TIMESTAMP_BYTES + " bytes");
+        }
+        if (target != null && transports.contains(TransportKind.RAW)) {
+            throw new OptionException("--transport " + (transports.size() > 1 ? "both" : "raw")
+                    + " needs the embedded server (the raw baseline is not a stream node); drop --target");
+        }
+        if (target != null && seen.contains("--server-loops")) {
+            throw new OptionException("--server-loops sets up the embedded server; drop it or --target");
+        }
+        return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload,
+                transports, serverLoops, clientLoops);
+    }
+
+    private static long number(String name, String value, long min, long max) throws OptionException {
+        long n;
+        try {
+            n = Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new OptionException(name + ": '" + value + "' is not a whole number; give " + min + ".." + max);
+        }
+        if (n < min || n > max) {
+            throw new OptionException(name + ": " + n + " is out of range " + min + ".." + max);
+        }
+        return n;
+    }
+
+    private static Duration duration(String name, String value, boolean zeroAllowed) throws OptionException {
+        Matcher m = DURATION.matcher(value);
+        if (!m.matches()) {
+            throw new OptionException(name + ": '" + value + "' is not a duration; use e.g. 500ms, 10s, 1m");
+        }
+        long n = Long.parseLong(m.group(1));
+        Duration d = switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            default -> Duration.ofMinutes(n);
+        };
+        if (d.isZero() && !zeroAllowed) {
+            throw new OptionException(name + " must be longer than 0");
+        }
+        if (d.compareTo(MAX_DURATION) > 0) {
+            throw new OptionException(name + ": " + value + " is longer than the limit of " + MAX_DURATION.toHours() + " h");
+        }
+        return d;
+    }
+
+    /** The options as one line, for the output header. */
+    public String describe() {
+        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d",
+                workload.option(), compares() ? "both" : transports.get(0).option(),
+                embedded() ? "embedded" : target.toString(), connections, channels, size,
+                count != NO_COUNT ? "count=" + count : "duration=" + format(duration), format(warmup),
+                rate == UNLIMITED_RATE ? "unlimited" : Long.toString(rate),
+                embedded() ? Integer.toString(serverLoops) : "n/a", clientLoops);
+    }
+
+    static String format(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 60_000 == 0 && ms > 0) {
+            return ms / 60_000 + "m";
+        }
+        return ms % 1000 == 0 && ms > 0 ? ms / 1000 + "s" : ms + "ms";
+    }
+}

@@ -1,0 +1,61 @@
+package org.dapstream.bench;
+
+import java.util.Locale;
+
+/**
+ * What one phase measured.
+ *
+ * @param messages     messages counted in the window (at the receiver for one-way, echoes for ping-pong)
+ * @param bytes        their payload bytes
+ * @param elapsedNanos length of the window
+ * @param latency      round trips (ping-pong), null for one-way
+ * @param sendLag      open-loop ping-pong: how late messages left after their due time; this
+ *                     delay of the load generator is inside every latency figure (null otherwise)
+ */
+record PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
+                   LatencyRecorder latency, LatencyRecorder sendLag) {
+    private static final double NANOS_PER_SECOND = 1e9;
+    /** MB/s counts 10^6 payload bytes, headers excluded. */
+    private static final double BYTES_PER_MB = 1e6;
+
+    double messagesPerSecond() {
+        return elapsedNanos <= 0 ? 0 : messages * NANOS_PER_SECOND / elapsedNanos;
+    }
+
+    double megabytesPerSecond() {
+        return elapsedNanos <= 0 ? 0 : bytes / BYTES_PER_MB * NANOS_PER_SECOND / elapsedNanos;
+    }
+
+    /** E.g. {@code stream oneway size=64 conns=1 ch=1: 2,345,678 msg/s 150.1 MB/s (23,456,780 msgs in 10.000 s)}. */
+    String line() {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s %s size=%d conns=%d ch=%d",
+                transport.option(), options.workload().option(), options.size(), options.connections(), options.channels()));
+        if (options.rate() != BenchOptions.UNLIMITED_RATE) {
+            b.append(" rate=").append(options.rate());
+        }
+        b.append(String.format(Locale.ROOT, ": %,.0f msg/s %.1f MB/s", messagesPerSecond(), megabytesPerSecond()));
+        if (latency != null) {
+            b.append(String.format(Locale.ROOT, " p50=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus",
+                    latency.percentileMicros(50), latency.percentileMicros(99), latency.percentileMicros(99.9), latency.maxMicros()));
+        }
+        b.append(String.format(Locale.ROOT, " (%,d msgs in %.3f s", messages, elapsedNanos / NANOS_PER_SECOND));
+        if (sendLag != null) {
+            b.append(String.format(Locale.ROOT, "; send lag p50=%.1fus p99=%.1fus", sendLag.percentileMicros(50), sendLag.percentileMicros(99)));
+        }
+        b.append(')');
+        return b.toString();
+    }
+
+    /** The summary of {@code --transport both}: this (the stream) over the raw baseline. */
+    String ratioTo(PhaseResult raw) {
+        String throughput = String.format(Locale.ROOT, "ratio stream/raw: %.2f", messagesPerSecond() / raw.messagesPerSecond());
+        if (latency == null || raw.latency == null) {
+            return throughput;
+        }
+        return throughput + String.format(Locale.ROOT, " (msg/s); latency stream/raw: p50 %.2f p99 %.2f p99.9 %.2f max %.2f",
+                latency.percentileMicros(50) / raw.latency.percentileMicros(50),
+                latency.percentileMicros(99) / raw.latency.percentileMicros(99),
+                latency.percentileMicros(99.9) / raw.latency.percentileMicros(99.9),
+                latency.maxMicros() / raw.latency.maxMicros());
+    }
+}

@@ -1,0 +1,143 @@
+package org.dapstream.bench;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.dapstream.client.ClientOptions;
+import org.dapstream.client.StreamClient;
+import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.Channel;
+import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.Sessions;
+import org.dapstream.stream.Stream;
+import org.dapstream.stream.StreamConfig;
+import org.dapstream.stream.StreamCounters;
+import org.dapstream.stream.StreamListener;
+import org.dapstream.transport.StreamServer;
+import org.dapstream.transport.StreamServerOptions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** DAP Stream connections: our client against the embedded {@link StreamServer} or a remote node. */
+final class StreamTestbed implements Testbed {
+    private final BenchOptions options;
+    private final CompletableFuture<Void> failure = new CompletableFuture<>();
+    private final List<Stream> streams = new ArrayList<>();
+    private final List<Lane> lanes = new ArrayList<>();
+    private Vertx serverVertx;
+    private StreamServer server;
+    private StreamClient client;
+    private volatile boolean closing;
+
+    private StreamTestbed(BenchOptions options) {
+        this.options = options;
+    }
+
+    /** Starts the server (if embedded), connects and opens every channel. */
+    static StreamTestbed open(BenchOptions options) throws BenchFailure {
+        StreamTestbed bed = new StreamTestbed(options);
+        try {
+            bed.setUp();
+            return bed;
+        } catch (BenchFailure | RuntimeException e) {
+            bed.close();
+            throw e;
+        }
+    }
+
+    private void setUp() throws BenchFailure {
+        String host;
+        int port;
+        if (options.embedded()) {
+            serverVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(options.serverLoops()));
+            server = new StreamServer(serverVertx, new StreamServerOptions(BenchOptions.EMBEDDED_HOST, 0,
+                    options.serverLoops(), StreamConfig.defaults(), NodeAddress.NONE),
+                    ChannelRegistry.withDiagnostics(), new Sessions(), new StreamCounters());
+            await(server.start().toCompletionStage().toCompletableFuture(), SETUP_TIMEOUT, "the embedded stream server to start");
+            host = BenchOptions.EMBEDDED_HOST;
+            port = server.port();
+        } else {
+            host = options.target().host();
+            port = options.target().port();
+        }
+        client = new StreamClient(ClientOptions.defaults().withEventLoops(options.clientLoops()));
+        ChannelType type = options.workload() == Workload.ONEWAY ? ChannelType.DISCARD : ChannelType.ECHO;
+        for (int c = 0; c < options.connections(); c++) {
+            Watch watch = new Watch();
+            Stream stream = await(client.connect(host, port, watch), SETUP_TIMEOUT, "stream connection to " + host + ":" + port);
+            streams.add(stream);
+            List<CompletableFuture<Channel>> opening = new ArrayList<>();
+            List<StreamLane> opened = new ArrayList<>();
+            for (int ch = 0; ch < options.channels(); ch++) {
+                StreamLane lane = new StreamLane(watch.context);
+                opened.add(lane);
+                opening.add(stream.openChannel(type, lane));
+            }
+            for (int ch = 0; ch < opening.size(); ch++) {
+                opened.get(ch).bind(await(opening.get(ch), SETUP_TIMEOUT, "opening a " + type + " channel"));
+            }
+            lanes.addAll(opened);
+        }
+    }
+
+    /** Learns the stream's event loop and reports an unexpected end as the run's failure. */
+    private final class Watch implements StreamListener {
+        volatile Context context;
+
+        @Override
+        public void active(Stream stream) {
+            context = Vertx.currentContext(); // the stream's own loop: listeners run on it
+        }
+
+        @Override
+        public void closed(Stream stream, CloseReason reason) {
+            if (!closing) {
+                failure.completeExceptionally(new IllegalStateException(stream + " ended: " + reason));
+            }
+        }
+    }
+
+    @Override
+    public List<Lane> lanes() {
+        return lanes;
+    }
+
+    @Override
+    public List<Lane> reporters() {
+        return lanes;
+    }
+
+    @Override
+    public CompletableFuture<Void> failure() {
+        return failure;
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        List<CompletableFuture<CloseReason>> closed = new ArrayList<>();
+        for (Stream s : streams) {
+            s.close();
+            closed.add(s.closed());
+        }
+        try {
+            CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new))
+                    .get(CLOSE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // An unanswered CLOSE: the client's close below drops the connections anyway.
+        }
+        if (client != null) {
+            client.close();
+        }
+        if (server != null) {
+            server.stop().toCompletionStage().toCompletableFuture().join();
+        }
+        if (serverVertx != null) {
+            serverVertx.close().toCompletionStage().toCompletableFuture().join();
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package org.dapstream.bench;
+
+/** What the load generator measures. */
+public enum Workload {
+    /** Producers stream DATA to a discard receiver; throughput is counted at the receiver. */
+    ONEWAY("oneway"),
+    /** Each message is echoed; the round trip goes into a latency histogram. */
+    PINGPONG("pingpong");
+
+    private final String option;
+
+    Workload(String option) {
+        this.option = option;
+    }
+
+    /** The spelling on the command line and in result lines. */
+    public String option() {
+        return option;
+    }
+}

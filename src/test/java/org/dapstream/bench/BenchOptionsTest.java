@@ -1,0 +1,130 @@
+package org.dapstream.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The command line: what each good input sets, and the exact complaint about each bad one. */
+class BenchOptionsTest {
+    @Test
+    void noArgumentsGiveTheDefaults() throws OptionException {
+        BenchOptions o = BenchOptions.parse();
+        assertNull(o.target());
+        assertTrue(o.embedded());
+        assertEquals(1, o.connections());
+        assertEquals(1, o.channels());
+        assertEquals(64, o.size());
+        assertEquals(Duration.ofSeconds(10), o.duration());
+        assertEquals(Duration.ofSeconds(2), o.warmup());
+        assertEquals(BenchOptions.NO_COUNT, o.count());
+        assertEquals(BenchOptions.UNLIMITED_RATE, o.rate());
+        assertEquals(Workload.ONEWAY, o.workload());
+        assertEquals(List.of(TransportKind.STREAM), o.transports());
+        assertEquals(1, o.serverLoops());
+        assertEquals(1, o.clientLoops());
+    }
+
+    static Stream<Arguments> good() {
+        return Stream.of(
+                row("--target 10.0.0.5:8079", o -> o.target().equals(new Target("10.0.0.5", 8079))),
+                row("--target [::1]:8079", o -> o.target().equals(new Target("::1", 8079))),
+                row("--target node-a.example:1", o -> o.target().port() == 1 && o.target().host().equals("node-a.example")),
+                row("--connections 1024", o -> o.connections() == 1024),
+                row("--channels 7", o -> o.channels() == 7 && o.lanes() == 7),
+                row("--connections 3 --channels 4", o -> o.lanes() == 12),
+                row("--size 1", o -> o.size() == 1),
+                row("--size 65536", o -> o.size() == 65536),
+                row("--duration 500ms", o -> o.duration().equals(Duration.ofMillis(500))),
+                row("--duration 10s", o -> o.duration().equals(Duration.ofSeconds(10))),
+                row("--duration 1m", o -> o.duration().equals(Duration.ofMinutes(1))),
+                row("--warmup 0s", o -> o.warmup().isZero()),
+                row("--count 1000000", o -> o.count() == 1_000_000),
+                row("--rate 0", o -> o.rate() == 0),
+                row("--rate 10000", o -> o.rate() == 10_000),
+                row("--mode pingpong --size 8", o -> o.workload() == Workload.PINGPONG && o.size() == 8),
+                row("--transport raw", o -> o.transports().equals(List.of(TransportKind.RAW))),
+                row("--transport both", o -> o.transports().equals(List.of(TransportKind.RAW, TransportKind.STREAM)) && o.compares()),
+                row("--server-loops 2 --client-loops 64", o -> o.serverLoops() == 2 && o.clientLoops() == 64),
+                row("--target 127.0.0.1:8079 --client-loops 2", o -> !o.embedded() && o.clientLoops() == 2));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("good")
+    void goodInputs(String line, Check check) throws OptionException {
+        assertTrue(check.holds(BenchOptions.parse(line.split(" "))), line);
+    }
+
+    static Stream<Arguments> bad() {
+        return Stream.of(
+                //  arguments                                 the message contains
+                bad("--frobnicate 1",                         "unknown option --frobnicate (see --help)"),
+                bad("size 64",                                "unexpected argument 'size'; options are --name value"),
+                bad("--size",                                 "--size needs a value"),
+                bad("--size 64 --size 128",                   "--size is given twice; give it once"),
+                bad("--size 0",                               "--size: 0 is out of range 1..65536"),
+                bad("--size 65537",                           "--size: 65537 is out of range 1..65536"),
+                bad("--size 64k",                             "--size: '64k' is not a whole number; give 1..65536"),
+                bad("--connections 0",                        "--connections: 0 is out of range 1..1024"),
+                bad("--connections 1025",                     "--connections: 1025 is out of range 1..1024"),
+                bad("--channels 1025",                        "--channels: 1025 is out of range 1..1024"),
+                bad("--count 0",                              "--count: 0 is out of range 1.."),
+                bad("--count -5",                             "--count: -5 is out of range 1.."),
+                bad("--rate -1",                              "--rate: -1 is out of range 0..100000000"),
+                bad("--rate fast",                            "--rate: 'fast' is not a whole number"),
+                bad("--duration 10",                          "--duration: '10' is not a duration; use e.g. 500ms, 10s, 1m"),
+                bad("--duration 1h",                          "--duration: '1h' is not a duration"),
+                bad("--duration 1.5s",                        "--duration: '1.5s' is not a duration"),
+                bad("--duration 0s",                          "--duration must be longer than 0"),
+                bad("--warmup 2000m",                         "--warmup: 2000m is longer than the limit of 24 h"),
+                bad("--mode burst",                           "--mode: 'burst' is not oneway or pingpong"),
+                bad("--transport tcp",                        "--transport: 'tcp' is not stream, raw or both"),
+                bad("--target localhost",                     "--target: 'localhost' is not host:port"),
+                bad("--target :8079",                         "--target: ':8079' is not host:port"),
+                bad("--target host:",                         "--target: 'host:' is not host:port"),
+                bad("--target host:http",                     "--target: port 'http' is not a number 1..65535"),
+                bad("--target host:70000",                    "--target: port 70000 is out of range 1..65535"),
+                bad("--server-loops 0",                       "--server-loops: 0 is out of range 1..64"),
+                bad("--client-loops 65",                      "--client-loops: 65 is out of range 1..64"),
+                bad("--mode pingpong --size 7",               "--size must be at least 8 for pingpong"),
+                bad("--target h:1 --transport raw",           "--transport raw needs the embedded server"),
+                bad("--target h:1 --transport both",          "--transport both needs the embedded server"),
+                bad("--target h:1 --server-loops 2",          "--server-loops sets up the embedded server; drop it or --target"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("bad")
+    void badInputs(String line, String expected) {
+        OptionException e = assertThrows(OptionException.class, () -> BenchOptions.parse(line.split(" ")));
+        assertTrue(e.getMessage().contains(expected), () -> "for '" + line + "' expected '" + expected + "' in: " + e.getMessage());
+    }
+
+    @Test
+    void durationsPrintAsTheyAreWritten() {
+        assertEquals("500ms", BenchOptions.format(Duration.ofMillis(500)));
+        assertEquals("10s", BenchOptions.format(Duration.ofSeconds(10)));
+        assertEquals("2m", BenchOptions.format(Duration.ofMinutes(2)));
+        assertEquals("0ms", BenchOptions.format(Duration.ZERO));
+    }
+
+    @FunctionalInterface
+    interface Check {
+        boolean holds(BenchOptions options);
+    }
+
+    private static Arguments row(String line, Check check) {
+        return Arguments.of(line, check);
+    }
+
+    private static Arguments bad(String line, String expected) {
+        return Arguments.of(line, expected);
+    }
+}

@@ -1,0 +1,107 @@
+package org.dapstream.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** Short real runs against the embedded servers: each phase counts messages and the run exits 0. */
+class BenchRunTest {
+    private static final String SHORT = "--duration 300ms --warmup 100ms";
+    private static final Duration LIMIT = Duration.ofSeconds(15);
+    private static final Pattern PHASE = Pattern.compile("^(stream|raw) (oneway|pingpong) .*: ([\\d,]+) msg/s .*\\(([\\d,]+) msgs in", Pattern.MULTILINE);
+
+    @Test
+    void oneWayOverBoth() {
+        Outcome o = run("--transport both " + SHORT);
+        o.assertCounted("raw oneway", "stream oneway");
+        assertTrue(o.out.contains("ratio stream/raw: "), o.out);
+    }
+
+    @Test
+    void pingPongClosedLoopOverBoth() {
+        Outcome o = run("--mode pingpong --transport both " + SHORT);
+        o.assertCounted("raw pingpong", "stream pingpong");
+        assertTrue(o.out.contains("latency stream/raw: p50 "), o.out);
+    }
+
+    @Test
+    void pingPongOpenLoopOverStream() {
+        Outcome o = run("--mode pingpong --rate 2000 --connections 2 --channels 2 " + SHORT);
+        o.assertCounted("stream pingpong");
+        assertTrue(o.out.contains("rate=2000"), o.out);
+    }
+
+    @Test
+    void oneWayRawWithSeveralChannelsPerSocket() {
+        Outcome o = run("--transport raw --connections 2 --channels 3 --size 1000 " + SHORT);
+        o.assertCounted("raw oneway");
+    }
+
+    @Test
+    void oneWayLargeMessagesByCount() {
+        Outcome o = run("--transport both --size 65536 --count 2000 --warmup 100ms");
+        o.assertCounted("raw oneway", "stream oneway");
+        assertTrue(o.out.contains("(2,000 msgs in"), o.out);
+    }
+
+    @Test
+    void helpPrintsUsage() {
+        Outcome o = run("--help");
+        assertEquals(Bench.EXIT_OK, o.exit);
+        assertTrue(o.out.startsWith("usage: bench [options]"), o.out);
+    }
+
+    @Test
+    void badOptionsExitWithUsageStatus() {
+        Outcome o = run("--size lots");
+        assertEquals(Bench.EXIT_USAGE, o.exit);
+        assertTrue(o.err.contains("--size: 'lots' is not a whole number"), o.err);
+    }
+
+    @Test
+    void unreachableTargetFailsTheRun() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort(); // closed again: nothing listens there
+        }
+        Outcome o = run("--target 127.0.0.1:" + port + " " + SHORT);
+        assertEquals(Bench.EXIT_FAILED, o.exit, o.err);
+        assertTrue(o.err.contains("bench: run failed: stream connection to 127.0.0.1:" + port + " failed"), o.err);
+    }
+
+    private static Outcome run(String line) {
+        return assertTimeoutPreemptively(LIMIT, () -> {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int exit = Bench.run(line.split(" "), new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8));
+            return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        });
+    }
+
+    private record Outcome(int exit, String out, String err) {
+        /** Exit 0, and one phase line per name with messages counted. */
+        void assertCounted(String... phases) {
+            assertEquals(Bench.EXIT_OK, exit, () -> out + err);
+            List<String> seen = new ArrayList<>();
+            Matcher m = PHASE.matcher(out);
+            while (m.find()) {
+                seen.add(m.group(1) + " " + m.group(2));
+                long messages = Long.parseLong(m.group(4).replace(",", ""));
+                assertTrue(messages > 0, () -> "no messages counted in: " + out);
+            }
+            assertEquals(List.of(phases), seen, out);
+        }
+    }
+}
