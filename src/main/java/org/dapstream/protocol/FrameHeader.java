@@ -31,6 +31,8 @@ public final class FrameHeader {
 
     private static final VarHandle INT_LE_BB =
             MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG_LE_BB =
+            MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle SHORT_LE_BB =
             MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT_LE_ARRAY =
@@ -47,11 +49,10 @@ public final class FrameHeader {
      */
     public static void write(ByteBuffer dst, int index, int size, PacketType type, int seqId, int channelId, int flags) {
         check(size, channelId, flags);
-        INT_LE_BB.set(dst, index + OFFSET_SIZE, size);
-        dst.put(index + OFFSET_TYPE, (byte) type.code());
-        INT_LE_BB.set(dst, index + OFFSET_SEQ, seqId);
-        SHORT_LE_BB.set(dst, index + OFFSET_CHANNEL, (short) channelId);
-        dst.put(index + OFFSET_FLAGS, (byte) flags);
+        // Two stores instead of five: bytes 0..7 are size, type and the low 3 bytes of seq_id;
+        // bytes 8..11 are the top byte of seq_id, ch_id and flags (all little-endian).
+        LONG_LE_BB.set(dst, index, (size & 0xFFFF_FFFFL) | ((long) type.code() << 32) | ((long) seqId << 40));
+        INT_LE_BB.set(dst, index + 8, (seqId >>> 24) | (channelId << 8) | (flags << 24));
     }
 
     /** Writes a header at {@code offset} of {@code dst}. */

@@ -20,12 +20,27 @@ public final class Channel {
     /** OPENING: we sent OPEN_CHANNEL and wait for OPEN_ACK. CLOSING: we sent CLOSE/ERROR and wait for the peer's CLOSE. */
     public enum State { OPENING, OPEN, CLOSING, CLOSED }
 
+    /** Whether a handler class overrides packetOut; asked once per class. */
+    private static final ClassValue<Boolean> OBSERVES_PACKET_OUT = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            try {
+                return type.getMethod("packetOut", Channel.class, PacketType.class, ByteBuffer.class)
+                        .getDeclaringClass() != ChannelHandler.class;
+            } catch (NoSuchMethodException | SecurityException e) {
+                return true; // cannot tell (e.g. reflection not registered in a native image): observe
+            }
+        }
+    };
+
     private final Stream stream;
     private final int id;
     private final ChannelType type;
     private final boolean openedLocally;
     volatile State state;
     ChannelHandler handler;
+    /** False when the handler keeps the no-op packetOut: the send path then skips the observer. */
+    boolean observesPacketOut;
     CompletableFuture<Channel> opening;
     final CompletableFuture<CloseReason> closeFuture = new CompletableFuture<>();
 
@@ -58,7 +73,7 @@ public final class Channel {
         this.stream = stream;
         this.id = id;
         this.type = type;
-        this.handler = handler == null ? new ChannelHandler() { } : handler;
+        handler(handler == null ? new ChannelHandler() { } : handler);
         this.state = state;
         this.openedLocally = openedLocally;
     }
@@ -109,6 +124,7 @@ public final class Channel {
 
     /** Replaces the callbacks; takes effect with the next packet. */
     public Channel handler(ChannelHandler handler) {
+        this.observesPacketOut = OBSERVES_PACKET_OUT.get(handler.getClass());
         this.handler = handler;
         return this;
     }

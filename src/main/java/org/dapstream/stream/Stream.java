@@ -71,6 +71,8 @@ public final class Stream {
     private boolean wroteSinceTick;
     private boolean blockedWriters;
     private boolean inPacketOut;
+    /** The channel of the last frame received: consecutive frames mostly share one. */
+    private Channel lastReceiver;
     private StreamTransport.Cancellable ticker;
     private StreamTransport.Cancellable deadline;
     private final List<CompletableFuture<Void>> writableWaiters = new ArrayList<>();
@@ -232,36 +234,47 @@ public final class Stream {
     // ---------------------------------------------------------------- writing
 
     boolean write(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int length) {
-        if (type != PacketType.DATA && type != PacketType.CONTROL) {
-            throw new IllegalArgumentException("applications write DATA or CONTROL packets, not " + type);
-        }
         int len = buffer != null ? buffer.remaining() : length;
+        // One combined test keeps this method small enough to inline; rejectWrite says which rule failed.
+        if ((type != PacketType.DATA && type != PacketType.CONTROL) || len > FrameLimits.DEFAULT_MESSAGE_PAYLOAD
+                || (array != null && (offset < 0 || length < 0 || offset + length > array.length))
+                || ch.state != Channel.State.OPEN || closing) {
+            throw rejectWrite(ch, type, array, offset, length, len);
+        }
+        if (!transport.inLoop()) {
+            return writeOffLoop(ch, type, buffer, array, offset, len);
+        }
+        if (inPacketOut) {
+            throw new IllegalStateException("packetOut observers must not write");
+        }
+        if (buffer != null) {
+            sendFrame(ch, ch.id(), type, buffer, null, buffer.position(), len);
+        } else {
+            sendFrame(ch, ch.id(), type, null, array, offset, len);
+        }
+        if (transport.writeQueueFull()) {
+            ch.writeBlocked = true;
+            blockedWriters = true;
+            return false;
+        }
+        return true;
+    }
+
+    private RuntimeException rejectWrite(Channel ch, PacketType type, byte[] array, int offset, int length, int len) {
+        if (type != PacketType.DATA && type != PacketType.CONTROL) {
+            return new IllegalArgumentException("applications write DATA or CONTROL packets, not " + type);
+        }
         if (len > FrameLimits.DEFAULT_MESSAGE_PAYLOAD) {
-            throw new IllegalArgumentException("packet of " + len + " bytes exceeds the " + FrameLimits.DEFAULT_MESSAGE_PAYLOAD
+            return new IllegalArgumentException("packet of " + len + " bytes exceeds the " + FrameLimits.DEFAULT_MESSAGE_PAYLOAD
                     + "-byte frame payload (split it; fragmentation is not in protocol version 1)");
         }
         if (array != null && (offset < 0 || length < 0 || offset + length > array.length)) {
-            throw new IndexOutOfBoundsException("offset " + offset + " length " + length + " array " + array.length);
+            return new IndexOutOfBoundsException("offset " + offset + " length " + length + " array " + array.length);
         }
-        if (ch.state != Channel.State.OPEN || closing) {
-            throw new IllegalStateException("cannot write to " + ch + (closing ? " (stream closing)" : ""));
-        }
-        if (transport.inLoop()) {
-            if (inPacketOut) {
-                throw new IllegalStateException("packetOut observers must not write");
-            }
-            if (buffer != null) {
-                sendFrame(ch, ch.id(), type, buffer, null, buffer.position(), len);
-            } else {
-                sendFrame(ch, ch.id(), type, null, array, offset, len);
-            }
-            if (transport.writeQueueFull()) {
-                ch.writeBlocked = true;
-                blockedWriters = true;
-                return false;
-            }
-            return true;
-        }
+        return new IllegalStateException("cannot write to " + ch + (closing ? " (stream closing)" : ""));
+    }
+
+    private boolean writeOffLoop(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len) {
         // Off the loop: the caller may reuse its buffer the moment we return, so copy.
         byte[] copy = new byte[len];
         if (buffer != null) {
@@ -342,7 +355,7 @@ public final class Stream {
             out.put(at + FrameHeader.SIZE, array, offset, len);
         }
         RuntimeException observerFailure = null;
-        if (ch != null && (type == PacketType.DATA || type == PacketType.CONTROL)) {
+        if (ch != null && ch.observesPacketOut && (type == PacketType.DATA || type == PacketType.CONTROL)) {
             // Before commit: once committed, a full batch may be written and its memory reused.
             observerFailure = observePacketOut(ch, type, out, at + FrameHeader.SIZE, len);
         }
@@ -408,6 +421,25 @@ public final class Stream {
         if (FrameTrace.enabled()) {
             FrameTrace.frame(id, true, type, chId, seq, size, flags);
         }
+        Channel ch = lastReceiver;
+        // Fast path, kept small so the JIT inlines it: in-order plain DATA on the channel of
+        // the previous frame, open and in push mode. Everything else takes the checked path.
+        if (ch != null && ch.id() == chId && type == PacketType.DATA && seq == ch.seqIn && flags == 0
+                && ch.state != Channel.State.OPENING && !ch.handlerFailed && !ch.pullMode()) {
+            ch.seqIn++;
+            ch.packetsReceived++;
+            ch.bytesReceived += size;
+            try {
+                ch.handler.packetIn(ch, type, payload);
+            } catch (RuntimeException e) {
+                handlerFailed(ch, e);
+            }
+            return;
+        }
+        onFrameChecked(type, seq, chId, flags, payload, size);
+    }
+
+    private void onFrameChecked(PacketType type, int seq, int chId, int flags, ByteBuffer payload, int size) throws ProtocolException {
         if (chId == 0) {
             if (seq != seqIn) {
                 throw badSequence(0, seqIn, seq);
@@ -436,6 +468,7 @@ public final class Stream {
         checkNoFlags(chId, flags);
         ch.packetsReceived++;
         ch.bytesReceived += size;
+        lastReceiver = ch;
         switch (type) {
             case DATA, CONTROL -> deliver(ch, type, payload);
             case CLOSE, ERROR -> onChannelClose(ch, type, CloseReason.decode(payload));
@@ -660,6 +693,9 @@ public final class Stream {
 
     private void channelGone(Channel ch, CloseReason reason) {
         channels.remove(ch.id());
+        if (lastReceiver == ch) {
+            lastReceiver = null;
+        }
         ch.state = Channel.State.CLOSED;
         if (ch.pausedStreamForPull) {
             ch.pausedStreamForPull = false;
