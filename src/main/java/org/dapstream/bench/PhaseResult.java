@@ -10,7 +10,8 @@ import java.util.Locale;
  * @param elapsedNanos length of the window
  * @param latency      round trips (ping-pong), null for one-way
  * @param sendLag      open-loop ping-pong: how late messages left after their due time; this
- *                     delay of the load generator is inside every latency figure (null otherwise)
+ *                     delay of the load generator, not part of the latency figures,
+ *                     which count from the moment a message is handed to the lane (null otherwise)
  */
 record PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
                    LatencyRecorder latency, LatencyRecorder sendLag) {

@@ -12,7 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The ping-pong sender of one lane, on its event loop. Closed loop (no pacer): one message
  * in flight, the next sent when the echo arrives. Open loop: on each {@link Metronome} beat
- * the messages the {@link Pacer} says are due leave and each carries its due time, from which its latency counts.
+ * the messages the {@link Pacer} says are due leave. Each message carries the time it was
+ * handed to the lane on the event loop, and its latency counts from there: what the stream
+ * adds, not how late the generator's own pacing thread woke (that is the separate send lag,
+ * and latency plus send lag is the view from the schedule).
  *
  * <p>Only messages due (or sent) inside the measurement window are recorded and counted;
  * the ones in flight when it closes are still waited for, so a slow tail is not dropped.
@@ -139,7 +142,7 @@ final class Pinger implements LaneListener {
             if (due > now || !maySend(due)) {
                 return;
             }
-            send(due);
+            send(System.nanoTime());
             pacer.advance();
             if (due >= windowStart) {
                 sendLag.record(now - due);
