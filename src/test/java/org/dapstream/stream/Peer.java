@@ -119,6 +119,12 @@ final class Peer {
         control(new ControlMessage.OpenChannel(ch, type, options));
     }
 
+    /** OPEN_CHANNEL built byte by byte, for ids the codec refuses to encode (0). */
+    void openRaw(int ch, int typeCode, int options) {
+        send(PacketType.CONTROL, 0, new byte[] {
+                (byte) ControlMessage.KIND_OPEN_CHANNEL, (byte) ch, (byte) (ch >>> 8), (byte) typeCode, (byte) options});
+    }
+
     void ack(int ch) {
         control(new ControlMessage.OpenAck(ch));
     }
