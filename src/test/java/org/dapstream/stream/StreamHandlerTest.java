@@ -354,6 +354,30 @@ class StreamHandlerTest extends EngineTest {
         h.assertTransportUsedCorrectly();
     }
 
+    /**
+     * The same bug with a well-behaved observer: closing the channel (or the stream) from
+     * packetOut sends a CLOSE from inside sendFrame while the observed frame is claimed.
+     */
+    @Test
+    @Disabled("bug: a packetOut observer that calls Channel.close() makes Stream send the CLOSE between "
+            + "claim() and commit() of the observed frame; the frames on the wire are corrupt")
+    void aPacketOutObserverMayCloseItsChannel() {
+        StreamHarness h = StreamHarness.activeAcceptor();
+        h.service.onPacketOut = (c, t, d) -> {
+            if (text(d).equals("last")) {
+                c.close();
+            }
+        };
+        Channel ch = h.peerOpens(1);
+        ch.write(PacketType.DATA, "first".getBytes(StandardCharsets.UTF_8));
+        ch.write(PacketType.DATA, "last".getBytes(StandardCharsets.UTF_8));
+        List<Frame> f = h.peer.frames();
+        assertEquals(List.of("DATA 1 0 first", "DATA 1 1 last", "CLOSE 1 2 "),
+                f.stream().map(x -> x.type() + " " + x.ch() + " " + x.seq() + " " + (x.type() == PacketType.DATA ? x.text() : ""))
+                        .toList());
+        h.assertTransportUsedCorrectly();
+    }
+
     // ---------------------------------------------------------------- handler and attachment
 
     @Test

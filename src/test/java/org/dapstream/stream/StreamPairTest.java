@@ -158,6 +158,19 @@ class StreamPairTest {
     }
 
     @Test
+    void simultaneousStreamCloseEndToEnd() {
+        pair = StreamPair.active();
+        pair.connector.close();
+        pair.acceptor.close();
+        pair.pump();
+        CloseReason normal = CloseReason.of(ErrorCode.NORMAL, "closed by application");
+        assertEquals(normal, pair.connector.closed().join());
+        assertEquals(normal, pair.acceptor.closed().join());
+        assertEquals(0, pair.connectorCounters.errorsSent(ErrorCode.PROTOCOL_VIOLATION)
+                + pair.acceptorCounters.errorsSent(ErrorCode.PROTOCOL_VIOLATION));
+    }
+
+    @Test
     void anErrorEndsBothEnds() {
         pair = StreamPair.active();
         pair.acceptor.abort(ErrorCode.GOING_AWAY, "shutting down");

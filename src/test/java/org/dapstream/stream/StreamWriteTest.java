@@ -203,6 +203,24 @@ class StreamWriteTest extends EngineTest {
         assertEquals(1, h.service.readyToWrite, "the writer was told to wait for readyToWrite");
     }
 
+    /** The same ordering bug seen through whenWritable: a waiter registered on the loop is never completed. */
+    @Test
+    @Disabled("bug: Stream.write (off the loop) marks the channel writeBlocked after the sends, so a whenWritable "
+            + "waiter registered on the loop meanwhile is never completed")
+    void whenWritableOnTheLoopCompletesOnceOffLoopWritesDrain() {
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20, 1024));
+        Channel ch = h.peerOpens(1);
+        h.transport.inLoop = false;
+        ch.write(PacketType.DATA, new byte[600]);
+        assertFalse(ch.write(PacketType.DATA, new byte[600]));
+        h.transport.inLoop = true;
+        CompletableFuture<Void> w = ch.whenWritable(); // e.g. from a handler, before the loop ran the writes
+        assertFalse(w.isDone());
+        h.transport.runPending();
+        assertEquals(2, h.peer.frames().size());
+        assertTrue(w.isDone(), "1200 queued bytes drained to 0");
+    }
+
     @Test
     void whenWritableWorksForOffLoopWriters() {
         StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20, 1024));
