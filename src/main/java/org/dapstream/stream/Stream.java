@@ -36,6 +36,8 @@ public final class Stream {
     private static final System.Logger LOG = System.getLogger(Stream.class.getName());
     private static final AtomicInteger IDS = new AtomicInteger();
     private static final int FEATURES_V1 = 0;
+    /** Channel ids one side can open: the odd (or even) numbers of 1..65535. */
+    private static final int IDS_PER_SIDE = 32768;
 
     private final int id = IDS.incrementAndGet();
     private final StreamRole role;
@@ -201,6 +203,11 @@ public final class Stream {
             return;
         }
         int chId = allocateChannelId();
+        if (chId < 0) {
+            result.completeExceptionally(new StreamException(ErrorCode.RESOURCE_EXHAUSTED,
+                    "stream " + id + " has all " + IDS_PER_SIDE + " channel ids of its side in use"));
+            return;
+        }
         Channel ch = new Channel(this, chId, type, handler, Channel.State.OPENING, true);
         ch.opening = result;
         channels.put(ch);
@@ -209,7 +216,7 @@ public final class Stream {
 
     /** The next free id of our parity, ascending, wrapping after 65535 (ids are reused only after a wrap). */
     private int allocateChannelId() {
-        while (true) {
+        for (int tried = 0; tried < IDS_PER_SIDE; tried++) {
             int candidate = nextChannelId;
             nextChannelId += 2;
             if (nextChannelId > FrameHeader.MAX_CHANNEL_ID) {
@@ -219,6 +226,7 @@ public final class Stream {
                 return candidate;
             }
         }
+        return -1; // every id of our parity is in use
     }
 
     void closeChannel(Channel ch) {
@@ -877,7 +885,8 @@ public final class Stream {
     }
 
     private void onLoop(Runnable task) {
-        if (transport.inLoop()) {
+        // Inside a packetOut observer a frame is half written: anything that sends waits.
+        if (transport.inLoop() && !inPacketOut) {
             task.run();
         } else {
             transport.execute(task);

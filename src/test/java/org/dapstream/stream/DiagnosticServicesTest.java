@@ -48,6 +48,7 @@ class DiagnosticServicesTest extends EngineTest {
         assertEquals(1, h.transport.pauseCalls());
         h.transport.writeQueueFull = false;
         h.stream.onWritable();
+        h.transport.runPending();
         assertFalse(h.transport.paused(), "both channels resumed their pause");
         assertEquals(2, h.peer.frames().size());
     }

@@ -297,8 +297,6 @@ class StreamChannelTest extends EngineTest {
      * above 32767) spins for ever in allocateChannelId on the next open.
      */
     @Test
-    @Disabled("bug: Stream.allocateChannelId loops for ever when every id of this side's parity is in use "
-            + "(maxChannels > 32767 allows it); it must fail the open with RESOURCE_EXHAUSTED")
     void openingWhenEveryIdOfOurParityIsTakenFails() {
         StreamHarness h = StreamHarness.activeConnector(StreamHarness.config(65535, 1 << 20, 1 << 20));
         for (int i = 0; i < 32768; i++) {

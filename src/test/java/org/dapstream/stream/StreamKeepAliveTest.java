@@ -219,8 +219,6 @@ class StreamKeepAliveTest extends EngineTest {
      * never pings) times out a healthy connector.
      */
     @Test
-    @Disabled("bug: Stream.onWelcome shortens the keepalive interval but not the ticker period; "
-            + "pings come every 2 ticks (500 ms), slower than a 450 ms peer timeout")
     void aConnectorKeepsAShortPeerTimeout() {
         StreamHarness h = StreamHarness.connector();
         h.peer.handshakeAsAcceptor(StreamHarness.PEER_SESSION, 450);

@@ -222,6 +222,7 @@ class StreamPairTest {
 
         pair.acceptorTransport.writeQueueFull = false;
         pair.acceptor.onWritable();
+        pair.acceptorTransport.runPending();
         assertFalse(pair.acceptorTransport.paused(), "readyToWrite resumed reading");
         pair.pump();
         assertEquals(List.of("in 1 DATA 1", "in 1 DATA 2", "in 1 DATA 3"), mine.events("in"));

@@ -48,9 +48,12 @@ class StreamWriteTest extends EngineTest {
 
         h.transport.writeQueueFull = false;
         h.stream.onWritable();
+        assertEquals(0, h.service.readyToWrite, "woken in a task of its own, never inside the caller");
+        h.transport.runPending();
         assertEquals(List.of("readyToWrite 1"), h.service.events("readyToWrite"),
                 "only the channel that was told to wait hears it");
         h.stream.onWritable();
+        h.transport.runPending();
         assertEquals(1, h.service.readyToWrite, "once per blocked write");
         assertTrue(other.active());
     }
@@ -65,6 +68,7 @@ class StreamWriteTest extends EngineTest {
         assertFalse(w.isDone());
         h.transport.writeQueueFull = false;
         h.stream.onWritable();
+        h.transport.runPending();
         assertTrue(w.isDone());
     }
 
@@ -190,8 +194,6 @@ class StreamWriteTest extends EngineTest {
      * readyToWrite, as Channel.write's javadoc tells it to, waits for ever.
      */
     @Test
-    @Disabled("bug: Stream.write (off the loop) marks the channel writeBlocked in a task queued after the sends, "
-            + "so readyToWrite never fires once the queue drains")
     void readyToWriteFollowsAnOffLoopWriteThatReturnedFalse() {
         StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20, 1024));
         Channel ch = h.peerOpens(1);
@@ -205,8 +207,6 @@ class StreamWriteTest extends EngineTest {
 
     /** The same ordering bug seen through whenWritable: a waiter registered on the loop is never completed. */
     @Test
-    @Disabled("bug: Stream.write (off the loop) marks the channel writeBlocked after the sends, so a whenWritable "
-            + "waiter registered on the loop meanwhile is never completed")
     void whenWritableOnTheLoopCompletesOnceOffLoopWritesDrain() {
         StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20, 1024));
         Channel ch = h.peerOpens(1);
