@@ -14,10 +14,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The open-addressing channel table: collisions, growth, and backward-shift deletion. */
+/**
+ * The open-addressing channel table: collisions, growth, and backward-shift deletion. A broken
+ * table tends to loop for ever rather than answer wrongly, hence the timeout in its own thread.
+ */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ChannelTableTest {
     private final Stream owner = StreamHarness.acceptor().stream;
 

@@ -1,6 +1,7 @@
 package org.dapstream.stream;
 
-import static org.dapstream.stream.StreamSetupTest.cause;
+import static org.dapstream.stream.Futures.done;
+import static org.dapstream.stream.Futures.failure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -45,9 +46,9 @@ class StreamChannelTest extends EngineTest {
         h.peer.ack(3);
         h.peer.ack(1);
         h.peer.ack(5);
-        assertEquals(List.of(1, 3, 5), opens.stream().map(f -> f.join().id()).toList());
+        assertEquals(List.of(1, 3, 5), opens.stream().map(f -> done(f).id()).toList());
         for (CompletableFuture<Channel> f : opens) {
-            Channel ch = f.join();
+            Channel ch = done(f);
             assertEquals(ChannelType.FILE, ch.type());
             assertTrue(ch.openedLocally());
             assertTrue(ch.active());
@@ -80,8 +81,8 @@ class StreamChannelTest extends EngineTest {
         h.peer.ack(1);
         assertTrue(f.isDone());
         assertEquals(List.of("opened 1"), handler.events);
-        assertSame(handler.channel(1), f.join());
-        assertEquals(Channel.State.OPEN, f.join().state());
+        assertSame(handler.channel(1), done(f));
+        assertEquals(Channel.State.OPEN, done(f).state());
         h.peer.expectNothing();
     }
 
@@ -93,7 +94,7 @@ class StreamChannelTest extends EngineTest {
         h.peer.only();
         h.peer.reject(1, ErrorCode.UNSUPPORTED_CHANNEL_TYPE, "no media here");
 
-        StreamException e = assertInstanceOf(StreamException.class, cause(f::join));
+        StreamException e = assertInstanceOf(StreamException.class, failure(f));
         assertEquals(ErrorCode.UNSUPPORTED_CHANNEL_TYPE.code(), e.reason().code());
         assertEquals("no media here", e.reason().reason());
         assertEquals(List.of(), h.stream.channels());
@@ -110,7 +111,7 @@ class StreamChannelTest extends EngineTest {
         CompletableFuture<Channel> f = h.stream.openChannel(ChannelType.MEDIA, null);
         h.peer.only();
         h.peer.control(new ControlMessage.OpenReject(1, 0x7777, ""));
-        StreamException e = assertInstanceOf(StreamException.class, cause(f::join));
+        StreamException e = assertInstanceOf(StreamException.class, failure(f));
         assertEquals(0x7777, e.reason().code());
     }
 
@@ -256,7 +257,7 @@ class StreamChannelTest extends EngineTest {
         h.peerOpens(2);
         h.openLocally(ChannelType.FILE, null);
         CompletableFuture<Channel> f = h.stream.openChannel(ChannelType.FILE, null);
-        StreamException e = assertInstanceOf(StreamException.class, cause(f::join));
+        StreamException e = assertInstanceOf(StreamException.class, failure(f));
         assertEquals(ErrorCode.RESOURCE_EXHAUSTED, e.reason().errorCode());
         h.peer.expectNothing();
     }
@@ -265,7 +266,7 @@ class StreamChannelTest extends EngineTest {
     void openingAReservedTypeLocallyFails() {
         StreamHarness h = StreamHarness.activeConnector();
         CompletableFuture<Channel> f = h.stream.openChannel(new ChannelType(0x07), null);
-        assertInstanceOf(IllegalArgumentException.class, cause(f::join));
+        assertInstanceOf(IllegalArgumentException.class, failure(f));
         h.peer.expectNothing();
     }
 
@@ -306,7 +307,7 @@ class StreamChannelTest extends EngineTest {
         h.peer.frames();
         CompletableFuture<Channel> f = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
                 java.time.Duration.ofSeconds(5), () -> h.stream.openChannel(ChannelType.FILE, null));
-        StreamException e = assertInstanceOf(StreamException.class, cause(f::join));
+        StreamException e = assertInstanceOf(StreamException.class, failure(f));
         assertEquals(ErrorCode.RESOURCE_EXHAUSTED, e.reason().errorCode());
     }
 
@@ -327,7 +328,7 @@ class StreamChannelTest extends EngineTest {
                 "after 65535 the counter wraps to 1; 1 and 3 are open, 5 is free again");
         assertTrue(one.active() && three.active());
         h.peer.ack(5);
-        assertEquals(5, f.join().id());
+        assertEquals(5, done(f).id());
     }
 
     // ---------------------------------------------------------------- closing
@@ -350,7 +351,7 @@ class StreamChannelTest extends EngineTest {
         h.peer.close(1, ErrorCode.NORMAL, "");
         h.peer.expectNothing();
         assertTrue(closed.isDone());
-        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), closed.join(), "the reason we closed with");
+        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), done(closed), "the reason we closed with");
         assertSame(closed, ch.closed());
         assertEquals(Channel.State.CLOSED, ch.state());
         assertEquals(List.of("opened 1", "in 1 DATA in flight", "closed 1 NORMAL(0x0000): closed by application"),
@@ -394,7 +395,7 @@ class StreamChannelTest extends EngineTest {
         Frame answer = h.peer.only(PacketType.CLOSE, 1);
         assertEquals(ErrorCode.NORMAL, answer.errorCode());
         assertEquals(Channel.State.CLOSED, ch.state());
-        assertEquals(CloseReason.of(ErrorCode.NORMAL, "bye"), ch.closed().join(), "the peer's reason");
+        assertEquals(CloseReason.of(ErrorCode.NORMAL, "bye"), done(ch.closed()), "the peer's reason");
         assertEquals(List.of("opened 1", "closed 1 NORMAL(0x0000): bye"), h.service.events);
         assertEquals(0, h.counters.errorsReceived(ErrorCode.NORMAL), "a CLOSE is not an error");
         assertTrue(h.stream.active());
@@ -407,7 +408,7 @@ class StreamChannelTest extends EngineTest {
         Channel other = h.peerOpens(3);
         h.peer.error(1, ErrorCode.HANDLER_FAILED, "their handler broke");
         assertEquals(ErrorCode.NORMAL, h.peer.only(PacketType.CLOSE, 1).errorCode());
-        assertEquals(ErrorCode.HANDLER_FAILED, ch.closed().join().errorCode());
+        assertEquals(ErrorCode.HANDLER_FAILED, done(ch.closed()).errorCode());
         assertEquals(1, h.counters.errorsReceived(ErrorCode.HANDLER_FAILED));
         assertTrue(other.active());
         assertTrue(h.stream.active());
@@ -422,7 +423,7 @@ class StreamChannelTest extends EngineTest {
         h.peer.only(PacketType.CLOSE, 1);
         h.peer.close(1, ErrorCode.NORMAL, "crossing"); // sent before the peer saw ours
         h.peer.expectNothing();
-        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), ch.closed().join());
+        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), done(ch.closed()));
         assertEquals(List.of("opened 1", "closed 1 NORMAL(0x0000): closed by application"), handler.events);
         assertEquals(List.of(), h.stream.channels());
     }
@@ -479,7 +480,7 @@ class StreamChannelTest extends EngineTest {
         h.peer.data(1, "too soon");
         assertEquals("DATA on channel 1 before OPEN_ACK",
                 h.peer.expectStreamError(ErrorCode.PROTOCOL_VIOLATION).reason().reason());
-        StreamException e = assertInstanceOf(StreamException.class, cause(f::join));
+        StreamException e = assertInstanceOf(StreamException.class, failure(f));
         assertEquals(ErrorCode.PROTOCOL_VIOLATION, e.reason().errorCode(), "the pending open fails with the stream");
     }
 
@@ -503,7 +504,7 @@ class StreamChannelTest extends EngineTest {
         h.stream.close();
         // The channel still opening is failed at once; the open one lasts until the peer answers.
         assertTrue(opening.isCompletedExceptionally());
-        assertEquals(ErrorCode.NORMAL, assertInstanceOf(StreamException.class, cause(opening::join)).reason().errorCode());
+        assertEquals(ErrorCode.NORMAL, assertInstanceOf(StreamException.class, failure(opening)).reason().errorCode());
         Frame close = h.peer.only(PacketType.CLOSE, 0);
         assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), close.reason());
         assertTrue(open.state() == Channel.State.OPEN);
@@ -513,8 +514,8 @@ class StreamChannelTest extends EngineTest {
         h.peer.close(0, ErrorCode.NORMAL, "");
         h.peer.expectNothing();
         assertEquals(StreamState.CLOSED, h.stream.state());
-        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), open.closed().join());
-        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), h.stream.closed().join());
+        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), done(open.closed()));
+        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), done(h.stream.closed()));
         assertEquals(List.of("opened 1", "closed 1 NORMAL(0x0000): closed by application"),
                 handler.events.stream().filter(e -> e.endsWith(" 1") || e.contains(" 1 ")).toList());
         assertTrue(h.transport.closed());

@@ -1,6 +1,7 @@
 package org.dapstream.stream;
 
-import static org.dapstream.stream.StreamSetupTest.cause;
+import static org.dapstream.stream.Futures.done;
+import static org.dapstream.stream.Futures.failure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -44,14 +45,14 @@ class StreamErrorTest extends EngineTest {
         assertEquals(StreamState.CLOSED, h.stream.state());
         assertFalse(h.stream.active());
 
-        assertEquals(reason, one.closed().join());
-        assertEquals(reason, three.closed().join());
+        assertEquals(reason, done(one.closed()));
+        assertEquals(reason, done(three.closed()));
         assertEquals(Channel.State.CLOSED, one.state());
         assertTrue(h.service.events.containsAll(List.of("closed 1 " + reason, "closed 3 " + reason)));
-        assertEquals(reason, assertInstanceOf(StreamException.class, cause(pending::join)).reason());
+        assertEquals(reason, assertInstanceOf(StreamException.class, failure(pending)).reason());
 
-        assertSame(h.stream, h.stream.ready().join(), "ready stays completed");
-        assertEquals(reason, h.stream.closed().join());
+        assertSame(h.stream, done(h.stream.ready()), "ready stays completed");
+        assertEquals(reason, done(h.stream.closed()));
         assertEquals(List.of("active", "closed " + reason), h.lifecycle);
         assertEquals(0, h.sessions.size(), "the session went with its last stream");
         assertFalse(session.active());
@@ -87,7 +88,7 @@ class StreamErrorTest extends EngineTest {
         assertEquals(before, h.stream.stats());
         assertEquals(1, h.counters.streamsClosed());
         assertEquals(1, h.transport.closeCalls());
-        assertEquals(List.of("active", "closed " + h.stream.closed().join()), h.lifecycle, "closed is reported once");
+        assertEquals(List.of("active", "closed " + done(h.stream.closed())), h.lifecycle, "closed is reported once");
     }
 
     @Test
@@ -113,8 +114,8 @@ class StreamErrorTest extends EngineTest {
         h.peer.expectNothing(); // an ERROR is not answered
         CloseReason reason = CloseReason.of(ErrorCode.RESOURCE_EXHAUSTED, "too busy");
         assertEquals(StreamState.CLOSED, h.stream.state());
-        assertEquals(reason, h.stream.closed().join());
-        assertEquals(reason, ch.closed().join());
+        assertEquals(reason, done(h.stream.closed()));
+        assertEquals(reason, done(ch.closed()));
         assertEquals(1, h.counters.errorsReceived(ErrorCode.RESOURCE_EXHAUSTED));
         assertEquals(0, h.counters.errorsSent(ErrorCode.RESOURCE_EXHAUSTED));
         assertTrue(h.transport.closed());
@@ -126,7 +127,7 @@ class StreamErrorTest extends EngineTest {
         StreamHarness h = StreamHarness.activeAcceptor();
         h.peer.send(PacketType.ERROR, 0, new CloseReason(0x4242, "new").encode());
         assertEquals(1, h.counters.unknownErrorsReceived());
-        assertEquals(0x4242, h.stream.closed().join().code());
+        assertEquals(0x4242, done(h.stream.closed()).code());
         assertEquals(StreamState.CLOSED, h.stream.state());
     }
 
@@ -138,8 +139,8 @@ class StreamErrorTest extends EngineTest {
         Frame answer = h.peer.only(PacketType.CLOSE, 0);
         assertEquals(ErrorCode.NORMAL, answer.errorCode());
         CloseReason reason = CloseReason.of(ErrorCode.GOING_AWAY, "maintenance");
-        assertEquals(reason, h.stream.closed().join());
-        assertEquals(reason, ch.closed().join());
+        assertEquals(reason, done(h.stream.closed()));
+        assertEquals(reason, done(ch.closed()));
         assertTrue(h.transport.closed());
         assertEquals(0, h.counters.errorsReceived(ErrorCode.GOING_AWAY), "a CLOSE is not an error");
     }
@@ -163,7 +164,7 @@ class StreamErrorTest extends EngineTest {
 
         h.peer.close(0, ErrorCode.NORMAL, "");
         h.peer.expectNothing();
-        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), h.stream.closed().join());
+        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), done(h.stream.closed()));
         assertTrue(h.transport.closed());
     }
 
@@ -175,7 +176,7 @@ class StreamErrorTest extends EngineTest {
         h.advanceMillis(3500);
         assertTrue(h.peer.frames().stream().noneMatch(f -> f.type() == PacketType.KEEPALIVE), "no pings while closing");
         assertEquals(StreamState.CLOSED, h.stream.state());
-        assertEquals(ErrorCode.KEEPALIVE_TIMEOUT, h.stream.closed().join().errorCode());
+        assertEquals(ErrorCode.KEEPALIVE_TIMEOUT, done(h.stream.closed()).errorCode());
     }
 
     @Test
@@ -205,8 +206,8 @@ class StreamErrorTest extends EngineTest {
         Channel ch = h.peerOpens(1);
         h.stream.onTransportClosed();
         h.peer.expectNothing();
-        assertEquals(ErrorCode.CONNECTION_LOST, h.stream.closed().join().errorCode());
-        assertEquals(ErrorCode.CONNECTION_LOST, ch.closed().join().errorCode());
+        assertEquals(ErrorCode.CONNECTION_LOST, done(h.stream.closed()).errorCode());
+        assertEquals(ErrorCode.CONNECTION_LOST, done(ch.closed()).errorCode());
         assertEquals(0, h.counters.errorsSent(ErrorCode.CONNECTION_LOST), "local only, never sent");
         assertEquals(0, h.sessions.size());
     }
@@ -264,7 +265,7 @@ class StreamErrorTest extends EngineTest {
         send.accept(h.peer);
         assertEquals(CloseReason.of(code, message), h.peer.expectStreamError(code).reason());
         assertEquals(StreamState.CLOSED, h.stream.state());
-        assertEquals(code, ch.closed().join().errorCode());
+        assertEquals(code, done(ch.closed()).errorCode());
         assertEquals(1, h.counters.errorsSent(code));
         assertTrue(h.transport.closed());
     }

@@ -1,5 +1,6 @@
 package org.dapstream.stream;
 
+import static org.dapstream.stream.Futures.done;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -110,7 +111,7 @@ class StreamHandlerTest extends EngineTest {
         h.peer.close(1, ErrorCode.NORMAL, "");
         h.peer.expectNothing();
         assertEquals(Channel.State.CLOSED, one.state());
-        assertEquals(ErrorCode.HANDLER_FAILED, one.closed().join().errorCode());
+        assertEquals(ErrorCode.HANDLER_FAILED, done(one.closed()).errorCode());
         assertTrue(h.service.events.contains("closed 1 HANDLER_FAILED(0x0012): handler failed: IllegalStateException"));
         assertEquals(List.of(three), h.stream.channels());
     }

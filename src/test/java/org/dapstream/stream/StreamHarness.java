@@ -1,5 +1,6 @@
 package org.dapstream.stream;
 
+import static org.dapstream.stream.Futures.done;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -146,7 +147,7 @@ final class StreamHarness {
         assertEquals(type, msg.type());
         peer.ack(msg.channelId());
         assertTrue(f.isDone(), "OPEN_ACK completes the open");
-        return f.join();
+        return done(f);
     }
 
     void advance(Duration d) {

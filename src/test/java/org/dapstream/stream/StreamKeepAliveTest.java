@@ -1,5 +1,6 @@
 package org.dapstream.stream;
 
+import static org.dapstream.stream.Futures.done;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -139,7 +140,7 @@ class StreamKeepAliveTest extends EngineTest {
         assertEquals(1, h.counters.errorsSent(ErrorCode.KEEPALIVE_TIMEOUT));
         assertTrue(h.transport.closed());
         assertEquals(StreamState.CLOSED, h.stream.state());
-        assertEquals(ErrorCode.KEEPALIVE_TIMEOUT, ch.closed().join().errorCode());
+        assertEquals(ErrorCode.KEEPALIVE_TIMEOUT, done(ch.closed()).errorCode());
         assertEquals(0, h.sessions.size());
         assertEquals(List.of(), h.scheduler.timers(), "the ticker is cancelled");
     }

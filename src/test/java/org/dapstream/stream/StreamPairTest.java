@@ -1,5 +1,6 @@
 package org.dapstream.stream;
 
+import static org.dapstream.stream.Futures.done;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -36,14 +37,14 @@ class StreamPairTest {
         CompletableFuture<Channel> f = s.openChannel(type, handler);
         pair.pump();
         assertTrue(f.isDone(), "open answered");
-        return f.join();
+        return done(f);
     }
 
     @Test
     void setupEndToEnd() {
         pair = StreamPair.active();
-        assertSame(pair.connector, pair.connector.ready().join());
-        assertSame(pair.acceptor, pair.acceptor.ready().join());
+        assertSame(pair.connector, done(pair.connector.ready()));
+        assertSame(pair.acceptor, done(pair.acceptor.ready()));
         assertEquals(StreamPair.ACCEPTOR_NODE, pair.connector.node());
         assertEquals(StreamPair.CONNECTOR_NODE, pair.acceptor.node());
         assertEquals(pair.acceptor.session().id(), pair.connector.session().id(), "one session, seen from both ends");
@@ -85,8 +86,8 @@ class StreamPairTest {
         CompletableFuture<Channel> fromConnector = pair.connector.openChannel(StreamHarness.APP, new RecordingHandler());
         CompletableFuture<Channel> fromAcceptor = pair.acceptor.openChannel(StreamHarness.APP, new RecordingHandler());
         pair.pump();
-        assertEquals(1, fromConnector.join().id());
-        assertEquals(2, fromAcceptor.join().id());
+        assertEquals(1, done(fromConnector).id());
+        assertEquals(2, done(fromAcceptor).id());
         assertEquals(List.of("opened 1"), pair.acceptorApp.events);
         assertEquals(List.of("opened 2"), pair.connectorApp.events);
         assertEquals(2, pair.connector.channels().size());
@@ -120,8 +121,8 @@ class StreamPairTest {
         Channel theirs = pair.acceptorApp.channel(1);
         CompletableFuture<CloseReason> closed = ch.close();
         pair.pump();
-        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), closed.join());
-        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), theirs.closed().join());
+        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), done(closed));
+        assertEquals(CloseReason.of(ErrorCode.NORMAL, "closed by application"), done(theirs.closed()));
         assertEquals(List.of(), pair.connector.channels());
         assertEquals(List.of(), pair.acceptor.channels());
         assertTrue(pair.connector.active() && pair.acceptor.active());
@@ -148,9 +149,9 @@ class StreamPairTest {
         pair.connector.close();
         pair.pump();
         CloseReason normal = CloseReason.of(ErrorCode.NORMAL, "closed by application");
-        assertEquals(normal, pair.connector.closed().join());
-        assertEquals(normal, pair.acceptor.closed().join(), "the acceptor reports the reason the connector gave");
-        assertEquals(normal, ch.closed().join());
+        assertEquals(normal, done(pair.connector.closed()));
+        assertEquals(normal, done(pair.acceptor.closed()), "the acceptor reports the reason the connector gave");
+        assertEquals(normal, done(ch.closed()));
         assertEquals(StreamState.CLOSED, pair.acceptor.state());
         assertEquals(0, pair.sessions.size());
         assertTrue(pair.connectorTransport.closed() && pair.acceptorTransport.closed());
@@ -164,8 +165,8 @@ class StreamPairTest {
         pair.acceptor.close();
         pair.pump();
         CloseReason normal = CloseReason.of(ErrorCode.NORMAL, "closed by application");
-        assertEquals(normal, pair.connector.closed().join());
-        assertEquals(normal, pair.acceptor.closed().join());
+        assertEquals(normal, done(pair.connector.closed()));
+        assertEquals(normal, done(pair.acceptor.closed()));
         assertEquals(0, pair.connectorCounters.errorsSent(ErrorCode.PROTOCOL_VIOLATION)
                 + pair.acceptorCounters.errorsSent(ErrorCode.PROTOCOL_VIOLATION));
     }
@@ -175,7 +176,7 @@ class StreamPairTest {
         pair = StreamPair.active();
         pair.acceptor.abort(ErrorCode.GOING_AWAY, "shutting down");
         pair.pump();
-        assertEquals(CloseReason.of(ErrorCode.GOING_AWAY, "shutting down"), pair.connector.closed().join());
+        assertEquals(CloseReason.of(ErrorCode.GOING_AWAY, "shutting down"), done(pair.connector.closed()));
         assertEquals(1, pair.connectorCounters.errorsReceived(ErrorCode.GOING_AWAY));
         assertEquals(1, pair.acceptorCounters.errorsSent(ErrorCode.GOING_AWAY));
     }
@@ -197,8 +198,8 @@ class StreamPairTest {
         pair.acceptorTransport.pauseReading(); // the acceptor's socket stops reading: the connector hears nothing back
         pair.connectorTransport.pauseReading();
         pair.run(Duration.ofSeconds(4), 50);
-        assertEquals(ErrorCode.KEEPALIVE_TIMEOUT, pair.connector.closed().join().errorCode());
-        assertEquals(ErrorCode.KEEPALIVE_TIMEOUT, pair.acceptor.closed().join().errorCode());
+        assertEquals(ErrorCode.KEEPALIVE_TIMEOUT, done(pair.connector.closed()).errorCode());
+        assertEquals(ErrorCode.KEEPALIVE_TIMEOUT, done(pair.acceptor.closed()).errorCode());
         pair.acceptorTransport.resumeReading();
         pair.connectorTransport.resumeReading();
     }

@@ -1,5 +1,7 @@
 package org.dapstream.stream;
 
+import static org.dapstream.stream.Futures.done;
+import static org.dapstream.stream.Futures.failure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -15,7 +17,6 @@ import org.dapstream.protocol.PacketType;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -82,7 +83,7 @@ class StreamSetupTest extends EngineTest {
         assertTrue(h.stream.primary(), "the first stream of its session");
         assertFalse(h.stream.authorized(), "nothing is authenticated before the secure handshake");
         assertTrue(h.stream.ready().isDone());
-        assertSame(h.stream, h.stream.ready().join());
+        assertSame(h.stream, done(h.stream.ready()));
         assertEquals(List.of("active"), h.lifecycle);
         assertFalse(h.stream.closed().isDone());
     }
@@ -300,7 +301,7 @@ class StreamSetupTest extends EngineTest {
         StreamHarness h = StreamHarness.connector();
         var f = h.stream.openChannel(ChannelType.FILE, null);
         assertTrue(f.isCompletedExceptionally());
-        StreamException e = assertInstanceOf(StreamException.class, cause(f::join));
+        StreamException e = assertInstanceOf(StreamException.class, failure(f));
         assertEquals(ErrorCode.STREAM_NOT_READY, e.reason().errorCode());
         h.peer.only(PacketType.CONTROL, 0); // the HELLO, and no OPEN_CHANNEL
     }
@@ -311,7 +312,7 @@ class StreamSetupTest extends EngineTest {
         h.peer.only(PacketType.CONTROL, 0);
         h.peer.error(0, ErrorCode.GOING_AWAY, "shutting down");
         assertEquals(StreamState.CLOSED, h.stream.state());
-        StreamException e = assertInstanceOf(StreamException.class, cause(() -> h.stream.ready().join()));
+        StreamException e = assertInstanceOf(StreamException.class, failure(h.stream.ready()));
         assertEquals(ErrorCode.GOING_AWAY, e.reason().errorCode());
         assertEquals("shutting down", e.reason().reason());
         assertEquals(1, h.counters.errorsReceived(ErrorCode.GOING_AWAY));
@@ -319,18 +320,9 @@ class StreamSetupTest extends EngineTest {
     }
 
     static void assertFailedWith(ErrorCode code, StreamHarness h) {
-        StreamException e = assertInstanceOf(StreamException.class, cause(() -> h.stream.ready().join()));
+        StreamException e = assertInstanceOf(StreamException.class, failure(h.stream.ready()));
         assertEquals(code, e.reason().errorCode());
         assertEquals(code, h.stream.closed().getNow(null).errorCode());
         assertEquals(1, h.counters.streamsClosed());
-    }
-
-    static Throwable cause(Runnable r) {
-        try {
-            r.run();
-        } catch (CompletionException e) {
-            return e.getCause();
-        }
-        throw new AssertionError("expected a failed future");
     }
 }

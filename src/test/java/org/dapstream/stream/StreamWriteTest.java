@@ -1,5 +1,6 @@
 package org.dapstream.stream;
 
+import static org.dapstream.stream.Futures.done;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -269,6 +270,6 @@ class StreamWriteTest extends EngineTest {
         h.transport.runPending();
         h.peer.only(PacketType.CONTROL, 0);
         h.peer.ack(1);
-        assertEquals(1, f.join().id());
+        assertEquals(1, done(f).id());
     }
 }
