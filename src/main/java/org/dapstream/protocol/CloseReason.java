@@ -2,8 +2,6 @@ package org.dapstream.protocol;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -51,15 +49,7 @@ public record CloseReason(int code, String reason) {
         }
         ByteBuffer le = payload.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int code = Short.toUnsignedInt(le.getShort());
-        try {
-            String text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(le).toString();
-            return new CloseReason(code, text);
-        } catch (CharacterCodingException e) {
-            throw new ProtocolException(ErrorCode.MALFORMED_FRAME, "CLOSE/ERROR reason is not valid UTF-8");
-        }
+        return new CloseReason(code, Utf8.decode(le, ErrorCode.MALFORMED_FRAME, "CLOSE/ERROR reason"));
     }
 
     static byte[] truncate(String reason) {

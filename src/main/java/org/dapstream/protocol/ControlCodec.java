@@ -2,9 +2,6 @@ package org.dapstream.protocol;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Byte layouts of the CONTROL messages on ch 0 (all integers little-endian):
@@ -100,7 +97,7 @@ public final class ControlCodec {
                 }
                 int ch = u16(b);
                 int code = u16(b);
-                return new ControlMessage.OpenReject(ch, code, utf8(b, "OPEN_REJECT reason"));
+                return new ControlMessage.OpenReject(ch, code, Utf8.decode(b, ErrorCode.MALFORMED_CONTROL, "OPEN_REJECT reason"));
             }
             default -> throw malformed(String.format("unknown CONTROL message kind 0x%02x", kind));
         }
@@ -129,17 +126,6 @@ public final class ControlCodec {
     private static void exact(String name, int length, int size) throws ProtocolException {
         if (length != size) {
             throw malformed(name + " is " + length + " bytes, must be exactly " + size);
-        }
-    }
-
-    private static String utf8(ByteBuffer b, String what) throws ProtocolException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(b).toString();
-        } catch (CharacterCodingException e) {
-            throw malformed(what + " is not valid UTF-8");
         }
     }
 
