@@ -838,8 +838,12 @@ public final class Stream {
         writableWaiters.forEach(w -> w.completeExceptionally(new StreamException(reason)));
         writableWaiters.clear();
         Session s = session;
-        if (s != null && s.detach(this) && sessions != null) {
-            sessions.delete(s);
+        if (s != null && s.detach(this)) {
+            if (sessions != null) {
+                sessions.delete(s);
+            } else {
+                s.deactivate(); // a connector's view of its session: nothing else holds it
+            }
         }
         transport.close();
         counters.streamClosed();
