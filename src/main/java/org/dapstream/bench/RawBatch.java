@@ -9,7 +9,7 @@ import org.dapstream.transport.VertxTransport;
  * The raw baseline's writer, batching exactly as {@link VertxTransport} does, so the
  * comparison isolates the protocol: messages written in one event-loop turn go into one
  * pooled direct buffer, written once at the end of the turn or as soon as it holds
- * {@link #FLUSH_THRESHOLD} bytes; back-pressure is reported on the same condition.
+ * {@link #FLUSH_THRESHOLD} bytes; back-pressure is the socket's, as there.
  */
 final class RawBatch {
     static final int FLUSH_THRESHOLD = VertxTransport.FLUSH_THRESHOLD;
@@ -18,7 +18,7 @@ final class RawBatch {
 
     private final NetSocketInternal socket;
     private final ChannelHandlerContext chctx;
-    private final Runnable flushTask = this::flush;
+    private final Runnable flushTask = this::flushAtEndOfTurn;
     private ByteBuf batch;
     private boolean flushScheduled;
     private boolean closed;
@@ -56,9 +56,6 @@ final class RawBatch {
     }
 
     private ByteBuf claim(int bytes) {
-        if (batch != null && batch.readableBytes() >= FLUSH_THRESHOLD) {
-            flush();
-        }
         if (batch == null) {
             batch = chctx.alloc().directBuffer(Math.max(bytes, MIN_BATCH));
         }
@@ -67,14 +64,20 @@ final class RawBatch {
     }
 
     private void commit() {
-        if (!flushScheduled) {
+        if (batch.readableBytes() >= FLUSH_THRESHOLD) {
+            flush();
+        } else if (!flushScheduled) {
             flushScheduled = true;
             chctx.executor().execute(flushTask);
         }
     }
 
-    private void flush() {
+    private void flushAtEndOfTurn() {
         flushScheduled = false;
+        flush();
+    }
+
+    private void flush() {
         ByteBuf out = batch;
         if (out == null || !out.isReadable()) {
             return;
@@ -88,7 +91,7 @@ final class RawBatch {
     }
 
     boolean writeQueueFull() {
-        return (batch != null && batch.readableBytes() >= FLUSH_THRESHOLD) || socket.writeQueueFull();
+        return socket.writeQueueFull();
     }
 
     /** The socket is gone: drop what is queued. */
