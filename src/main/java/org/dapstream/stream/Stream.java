@@ -61,6 +61,8 @@ public final class Stream {
 
     private volatile StreamState state = StreamState.SETUP;
     private volatile boolean closing;
+    /** The CLOSE we sent for the stream; reported once the peer's CLOSE answers it. */
+    private CloseReason closeReasonSent;
     private volatile Session session;
     private volatile NodeAddress node = NodeAddress.NONE;
     private boolean primary;
@@ -782,8 +784,6 @@ public final class Stream {
             fail(new ProtocolException(ErrorCode.SETUP_TIMEOUT, "stream setup not completed within " + config.setupTimeout().toMillis() + " ms"));
         }
     }
-
-    private CloseReason closeReasonSent;
 
     private void closeLocally(CloseReason reason) {
         if (state == StreamState.CLOSED || closing) {

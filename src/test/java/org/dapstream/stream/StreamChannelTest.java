@@ -18,7 +18,6 @@ import org.dapstream.protocol.PacketType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -294,7 +293,7 @@ class StreamChannelTest extends EngineTest {
     }
 
     /**
-     * Bug: a side that keeps every id of its parity busy (possible whenever maxChannels is
+     * Regression test (fixed): a side that keeps every id of its parity busy (possible whenever maxChannels is
      * above 32767) spins for ever in allocateChannelId on the next open.
      */
     @Test

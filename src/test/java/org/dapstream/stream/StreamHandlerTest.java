@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -330,7 +329,7 @@ class StreamHandlerTest extends EngineTest {
     }
 
     /**
-     * Bug: a packetOut observer that throws (for instance because it tried to write and let the
+     * Regression test (fixed): a packetOut observer that throws (for instance because it tried to write and let the
      * IllegalStateException escape) makes the stream send the HANDLER_FAILED ERROR from inside
      * sendFrame, between transport.claim() and transport.commit() of the packet being observed:
      * the nested claim reuses the same region, so the ERROR overwrites the DATA frame and the

@@ -14,7 +14,6 @@ import org.dapstream.protocol.PacketType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** The keepalive engine inside a stream, with the manual clock: pings, pongs, latency, timeouts. */
@@ -213,7 +212,7 @@ class StreamKeepAliveTest extends EngineTest {
     }
 
     /**
-     * Bug: the connector adopts a shorter ping interval from WELCOME (a third of the peer's
+     * Regression test (fixed): the connector adopts a shorter ping interval from WELCOME (a third of the peer's
      * timeout) but keeps ticking at a quarter of its own configured interval (250 ms), and the
      * ping it sends counts as a write on the next tick. Against an acceptor whose timeout is
      * 450 ms it pings only every 500 ms, so an acceptor that is itself busy writing (and so

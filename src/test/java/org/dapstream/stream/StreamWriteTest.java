@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Channel.write: back-pressure, state checks, limits, and writes from other threads. */
@@ -189,7 +188,7 @@ class StreamWriteTest extends EngineTest {
     }
 
     /**
-     * Bug: an off-loop write that returns false queues the task that marks the channel blocked
+     * Regression test (fixed): an off-loop write that returns false queues the task that marks the channel blocked
      * after the tasks that send the queued packets; those sends find the channel not yet marked
      * and so never call readyToWrite, and nothing later does either. A writer that waits for
      * readyToWrite, as Channel.write's javadoc tells it to, waits for ever.
@@ -206,7 +205,7 @@ class StreamWriteTest extends EngineTest {
         assertEquals(1, h.service.readyToWrite, "the writer was told to wait for readyToWrite");
     }
 
-    /** The same ordering bug seen through whenWritable: a waiter registered on the loop is never completed. */
+    /** The same ordering, seen through whenWritable: a waiter registered on the loop completes once off-loop writes drain. */
     @Test
     void whenWritableOnTheLoopCompletesOnceOffLoopWritesDrain() {
         StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20, 1024));
