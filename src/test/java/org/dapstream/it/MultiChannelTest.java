@@ -250,6 +250,53 @@ class MultiChannelTest {
         awaitTrue(() -> endpoint.sessions().find(id) == null, "session deleted with its last stream");
     }
 
+    @Test
+    void manyStreamsFromManyThreadsEachGetTheirOwnEchoesInOrder() throws Exception {
+        int streamsCount = 16;
+        int channelsPerStream = 3;
+        int messages = 300;
+        java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<Stream> streams = new ArrayList<>();
+            List<Channel> channels = new ArrayList<>();
+            List<Collector> collectors = new ArrayList<>();
+            for (int s = 0; s < streamsCount; s++) {
+                Stream stream = stream();
+                streams.add(stream);
+                for (int c = 0; c < channelsPerStream; c++) {
+                    Collector collector = new Collector();
+                    collectors.add(collector);
+                    channels.add(stream.openChannel(ChannelType.ECHO, collector).get(5, TimeUnit.SECONDS));
+                }
+            }
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int i = 0; i < channels.size(); i++) {
+                Channel ch = channels.get(i);
+                String tag = "c" + i + "-";
+                done.add(writers.submit(() -> {
+                    for (int m = 0; m < messages; m++) {
+                        ch.write(PacketType.DATA, (tag + m).getBytes(StandardCharsets.UTF_8));
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+            for (int i = 0; i < channels.size(); i++) {
+                for (int m = 0; m < messages; m++) {
+                    assertEquals("DATA:c" + i + "-" + m, collectors.get(i).got.poll(10, TimeUnit.SECONDS), "channel #" + i + " message " + m);
+                }
+            }
+            assertEquals(streamsCount, streams.stream().map(x -> x.session().id()).distinct().count(), "a session per stream");
+            streams.forEach(Stream::close);
+            for (Stream st : streams) {
+                assertEquals(ErrorCode.NORMAL, st.closed().get(5, TimeUnit.SECONDS).errorCode());
+            }
+        } finally {
+            writers.shutdownNow();
+        }
+    }
+
     private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
         for (int i = 0; i < 500 && !condition.getAsBoolean(); i++) {
             Thread.sleep(10);
