@@ -126,10 +126,9 @@ final class Producer implements LaneListener {
     }
 
     /**
-     * Goes on in a task of its own, not inside the callback: the stream may call
-     * {@code readyToWrite} from within another write on the same channel (the transport's
-     * drain event fires while {@code VertxTransport.claim} flushes), and a frame written
-     * there overtakes the one being written, which the peer rejects as BAD_SEQUENCE.
+     * Goes on in a task of its own, for stream and raw alike, so both pay the same for a
+     * resume (the stream already wakes writers in a task; the raw socket's drain handler
+     * may run inside a flush).
      */
     @Override
     public void writable() {

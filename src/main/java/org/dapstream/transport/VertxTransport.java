@@ -18,29 +18,23 @@ import java.util.function.Function;
  *
  * <p>Reads take the raw Netty buffers ({@link NetSocketInternal#messageHandler}) and lend
  * them to the decoder without the copy Vert.x makes for its {@code Buffer} handler. Writes
- * are encoded straight into one pooled batch buffer; the batch goes to the socket in one
- * write at the end of the event-loop turn, or sooner once it holds {@link #FLUSH_THRESHOLD}
- * bytes, so many small frames cost one system call.
+ * are encoded straight into the connection's {@link WriteBatch}, so the frames of one
+ * event-loop turn leave in one socket write.
  *
  * <p>This uses Vert.x's internal {@code NetSocketInternal} API, as Vert.x's own protocol
  * clients do; it is the one place that depends on it.
  */
 public final class VertxTransport implements StreamTransport {
     private static final System.Logger LOG = System.getLogger(VertxTransport.class.getName());
-    /** A batch this large is written at once instead of waiting for the end of the turn: 64 KiB. */
-    public static final int FLUSH_THRESHOLD = 64 * 1024;
-    /** Smallest batch buffer allocated, so a burst of small frames does not reallocate. */
-    static final int MIN_BATCH = 8 * 1024;
 
     private final NetSocketInternal socket;
     private final ContextInternal context;
     private final ChannelHandlerContext chctx;
     private final String remote;
-    private final Runnable flushTask = this::flushAtEndOfTurn;
     private Stream stream;
-    private ByteBuf batch;
+    private final WriteBatch batch;
+    private ByteBuf claimed;
     private int claimedAt;
-    private boolean flushScheduled;
     private boolean closed;
 
     /** Call on the socket's event loop (in the connect or accept handler). */
@@ -52,6 +46,7 @@ public final class VertxTransport implements StreamTransport {
         }
         this.chctx = this.socket.channelHandlerContext();
         this.remote = String.valueOf(socket.remoteAddress());
+        this.batch = new WriteBatch(this.socket);
     }
 
     /** Builds the stream for this transport and wires the socket's events to it. */
@@ -60,7 +55,7 @@ public final class VertxTransport implements StreamTransport {
         socket.messageHandler(this::onMessage);
         socket.closeHandler(v -> {
             closed = true;
-            releaseBatch();
+            batch.discard();
             stream.onTransportClosed();
         });
         socket.exceptionHandler(e -> LOG.log(System.Logger.Level.DEBUG, "socket error from " + remote + ": " + e));
@@ -89,48 +84,21 @@ public final class VertxTransport implements StreamTransport {
 
     @Override
     public ByteBuffer claim(int bytes) {
-        if (batch == null) {
-            batch = chctx.alloc().directBuffer(Math.max(bytes, MIN_BATCH));
-        }
-        batch.ensureWritable(bytes);
-        claimedAt = batch.writerIndex();
-        return batch.internalNioBuffer(claimedAt, bytes);
+        claimed = batch.claim(bytes);
+        claimedAt = claimed.writerIndex();
+        return claimed.internalNioBuffer(claimedAt, bytes);
     }
 
     @Override
     public void commit(int bytes) {
-        batch.writerIndex(claimedAt + bytes);
-        if (batch.readableBytes() >= FLUSH_THRESHOLD) {
-            // Write a full batch now: writeQueueFull() then only has to ask the socket,
-            // whose drain event is what wakes a writer that saw back-pressure.
-            flush();
-        } else if (!flushScheduled) {
-            flushScheduled = true;
-            chctx.executor().execute(flushTask);
-        }
-    }
-
-    private void flushAtEndOfTurn() {
-        flushScheduled = false;
-        flush();
-    }
-
-    private void flush() {
-        ByteBuf out = batch;
-        if (out == null || !out.isReadable()) {
-            return;
-        }
-        batch = null;
-        if (closed) {
-            out.release();
-            return;
-        }
-        socket.writeMessage(out); // Netty releases it once written
+        claimed.writerIndex(claimedAt + bytes);
+        claimed = null;
+        batch.committed();
     }
 
     @Override
     public boolean writeQueueFull() {
-        return socket.writeQueueFull();
+        return batch.writeQueueFull();
     }
 
     @Override
@@ -151,23 +119,7 @@ public final class VertxTransport implements StreamTransport {
             return;
         }
         closed = true;
-        ByteBuf out = batch;
-        batch = null;
-        if (out != null && out.isReadable()) {
-            socket.writeMessage(out).onComplete(ar -> socket.close());
-        } else {
-            if (out != null) {
-                out.release();
-            }
-            socket.close();
-        }
-    }
-
-    private void releaseBatch() {
-        if (batch != null) {
-            batch.release();
-            batch = null;
-        }
+        batch.flushAndClose().onComplete(ar -> socket.close());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.dapstream.bench;
 
+import org.dapstream.transport.WriteBatch;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import org.dapstream.stream.StreamTransport;
@@ -18,7 +19,7 @@ public final class BatchOnlyTransport implements StreamTransport {
 
     @Override
     public ByteBuffer claim(int bytes) {
-        if (fill >= RawBatch.FLUSH_THRESHOLD || fill + bytes > CAPACITY) {
+        if (fill >= WriteBatch.FLUSH_THRESHOLD || fill + bytes > CAPACITY) {
             fill = 0;
         }
         batch.limit(CAPACITY).position(fill);

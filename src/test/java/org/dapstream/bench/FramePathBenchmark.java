@@ -1,5 +1,6 @@
 package org.dapstream.bench;
 
+import org.dapstream.transport.WriteBatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.lang.invoke.MethodHandles;
@@ -93,7 +94,7 @@ public class FramePathBenchmark {
         payload = new byte[size];
         sendTransport = new BatchOnlyTransport();
         sendChannel = openConnector(sendTransport);
-        rawBatch = PooledByteBufAllocator.DEFAULT.directBuffer(2 * RawBatch.FLUSH_THRESHOLD);
+        rawBatch = PooledByteBufAllocator.DEFAULT.directBuffer(2 * WriteBatch.FLUSH_THRESHOLD);
 
         receiver = openAcceptor(new BatchOnlyTransport());
         streamChunk = new byte[FRAMES_PER_CHUNK * (FrameHeader.SIZE + size)];
@@ -124,12 +125,12 @@ public class FramePathBenchmark {
     @Benchmark
     public boolean rawSend() {
         ByteBuf b = rawBatch;
-        if (b.writerIndex() >= RawBatch.FLUSH_THRESHOLD) {
+        if (b.writerIndex() >= WriteBatch.FLUSH_THRESHOLD) {
             b.clear();
         }
         b.writeIntLE(payload.length);
         b.writeBytes(payload, 0, payload.length);
-        return b.writerIndex() < RawBatch.FLUSH_THRESHOLD;
+        return b.writerIndex() < WriteBatch.FLUSH_THRESHOLD;
     }
 
     /** DAP Stream: a chunk of DATA frames decoded, sequence-checked and counted by the discard service (per frame). */
