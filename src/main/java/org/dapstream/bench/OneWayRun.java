@@ -36,14 +36,12 @@ final class OneWayRun {
         List<Lane> lanes = bed.lanes();
         boolean paced = options.rate() != BenchOptions.UNLIMITED_RATE;
         long t0 = System.nanoTime() + PACING_START_DELAY.toNanos();
-        List<Pacer> schedules = new ArrayList<>();
+        // The lanes' pacers, and the metronome's own copies of the same schedule.
+        List<Pacer> pacers = paced ? Pacer.forLanes(t0, options.rate(), lanes.size()) : null;
+        List<Pacer> schedules = paced ? Pacer.forLanes(t0, options.rate(), lanes.size()) : List.of();
         for (int i = 0; i < lanes.size(); i++) {
             Lane lane = lanes.get(i);
-            Pacer pacer = null;
-            if (paced) {
-                pacer = Pacer.forLane(t0, options.rate(), lanes.size(), i);
-                schedules.add(Pacer.forLane(t0, options.rate(), lanes.size(), i));
-            }
+            Pacer pacer = paced ? pacers.get(i) : null;
             producers.add(new Producer(lane, options.size(), pacer, () -> round));
         }
         metronome = paced ? new Metronome(producers.stream().<Runnable>map(p -> p::beat).toList(), schedules) : null;

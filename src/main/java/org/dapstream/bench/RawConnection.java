@@ -1,7 +1,6 @@
 package org.dapstream.bench;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetSocket;
@@ -37,7 +36,7 @@ final class RawConnection implements RawFrameReader.Sink {
         for (int i = 0; i < laneCount; i++) {
             lanes.add(new RawLane(this));
         }
-        socket.messageHandler(this::onMessage);
+        socket.messageHandler(m -> reader.feed(m, this, socket));
         socket.drainHandler(v -> onDrain());
         socket.closeHandler(v -> {
             out.closed();
@@ -82,20 +81,6 @@ final class RawConnection implements RawFrameReader.Sink {
                 lane.blocked = false;
                 lane.listener.writable();
             }
-        }
-    }
-
-    private void onMessage(Object message) {
-        if (!(message instanceof ByteBuf buf)) {
-            ReferenceCountUtil.release(message);
-            return;
-        }
-        try {
-            reader.feed(buf, this);
-        } catch (IllegalStateException e) {
-            socket.close();
-        } finally {
-            buf.release();
         }
     }
 

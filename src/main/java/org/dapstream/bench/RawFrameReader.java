@@ -2,6 +2,8 @@ package org.dapstream.bench;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.net.NetSocket;
 
 /**
  * Splits the raw baseline's byte stream into messages, the way the stream's frame decoder
@@ -25,6 +27,24 @@ final class RawFrameReader {
     private int gatherHeader;
     private int gatherLength;
     private ByteBuf gathered;
+
+    /**
+     * One message from a socket's raw handler: a buffer is split into messages and released;
+     * a length over the limit closes {@code socket}.
+     */
+    void feed(Object message, Sink sink, NetSocket socket) {
+        if (!(message instanceof ByteBuf buf)) {
+            ReferenceCountUtil.release(message);
+            return;
+        }
+        try {
+            feed(buf, sink);
+        } catch (IllegalStateException e) {
+            socket.close();
+        } finally {
+            buf.release();
+        }
+    }
 
     /**
      * Consumes all of {@code in}.

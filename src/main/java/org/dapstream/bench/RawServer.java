@@ -1,7 +1,6 @@
 package org.dapstream.bench;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -64,24 +63,10 @@ final class RawServer {
         Peer(NetSocket netSocket) {
             this.socket = (NetSocketInternal) netSocket;
             this.out = new RawBatch(socket);
-            socket.messageHandler(this::onMessage);
+            socket.messageHandler(m -> reader.feed(m, this, socket));
             socket.drainHandler(v -> resume());
             socket.closeHandler(v -> out.closed());
             socket.exceptionHandler(e -> socket.close());
-        }
-
-        private void onMessage(Object message) {
-            if (!(message instanceof ByteBuf buf)) {
-                ReferenceCountUtil.release(message);
-                return;
-            }
-            try {
-                reader.feed(buf, this);
-            } catch (IllegalStateException e) {
-                socket.close();
-            } finally {
-                buf.release();
-            }
         }
 
         @Override

@@ -148,9 +148,4 @@ public final class VertxTransport implements StreamTransport {
     public String remoteAddress() {
         return remote;
     }
-
-    /** The socket's Vert.x context, for callers that hop onto the stream's loop. */
-    public ContextInternal context() {
-        return context;
-    }
 }
