@@ -12,6 +12,10 @@ import java.nio.ByteOrder;
  * OPEN_CHANNEL 03 | ch_id u16 | channel_type u8 | options u8 (0 in version 1)              (5 bytes)
  * OPEN_ACK     04 | ch_id u16                                                             (3 bytes)
  * OPEN_REJECT  05 | ch_id u16 | code u16 | reason UTF-8 to the end (&lt;= 512 bytes)          (5+ bytes)
+ * KEY_UPDATE   0A | ch_id u16 (0 = stream key) | epoch u32                                 (7 bytes)
+ * CHANNEL_KEY  0B | ch_id u16 | mode u8 (1 derived, 2 application) | check[8]              (12 bytes)
+ * CHANNEL_KEY_ACK 0C | ch_id u16 | status u16 (0 accepted, else an error code)            (5 bytes)
+ * CHANNEL_KEY_ACTIVE 0D | ch_id u16                                                       (3 bytes)
  * </pre>
  *
  * Every fixed-size message must have exactly its size: trailing bytes are an error, so a
@@ -23,6 +27,10 @@ public final class ControlCodec {
     public static final int OPEN_CHANNEL_SIZE = 5;
     public static final int OPEN_ACK_SIZE = 3;
     public static final int OPEN_REJECT_MIN_SIZE = 5;
+    public static final int KEY_UPDATE_SIZE = 7;
+    public static final int CHANNEL_KEY_SIZE = 4 + ControlMessage.KEY_CHECK_SIZE;
+    public static final int CHANNEL_KEY_ACK_SIZE = 5;
+    public static final int CHANNEL_KEY_ACTIVE_SIZE = 3;
 
     private ControlCodec() {
     }
@@ -62,6 +70,35 @@ public final class ControlCodec {
             return allocate(OPEN_REJECT_MIN_SIZE + reason.length).put((byte) ControlMessage.KIND_OPEN_REJECT)
                     .putShort((short) m.channelId()).putShort((short) m.code()).put(reason).array();
         }
+        if (message instanceof ControlMessage.KeyUpdate m) {
+            requireStreamOrChannel(m.channelId());
+            if (m.epoch() < 0 || m.epoch() > 0xFFFF_FFFFL) {
+                throw new IllegalArgumentException("epoch is a u32: " + m.epoch());
+            }
+            return allocate(KEY_UPDATE_SIZE).put((byte) ControlMessage.KIND_KEY_UPDATE).putShort((short) m.channelId())
+                    .putInt((int) m.epoch()).array();
+        }
+        if (message instanceof ControlMessage.ChannelKey m) {
+            requireChannel(m.channelId());
+            if (m.mode() != ControlMessage.KEY_MODE_DERIVED && m.mode() != ControlMessage.KEY_MODE_APPLICATION) {
+                throw new IllegalArgumentException("mode must be 1 or 2: " + m.mode());
+            }
+            if (m.check().length != ControlMessage.KEY_CHECK_SIZE) {
+                throw new IllegalArgumentException("check must be " + ControlMessage.KEY_CHECK_SIZE + " bytes");
+            }
+            return allocate(CHANNEL_KEY_SIZE).put((byte) ControlMessage.KIND_CHANNEL_KEY).putShort((short) m.channelId())
+                    .put((byte) m.mode()).put(m.check()).array();
+        }
+        if (message instanceof ControlMessage.ChannelKeyAck m) {
+            requireChannel(m.channelId());
+            requireU16("status", m.status());
+            return allocate(CHANNEL_KEY_ACK_SIZE).put((byte) ControlMessage.KIND_CHANNEL_KEY_ACK).putShort((short) m.channelId())
+                    .putShort((short) m.status()).array();
+        }
+        if (message instanceof ControlMessage.ChannelKeyActive m) {
+            requireChannel(m.channelId());
+            return allocate(CHANNEL_KEY_ACTIVE_SIZE).put((byte) ControlMessage.KIND_CHANNEL_KEY_ACTIVE).putShort((short) m.channelId()).array();
+        }
         throw new IllegalArgumentException("no encoding for " + message);
     }
 
@@ -99,7 +136,32 @@ public final class ControlCodec {
                 int code = u16(b);
                 return new ControlMessage.OpenReject(ch, code, Utf8.decode(b, ErrorCode.MALFORMED_CONTROL, "OPEN_REJECT reason"));
             }
-            default -> throw malformed(String.format("unknown CONTROL message kind 0x%02x", kind));
+            case ControlMessage.KIND_KEY_UPDATE -> {
+                exact("KEY_UPDATE", length, KEY_UPDATE_SIZE);
+                return new ControlMessage.KeyUpdate(u16(b), Integer.toUnsignedLong(b.getInt()));
+            }
+            case ControlMessage.KIND_CHANNEL_KEY -> {
+                exact("CHANNEL_KEY", length, CHANNEL_KEY_SIZE);
+                int ch = u16(b);
+                int mode = b.get() & 0xFF;
+                if (mode != ControlMessage.KEY_MODE_DERIVED && mode != ControlMessage.KEY_MODE_APPLICATION) {
+                    throw malformed("CHANNEL_KEY mode " + mode + "; 1 (derived) and 2 (application) are defined");
+                }
+                byte[] check = new byte[ControlMessage.KEY_CHECK_SIZE];
+                b.get(check);
+                return new ControlMessage.ChannelKey(ch, mode, check);
+            }
+            case ControlMessage.KIND_CHANNEL_KEY_ACK -> {
+                exact("CHANNEL_KEY_ACK", length, CHANNEL_KEY_ACK_SIZE);
+                return new ControlMessage.ChannelKeyAck(u16(b), u16(b));
+            }
+            case ControlMessage.KIND_CHANNEL_KEY_ACTIVE -> {
+                exact("CHANNEL_KEY_ACTIVE", length, CHANNEL_KEY_ACTIVE_SIZE);
+                return new ControlMessage.ChannelKeyActive(u16(b));
+            }
+            default -> throw malformed(HandshakeMessage.isHandshakeKind(kind)
+                    ? String.format("handshake message kind 0x%02x outside the handshake", kind)
+                    : String.format("unknown CONTROL message kind 0x%02x", kind));
         }
     }
 
@@ -110,6 +172,12 @@ public final class ControlCodec {
     private static void requireChannel(int id) {
         if (id <= 0 || id > FrameHeader.MAX_CHANNEL_ID) {
             throw new IllegalArgumentException("channel id must be 1..65535: " + id);
+        }
+    }
+
+    private static void requireStreamOrChannel(int id) {
+        if (id < 0 || id > FrameHeader.MAX_CHANNEL_ID) {
+            throw new IllegalArgumentException("channel id must be 0..65535: " + id);
         }
     }
 

@@ -13,6 +13,18 @@ public sealed interface ControlMessage {
     int KIND_OPEN_CHANNEL = 0x03;
     int KIND_OPEN_ACK = 0x04;
     int KIND_OPEN_REJECT = 0x05;
+    // 0x06..0x09: the secure handshake (HandshakeMessage, HandshakeCodec).
+    int KIND_KEY_UPDATE = 0x0A;
+    int KIND_CHANNEL_KEY = 0x0B;
+    int KIND_CHANNEL_KEY_ACK = 0x0C;
+    int KIND_CHANNEL_KEY_ACTIVE = 0x0D;
+
+    /** CHANNEL_KEY mode: the channel key is derived from the session's secrets. */
+    int KEY_MODE_DERIVED = 1;
+    /** CHANNEL_KEY mode: the channel key is derived from an application key both ends hold. */
+    int KEY_MODE_APPLICATION = 2;
+    /** Bytes of the key check value in CHANNEL_KEY. */
+    int KEY_CHECK_SIZE = 8;
 
     /** Connecting side's first frame: the version it speaks and the node address it claims. */
     record Hello(int version, int features, NodeAddress node) implements ControlMessage {
@@ -35,5 +47,31 @@ public sealed interface ControlMessage {
 
     /** The channel was not opened; the id is free again. */
     record OpenReject(int channelId, int code, String reason) implements ControlMessage {
+    }
+
+    /**
+     * Encrypted streams: every frame the sender sends after this one under the key of
+     * {@code channelId} (0: the stream's key) is sealed under key epoch {@code epoch}, which
+     * is the previous epoch + 1.
+     */
+    record KeyUpdate(int channelId, long epoch) implements ControlMessage {
+    }
+
+    /**
+     * Encrypted streams: the sender asks to give channel {@code channelId} its own key
+     * ({@code mode} derived or application), {@code check} proves which key without revealing it.
+     */
+    record ChannelKey(int channelId, int mode, byte[] check) implements ControlMessage {
+    }
+
+    /**
+     * Answer to CHANNEL_KEY: {@code status} 0 accepts (the sender's frames on the channel
+     * after this one use the channel key), otherwise an error code (KEY_REJECTED).
+     */
+    record ChannelKeyAck(int channelId, int status) implements ControlMessage {
+    }
+
+    /** The requester's frames on the channel after this one use the channel key. */
+    record ChannelKeyActive(int channelId) implements ControlMessage {
     }
 }

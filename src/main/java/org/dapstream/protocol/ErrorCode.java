@@ -49,6 +49,32 @@ public enum ErrorCode {
     GOING_AWAY(0x0014),
     /** Local only, never sent: the connection ended without a CLOSE or ERROR for the stream. */
     CONNECTION_LOST(0x0015),
+    /** A transcript signature (server's, or client's) does not verify under the key presented. */
+    BAD_SIGNATURE(0x0016),
+    /** A FINISH message's MAC is wrong: the two sides derived different keys (tampering or a bug). */
+    BAD_FINISHED(0x0017),
+    /** The server requires client authentication and the client presented no identity. */
+    AUTH_REQUIRED(0x0018),
+    /** The peer proved its identity, and the authentication policy does not allow it. */
+    AUTH_REFUSED(0x0019),
+    /** The server is not the node the client dialled, or a node's proven address is not the one it claimed. */
+    IDENTITY_MISMATCH(0x001A),
+    /** No AEAD suite, signature algorithm or security mode acceptable to both sides. */
+    NO_COMMON_SUITE(0x001B),
+    /** An ENCRYPTED frame failed authentication (wrong key, tampered header or payload, bad tag). */
+    DECRYPT_FAILED(0x001C),
+    /** A frame without the ENCRYPTED flag after the secure handshake completed. */
+    NOT_ENCRYPTED(0x001D),
+    /** A handshake message is malformed, of the wrong size, or out of order. */
+    MALFORMED_HANDSHAKE(0x001E),
+    /** This node requires the secure handshake; the peer started a plaintext stream. */
+    SECURITY_REQUIRED(0x001F),
+    /** Too many handshakes in progress (from this address, or in all); try again later. */
+    HANDSHAKE_BUSY(0x0020),
+    /** A per-channel key request was refused: no key for the channel, or the key check differs. */
+    KEY_REJECTED(0x0021),
+    /** A key update or channel key message is malformed or out of order (wrong epoch, unknown channel). */
+    BAD_KEY_UPDATE(0x0022),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

@@ -69,6 +69,16 @@ public final class Channel {
     volatile long writesLost;
     private volatile Object attachment;
 
+    // Its own keys (setEncryption), per direction; null: the stream's keys. On the loop only.
+    FrameKey sendKey;
+    FrameKey receiveKey;
+    /** Completed CHANNEL_KEY exchanges: the generation the next one derives. */
+    int keyGeneration;
+    /** Our CHANNEL_KEY in flight: what it will install once the peer accepts. */
+    PendingChannelKey pendingKey;
+    /** The peer's accepted CHANNEL_KEY: its frames switch to this at CHANNEL_KEY_ACTIVE. */
+    FrameKey nextReceiveKey;
+
     Channel(Stream stream, int id, ChannelType type, ChannelHandler handler, State state, boolean openedLocally) {
         this.stream = stream;
         this.id = id;
@@ -137,6 +147,37 @@ public final class Channel {
     public Channel attach(Object value) {
         this.attachment = value;
         return this;
+    }
+
+    /**
+     * {@code dap_stream_ch_set_encryption}: gives this channel its own AES-256 key, derived
+     * from {@code key} (32 bytes) and bound to this session. The peer's handler must return
+     * the same key from {@link ChannelHandler#encryptionKey}; the future fails with
+     * KEY_REJECTED otherwise, and the channel keeps the stream's key. Needs an encrypted stream.
+     */
+    public CompletableFuture<Void> setEncryption(byte[] key) {
+        if (key == null || key.length != 32) {
+            throw new IllegalArgumentException("an AES-256 channel key is 32 bytes");
+        }
+        return stream.setChannelKey(this, key);
+    }
+
+    /** Gives this channel its own key, derived from the session's secrets (no key to share). */
+    public CompletableFuture<Void> setEncryption() {
+        return stream.setChannelKey(this, null);
+    }
+
+    /** Moves what this side sends on the channel to the next epoch of its own key. */
+    public CompletableFuture<Void> rekey() {
+        return stream.rekey(this);
+    }
+
+    /** "stream" (the stream's keys), "own" (its own keys), or "none" (plaintext stream). */
+    public String encryption() {
+        if (!stream.encrypted()) {
+            return "none";
+        }
+        return sendKey != null ? "own" : "stream";
     }
 
     /**

@@ -41,4 +41,13 @@ public interface ChannelHandler {
     /** The channel closed, normally or with an error; called once. */
     default void closed(Channel channel, CloseReason reason) {
     }
+
+    /**
+     * The peer asks to encrypt this channel under an application key
+     * ({@link Channel#setEncryption(byte[])} on its side): return the same 32-byte key to
+     * accept, or null to refuse (the default). Never logged; the stream wipes its copy.
+     */
+    default byte[] encryptionKey(Channel channel) {
+        return null;
+    }
 }

@@ -1,5 +1,13 @@
 package org.dapstream.stream;
 
+import org.dapstream.crypto.AeadFailure;
+import org.dapstream.crypto.ClientHandshake;
+import org.dapstream.crypto.FrameCipher;
+import org.dapstream.crypto.HandshakeException;
+import org.dapstream.crypto.HandshakeResult;
+import org.dapstream.crypto.PeerIdentity;
+import org.dapstream.crypto.ServerHandshake;
+import org.dapstream.crypto.SessionSecrets;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ControlCodec;
@@ -9,6 +17,8 @@ import org.dapstream.protocol.FrameDecoder;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.FrameLimits;
 import org.dapstream.protocol.FrameSink;
+import org.dapstream.protocol.Flags;
+import org.dapstream.protocol.HandshakeMessage;
 import org.dapstream.protocol.KeepAlivePayload;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
@@ -49,6 +59,8 @@ public final class Stream {
     private final NodeAddress localNode;
     private final StreamCounters counters;
     private final StreamListener listener;
+    /** Null: the plaintext HELLO/WELCOME setup (security disabled on this node). */
+    private final StreamSecurity security;
     private final FrameDecoder decoder;
     private final FrameSink sink = this::onFrame;
     private final ChannelTable channels = new ChannelTable();
@@ -81,6 +93,19 @@ public final class Stream {
     private StreamTransport.Cancellable deadline;
     private final List<CompletableFuture<Void>> writableWaiters = new ArrayList<>();
 
+    // Security: the handshake in progress, then the session's secrets and the stream keys.
+    private ClientHandshake clientHandshake;
+    private ServerHandshake serverHandshake;
+    private SessionSecrets secrets;
+    private volatile PeerIdentity peer;
+    /** Seals what we send on ch 0 and on channels without their own key; null while plaintext. */
+    private FrameKey sendKey;
+    /** Opens what we receive on ch 0 and on channels without their own key; null while plaintext. */
+    private FrameKey receiveKey;
+    /** The flags every received frame carries: ENCRYPTED once the handshake is done, else 0. */
+    private int expectedFlags;
+    private boolean rekeying;
+
     // Stats: written on the loop only (see Channel for why they are plain fields).
     private long packetsSent;
     private long packetsReceived;
@@ -94,6 +119,20 @@ public final class Stream {
     public Stream(StreamRole role, StreamConfig config, StreamTransport transport, StreamClock clock,
                   ChannelRegistry services, Sessions sessions, NodeAddress localNode,
                   StreamCounters counters, StreamListener listener) {
+        this(role, config, transport, clock, services, sessions, localNode, counters, listener, null);
+    }
+
+    /**
+     * @param security the secure handshake and encryption (null: plaintext setup, for nodes
+     *                 that disable security); its identity's address replaces {@code localNode}
+     */
+    public Stream(StreamRole role, StreamConfig config, StreamTransport transport, StreamClock clock,
+                  ChannelRegistry services, Sessions sessions, NodeAddress localNode,
+                  StreamCounters counters, StreamListener listener, StreamSecurity security) {
+        this.security = security;
+        if (security != null) {
+            localNode = security.handshake().identity().address();
+        }
         this.role = role;
         this.config = config;
         this.transport = transport;
@@ -121,7 +160,14 @@ public final class Stream {
         deadline = transport.after(config.setupTimeout().toMillis(), this::setupDeadline);
         ticker = transport.every(KeepAlive.tickMillis(config.keepAliveInterval().toNanos(),
                 config.keepAliveTimeout().toNanos()), this::tick);
-        if (role == StreamRole.CONNECTOR) {
+        if (security != null) {
+            if (role == StreamRole.CONNECTOR) {
+                clientHandshake = new ClientHandshake(security.handshake());
+                sendStreamFrame(PacketType.CONTROL, clientHandshake.start());
+            } else {
+                serverHandshake = new ServerHandshake(security.handshake());
+            }
+        } else if (role == StreamRole.CONNECTOR) {
             sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.Hello(
                     ControlMessage.PROTOCOL_VERSION, FEATURES_V1, localNode)));
         }
@@ -355,10 +401,12 @@ public final class Stream {
     /** One frame into the transport's batch: header, payload copy, counters, trace. */
     private void sendFrame(Channel ch, int chId, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len) {
         int seq = ch == null ? seqOut++ : ch.seqOut++;
-        int frame = FrameHeader.SIZE + len;
+        FrameKey key = sendKey == null ? null : ch != null && ch.sendKey != null ? ch.sendKey : sendKey;
+        int wire = key == null ? len : len + FrameCipher.TAG_SIZE;
+        int frame = FrameHeader.SIZE + wire;
         ByteBuffer out = transport.claim(frame);
         int at = out.position();
-        FrameHeader.write(out, at, len, type, seq, chId, 0);
+        FrameHeader.write(out, at, wire, type, seq, chId, key == null ? 0 : Flags.ENCRYPTED);
         if (buffer != null) {
             out.put(at + FrameHeader.SIZE, buffer, offset, len);
         } else {
@@ -368,6 +416,11 @@ public final class Stream {
         if (ch != null && ch.observesPacketOut && (type == PacketType.DATA || type == PacketType.CONTROL)) {
             // Before commit: once committed, a full batch may be written and its memory reused.
             observerFailure = observePacketOut(ch, type, out, at + FrameHeader.SIZE, len);
+        }
+        if (key != null) {
+            key.cipher.seal(out, at, len); // the observer saw plaintext; the wire gets ciphertext
+            key.frames++;
+            key.bytes += len;
         }
         transport.commit(frame);
         packetsSent++;
@@ -386,6 +439,21 @@ public final class Stream {
             if (observerFailure != null) {
                 handlerFailed(ch, observerFailure);
             }
+        }
+        if (key != null && (key.frames >= security.rekeyFrames() || key.bytes >= security.rekeyBytes()) && !rekeying) {
+            updateSendingKey(key);
+        }
+    }
+
+    /** KEY_UPDATE for {@code key}, sealed under its old epoch; what follows is sealed under the next. */
+    private void updateSendingKey(FrameKey key) {
+        rekeying = true;
+        try {
+            long next = Integer.toUnsignedLong(key.epoch()) + 1;
+            sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.KeyUpdate(key.channelId, next)));
+            key.rotate();
+        } finally {
+            rekeying = false;
         }
     }
 
@@ -434,9 +502,12 @@ public final class Stream {
         Channel ch = lastReceiver;
         // Fast path, kept small so the JIT inlines it: in-order plain DATA on the channel of
         // the previous frame, open and in push mode. Everything else takes the checked path.
-        if (ch != null && ch.id() == chId && type == PacketType.DATA && seq == ch.seqIn && flags == 0
+        if (ch != null && ch.id() == chId && type == PacketType.DATA && seq == ch.seqIn && flags == expectedFlags
                 && ch.state != Channel.State.OPENING && !ch.handlerFailed && !ch.pullMode()) {
             ch.seqIn++;
+            if (flags != 0) {
+                size = open(ch.receiveKey != null ? ch.receiveKey : receiveKey, type, seq, chId, flags, payload);
+            }
             ch.packetsReceived++;
             ch.bytesReceived += size;
             try {
@@ -455,7 +526,7 @@ public final class Stream {
                 throw badSequence(0, seqIn, seq);
             }
             seqIn++;
-            checkNoFlags(0, flags);
+            unprotect(receiveKey, type, seq, 0, flags, payload);
             onStreamFrame(type, payload);
             return;
         }
@@ -475,7 +546,7 @@ public final class Stream {
             throw badSequence(chId, ch.seqIn, seq);
         }
         ch.seqIn++;
-        checkNoFlags(chId, flags);
+        size = unprotect(ch.receiveKey != null ? ch.receiveKey : receiveKey, type, seq, chId, flags, payload);
         ch.packetsReceived++;
         ch.bytesReceived += size;
         lastReceiver = ch;
@@ -486,9 +557,54 @@ public final class Stream {
         }
     }
 
+    /**
+     * Checks a received frame's flags and, on an encrypted stream, opens it in place.
+     *
+     * @return the plaintext payload size ({@code payload}'s limit is moved to its end)
+     */
+    private int unprotect(FrameKey key, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
+        if (expectedFlags == 0) {
+            checkNoFlags(chId, flags);
+            return payload.remaining();
+        }
+        if ((flags & Flags.ENCRYPTED) == 0) {
+            throw new ProtocolException(ErrorCode.NOT_ENCRYPTED, type + " on channel " + chId + " seq " + Integer.toUnsignedString(seq)
+                    + " is not encrypted; after the handshake every frame is");
+        }
+        if (flags != Flags.ENCRYPTED) {
+            throw new ProtocolException(ErrorCode.FLAG_NOT_NEGOTIATED, String.format(
+                    "flags 0x%02x on channel %d; compression and fragmentation were not negotiated", flags, chId));
+        }
+        return open(key, type, seq, chId, flags, payload);
+    }
+
+    private int open(FrameKey key, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
+        int size = payload.remaining();
+        int plain;
+        try {
+            plain = key.cipher.open(size, type.code(), seq, chId, flags, payload);
+        } catch (AeadFailure e) {
+            throw new ProtocolException(ErrorCode.DECRYPT_FAILED, type + " on channel " + chId + " seq "
+                    + Integer.toUnsignedString(seq) + " failed authentication");
+        }
+        if (++key.frames > StreamSecurity.MAX_FRAMES_PER_KEY) {
+            throw new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "peer sent more than " + StreamSecurity.MAX_FRAMES_PER_KEY
+                    + " frames under one key without KEY_UPDATE");
+        }
+        payload.limit(payload.position() + plain);
+        return plain;
+    }
+
     private void onStreamFrame(PacketType type, ByteBuffer payload) throws ProtocolException {
         switch (type) {
-            case CONTROL -> onControl(ControlCodec.decode(payload));
+            case CONTROL -> {
+                int kind = payload.hasRemaining() ? payload.get(payload.position()) & 0xFF : -1;
+                if (HandshakeMessage.isHandshakeKind(kind)) {
+                    onHandshakeMessage(kind, payload);
+                } else {
+                    onControl(ControlCodec.decode(payload));
+                }
+            }
             case KEEPALIVE -> {
                 requireActive("KEEPALIVE");
                 KeepAlivePayload ka = KeepAlivePayload.decode(payload);
@@ -538,6 +654,14 @@ public final class Stream {
                 invoke(ch, () -> ch.handler.opened(ch));
                 f.complete(ch);
             }
+        } else if (message instanceof ControlMessage.KeyUpdate update) {
+            onKeyUpdate(update);
+        } else if (message instanceof ControlMessage.ChannelKey request) {
+            onChannelKey(request);
+        } else if (message instanceof ControlMessage.ChannelKeyAck ack) {
+            onChannelKeyAck(ack);
+        } else if (message instanceof ControlMessage.ChannelKeyActive active) {
+            onChannelKeyActive(active);
         } else if (message instanceof ControlMessage.OpenReject reject) {
             requireActive("OPEN_REJECT");
             Channel ch = pendingOpen(reject.channelId(), "OPEN_REJECT");
@@ -556,6 +680,9 @@ public final class Stream {
         if (role != StreamRole.ACCEPTOR || state != StreamState.SETUP) {
             throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, "HELLO is only the connecting side's first frame");
         }
+        if (security != null) {
+            throw new ProtocolException(ErrorCode.SECURITY_REQUIRED, "this node accepts only secure streams: start with CLIENT_HELLO");
+        }
         if (hello.version() != ControlMessage.PROTOCOL_VERSION) {
             throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION,
                     "peer speaks protocol version " + hello.version() + ", this node speaks " + ControlMessage.PROTOCOL_VERSION);
@@ -572,7 +699,7 @@ public final class Stream {
     }
 
     private void onWelcome(ControlMessage.Welcome welcome) throws ProtocolException {
-        if (role != StreamRole.CONNECTOR || state != StreamState.SETUP) {
+        if (role != StreamRole.CONNECTOR || state != StreamState.SETUP || security != null) {
             throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, "WELCOME is only the accepting side's answer to HELLO");
         }
         if (welcome.version() != ControlMessage.PROTOCOL_VERSION) {
@@ -584,15 +711,301 @@ public final class Stream {
         }
         node = welcome.node();
         attachSession(new Session(welcome.sessionId(), welcome.node(), clock.currentTimeMillis()));
+        adoptPeerKeepAlive(welcome.keepAliveTimeoutMillis());
+        becomeActive();
+    }
+
+    private void adoptPeerKeepAlive(int peerTimeoutMillis) {
         // Ping often enough for the peer's timeout too: three pings per peer timeout.
-        long peerTimeout = TimeUnit.MILLISECONDS.toNanos(Integer.toUnsignedLong(welcome.keepAliveTimeoutMillis()));
+        long peerTimeout = TimeUnit.MILLISECONDS.toNanos(Integer.toUnsignedLong(peerTimeoutMillis));
         long interval = Math.min(config.keepAliveInterval().toNanos(), Math.max(1_000_000, peerTimeout / 3));
         if (peerTimeout > 0 && interval < config.keepAliveInterval().toNanos()) {
             keepAlive = newKeepAlive(interval, clock.nanoTime());
             ticker.cancel();
             ticker = transport.every(KeepAlive.tickMillis(interval, config.keepAliveTimeout().toNanos()), this::tick);
         }
-        becomeActive();
+    }
+
+    // ---------------------------------------------------------------- secure handshake
+
+    private void onHandshakeMessage(int kind, ByteBuffer payload) throws ProtocolException {
+        if (state != StreamState.SETUP) {
+            throw new ProtocolException(ErrorCode.MALFORMED_HANDSHAKE, "handshake message after the handshake completed");
+        }
+        if (security == null) {
+            throw new ProtocolException(ErrorCode.NO_COMMON_SUITE, role == StreamRole.ACCEPTOR
+                    ? "this node has security disabled and speaks only the plaintext HELLO setup"
+                    : "handshake message on a plaintext stream");
+        }
+        byte[] raw = new byte[payload.remaining()];
+        payload.duplicate().get(raw);
+        try {
+            if (role == StreamRole.ACCEPTOR && kind == HandshakeMessage.KIND_CLIENT_HELLO
+                    && serverHandshake.state() == ServerHandshake.State.WAIT_CLIENT_HELLO) {
+                byte[] hello = serverHandshake.onClientHello(raw, claimed -> {
+                    node = claimed;
+                    Session s = sessions.create(claimed);
+                    attachSession(s);
+                    return s.id();
+                }, (int) config.keepAliveTimeout().toMillis());
+                sendStreamFrame(PacketType.CONTROL, hello);
+            } else if (role == StreamRole.ACCEPTOR && kind == HandshakeMessage.KIND_CLIENT_FINISH
+                    && serverHandshake.state() == ServerHandshake.State.WAIT_CLIENT_FINISH) {
+                ServerHandshake.Finish finish = serverHandshake.onClientFinish(raw);
+                sendStreamFrame(PacketType.CONTROL, finish.serverFinish());
+                secured(finish.result());
+                becomeActive();
+            } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_SERVER_HELLO
+                    && clientHandshake.state() == ClientHandshake.State.WAIT_SERVER_HELLO) {
+                sendStreamFrame(PacketType.CONTROL, clientHandshake.onServerHello(raw));
+            } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_SERVER_FINISH
+                    && clientHandshake.state() == ClientHandshake.State.WAIT_SERVER_FINISH) {
+                HandshakeResult result = clientHandshake.onServerFinish(raw);
+                attachSession(new Session(result.sessionId(), result.node(), clock.currentTimeMillis()));
+                secured(result);
+                adoptPeerKeepAlive(result.keepAliveTimeoutMillis());
+                becomeActive();
+            } else {
+                throw new ProtocolException(ErrorCode.MALFORMED_HANDSHAKE, String.format(
+                        "handshake message 0x%02x is out of order for the %s side", kind, role.name().toLowerCase()));
+            }
+        } catch (HandshakeException e) {
+            counters.handshake(HandshakeOutcome.of(e.code()));
+            throw new ProtocolException(e.code(), e.getMessage());
+        }
+    }
+
+    /** The handshake is done: from the next frame on, everything is sealed both ways. */
+    private void secured(HandshakeResult result) {
+        secrets = result.secrets();
+        peer = result.peer();
+        node = result.node();
+        sendKey = new FrameKey(0, secrets.sending());
+        receiveKey = new FrameKey(0, secrets.receiving());
+        expectedFlags = Flags.ENCRYPTED;
+        counters.handshake(HandshakeOutcome.SUCCESS);
+    }
+
+    /** KEY_UPDATE: the peer's frames under that key move to the next epoch after this one. */
+    private void onKeyUpdate(ControlMessage.KeyUpdate update) throws ProtocolException {
+        requireActive("KEY_UPDATE");
+        requireEncrypted("KEY_UPDATE");
+        FrameKey key;
+        if (update.channelId() == 0) {
+            key = receiveKey;
+        } else {
+            Channel ch = channels.get(update.channelId());
+            key = ch == null ? null : ch.receiveKey;
+            if (key == null) {
+                throw new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "KEY_UPDATE for channel " + update.channelId()
+                        + ", which has no key of its own");
+            }
+        }
+        long expected = Integer.toUnsignedLong(key.epoch()) + 1;
+        if (update.epoch() != expected) {
+            throw new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "KEY_UPDATE to epoch " + update.epoch() + " for channel "
+                    + update.channelId() + "; the next epoch is " + expected);
+        }
+        key.rotate();
+    }
+
+    /** The peer asks to give a channel its own key. */
+    private void onChannelKey(ControlMessage.ChannelKey request) throws ProtocolException {
+        requireActive("CHANNEL_KEY");
+        requireEncrypted("CHANNEL_KEY");
+        Channel ch = channels.get(request.channelId());
+        if (ch == null || ch.state != Channel.State.OPEN) {
+            answerChannelKey(request.channelId(), ErrorCode.KEY_REJECTED);
+            return;
+        }
+        if (ch.pendingKey != null) {
+            if (role == StreamRole.ACCEPTOR) {
+                // Both asked at once: the connector's request wins, ours is dropped.
+                PendingChannelKey dropped = ch.pendingKey;
+                ch.pendingKey = null;
+                dropped.secrets().close();
+                dropped.result().completeExceptionally(new StreamException(ErrorCode.KEY_REJECTED,
+                        "channel " + ch.id() + ": the peer asked for a channel key at the same time; its request won"));
+            } else {
+                answerChannelKey(ch.id(), ErrorCode.KEY_REJECTED);
+                return;
+            }
+        }
+        byte[] applicationKey = null;
+        if (request.mode() == ControlMessage.KEY_MODE_APPLICATION) {
+            applicationKey = channelKeyOf(ch);
+            if (applicationKey == null) {
+                answerChannelKey(ch.id(), ErrorCode.KEY_REJECTED);
+                return;
+            }
+        }
+        int generation = ch.keyGeneration + 1;
+        SessionSecrets.ChannelSecrets keys = secrets.channel(ch.id(), generation, applicationKey);
+        if (!org.dapstream.crypto.ConstantTime.equals(keys.check(), request.check())) {
+            keys.close();
+            answerChannelKey(ch.id(), ErrorCode.KEY_REJECTED);
+            return;
+        }
+        ch.keyGeneration = generation;
+        answerChannelKey(ch.id(), null);
+        // Our frames on the channel after the ACK use the channel key; the peer's after its CHANNEL_KEY_ACTIVE.
+        replaceKey(ch, true, new FrameKey(ch.id(), keys.sending()));
+        closeQuietly(ch.nextReceiveKey);
+        ch.nextReceiveKey = new FrameKey(ch.id(), keys.receiving());
+    }
+
+    private byte[] channelKeyOf(Channel ch) {
+        try {
+            byte[] key = ch.handler.encryptionKey(ch);
+            return key != null && key.length == 32 ? key : null;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "encryptionKey callback of " + ch + " threw; refusing the channel key", e);
+            return null;
+        }
+    }
+
+    private void answerChannelKey(int chId, ErrorCode refusal) {
+        if (refusal != null) {
+            counters.errorSent(refusal);
+        }
+        sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.ChannelKeyAck(chId, refusal == null ? 0 : refusal.code())));
+    }
+
+    /** The peer's answer to our CHANNEL_KEY. */
+    private void onChannelKeyAck(ControlMessage.ChannelKeyAck ack) throws ProtocolException {
+        requireActive("CHANNEL_KEY_ACK");
+        requireEncrypted("CHANNEL_KEY_ACK");
+        Channel ch = channels.get(ack.channelId());
+        PendingChannelKey pending = ch == null ? null : ch.pendingKey;
+        if (pending == null) {
+            return; // a request we dropped (the peer's won, or the channel closed); nothing switched
+        }
+        ch.pendingKey = null;
+        if (ack.status() != 0) {
+            pending.secrets().close();
+            ErrorCode code = ErrorCode.fromCode(ack.status());
+            pending.result().completeExceptionally(new StreamException(code == null ? ErrorCode.KEY_REJECTED : code,
+                    "peer refused a key of its own for channel " + ch.id() + " (it has no such key, or a different one)"));
+            return;
+        }
+        ch.keyGeneration = pending.generation();
+        // The peer's frames after its ACK are under the channel key; ours after CHANNEL_KEY_ACTIVE.
+        replaceKey(ch, false, new FrameKey(ch.id(), pending.secrets().receiving()));
+        sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.ChannelKeyActive(ch.id())));
+        replaceKey(ch, true, new FrameKey(ch.id(), pending.secrets().sending()));
+        pending.result().complete(null);
+    }
+
+    private void onChannelKeyActive(ControlMessage.ChannelKeyActive active) throws ProtocolException {
+        requireActive("CHANNEL_KEY_ACTIVE");
+        requireEncrypted("CHANNEL_KEY_ACTIVE");
+        Channel ch = channels.get(active.channelId());
+        if (ch == null) {
+            return; // closed meanwhile: its frames are refused as CHANNEL_CLOSED anyway
+        }
+        if (ch.nextReceiveKey == null) {
+            throw new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "CHANNEL_KEY_ACTIVE for channel " + ch.id()
+                    + " without an accepted CHANNEL_KEY");
+        }
+        replaceKey(ch, false, ch.nextReceiveKey);
+        ch.nextReceiveKey = null;
+    }
+
+    private void replaceKey(Channel ch, boolean sending, FrameKey key) {
+        FrameKey old = sending ? ch.sendKey : ch.receiveKey;
+        if (sending) {
+            ch.sendKey = key;
+        } else {
+            ch.receiveKey = key;
+        }
+        closeQuietly(old);
+    }
+
+    private static void closeQuietly(FrameKey key) {
+        if (key != null) {
+            key.close();
+        }
+    }
+
+    /** {@code dap_stream_ch_set_encryption}: see {@link Channel#setEncryption(byte[])}. */
+    CompletableFuture<Void> setChannelKey(Channel ch, byte[] applicationKey) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        byte[] key = applicationKey == null ? null : applicationKey.clone();
+        onLoop(() -> {
+            if (sendKey == null || state != StreamState.ACTIVE || closing) {
+                result.completeExceptionally(new IllegalStateException("channel keys need an active encrypted stream; " + this
+                        + (security == null ? " has security disabled" : " is not set up")));
+            } else if (ch.state != Channel.State.OPEN) {
+                result.completeExceptionally(new IllegalStateException("cannot set a key on " + ch));
+            } else if (ch.pendingKey != null) {
+                result.completeExceptionally(new IllegalStateException("a channel key request is already in flight on " + ch));
+            } else {
+                int generation = ch.keyGeneration + 1;
+                SessionSecrets.ChannelSecrets keys = secrets.channel(ch.id(), generation, key);
+                ch.pendingKey = new PendingChannelKey(generation, keys, result);
+                sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.ChannelKey(ch.id(),
+                        key == null ? ControlMessage.KEY_MODE_DERIVED : ControlMessage.KEY_MODE_APPLICATION, keys.check())));
+            }
+            org.dapstream.crypto.Secrets.wipe(key);
+        });
+        return result;
+    }
+
+    /** Moves what we send to the next key epoch now (on demand; it also happens before any limit). */
+    public CompletableFuture<Void> rekey() {
+        return rekey(null);
+    }
+
+    CompletableFuture<Void> rekey(Channel ch) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        onLoop(() -> {
+            FrameKey key = ch == null ? sendKey : ch.sendKey;
+            if (key == null || state != StreamState.ACTIVE || closing) {
+                result.completeExceptionally(new IllegalStateException(ch == null
+                        ? "rekey needs an active encrypted stream: " + this : ch + " has no key of its own"));
+                return;
+            }
+            updateSendingKey(key);
+            result.complete(null);
+        });
+        return result;
+    }
+
+    private void requireEncrypted(String what) throws ProtocolException {
+        if (sendKey == null) {
+            throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, what + " on a stream that is not encrypted");
+        }
+    }
+
+    /** A channel's own keys die with it. */
+    private static void wipeChannelKeys(Channel ch) {
+        closeQuietly(ch.sendKey);
+        closeQuietly(ch.receiveKey);
+        closeQuietly(ch.nextReceiveKey);
+        ch.sendKey = null;
+        ch.receiveKey = null;
+        ch.nextReceiveKey = null;
+        PendingChannelKey pending = ch.pendingKey;
+        if (pending != null) {
+            ch.pendingKey = null;
+            pending.secrets().close();
+            pending.result().completeExceptionally(new StreamException(ErrorCode.CHANNEL_CLOSED, ch + " closed before the peer answered"));
+        }
+    }
+
+    /** The stream's keys and the handshake's secrets, wiped when it ends. */
+    private void wipeKeys() {
+        closeQuietly(sendKey);
+        closeQuietly(receiveKey);
+        if (secrets != null) {
+            secrets.close();
+        }
+        if (clientHandshake != null) {
+            clientHandshake.fail();
+        }
+        if (serverHandshake != null) {
+            serverHandshake.fail();
+        }
     }
 
     private void attachSession(Session s) {
@@ -703,6 +1116,7 @@ public final class Stream {
 
     private void channelGone(Channel ch, CloseReason reason) {
         channels.remove(ch.id());
+        wipeChannelKeys(ch);
         if (lastReceiver == ch) {
             lastReceiver = null;
         }
@@ -781,6 +1195,9 @@ public final class Stream {
     private void setupDeadline() {
         if (state == StreamState.SETUP) {
             counters.setupTimeout();
+            if (security != null) {
+                counters.handshake(HandshakeOutcome.TIMEOUT);
+            }
             fail(new ProtocolException(ErrorCode.SETUP_TIMEOUT, "stream setup not completed within " + config.setupTimeout().toMillis() + " ms"));
         }
     }
@@ -835,6 +1252,7 @@ public final class Stream {
         for (Channel ch : channels.all()) {
             channelGone(ch, reason);
         }
+        wipeKeys();
         writableWaiters.forEach(w -> w.completeExceptionally(new StreamException(reason)));
         writableWaiters.clear();
         Session s = session;
@@ -912,9 +1330,23 @@ public final class Stream {
         return node;
     }
 
-    /** The seed's {@code authorized}: the peer proved its node address. Always false before the secure handshake exists. */
+    /**
+     * The seed's {@code authorized}: the peer proved possession of the key behind its node
+     * address in the handshake, and the authentication policy allowed it. Always true for
+     * the server's identity on a secure connector; false on plaintext streams.
+     */
     public boolean authorized() {
-        return false;
+        return peer != null;
+    }
+
+    /** The identity the peer proved, or null (plaintext stream, or a connector that did not authenticate). */
+    public PeerIdentity peerIdentity() {
+        return peer;
+    }
+
+    /** True once the handshake completed and every frame is sealed. */
+    public boolean encrypted() {
+        return expectedFlags != 0;
     }
 
     /** The seed's {@code primary}: the first stream of its session. */

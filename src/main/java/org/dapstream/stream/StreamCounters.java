@@ -18,11 +18,15 @@ public final class StreamCounters {
     private final Map<ErrorCode, LongAdder> errorsSent = new EnumMap<>(ErrorCode.class);
     private final Map<ErrorCode, LongAdder> errorsReceived = new EnumMap<>(ErrorCode.class);
     private final LongAdder unknownErrorsReceived = new LongAdder();
+    private final Map<HandshakeOutcome, LongAdder> handshakes = new EnumMap<>(HandshakeOutcome.class);
 
     public StreamCounters() {
         for (ErrorCode c : ErrorCode.values()) {
             errorsSent.put(c, new LongAdder());
             errorsReceived.put(c, new LongAdder());
+        }
+        for (HandshakeOutcome o : HandshakeOutcome.values()) {
+            handshakes.put(o, new LongAdder());
         }
     }
 
@@ -82,5 +86,14 @@ public final class StreamCounters {
     /** ERROR frames received with a code this version does not know. */
     public long unknownErrorsReceived() {
         return unknownErrorsReceived.sum();
+    }
+
+    /** Counts a secure handshake's end; public because the server counts the ones it refuses before a stream exists. */
+    public void handshake(HandshakeOutcome outcome) {
+        handshakes.get(outcome).increment();
+    }
+
+    public long handshakes(HandshakeOutcome outcome) {
+        return handshakes.get(outcome).sum();
     }
 }

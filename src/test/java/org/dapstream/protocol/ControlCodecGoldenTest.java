@@ -190,7 +190,13 @@ class ControlCodecGoldenTest {
                 {ErrorCode.KEEPALIVE_TIMEOUT, 0x000D}, {ErrorCode.TRUNCATED_FRAME, 0x000E}, {ErrorCode.UNSUPPORTED_VERSION, 0x000F},
                 {ErrorCode.SETUP_TIMEOUT, 0x0010}, {ErrorCode.MALFORMED_FRAME, 0x0011}, {ErrorCode.HANDLER_FAILED, 0x0012},
                 {ErrorCode.RESOURCE_EXHAUSTED, 0x0013}, {ErrorCode.GOING_AWAY, 0x0014},
-                {ErrorCode.CONNECTION_LOST, 0x0015}, {ErrorCode.INTERNAL_ERROR, 0x00FF}};
+                {ErrorCode.CONNECTION_LOST, 0x0015},
+                {ErrorCode.BAD_SIGNATURE, 0x0016}, {ErrorCode.BAD_FINISHED, 0x0017}, {ErrorCode.AUTH_REQUIRED, 0x0018},
+                {ErrorCode.AUTH_REFUSED, 0x0019}, {ErrorCode.IDENTITY_MISMATCH, 0x001A}, {ErrorCode.NO_COMMON_SUITE, 0x001B},
+                {ErrorCode.DECRYPT_FAILED, 0x001C}, {ErrorCode.NOT_ENCRYPTED, 0x001D}, {ErrorCode.MALFORMED_HANDSHAKE, 0x001E},
+                {ErrorCode.SECURITY_REQUIRED, 0x001F}, {ErrorCode.HANDSHAKE_BUSY, 0x0020}, {ErrorCode.KEY_REJECTED, 0x0021},
+                {ErrorCode.BAD_KEY_UPDATE, 0x0022},
+                {ErrorCode.INTERNAL_ERROR, 0x00FF}};
         assertEquals(ErrorCode.values().length, table.length, "a code was added: add it here with its wire value");
         for (Object[] row : table) {
             ErrorCode code = (ErrorCode) row[0];

@@ -41,12 +41,17 @@ final class StreamPair {
     private final ByteArrayOutputStream toConnector = new ByteArrayOutputStream();
 
     StreamPair(StreamConfig connectorConfig, StreamConfig acceptorConfig) {
+        this(connectorConfig, acceptorConfig, null, null);
+    }
+
+    /** With security on both sides (or either: null for a plaintext side). */
+    StreamPair(StreamConfig connectorConfig, StreamConfig acceptorConfig, StreamSecurity connectorSecurity, StreamSecurity acceptorSecurity) {
         acceptorServices.register(StreamHarness.APP, acceptorApp);
         connectorServices.register(StreamHarness.APP, connectorApp);
         connector = new Stream(StreamRole.CONNECTOR, connectorConfig, connectorTransport, clock, connectorServices, null,
-                CONNECTOR_NODE, connectorCounters, null);
+                CONNECTOR_NODE, connectorCounters, null, connectorSecurity);
         acceptor = new Stream(StreamRole.ACCEPTOR, acceptorConfig, acceptorTransport, clock, acceptorServices, sessions,
-                ACCEPTOR_NODE, acceptorCounters, null);
+                ACCEPTOR_NODE, acceptorCounters, null, acceptorSecurity);
         acceptor.start();
         connector.start();
     }
@@ -64,21 +69,30 @@ final class StreamPair {
         return p;
     }
 
+    /** Sees (and may change) every chunk of bytes on its way to the acceptor, before delivery; null: none. */
+    java.util.function.UnaryOperator<byte[]> towardAcceptor;
+    /** Likewise toward the connector. */
+    java.util.function.UnaryOperator<byte[]> towardConnector;
+
     /** Moves bytes both ways, and runs queued loop tasks, until nothing is left to move. */
     void pump() {
         for (int round = 0; round < 100_000; round++) {
             boolean moved = connectorTransport.runPending() + acceptorTransport.runPending() > 0;
             // Take what a side sent just before delivering it, so a side that sent its last
             // frame and closed is seen to close only after that frame arrived.
-            toAcceptor.writeBytes(connectorTransport.takeSent());
+            toAcceptor.writeBytes(intercept(towardAcceptor, connectorTransport.takeSent()));
             moved |= deliver(toAcceptor, acceptor, acceptorTransport, connectorTransport);
-            toConnector.writeBytes(acceptorTransport.takeSent());
+            toConnector.writeBytes(intercept(towardConnector, acceptorTransport.takeSent()));
             moved |= deliver(toConnector, connector, connectorTransport, acceptorTransport);
             if (!moved) {
                 return;
             }
         }
         throw new AssertionError("the streams never went quiet");
+    }
+
+    private static byte[] intercept(java.util.function.UnaryOperator<byte[]> tap, byte[] bytes) {
+        return tap == null || bytes.length == 0 ? bytes : tap.apply(bytes);
     }
 
     /** Delivers what {@code from} sent, a read at a time, while {@code to} is open and reading. */

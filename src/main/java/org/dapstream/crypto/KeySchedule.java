@@ -1,0 +1,53 @@
+package org.dapstream.crypto;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The labels and steps of the key schedule (docs/PROTOCOL.md §21), in one place. All HKDF
+ * is HKDF-SHA-256; {@code ||} is concatenation.
+ */
+public final class KeySchedule {
+    public static final String CLIENT_FINISHED = "dap-stream v1 client finished";
+    public static final String SERVER_FINISHED = "dap-stream v1 server finished";
+    public static final String C2S_TRAFFIC = "dap-stream v1 c2s traffic";
+    public static final String S2C_TRAFFIC = "dap-stream v1 s2c traffic";
+    public static final String CHANNEL = "dap-stream v1 channel";
+    public static final String CHANNEL_C2S = "dap-stream v1 channel c2s";
+    public static final String CHANNEL_S2C = "dap-stream v1 channel s2c";
+    public static final String KEY_CHECK = "dap-stream v1 key check";
+    public static final String KEY = "dap-stream v1 key";
+    public static final String IV = "dap-stream v1 iv";
+    public static final String UPDATE = "dap-stream v1 update";
+    public static final String SERVER_SIGNATURE = "dap-stream v1 server signature";
+    public static final String CLIENT_SIGNATURE = "dap-stream v1 client signature";
+    public static final int KEY_SIZE = 32;
+    public static final int IV_SIZE = 12;
+
+    private KeySchedule() {
+    }
+
+    /** hs_secret = HKDF-Extract(salt = SHA-256(CH || SH), ikm = ML-KEM secret || X25519 secret). */
+    static byte[] handshakeSecret(byte[] helloHash, byte[] sharedSecret) {
+        return Hkdf.extract(helloHash, sharedSecret);
+    }
+
+    /** master = HKDF-Extract(salt = SHA-256(CH || SH || CF || SF), ikm = hs_secret). */
+    static byte[] masterSecret(byte[] fullHash, byte[] handshakeSecret) {
+        return Hkdf.extract(fullHash, handshakeSecret);
+    }
+
+    /** What a signature covers: label || 0x00 || transcript hash. */
+    static byte[] signedContent(String label, byte[] hash) {
+        byte[] l = label.getBytes(StandardCharsets.US_ASCII);
+        byte[] out = new byte[l.length + 1 + hash.length];
+        System.arraycopy(l, 0, out, 0, l.length);
+        System.arraycopy(hash, 0, out, l.length + 1, hash.length);
+        return out;
+    }
+
+    /** Channel context: ch_id u16 LE || generation u32 LE. */
+    static byte[] channelContext(int channelId, int generation) {
+        return new byte[]{(byte) channelId, (byte) (channelId >>> 8),
+                (byte) generation, (byte) (generation >>> 8), (byte) (generation >>> 16), (byte) (generation >>> 24)};
+    }
+}

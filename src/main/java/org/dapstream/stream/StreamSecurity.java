@@ -1,0 +1,36 @@
+package org.dapstream.stream;
+
+import org.dapstream.crypto.HandshakeSettings;
+
+import java.util.Objects;
+
+/**
+ * Makes a stream secure: the handshake this node runs, and when its keys are replaced.
+ *
+ * @param handshake   identity, suites and policy for the handshake
+ * @param rekeyFrames frames sealed under one key before the sender moves to the next epoch;
+ *                    below 2^32 so no channel's {@code seq_id} can wrap under one key
+ * @param rekeyBytes  payload bytes sealed under one key before the sender moves to the next epoch
+ */
+public record StreamSecurity(HandshakeSettings handshake, long rekeyFrames, long rekeyBytes) {
+    /** 2^31 frames: half the nonce space of one channel's u32 seq_id, so a key always changes long before a wrap. */
+    public static final long DEFAULT_REKEY_FRAMES = 1L << 31;
+    /** 64 GiB: far inside AES-GCM's safety margin for one key (about 2^35 blocks for a 2^-57 advantage). */
+    public static final long DEFAULT_REKEY_BYTES = 64L << 30;
+    /** The most frames a receiver opens under one key: the u32 seq_id would wrap after it. */
+    static final long MAX_FRAMES_PER_KEY = (1L << 32) - 1;
+
+    public StreamSecurity {
+        Objects.requireNonNull(handshake, "handshake");
+        if (rekeyFrames < 1 || rekeyFrames > MAX_FRAMES_PER_KEY - 1) {
+            throw new IllegalArgumentException("rekeyFrames must be 1.." + (MAX_FRAMES_PER_KEY - 1) + ", got " + rekeyFrames);
+        }
+        if (rekeyBytes < 1) {
+            throw new IllegalArgumentException("rekeyBytes must be positive, got " + rekeyBytes);
+        }
+    }
+
+    public static StreamSecurity of(HandshakeSettings handshake) {
+        return new StreamSecurity(handshake, DEFAULT_REKEY_FRAMES, DEFAULT_REKEY_BYTES);
+    }
+}
