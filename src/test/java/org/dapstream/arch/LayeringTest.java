@@ -34,6 +34,25 @@ class LayeringTest {
     }
 
     @Test
+    void cryptoUsesOnlyTheJdkAndBouncyCastle() {
+        classes().that().resideInAPackage("org.dapstream.crypto..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage(
+                        "java..", "javax.crypto..", "org.bouncycastle..", "org.dapstream.crypto..", "org.dapstream.protocol..")
+                .because("crypto is pure: JDK (JCE for the bulk AEAD) and Bouncy Castle's lightweight API only (DESIGN.md §2)")
+                .check(main);
+    }
+
+    @Test
+    void cryptoRegistersNoJcaProvider() {
+        noClasses().that().resideInAPackage("org.dapstream.crypto..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.bouncycastle.jcajce..", "org.bouncycastle.jce..")
+                .orShould().callMethod(java.security.Security.class, "addProvider", java.security.Provider.class)
+                .orShould().callMethod(java.security.Security.class, "insertProviderAt", java.security.Provider.class, int.class)
+                .because("Bouncy Castle is used through its lightweight API: no provider registration, native-image friendly")
+                .check(main);
+    }
+
+    @Test
     void streamEngineKnowsNoFrameworkOrSocket() {
         noClasses().that().resideInAPackage("org.dapstream.stream..")
                 .should().dependOnClassesThat().resideInAnyPackage(FRAMEWORKS)

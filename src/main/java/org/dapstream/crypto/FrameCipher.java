@@ -1,0 +1,304 @@
+package org.dapstream.crypto;
+
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.security.spec.AlgorithmParameterSpec;
+
+/**
+ * Seals and opens DAP frames in place for one direction of one stream, under one key and
+ * one key epoch. Not thread-safe: a stream's event loop owns it.
+ *
+ * <h2>Frame</h2>
+ * An encrypted frame is the 12-byte little-endian header (u32 size, u8 type, u32 seq_id,
+ * u16 ch_id, u8 flags) whose {@code size} is the ciphertext length plus {@link #TAG_SIZE}
+ * and whose flags carry {@code ENCRYPTED}, then the ciphertext, then the 16-byte tag. The
+ * associated data is exactly those 12 header bytes, so changing any header field (size,
+ * type, seq, channel, flags) makes the frame fail to open.
+ *
+ * <h2>Nonce</h2>
+ * <pre>
+ *   nonce (12 bytes) = staticIv XOR ( ch_id u16 LE || 0x00 0x00 || epoch u32 LE || seq_id u32 LE )
+ *                       bytes 0..1      2..3         4..7             8..11
+ * </pre>
+ * {@code staticIv} comes from the key schedule, one per direction. The nonce never repeats
+ * under one key as long as the caller never seals two frames with the same (ch_id, seq_id)
+ * in one epoch: per-channel sequence numbers are strictly increasing and the stream rekeys
+ * (new epoch or new key) before any seq_id could wrap. SunJCE additionally refuses to
+ * encrypt twice in a row with the same key and IV; {@link #seal} turns that into an
+ * {@link IllegalStateException} rather than ever reusing a nonce.
+ *
+ * <h2>Cost</h2>
+ * One {@link Cipher} per direction, initialised per frame with a fresh nonce. The key object
+ * stays the same, so SunJCE's AES key schedule is computed once and reused. Heap buffers go
+ * through the {@code byte[]} API in place (no copy); direct buffers through the
+ * {@code ByteBuffer} API, with a duplicate view that is reused while the caller passes the
+ * same buffer object. The only per-frame allocations left are inside the JCE (the parameter
+ * spec with its IV clone, the key bytes SunJCE copies out of the key object, and its GHASH
+ * and counter state); see docs/DECISIONS.md for the measured bytes per frame.
+ */
+public final class FrameCipher implements AutoCloseable {
+    /** Bytes of the authentication tag at the end of every encrypted payload. */
+    public static final int TAG_SIZE = 16;
+    /** Bytes of the frame header, which is the associated data. */
+    public static final int HEADER_SIZE = 12;
+    /** The header flag bit that marks an encrypted frame (the protocol's {@code Flags.ENCRYPTED}). */
+    static final int FLAG_ENCRYPTED = 0b0000_0010;
+    /** The provider whose AES-GCM is intrinsified in HotSpot; pinned so no other provider slips in first. */
+    static final String PROVIDER = "SunJCE";
+
+    private static final int OFFSET_SIZE = 0;
+    private static final int OFFSET_TYPE = 4;
+    private static final int OFFSET_SEQ = 5;
+    private static final int OFFSET_CHANNEL = 9;
+    private static final int OFFSET_FLAGS = 11;
+
+    private final AeadSuite suite;
+    private final int epoch;
+    private final Cipher cipher;
+    private SecretKeySpec key;
+    /** staticIv XOR (0, 0, 0, 0, epoch LE, 0, 0, 0, 0): the per-frame part is XORed in on top. */
+    private final byte[] nonceBase;
+    /** Scratch for the per-frame nonce; the parameter spec copies it. */
+    private final byte[] nonce = new byte[AeadSuite.NONCE_SIZE];
+    /** Scratch for the associated data when the header cannot be read from an array in place. */
+    private final byte[] aad = new byte[HEADER_SIZE];
+    /** The last direct buffer passed in, and a duplicate of it to write the output through. */
+    private ByteBuffer viewedBuffer;
+    private ByteBuffer outputView;
+    private boolean closed;
+
+    private FrameCipher(AeadSuite suite, byte[] key32, byte[] staticIv12, int epoch) throws GeneralSecurityException {
+        this.suite = suite;
+        this.epoch = epoch;
+        this.cipher = Cipher.getInstance(suite.transformation(), PROVIDER);
+        this.key = new SecretKeySpec(key32, suite == AeadSuite.AES_256_GCM ? "AES" : "ChaCha20");
+        this.nonceBase = staticIv12.clone();
+        nonceBase[4] ^= (byte) epoch;
+        nonceBase[5] ^= (byte) (epoch >>> 8);
+        nonceBase[6] ^= (byte) (epoch >>> 16);
+        nonceBase[7] ^= (byte) (epoch >>> 24);
+    }
+
+    /**
+     * A cipher for one direction. The inputs are copied; the caller should wipe its own
+     * copies. {@code epoch} is the key epoch (0 for the handshake's first keys).
+     */
+    public static FrameCipher create(AeadSuite suite, byte[] key32, byte[] staticIv12, int epoch) {
+        if (suite == null) {
+            throw new IllegalArgumentException("AEAD suite is required");
+        }
+        if (key32 == null || key32.length != AeadSuite.KEY_SIZE) {
+            throw new IllegalArgumentException("frame key must be " + AeadSuite.KEY_SIZE + " bytes, got "
+                    + (key32 == null ? "none" : key32.length));
+        }
+        if (staticIv12 == null || staticIv12.length != AeadSuite.NONCE_SIZE) {
+            throw new IllegalArgumentException("static IV must be " + AeadSuite.NONCE_SIZE + " bytes, got "
+                    + (staticIv12 == null ? "none" : staticIv12.length));
+        }
+        try {
+            return new FrameCipher(suite, key32, staticIv12, epoch);
+        } catch (GeneralSecurityException e) {
+            // SunJCE ships with every JDK we run on (and native images keep it); missing means a broken runtime.
+            throw new IllegalStateException(suite.transformation() + " is not available from " + PROVIDER, e);
+        }
+    }
+
+    public AeadSuite suite() {
+        return suite;
+    }
+
+    public int epoch() {
+        return epoch;
+    }
+
+    /**
+     * Encrypts the frame at {@code buf[at .. at+12+plainLen)} in place and writes the tag
+     * right after it. The header there must already carry {@code size = plainLen + 16} and
+     * the ENCRYPTED flag; {@code buf}'s capacity must have room for the tag. Does not move
+     * the buffer's position or limit.
+     *
+     * @throws IllegalArgumentException when the header does not match (a bug in the caller)
+     * @throws IllegalStateException    when the cipher is closed, or the JCE refuses the nonce
+     *                                  (the same (ch_id, seq_id) sealed twice in a row)
+     */
+    public void seal(ByteBuffer buf, int at, int plainLen) {
+        ensureOpen();
+        int end = at + HEADER_SIZE + plainLen + TAG_SIZE;
+        if (at < 0 || plainLen < 0 || end > buf.capacity() || end < 0) {
+            throw new IllegalArgumentException("frame at " + at + " with " + plainLen
+                    + " plaintext bytes and its tag does not fit a buffer of capacity " + buf.capacity());
+        }
+        int size = (buf.get(at + OFFSET_SIZE) & 0xFF) | (buf.get(at + OFFSET_SIZE + 1) & 0xFF) << 8
+                | (buf.get(at + OFFSET_SIZE + 2) & 0xFF) << 16 | (buf.get(at + OFFSET_SIZE + 3) & 0xFF) << 24;
+        int flags = buf.get(at + OFFSET_FLAGS);
+        if (size != plainLen + TAG_SIZE || (flags & FLAG_ENCRYPTED) == 0) {
+            throw new IllegalArgumentException("header to seal must carry size " + (plainLen + TAG_SIZE)
+                    + " and the ENCRYPTED flag, has size " + Integer.toUnsignedString(size)
+                    + " flags 0x" + Integer.toHexString(flags & 0xFF));
+        }
+        int seq = (buf.get(at + OFFSET_SEQ) & 0xFF) | (buf.get(at + OFFSET_SEQ + 1) & 0xFF) << 8
+                | (buf.get(at + OFFSET_SEQ + 2) & 0xFF) << 16 | (buf.get(at + OFFSET_SEQ + 3) & 0xFF) << 24;
+        int chId = (buf.get(at + OFFSET_CHANNEL) & 0xFF) | (buf.get(at + OFFSET_CHANNEL + 1) & 0xFF) << 8;
+        init(Cipher.ENCRYPT_MODE, chId, seq);
+        try {
+            if (buf.hasArray() && !buf.isReadOnly()) {
+                byte[] a = buf.array();
+                int base = buf.arrayOffset() + at;
+                cipher.updateAAD(a, base, HEADER_SIZE);
+                cipher.doFinal(a, base + HEADER_SIZE, plainLen, a, base + HEADER_SIZE);
+            } else {
+                for (int i = 0; i < HEADER_SIZE; i++) {
+                    aad[i] = buf.get(at + i);
+                }
+                cipher.updateAAD(aad, 0, HEADER_SIZE);
+                cryptInPlace(buf, at + HEADER_SIZE, plainLen);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(suite + " seal failed on channel " + chId + " seq " + Integer.toUnsignedString(seq), e);
+        }
+    }
+
+    /**
+     * Opens an encrypted frame in place. The header fields are as received; {@code payload}
+     * holds exactly {@code size} bytes between its position and limit (ciphertext then tag).
+     * On success the plaintext is at {@code payload[position .. position+size-16)} and the
+     * result is its length; position and limit are unchanged.
+     *
+     * @throws AeadFailure when {@code size < 16} or the tag does not verify; no plaintext is
+     *                     written to the buffer then
+     */
+    public int open(int size, int type, int seq, int chId, int flags, ByteBuffer payload) throws AeadFailure {
+        ensureOpen();
+        if (size < TAG_SIZE) {
+            throw new AeadFailure("encrypted frame payload of " + Integer.toUnsignedString(size)
+                    + " bytes is shorter than the " + TAG_SIZE + "-byte tag");
+        }
+        if (payload.remaining() != size) {
+            throw new IllegalArgumentException("payload view holds " + payload.remaining() + " bytes, header size is " + size);
+        }
+        aad[0] = (byte) size;
+        aad[1] = (byte) (size >>> 8);
+        aad[2] = (byte) (size >>> 16);
+        aad[3] = (byte) (size >>> 24);
+        aad[4] = (byte) type;
+        aad[5] = (byte) seq;
+        aad[6] = (byte) (seq >>> 8);
+        aad[7] = (byte) (seq >>> 16);
+        aad[8] = (byte) (seq >>> 24);
+        aad[9] = (byte) chId;
+        aad[10] = (byte) (chId >>> 8);
+        aad[11] = (byte) flags;
+        init(Cipher.DECRYPT_MODE, chId, seq);
+        try {
+            cipher.updateAAD(aad, 0, HEADER_SIZE);
+            if (payload.hasArray() && !payload.isReadOnly()) {
+                byte[] a = payload.array();
+                int off = payload.arrayOffset() + payload.position();
+                return cipher.doFinal(a, off, size, a, off);
+            }
+            return cryptInPlace(payload, payload.position(), size);
+        } catch (javax.crypto.AEADBadTagException e) {
+            throw new AeadFailure("encrypted frame failed authentication (" + suite + ", channel " + (chId & 0xFFFF)
+                    + ", seq " + Integer.toUnsignedString(seq) + ")");
+        } catch (GeneralSecurityException e) {
+            throw new AeadFailure("encrypted frame could not be opened (" + suite + "): " + e.getClass().getSimpleName());
+        }
+    }
+
+    /** Wipes the key and IV material this object owns; later use throws {@link IllegalStateException}. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Secrets.wipe(nonceBase, nonce, aad);
+        // SecretKeySpec and SunJCE's expanded key keep private copies that no public API can zero;
+        // dropping the references is the most we can do for those.
+        key = null;
+        viewedBuffer = null;
+        outputView = null;
+    }
+
+    @Override
+    public String toString() {
+        return "FrameCipher[" + suite + ", epoch " + epoch + (closed ? ", closed]" : "]");
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("frame cipher is closed");
+        }
+    }
+
+    private void init(int mode, int chId, int seq) {
+        byte[] n = nonce;
+        byte[] b = nonceBase;
+        n[0] = (byte) (b[0] ^ chId);
+        n[1] = (byte) (b[1] ^ (chId >>> 8));
+        n[2] = b[2];
+        n[3] = b[3];
+        n[4] = b[4];
+        n[5] = b[5];
+        n[6] = b[6];
+        n[7] = b[7];
+        n[8] = (byte) (b[8] ^ seq);
+        n[9] = (byte) (b[9] ^ (seq >>> 8));
+        n[10] = (byte) (b[10] ^ (seq >>> 16));
+        n[11] = (byte) (b[11] ^ (seq >>> 24));
+        AlgorithmParameterSpec spec = suite == AeadSuite.AES_256_GCM
+                ? new GCMParameterSpec(TAG_SIZE * 8, n)
+                : new IvParameterSpec(n);
+        try {
+            cipher.init(mode, key, spec);
+        } catch (GeneralSecurityException e) {
+            if (mode == Cipher.DECRYPT_MODE) {
+                // SunJCE's ChaCha20 refuses the previous key and nonce even for decryption, which
+                // opening one (channel, seq) twice in a row needs (a retried or replayed frame, which
+                // must fail as a bad frame, not as a broken cipher). Step through another nonce once.
+                n[0] ^= 1;
+                try {
+                    cipher.init(mode, key, new IvParameterSpec(n));
+                    n[0] ^= 1;
+                    cipher.init(mode, key, spec);
+                    return;
+                } catch (GeneralSecurityException again) {
+                    e.addSuppressed(again);
+                }
+            }
+            // SunJCE refuses an encryption init that repeats the previous key and nonce.
+            throw new IllegalStateException(suite + " refused the nonce for channel " + (chId & 0xFFFF) + " seq "
+                    + Integer.toUnsignedString(seq) + " (was this (channel, seq) sealed twice?)", e);
+        }
+    }
+
+    /**
+     * Runs the initialised cipher over {@code buf[from .. from+len)} and writes the result at
+     * {@code from} of the same memory. The input is {@code buf} itself, moved and restored;
+     * the output goes through a duplicate (JCE refuses the same object for both), kept while
+     * the caller keeps passing the same buffer.
+     */
+    private int cryptInPlace(ByteBuffer buf, int from, int len) throws GeneralSecurityException {
+        if (viewedBuffer != buf) {
+            viewedBuffer = buf;
+            outputView = buf.duplicate();
+        }
+        ByteBuffer out = outputView;
+        int position = buf.position();
+        int limit = buf.limit();
+        int outLen = cipher.getOutputSize(len);
+        try {
+            out.limit(out.capacity()).position(from);
+            out.limit(from + outLen);
+            buf.limit(buf.capacity()).position(from);
+            buf.limit(from + len);
+            return cipher.doFinal(buf, out);
+        } finally {
+            buf.limit(limit).position(position);
+        }
+    }
+}
