@@ -1,6 +1,11 @@
 package org.dapstream.client;
 
+import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.NodeAddress;
+
+import java.security.SecureRandom;
 import org.dapstream.stream.StreamConfig;
 
 import java.time.Duration;
@@ -9,11 +14,14 @@ import java.time.Duration;
  * Options of a {@link StreamClient}.
  *
  * @param stream         limits and timers of each stream
- * @param node           the node address this client claims in HELLO
+ * @param node           the node address this client claims in a plaintext HELLO (a secure client's address is its identity's)
  * @param connectTimeout TCP connect timeout
  * @param eventLoops     event loops of the client's own Vert.x instance (ignored when one is given)
+ * @param security       the secure handshake (identity, suites, which servers to trust); null: plaintext streams,
+ *                       only for servers that disable security
  */
-public record ClientOptions(StreamConfig stream, NodeAddress node, Duration connectTimeout, int eventLoops) {
+public record ClientOptions(StreamConfig stream, NodeAddress node, Duration connectTimeout, int eventLoops,
+                            HandshakeSettings security) {
     /** 5 s. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** One loop: a client usually drives few streams, and a stream lives on one loop anyway. */
@@ -25,19 +33,42 @@ public record ClientOptions(StreamConfig stream, NodeAddress node, Duration conn
         }
     }
 
+    /**
+     * Secure by default: a fresh ML-DSA-65 identity for this client (it signs only when a
+     * server requires client authentication), AES-256-GCM preferred, any server identity
+     * accepted (dial with an expected address, or set a policy, to pin the server).
+     */
     public static ClientOptions defaults() {
-        return new ClientOptions(StreamConfig.defaults(), NodeAddress.NONE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_EVENT_LOOPS);
+        SecureRandom random = new SecureRandom();
+        return new ClientOptions(StreamConfig.defaults(), NodeAddress.NONE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_EVENT_LOOPS,
+                HandshakeSettings.defaults(NodeIdentity.generate(SignatureAlgorithm.ML_DSA_65, random), random));
+    }
+
+    /** No secure handshake: for servers with security disabled (benchmarks of the bare engine, debugging). */
+    public static ClientOptions plaintext() {
+        return defaults().withSecurity(null);
     }
 
     public ClientOptions withStream(StreamConfig config) {
-        return new ClientOptions(config, node, connectTimeout, eventLoops);
+        return new ClientOptions(config, node, connectTimeout, eventLoops, security);
     }
 
     public ClientOptions withNode(NodeAddress address) {
-        return new ClientOptions(stream, address, connectTimeout, eventLoops);
+        return new ClientOptions(stream, address, connectTimeout, eventLoops, security);
     }
 
     public ClientOptions withEventLoops(int loops) {
-        return new ClientOptions(stream, node, connectTimeout, loops);
+        return new ClientOptions(stream, node, connectTimeout, loops, security);
+    }
+
+    public ClientOptions withSecurity(HandshakeSettings settings) {
+        return new ClientOptions(stream, node, connectTimeout, eventLoops, settings);
+    }
+
+    /** This client authenticates as {@code identity} when a server asks. */
+    public ClientOptions withIdentity(NodeIdentity identity) {
+        HandshakeSettings base = security != null ? security : HandshakeSettings.defaults(identity, new SecureRandom());
+        return withSecurity(new HandshakeSettings(identity, base.endorsement(), base.suites(), base.features(),
+                base.signatureAlgorithms(), base.peerPolicy(), base.expectedPeer(), base.random()));
     }
 }

@@ -5,7 +5,10 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.Stream;
+import org.dapstream.stream.StreamSecurity;
 import org.dapstream.stream.StreamClock;
 import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamListener;
@@ -65,14 +68,34 @@ public final class StreamClient implements AutoCloseable {
     }
 
     public CompletableFuture<Stream> connect(String host, int port, StreamListener listener) {
+        return connect(host, port, null, listener);
+    }
+
+    /**
+     * Connects to a known node: the handshake fails with IDENTITY_MISMATCH unless the server
+     * proves it is {@code expected} (its identity's address).
+     */
+    public CompletableFuture<Stream> connect(String host, int port, NodeAddress expected) {
+        return connect(host, port, expected, StreamListener.NONE);
+    }
+
+    public CompletableFuture<Stream> connect(String host, int port, NodeAddress expected, StreamListener listener) {
         CompletableFuture<Stream> result = new CompletableFuture<>();
+        HandshakeSettings settings = options.security();
+        if (expected != null && settings == null) {
+            result.completeExceptionally(new IllegalArgumentException("a plaintext client cannot verify the server's address "
+                    + expected + "; enable security"));
+            return result;
+        }
+        StreamSecurity security = settings == null ? null
+                : StreamSecurity.of(expected == null ? settings : settings.withExpectedPeer(expected));
         netClient.connect(port, host).onComplete(ar -> {
             if (ar.failed()) {
                 result.completeExceptionally(ar.cause());
                 return;
             }
             Stream stream = new VertxTransport(ar.result()).bind(t -> new Stream(StreamRole.CONNECTOR,
-                    options.stream(), t, StreamClock.SYSTEM, services, null, options.node(), counters, listener));
+                    options.stream(), t, StreamClock.SYSTEM, services, null, options.node(), counters, listener, security));
             stream.ready().whenComplete((s, e) -> {
                 if (e != null) {
                     result.completeExceptionally(e);

@@ -42,4 +42,19 @@ public enum AeadSuite {
         }
         return null;
     }
+
+    /** The name in configuration: {@code aes-256-gcm}, {@code chacha20-poly1305}. */
+    public String configName() {
+        return name().toLowerCase().replace('_', '-');
+    }
+
+    /** The suite of a configuration name; a clear error naming the valid ones otherwise. */
+    public static AeadSuite parse(String name) {
+        for (AeadSuite s : values()) {
+            if (s.configName().equalsIgnoreCase(name.trim())) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("unknown AEAD suite '" + name + "'; use aes-256-gcm or chacha20-poly1305");
+    }
 }

@@ -7,7 +7,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
+import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.HandshakeGate;
+import org.dapstream.stream.StreamSecurity;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.ChannelService;
 import org.dapstream.stream.FrameTrace;
@@ -36,6 +39,7 @@ public class StreamEndpoint {
     private final Sessions sessions = new Sessions();
     private final StreamCounters counters = new StreamCounters();
     private volatile StreamServer server;
+    private volatile NodeIdentity identity;
 
     void onStart(@Observes StartupEvent event, Vertx vertx, StreamServerConfig config, @Any Instance<ChannelService> beans) {
         FrameTrace.enable(config.debugMore());
@@ -46,19 +50,31 @@ public class StreamEndpoint {
             LOG.log(System.Logger.Level.INFO, "stream endpoint disabled (dap.stream.tcp.enabled=false)");
             return;
         }
-        NodeAddress node = config.nodeAddress().map(NodeAddress::parse)
-                .orElseGet(() -> new NodeAddress(new SecureRandom().nextLong()));
+        SecureRandom random = new SecureRandom();
+        StreamSecurity security = null;
+        HandshakeGate gate = HandshakeGate.defaults();
+        NodeAddress node;
+        if (config.security().enabled()) {
+            identity = NodeSecurity.loadIdentity(config.security(), random);
+            security = NodeSecurity.streamSecurity(config.security(), identity, random);
+            gate = NodeSecurity.gate(config.security());
+            node = identity.address();
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "security disabled (dap.stream.security.enabled=false): streams are plaintext and unauthenticated");
+            node = config.nodeAddress().map(NodeAddress::parse).orElseGet(() -> new NodeAddress(random.nextLong()));
+        }
         StreamConfig streamConfig = new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
                 config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
                 config.channelBufferSize(), config.writeHighWater());
         StreamServerOptions options = new StreamServerOptions(config.tcp().host(), config.tcp().port(),
-                config.tcp().instances(), streamConfig, node);
+                config.tcp().instances(), streamConfig, node, security, gate);
         StreamServer started = new StreamServer(vertx, options, services, sessions, counters);
         started.start().toCompletionStage().toCompletableFuture()
                 .orTimeout(BIND_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join();
         server = started;
         LOG.log(System.Logger.Level.INFO, "DAP Stream node " + node + " listening on " + options.host() + ":" + started.port()
-                + " (" + options.effectiveInstances() + " event loops)");
+                + " (" + options.effectiveInstances() + " event loops, " + (security == null ? "PLAINTEXT"
+                : "secure, auth " + security.handshake().peerPolicy().describe()) + ")");
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -67,6 +83,15 @@ public class StreamEndpoint {
             s.stop().toCompletionStage().toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
                     .exceptionally(e -> null).join();
         }
+        NodeIdentity id = identity;
+        if (id != null) {
+            id.close(); // wipes the private key
+        }
+    }
+
+    /** This node's identity, null when security is disabled (or before start). */
+    public NodeIdentity identity() {
+        return identity;
     }
 
     /** The running server, null when the endpoint is disabled. */

@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -40,8 +41,79 @@ public interface StreamServerConfig {
     @WithDefault("false")
     boolean debugMore();
 
-    /** This node's address, {@code XXXX::XXXX::XXXX::XXXX}; random per start when absent (until node identities exist). */
+    /**
+     * The node address a plaintext node (security disabled) announces, {@code XXXX::XXXX::XXXX::XXXX};
+     * random per start when absent. A secure node's address is its identity's and this key is ignored.
+     */
     Optional<String> nodeAddress();
+
+    Security security();
+
+    interface Security {
+        /** Secure handshake and encrypted frames on every stream. Off only for benchmarks of the bare engine and debugging. */
+        @WithDefault("true")
+        boolean enabled();
+
+        Identity identity();
+
+        /** AEAD suites accepted, most preferred first: aes-256-gcm, chacha20-poly1305. */
+        @WithDefault("aes-256-gcm,chacha20-poly1305")
+        List<String> suites();
+
+        /** Who may connect: open (any client; the server is still authenticated), allow-list, cluster-signed. */
+        @WithDefault("open")
+        String auth();
+
+        /** With auth=allow-list: the node addresses admitted. */
+        Optional<List<String>> allow();
+
+        Cluster cluster();
+
+        Handshake handshake();
+
+        Rekey rekey();
+    }
+
+    interface Identity {
+        /** PEM PKCS#8 file of this node's signing key; created on first start when missing. On Kubernetes, mount it from a Secret. */
+        @WithDefault("dap-stream-identity.pem")
+        String file();
+
+        /** Algorithm of a newly created identity: ml-dsa-65 or ed25519. */
+        @WithDefault("ml-dsa-65")
+        String algorithm();
+    }
+
+    interface Cluster {
+        /**
+         * PEM PKCS#8 file of the cluster key. When set, this node endorses its own identity with it at
+         * start (replicas whose keys are generated at start), and auth=cluster-signed trusts its public key.
+         */
+        Optional<String> keyFile();
+
+        /** The cluster public key for nodes that only verify: {@code ml-dsa-65:HEX} or {@code ed25519:HEX}. */
+        Optional<String> publicKey();
+    }
+
+    interface Handshake {
+        /** Streams in setup at once on this node; more are refused with HANDSHAKE_BUSY. */
+        @WithDefault("256")
+        int maxConcurrent();
+
+        /** Streams in setup at once from one remote address. */
+        @WithDefault("32")
+        int maxPerAddress();
+    }
+
+    interface Rekey {
+        /** Frames sealed under one key before the sender moves to the next epoch (below 2^32). */
+        @WithDefault("2147483648")
+        long frames();
+
+        /** Payload bytes sealed under one key before the sender moves to the next epoch (64 GiB). */
+        @WithDefault("68719476736")
+        long bytes();
+    }
 
     interface Tcp {
         /** Address the stream endpoint binds. */

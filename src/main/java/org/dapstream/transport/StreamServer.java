@@ -9,6 +9,13 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.FrameHeader;
+import org.dapstream.protocol.PacketType;
+import org.dapstream.stream.HandshakeGate;
+import org.dapstream.stream.HandshakeOutcome;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.Stream;
@@ -109,14 +116,32 @@ public final class StreamServer {
                     .setReuseAddress(true);
             server = vertx.createNetServer(netOptions);
             server.connectHandler(socket -> {
+                String from = socket.remoteAddress().host();
+                HandshakeGate gate = options.handshakeGate();
+                if (!gate.admit(from)) {
+                    refuseBusy(socket, gate);
+                    return;
+                }
+                AtomicBoolean slotHeld = new AtomicBoolean(true);
+                Runnable freeSlot = () -> {
+                    if (slotHeld.compareAndSet(true, false)) {
+                        gate.release(from);
+                    }
+                };
                 VertxTransport transport = new VertxTransport(socket);
                 Stream stream = transport.bind(t -> new Stream(StreamRole.ACCEPTOR, options.stream(), t, StreamClock.SYSTEM,
                         services, sessions, options.node(), counters, new StreamListener() {
                             @Override
+                            public void active(Stream stream) {
+                                freeSlot.run();
+                            }
+
+                            @Override
                             public void closed(Stream stream, CloseReason reason) {
+                                freeSlot.run();
                                 streams.remove(stream);
                             }
-                        }));
+                        }, options.security()));
                 if (stream.state() != org.dapstream.stream.StreamState.CLOSED) {
                     streams.add(stream);
                 }
@@ -125,6 +150,17 @@ public final class StreamServer {
                 port = s.actualPort();
                 started.complete();
             }).onFailure(started::fail);
+        }
+
+        /** Over a handshake cap: one plaintext ERROR saying so, then the connection ends; no stream, no session. */
+        private void refuseBusy(NetSocket socket, HandshakeGate gate) {
+            if (options.security() != null) {
+                counters.handshake(HandshakeOutcome.REJECTED_BUSY);
+            }
+            byte[] error = FrameHeader.frame(PacketType.ERROR, 0, 0, 0, CloseReason.of(ErrorCode.HANDSHAKE_BUSY,
+                    "too many handshakes in progress (this node allows " + gate.maxTotal() + ", " + gate.maxPerAddress()
+                            + " per address); retry later").encode());
+            socket.write(Buffer.buffer(error)).onComplete(ar -> socket.close());
         }
 
         @Override

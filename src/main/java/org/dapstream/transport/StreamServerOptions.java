@@ -1,7 +1,9 @@
 package org.dapstream.transport;
 
 import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.HandshakeGate;
 import org.dapstream.stream.StreamConfig;
+import org.dapstream.stream.StreamSecurity;
 
 /**
  * Where and how a {@link StreamServer} listens.
@@ -10,9 +12,12 @@ import org.dapstream.stream.StreamConfig;
  * @param port      TCP port; 0 picks a free one (see {@link StreamServer#port()})
  * @param instances acceptor instances, each on its own event loop; Vert.x spreads
  *                  connections across them. 0 means one per available processor
- * @param node      this node's address, sent in WELCOME
+ * @param node      this node's address, sent in WELCOME (a secure node's address is its identity's)
+ * @param security  the secure handshake every stream must complete; null disables security (plaintext HELLO)
+ * @param handshakeGate caps on streams in setup at once, in all and per remote address
  */
-public record StreamServerOptions(String host, int port, int instances, StreamConfig stream, NodeAddress node) {
+public record StreamServerOptions(String host, int port, int instances, StreamConfig stream, NodeAddress node,
+                                  StreamSecurity security, HandshakeGate handshakeGate) {
     /** The stream port of DESIGN.md: 8079 (HTTP stays on 8080). */
     public static final int DEFAULT_PORT = 8079;
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -24,6 +29,17 @@ public record StreamServerOptions(String host, int port, int instances, StreamCo
         if (instances < 0) {
             throw new IllegalArgumentException("instances must be >= 0 (0 = one per processor), got " + instances);
         }
+        if (handshakeGate == null) {
+            handshakeGate = HandshakeGate.defaults();
+        }
+        if (security != null) {
+            node = security.handshake().identity().address();
+        }
+    }
+
+    /** A plaintext server (security disabled), default handshake caps. */
+    public StreamServerOptions(String host, int port, int instances, StreamConfig stream, NodeAddress node) {
+        this(host, port, instances, stream, node, null, null);
     }
 
     /** Instances after resolving 0 to the processor count. */

@@ -1,5 +1,15 @@
 package org.dapstream.it;
 
+import org.dapstream.crypto.AeadFailure;
+import org.dapstream.crypto.ClientHandshake;
+import org.dapstream.crypto.FrameCipher;
+import org.dapstream.crypto.HandshakeException;
+import org.dapstream.crypto.HandshakeResult;
+import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.Flags;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ControlCodec;
@@ -37,6 +47,11 @@ final class RawPeer implements AutoCloseable {
     private final FrameDecoder decoder = new FrameDecoder(FrameLimits.HARD_CAP_FRAME_PAYLOAD);
     private final List<Frame> received = new ArrayList<>();
     private final int[] seqOut = new int[65536];
+    /** After {@link #handshake()}: seals what we send, opens what the server sends. */
+    private FrameCipher sealer;
+    private FrameCipher opener;
+    private ClientHandshake clientHandshake;
+    private HandshakeResult handshake;
 
     RawPeer(int port, int readTimeoutMillis) throws IOException {
         socket = new Socket("127.0.0.1", port);
@@ -51,15 +66,68 @@ final class RawPeer implements AutoCloseable {
         return this;
     }
 
-    /** A well-formed frame with this peer's next seq on {@code channel}. */
+    /** A well-formed frame with this peer's next seq on {@code channel}: sealed once the handshake is done. */
     byte[] frame(PacketType type, int channel, int flags, byte[] payload) {
-        return FrameHeader.frame(type, seqOut[channel]++, channel, flags, payload);
+        if (sealer == null) {
+            return FrameHeader.frame(type, seqOut[channel]++, channel, flags, payload);
+        }
+        byte[] frame = new byte[FrameHeader.SIZE + payload.length + FrameCipher.TAG_SIZE];
+        FrameHeader.write(frame, 0, payload.length + FrameCipher.TAG_SIZE, type, seqOut[channel]++, channel, flags | Flags.ENCRYPTED);
+        System.arraycopy(payload, 0, frame, FrameHeader.SIZE, payload.length);
+        sealer.seal(ByteBuffer.wrap(frame), 0, payload.length);
+        return frame;
     }
+
+    /** A frame without encryption even after the handshake, with the next seq. */
+    byte[] plainFrame(PacketType type, int channel, byte[] payload) {
+        return FrameHeader.frame(type, seqOut[channel]++, channel, 0, payload);
+    }
+
+    /** This peer's CLIENT_HELLO frame (the handshake starts; {@link #finishHandshake()} completes it). */
+    byte[] clientHello() {
+        clientHandshake = new ClientHandshake(HandshakeSettings.defaults(IDENTITY, RANDOM));
+        return plainFrame(PacketType.CONTROL, 0, clientHandshake.start());
+    }
+
+    /** The secure handshake as the connector; from then on frames are sealed and opened. */
+    RawPeer handshake() throws IOException {
+        send(clientHello());
+        return finishHandshake();
+    }
+
+    RawPeer finishHandshake() throws IOException {
+        try {
+            Frame sh = await(PacketType.CONTROL, 0);
+            send(plainFrame(PacketType.CONTROL, 0, clientHandshake.onServerHello(sh.payload())));
+            Frame sf = await(PacketType.CONTROL, 0);
+            handshake = clientHandshake.onServerFinish(sf.payload());
+        } catch (HandshakeException e) {
+            throw new IOException("handshake failed: " + e.code() + " " + e.getMessage(), e);
+        }
+        sealer = handshake.secrets().sending().cipher();
+        opener = handshake.secrets().receiving().cipher();
+        return this;
+    }
+
+    /** CLIENT_HELLO and SERVER_HELLO; returns the CLIENT_FINISH this side would send (the test may spoil it). */
+    byte[] handshakeUpToClientFinish() throws IOException {
+        send(clientHello());
+        Frame sh = await(PacketType.CONTROL, 0);
+        try {
+            return clientHandshake.onServerHello(sh.payload());
+        } catch (HandshakeException e) {
+            throw new IOException("handshake failed: " + e.code() + " " + e.getMessage(), e);
+        }
+    }
+
+    static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+    static final NodeIdentity IDENTITY = NodeIdentity.generate(SignatureAlgorithm.ED25519, RANDOM);
 
     RawPeer sendFrame(PacketType type, int channel, byte[] payload) throws IOException {
         return send(frame(type, channel, 0, payload));
     }
 
+    /** The plaintext HELLO of a node with security disabled. */
     RawPeer hello() throws IOException {
         return sendFrame(PacketType.CONTROL, 0, ControlCodec.encode(
                 new ControlMessage.Hello(ControlMessage.PROTOCOL_VERSION, 0, new NodeAddress(0x1234))));
@@ -108,7 +176,18 @@ final class RawPeer implements AutoCloseable {
     private void feed(byte[] buf, int n) throws IOException {
         try {
             decoder.feed(ByteBuffer.wrap(buf, 0, n), (type, seq, ch, flags, payload) -> {
-                byte[] copy = new byte[payload.remaining()];
+                int size = payload.remaining();
+                if ((flags & Flags.ENCRYPTED) != 0) {
+                    if (opener == null) {
+                        throw new ProtocolException(ErrorCode.DECRYPT_FAILED, "server sealed a frame before the handshake ended");
+                    }
+                    try {
+                        size = opener.open(size, type.code(), seq, ch, flags, payload);
+                    } catch (AeadFailure e) {
+                        throw new ProtocolException(ErrorCode.DECRYPT_FAILED, "server frame failed to open");
+                    }
+                }
+                byte[] copy = new byte[size];
                 payload.get(copy);
                 received.add(new Frame(type, seq, ch, flags, copy));
             });
@@ -127,6 +206,11 @@ final class RawPeer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (handshake != null) {
+            handshake.secrets().close();
+            sealer.close();
+            opener.close();
+        }
         socket.close();
     }
 }

@@ -26,7 +26,8 @@ class ControlCodecMalformedTest {
         return Stream.of(
                 row("empty payload", "", CONTROL, "empty CONTROL payload on ch 0"),
                 row("kind 0x00", "00 0100", CONTROL, "unknown CONTROL message kind 0x00"),
-                row("kind 0x06", "06 0100", CONTROL, "unknown CONTROL message kind 0x06"),
+                row("kind 0x06 (handshake) outside the handshake", "06 0100", CONTROL, "handshake message kind 0x06 outside the handshake"),
+                row("kind 0x0E", "0E 0100", CONTROL, "unknown CONTROL message kind 0x0e"),
                 row("kind 0xff", "ff", CONTROL, "unknown CONTROL message kind 0xff"),
                 row("HELLO kind only", "01", CONTROL, "HELLO is 1 bytes, must be exactly 13"),
                 row("HELLO one byte short", "01 0100 0000 00000000000000", CONTROL, "HELLO is 12 bytes, must be exactly 13"),

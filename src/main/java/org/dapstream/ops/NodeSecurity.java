@@ -1,0 +1,124 @@
+package org.dapstream.ops;
+
+import org.dapstream.crypto.AuthPolicy;
+import org.dapstream.crypto.AeadSuite;
+import org.dapstream.crypto.Endorsement;
+import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.crypto.IdentityFile;
+import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.HandshakeGate;
+import org.dapstream.stream.StreamSecurity;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Turns the {@code dap.stream.security.*} keys into the node's identity, handshake settings
+ * and caps. Every bad value fails start-up with a message naming the key and what to fix.
+ */
+final class NodeSecurity {
+    private static final System.Logger LOG = System.getLogger(NodeSecurity.class.getName());
+
+    private NodeSecurity() {
+    }
+
+    /** The loaded (or newly created) identity; logs its address and file, never the key. */
+    static NodeIdentity loadIdentity(StreamServerConfig.Security config, SecureRandom random) {
+        Path file = Path.of(config.identity().file());
+        SignatureAlgorithm alg = parse("dap.stream.security.identity.algorithm", () -> SignatureAlgorithm.parse(config.identity().algorithm()));
+        try {
+            boolean existed = file.toFile().exists();
+            NodeIdentity identity = IdentityFile.loadOrCreate(file, alg, random);
+            LOG.log(System.Logger.Level.INFO, (existed ? "loaded" : "created") + " node identity " + identity.address() + " ("
+                    + identity.algorithm().configName() + ") from " + file.toAbsolutePath());
+            return identity;
+        } catch (IOException e) {
+            throw new IllegalStateException("dap.stream.security.identity.file=" + file + ": " + e.getMessage()
+                    + " (point it at a writable path, or mount an existing identity there)", e);
+        }
+    }
+
+    static StreamSecurity streamSecurity(StreamServerConfig.Security config, NodeIdentity identity, SecureRandom random) {
+        List<AeadSuite> suites = config.suites().stream()
+                .map(name -> parse("dap.stream.security.suites", () -> AeadSuite.parse(name))).toList();
+        NodeIdentity clusterKey = config.cluster().keyFile().map(NodeSecurity::loadClusterKey).orElse(null);
+        byte[] endorsement = null;
+        if (clusterKey != null) {
+            endorsement = Endorsement.issue(clusterKey, identity.algorithm(), identity.publicKey(), Endorsement.NO_EXPIRY).encode();
+        }
+        AuthPolicy policy = policy(config, clusterKey);
+        if (clusterKey != null) {
+            clusterKey.close(); // its public half lives on in the policy; the private key is no longer needed
+        }
+        HandshakeSettings settings = new HandshakeSettings(identity, endorsement, suites, 0,
+                EnumSet.allOf(SignatureAlgorithm.class), policy, null, random);
+        return new StreamSecurity(settings, config.rekey().frames(), config.rekey().bytes());
+    }
+
+    static HandshakeGate gate(StreamServerConfig.Security config) {
+        return parse("dap.stream.security.handshake.*", () -> new HandshakeGate(config.handshake().maxConcurrent(),
+                config.handshake().maxPerAddress()));
+    }
+
+    private static AuthPolicy policy(StreamServerConfig.Security config, NodeIdentity clusterKey) {
+        switch (config.auth()) {
+            case "open" -> {
+                return AuthPolicy.open();
+            }
+            case "allow-list" -> {
+                List<String> listed = config.allow().orElseThrow(() -> new IllegalArgumentException(
+                        "dap.stream.security.auth=allow-list needs dap.stream.security.allow (node addresses XXXX::XXXX::XXXX::XXXX)"));
+                Set<NodeAddress> addresses = new HashSet<>();
+                for (String a : listed) {
+                    addresses.add(parse("dap.stream.security.allow", () -> NodeAddress.parse(a.trim())));
+                }
+                return AuthPolicy.allowList(addresses);
+            }
+            case "cluster-signed" -> {
+                if (clusterKey != null) {
+                    return AuthPolicy.clusterSigned(clusterKey.algorithm(), clusterKey.publicKey());
+                }
+                String pub = config.cluster().publicKey().orElseThrow(() -> new IllegalArgumentException(
+                        "dap.stream.security.auth=cluster-signed needs dap.stream.security.cluster.key-file or .public-key"));
+                int colon = pub.indexOf(':');
+                if (colon < 0) {
+                    throw new IllegalArgumentException("dap.stream.security.cluster.public-key must be ALGORITHM:HEX, e.g. ed25519:3b6a...");
+                }
+                SignatureAlgorithm alg = parse("dap.stream.security.cluster.public-key", () -> SignatureAlgorithm.parse(pub.substring(0, colon)));
+                byte[] key = parse("dap.stream.security.cluster.public-key", () -> HexFormat.of().parseHex(pub.substring(colon + 1).trim()));
+                if (key.length != alg.publicKeySize()) {
+                    throw new IllegalArgumentException("dap.stream.security.cluster.public-key: an " + alg.configName() + " key is "
+                            + alg.publicKeySize() + " bytes, this one is " + key.length);
+                }
+                return AuthPolicy.clusterSigned(alg, key);
+            }
+            default -> throw new IllegalArgumentException("dap.stream.security.auth='" + config.auth()
+                    + "'; use open, allow-list or cluster-signed");
+        }
+    }
+
+    private static NodeIdentity loadClusterKey(String file) {
+        try {
+            return IdentityFile.load(Path.of(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("dap.stream.security.cluster.key-file=" + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> T parse(String key, java.util.function.Supplier<T> parser) {
+        try {
+            return parser.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+}
