@@ -3,13 +3,14 @@ package org.dapstream;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import org.dapstream.bench.Bench;
+import org.dapstream.cli.Keygen;
 
 import java.util.Arrays;
 
 /**
  * Entry point of the packaged application. With no arguments it runs the service; the
  * first argument may name a tool that runs instead, without starting the service:
- * {@code bench} (the load generator).
+ * {@code bench} (the load generator) or {@code keygen} (a new node identity).
  */
 @QuarkusMain
 public final class DapStreamMain {
@@ -19,6 +20,9 @@ public final class DapStreamMain {
     public static void main(String... args) {
         if (args.length > 0 && args[0].equals("bench")) {
             System.exit(Bench.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+        }
+        if (args.length > 0 && args[0].equals("keygen")) {
+            System.exit(Keygen.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
         }
         Quarkus.run(args);
     }

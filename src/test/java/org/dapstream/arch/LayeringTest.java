@@ -62,9 +62,9 @@ class LayeringTest {
 
     @Test
     void clientAndTransportStayOffQuarkus() {
-        noClasses().that().resideInAnyPackage("org.dapstream.client..", "org.dapstream.transport..", "org.dapstream.bench..")
+        noClasses().that().resideInAnyPackage("org.dapstream.client..", "org.dapstream.transport..", "org.dapstream.bench..", "org.dapstream.cli..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.quarkus..", "jakarta..", "io.smallrye..")
-                .because("the client SDK and the load generator run in any JVM application")
+                .because("the client SDK, the load generator and the command-line tools run in any JVM application")
                 .check(main);
     }
 
