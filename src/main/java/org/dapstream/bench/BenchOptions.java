@@ -26,10 +26,11 @@ import java.util.regex.Pattern;
  * @param transports  the phases, in the order they run
  * @param serverLoops event loops of the embedded server
  * @param clientLoops event loops of the client
+ * @param secure      the secure handshake and encrypted frames (the product's default), or plaintext streams
  */
 public record BenchOptions(Target target, int connections, int channels, int size, Duration duration, Duration warmup,
                            long count, long rate, Workload workload, List<TransportKind> transports,
-                           int serverLoops, int clientLoops) {
+                           int serverLoops, int clientLoops, boolean secure) {
     public static final int DEFAULT_CONNECTIONS = 1;
     /** More sockets than this from one load generator measure the kernel, not the stream. */
     public static final int MAX_CONNECTIONS = 1024;
@@ -74,6 +75,8 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                                       ratio stream/raw (default stream; raw needs the embedded server)
               --server-loops N        event loops of the embedded server (default 1)
               --client-loops N        event loops of the client (default 1)
+              --security on|off       secure handshake and AES-256-GCM frames, or plaintext (default on;
+                                      the raw baseline is always plaintext)
               --help                  this text
             exit status: 0 done, 1 the run failed, 2 bad options
             """;
@@ -82,7 +85,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     public static BenchOptions defaults() {
         return new BenchOptions(null, DEFAULT_CONNECTIONS, DEFAULT_CHANNELS, DEFAULT_SIZE, DEFAULT_DURATION,
                 DEFAULT_WARMUP, NO_COUNT, UNLIMITED_RATE, Workload.ONEWAY, List.of(TransportKind.STREAM),
-                DEFAULT_LOOPS, DEFAULT_LOOPS);
+                DEFAULT_LOOPS, DEFAULT_LOOPS, true);
     }
 
     /** True when the run starts its own server. */
@@ -115,6 +118,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         List<TransportKind> transports = d.transports;
         int serverLoops = d.serverLoops;
         int clientLoops = d.clientLoops;
+        boolean secure = d.secure;
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i];
@@ -150,6 +154,11 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 };
                 case "--server-loops" -> serverLoops = (int) number(name, value, 1, MAX_LOOPS);
                 case "--client-loops" -> clientLoops = (int) number(name, value, 1, MAX_LOOPS);
+                case "--security" -> secure = switch (value) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default -> throw new OptionException("--security: '" + value + "' is not on or off");
+                };
                 default -> throw new OptionException("unknown option " + name + " (see --help)");
             }
         }
@@ -165,7 +174,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
             throw new OptionException("--server-loops sets up the embedded server; drop it or --target");
         }
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload,
-                transports, serverLoops, clientLoops);
+                transports, serverLoops, clientLoops, secure);
     }
 
     private static long number(String name, String value, long min, long max) throws OptionException {
@@ -203,12 +212,12 @@ public record BenchOptions(Target target, int connections, int channels, int siz
 
     /** The options as one line, for the output header. */
     public String describe() {
-        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d",
+        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s",
                 workload.option(), compares() ? "both" : transports.get(0).option(),
                 embedded() ? "embedded" : target.toString(), connections, channels, size,
                 count != NO_COUNT ? "count=" + count : "duration=" + format(duration), format(warmup),
                 rate == UNLIMITED_RATE ? "unlimited" : Long.toString(rate),
-                embedded() ? Integer.toString(serverLoops) : "n/a", clientLoops);
+                embedded() ? Integer.toString(serverLoops) : "n/a", clientLoops, secure ? "on" : "off");
     }
 
     static String format(Duration d) {

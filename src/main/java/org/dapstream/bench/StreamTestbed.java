@@ -4,6 +4,11 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.dapstream.client.ClientOptions;
+import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.stream.StreamSecurity;
+import java.security.SecureRandom;
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
@@ -54,8 +59,13 @@ final class StreamTestbed implements Testbed {
         int port;
         if (options.embedded()) {
             serverVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(options.serverLoops()));
+            StreamSecurity security = null;
+            if (options.secure()) {
+                SecureRandom random = new SecureRandom();
+                security = StreamSecurity.of(HandshakeSettings.defaults(NodeIdentity.generate(SignatureAlgorithm.ML_DSA_65, random), random));
+            }
             server = new StreamServer(serverVertx, new StreamServerOptions(BenchOptions.EMBEDDED_HOST, 0,
-                    options.serverLoops(), StreamConfig.defaults(), NodeAddress.NONE),
+                    options.serverLoops(), StreamConfig.defaults(), NodeAddress.NONE, security, null),
                     ChannelRegistry.withDiagnostics(), new Sessions(), new StreamCounters());
             await(server.start().toCompletionStage().toCompletableFuture(), SETUP_TIMEOUT, "the embedded stream server to start");
             host = BenchOptions.EMBEDDED_HOST;
@@ -64,7 +74,8 @@ final class StreamTestbed implements Testbed {
             host = options.target().host();
             port = options.target().port();
         }
-        client = new StreamClient(ClientOptions.defaults().withEventLoops(options.clientLoops()));
+        ClientOptions clientOptions = options.secure() ? ClientOptions.defaults() : ClientOptions.plaintext();
+        client = new StreamClient(clientOptions.withEventLoops(options.clientLoops()));
         ChannelType type = options.workload() == Workload.ONEWAY ? ChannelType.DISCARD : ChannelType.ECHO;
         for (int c = 0; c < options.connections(); c++) {
             Watch watch = new Watch();

@@ -55,7 +55,7 @@ class ReentrantWriteTest {
         CompletableFuture<CloseReason> ended = new CompletableFuture<>();
         CompletableFuture<long[]> report = new CompletableFuture<>();
         CompletableFuture<Context> loop = new CompletableFuture<>();
-        try (StreamClient client = new StreamClient(ClientOptions.defaults())) {
+        try (StreamClient client = new StreamClient(ClientOptions.plaintext())) {
             Stream stream = client.connect("127.0.0.1", server.port(), new StreamListener() {
                 @Override
                 public void active(Stream s) {
