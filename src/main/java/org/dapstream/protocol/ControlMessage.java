@@ -13,6 +13,8 @@ public sealed interface ControlMessage {
     int KIND_OPEN_CHANNEL = 0x03;
     int KIND_OPEN_ACK = 0x04;
     int KIND_OPEN_REJECT = 0x05;
+    // 0x06..0x0F are reserved for the secure handshake and key messages (issue 3).
+    int KIND_GOAWAY = 0x10;
 
     /** Connecting side's first frame: the version it speaks and the node address it claims. */
     record Hello(int version, int features, NodeAddress node) implements ControlMessage {
@@ -35,5 +37,22 @@ public sealed interface ControlMessage {
 
     /** The channel was not opened; the id is free again. */
     record OpenReject(int channelId, int code, String reason) implements ControlMessage {
+    }
+
+    /**
+     * The sender is going away (draining for shutdown): the receiver opens no more channels,
+     * finishes what it is doing within {@code graceMillis} and closes the stream; after that
+     * the sender closes it with CLOSE GOING_AWAY. {@code alternate} is another member to use,
+     * {@code host:port}, or empty when none is known.
+     */
+    record GoAway(long graceMillis, String alternate, String reason) implements ControlMessage {
+        public GoAway {
+            alternate = alternate == null ? "" : alternate;
+            reason = reason == null ? "" : reason;
+        }
+
+        public boolean hasAlternate() {
+            return !alternate.isEmpty();
+        }
     }
 }
