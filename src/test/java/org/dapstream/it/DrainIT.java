@@ -226,12 +226,20 @@ class DrainIT {
     /** The port (HTTP or management) that serves {@code path}: the management interface moves /q/* there when enabled. */
     private Optional<Integer> portServing(String path, int... ports) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long firstAnswer = 0;
         while (System.nanoTime() < deadline) {
             for (int port : ports) {
                 int status = status(port, path);
                 if (status == 200 || status == 503) {
                     return Optional.of(port);
                 }
+                if (status > 0 && firstAnswer == 0) {
+                    firstAnswer = System.nanoTime();
+                }
+            }
+            // One server answers 404; give the other (the management interface) a moment to start.
+            if (firstAnswer != 0 && System.nanoTime() - firstAnswer > TimeUnit.SECONDS.toNanos(2)) {
+                return Optional.empty();
             }
             Thread.sleep(100);
         }
