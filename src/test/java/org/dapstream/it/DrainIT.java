@@ -182,11 +182,14 @@ class DrainIT {
     // ------------------------------------------------------------------ the process
 
     private void start(int streamPort, int httpPort, int managementPort) throws Exception {
+        // The packaged jar, or with -Dnative the executable failsafe names (the same flags work for both).
         Path jar = Path.of(System.getProperty("dap.app.jar", "target/quarkus-app/quarkus-run.jar"));
-        assertTrue(Files.isRegularFile(jar), jar + " is missing: DrainIT runs after package (./mvnw verify)");
+        Path nativeRunner = Path.of(System.getProperty("native.image.path", "target/none-runner"));
+        boolean runNative = !Files.isRegularFile(jar) && Files.isExecutable(nativeRunner);
+        assertTrue(runNative || Files.isRegularFile(jar), jar + " is missing: DrainIT runs after package (./mvnw verify)");
         log = Files.createTempFile("dap-stream-drain-it", ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java,
+        List<String> command = new ArrayList<>(List.of(runNative ? nativeRunner.toString() : java,
                 "-Ddap.stream.tcp.host=127.0.0.1",
                 "-Ddap.stream.tcp.port=" + streamPort,
                 "-Dquarkus.http.host=127.0.0.1",
@@ -194,8 +197,10 @@ class DrainIT {
                 "-Dquarkus.management.host=127.0.0.1",
                 "-Dquarkus.management.port=" + managementPort,
                 "-Ddap.stream.drain.grace-period=" + GRACE.toMillis() + "ms",
-                "-Ddap.stream.drain.close-timeout=" + CLOSE_TIMEOUT.toMillis() + "ms",
-                "-jar", jar.toString()));
+                "-Ddap.stream.drain.close-timeout=" + CLOSE_TIMEOUT.toMillis() + "ms"));
+        if (!runNative) {
+            command.addAll(List.of("-jar", jar.toString()));
+        }
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!listening(streamPort)) {
