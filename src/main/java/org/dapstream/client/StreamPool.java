@@ -10,7 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The seed's connection pooling: one live stream per node, reused by every caller. A stream
- * that ends leaves the pool, and the next request dials again. Concurrent requests for the
+ * that ends, or whose peer says it is going away (GOAWAY), leaves the pool, and the next
+ * request dials again. Concurrent requests for the
  * same node share one dial. Thread-safe.
  */
 public final class StreamPool implements AutoCloseable {
@@ -26,7 +27,7 @@ public final class StreamPool implements AutoCloseable {
     public CompletableFuture<Stream> stream(String host, int port) {
         String key = host + ":" + port;
         return byEndpoint.compute(key, (k, existing) -> {
-            if (existing != null && !(existing.isDone() && (existing.isCompletedExceptionally() || !existing.join().active()))) {
+            if (existing != null && !(existing.isDone() && (existing.isCompletedExceptionally() || !reusable(existing.join())))) {
                 return existing;
             }
             // The caller's future completes only after the stream is indexed by node.
@@ -38,6 +39,12 @@ public final class StreamPool implements AutoCloseable {
                     return;
                 }
                 byNode.put(s.node(), s);
+                // A stream whose peer is going away is not handed out again: its holders
+                // finish with it, the next request dials (through a Service, another replica).
+                s.goingAway().thenRun(() -> {
+                    byEndpoint.remove(k, dial);
+                    byNode.remove(s.node(), s);
+                });
                 s.closed().whenComplete((r, x) -> {
                     byEndpoint.remove(k, dial);
                     byNode.remove(s.node(), s);
@@ -51,7 +58,11 @@ public final class StreamPool implements AutoCloseable {
     /** The live pooled stream whose peer has {@code node} as its address, if any. */
     public Optional<Stream> byNode(NodeAddress node) {
         Stream s = byNode.get(node);
-        return s != null && s.active() ? Optional.of(s) : Optional.empty();
+        return s != null && reusable(s) ? Optional.of(s) : Optional.empty();
+    }
+
+    private static boolean reusable(Stream s) {
+        return s.active() && !s.goingAway().isDone();
     }
 
     /** Streams in the pool, live or dialling. */

@@ -17,6 +17,8 @@ public interface StreamServerConfig {
 
     KeepAliveSettings keepalive();
 
+    DrainSettings drain();
+
     /** Stream setup must finish within this long of connecting. */
     @WithDefault("5s")
     Duration setupTimeout();
@@ -141,5 +143,23 @@ public interface StreamServerConfig {
         /** The seed's STREAM_KEEPALIVE_TIMEOUT: a stream silent this long is closed. */
         @WithDefault("3s")
         Duration timeout();
+    }
+
+    /**
+     * The graceful drain at shutdown (SIGTERM). Its worst case, the optional
+     * {@code quarkus.shutdown.delay} + grace period + close timeout, must fit inside the pod's
+     * {@code terminationGracePeriodSeconds} (k8s/: 5 s + 20 s + 3 s within 30 s).
+     */
+    interface DrainSettings {
+        /** How long peers told GOAWAY have to finish and close before this node closes their streams. */
+        @WithDefault("20s")
+        Duration gracePeriod();
+
+        /** After the grace period: how long a peer has to answer CLOSE GOING_AWAY before ERROR ends its stream. */
+        @WithDefault("3s")
+        Duration closeTimeout();
+
+        /** Another member, {@code host:port}, named in GOAWAY for peers to use; none when absent. */
+        Optional<String> alternate();
     }
 }

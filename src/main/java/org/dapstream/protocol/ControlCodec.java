@@ -2,6 +2,7 @@ package org.dapstream.protocol;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Byte layouts of the CONTROL messages on ch 0 (all integers little-endian):
@@ -16,6 +17,8 @@ import java.nio.ByteOrder;
  * CHANNEL_KEY  0B | ch_id u16 | mode u8 (1 derived, 2 application) | check[8]              (12 bytes)
  * CHANNEL_KEY_ACK 0C | ch_id u16 | status u16 (0 accepted, else an error code)            (5 bytes)
  * CHANNEL_KEY_ACTIVE 0D | ch_id u16                                                       (3 bytes)
+ * GOAWAY       10 | grace_ms u32 | alt_len u8 | alternate UTF-8 host:port (alt_len bytes)
+ *                 | reason UTF-8 to the end (&lt;= 512 bytes)                                  (6+ bytes)
  * </pre>
  *
  * Every fixed-size message must have exactly its size: trailing bytes are an error, so a
@@ -31,6 +34,12 @@ public final class ControlCodec {
     public static final int CHANNEL_KEY_SIZE = 4 + ControlMessage.KEY_CHECK_SIZE;
     public static final int CHANNEL_KEY_ACK_SIZE = 5;
     public static final int CHANNEL_KEY_ACTIVE_SIZE = 3;
+    /** GOAWAY without alternate and reason: kind, grace_ms, alt_len. */
+    public static final int GOAWAY_MIN_SIZE = 6;
+    /** Longest alternate member, {@code host:port} in UTF-8 (its length is a u8). */
+    public static final int MAX_ALTERNATE_BYTES = 255;
+    /** Largest grace period (u32 milliseconds). */
+    public static final long MAX_GRACE_MILLIS = 0xFFFF_FFFFL;
 
     private ControlCodec() {
     }
@@ -99,6 +108,21 @@ public final class ControlCodec {
             requireChannel(m.channelId());
             return allocate(CHANNEL_KEY_ACTIVE_SIZE).put((byte) ControlMessage.KIND_CHANNEL_KEY_ACTIVE).putShort((short) m.channelId()).array();
         }
+        if (message instanceof ControlMessage.GoAway m) {
+            if (m.graceMillis() < 0 || m.graceMillis() > MAX_GRACE_MILLIS) {
+                throw new IllegalArgumentException("grace_ms is a u32: " + m.graceMillis());
+            }
+            byte[] alternate = m.alternate().getBytes(StandardCharsets.UTF_8);
+            if (alternate.length > MAX_ALTERNATE_BYTES) {
+                throw new IllegalArgumentException("alternate is " + alternate.length + " bytes, at most " + MAX_ALTERNATE_BYTES);
+            }
+            if (m.hasAlternate() && !isHostPort(m.alternate())) {
+                throw new IllegalArgumentException("alternate must be host:port, got '" + m.alternate() + "'");
+            }
+            byte[] reason = CloseReason.truncate(m.reason());
+            return allocate(GOAWAY_MIN_SIZE + alternate.length + reason.length).put((byte) ControlMessage.KIND_GOAWAY)
+                    .putInt((int) m.graceMillis()).put((byte) alternate.length).put(alternate).put(reason).array();
+        }
         throw new IllegalArgumentException("no encoding for " + message);
     }
 
@@ -159,10 +183,57 @@ public final class ControlCodec {
                 exact("CHANNEL_KEY_ACTIVE", length, CHANNEL_KEY_ACTIVE_SIZE);
                 return new ControlMessage.ChannelKeyActive(u16(b));
             }
+            case ControlMessage.KIND_GOAWAY -> {
+                return decodeGoAway(b, length);
+            }
             default -> throw malformed(HandshakeMessage.isHandshakeKind(kind)
                     ? String.format("handshake message kind 0x%02x outside the handshake", kind)
                     : String.format("unknown CONTROL message kind 0x%02x", kind));
         }
+    }
+
+    private static ControlMessage.GoAway decodeGoAway(ByteBuffer b, int length) throws ProtocolException {
+        if (length < GOAWAY_MIN_SIZE) {
+            throw malformed("GOAWAY is " + length + " bytes, must be at least " + GOAWAY_MIN_SIZE);
+        }
+        long grace = Integer.toUnsignedLong(b.getInt());
+        int altLength = b.get() & 0xFF;
+        if (altLength > b.remaining()) {
+            throw malformed("GOAWAY alt_len is " + altLength + ", but only " + b.remaining() + " bytes follow");
+        }
+        ByteBuffer altBytes = b.slice();
+        altBytes.limit(altLength);
+        String alternate = Utf8.decode(altBytes, ErrorCode.MALFORMED_CONTROL, "GOAWAY alternate");
+        if (altLength > 0 && !isHostPort(alternate)) {
+            throw malformed("GOAWAY alternate '" + alternate + "' is not host:port with a port 1..65535");
+        }
+        b.position(b.position() + altLength);
+        if (b.remaining() > CloseReason.MAX_REASON_BYTES) {
+            throw malformed("GOAWAY reason is " + b.remaining() + " bytes, limit " + CloseReason.MAX_REASON_BYTES);
+        }
+        return new ControlMessage.GoAway(grace, alternate, Utf8.decode(b, ErrorCode.MALFORMED_CONTROL, "GOAWAY reason"));
+    }
+
+    /** {@code host:port}: a non-empty host (an IPv6 literal in brackets) and a port 1..65535. */
+    static boolean isHostPort(String text) {
+        int colon = text.lastIndexOf(':');
+        int digits = text.length() - colon - 1;
+        if (colon <= 0 || digits < 1 || digits > 5) {
+            return false;
+        }
+        String host = text.substring(0, colon);
+        if (host.indexOf(':') >= 0 && !(host.startsWith("[") && host.endsWith("]"))) {
+            return false; // a bare IPv6 literal would make the port ambiguous
+        }
+        int port = 0;
+        for (int i = colon + 1; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+            port = port * 10 + (c - '0');
+        }
+        return port >= 1 && port <= 0xFFFF;
     }
 
     private static ByteBuffer allocate(int n) {

@@ -13,7 +13,7 @@ public sealed interface ControlMessage {
     int KIND_OPEN_CHANNEL = 0x03;
     int KIND_OPEN_ACK = 0x04;
     int KIND_OPEN_REJECT = 0x05;
-    // 0x06..0x09: the secure handshake (HandshakeMessage, HandshakeCodec).
+    // 0x06..0x09: the secure handshake (HandshakeMessage, HandshakeCodec); 0x0A..0x0D key messages; 0x0E, 0x0F reserved.
     int KIND_KEY_UPDATE = 0x0A;
     int KIND_CHANNEL_KEY = 0x0B;
     int KIND_CHANNEL_KEY_ACK = 0x0C;
@@ -25,6 +25,7 @@ public sealed interface ControlMessage {
     int KEY_MODE_APPLICATION = 2;
     /** Bytes of the key check value in CHANNEL_KEY. */
     int KEY_CHECK_SIZE = 8;
+    int KIND_GOAWAY = 0x10;
 
     /** Connecting side's first frame: the version it speaks and the node address it claims. */
     record Hello(int version, int features, NodeAddress node) implements ControlMessage {
@@ -73,5 +74,22 @@ public sealed interface ControlMessage {
 
     /** The requester's frames on the channel after this one use the channel key. */
     record ChannelKeyActive(int channelId) implements ControlMessage {
+    }
+
+    /**
+     * The sender is going away (draining for shutdown): the receiver opens no more channels,
+     * finishes what it is doing within {@code graceMillis} and closes the stream; after that
+     * the sender closes it with CLOSE GOING_AWAY. {@code alternate} is another member to use,
+     * {@code host:port}, or empty when none is known.
+     */
+    record GoAway(long graceMillis, String alternate, String reason) implements ControlMessage {
+        public GoAway {
+            alternate = alternate == null ? "" : alternate;
+            reason = reason == null ? "" : reason;
+        }
+
+        public boolean hasAlternate() {
+            return !alternate.isEmpty();
+        }
     }
 }

@@ -68,11 +68,15 @@ public final class Stream {
     private final BitSet everOpened = new BitSet();
     private final CompletableFuture<Stream> ready = new CompletableFuture<>();
     private final CompletableFuture<CloseReason> closeFuture = new CompletableFuture<>();
+    /** Completes when the peer says it is going away (GOAWAY); never fails. */
+    private final CompletableFuture<ControlMessage.GoAway> peerGoingAway = new CompletableFuture<>();
     private final AtomicLong offLoopBytes = new AtomicLong();
     private final long createTime;
 
     private volatile StreamState state = StreamState.SETUP;
     private volatile boolean closing;
+    /** We sent GOAWAY: the peer's further opens are refused with GOING_AWAY. */
+    private volatile boolean goAwaySent;
     /** The CLOSE we sent for the stream; reported once the peer's CLOSE answers it. */
     private CloseReason closeReasonSent;
     private volatile Session session;
@@ -218,6 +222,37 @@ public final class Stream {
         onLoop(() -> closeLocally(CloseReason.of(ErrorCode.NORMAL, "closed by application")));
     }
 
+    /** An orderly close with {@code code} (e.g. GOING_AWAY once a drain's grace period is over): CLOSE, then the peer's answer. */
+    public void close(ErrorCode code, String reason) {
+        onLoop(() -> closeLocally(CloseReason.of(code, reason)));
+    }
+
+    /**
+     * Tells the peer this node is going away (GOAWAY on ch 0): it should open nothing more,
+     * finish within {@code graceMillis} and close the stream; opens it still sends are refused
+     * with GOING_AWAY. Channels already open keep working. A stream still in setup has
+     * nothing accepted yet and ends at once with ERROR GOING_AWAY. Sent once; later calls do nothing.
+     *
+     * @param alternate another member to use, {@code host:port}, or empty
+     */
+    public void goAway(long graceMillis, String alternate, String reason) {
+        ControlMessage.GoAway message = new ControlMessage.GoAway(graceMillis, alternate, reason);
+        byte[] encoded = ControlCodec.encode(message); // bad arguments fail in the caller's thread
+        onLoop(() -> {
+            if (state == StreamState.SETUP) {
+                fail(new ProtocolException(ErrorCode.GOING_AWAY, reason));
+            } else if (state == StreamState.ACTIVE && !closing && !goAwaySent) {
+                goAwaySent = true;
+                sendStreamFrame(PacketType.CONTROL, encoded);
+            }
+        });
+    }
+
+    /** Completes with the peer's GOAWAY when it says it is going away; stays pending otherwise. */
+    public CompletableFuture<ControlMessage.GoAway> goingAway() {
+        return peerGoingAway;
+    }
+
     /** Ends the stream at once with an ERROR of {@code code}; for operators (admin API) and shutdown. */
     public void abort(ErrorCode code, String reason) {
         onLoop(() -> fail(new ProtocolException(code, reason)));
@@ -239,6 +274,10 @@ public final class Stream {
     private void openOnLoop(ChannelType type, ChannelHandler handler, CompletableFuture<Channel> result) {
         if (state != StreamState.ACTIVE || closing) {
             result.completeExceptionally(new StreamException(ErrorCode.STREAM_NOT_READY, "stream " + id + " is " + describeState()));
+            return;
+        }
+        if (peerGoingAway.isDone()) {
+            result.completeExceptionally(new StreamException(ErrorCode.GOING_AWAY, "stream " + id + ": the peer is going away"));
             return;
         }
         if (type.reserved()) {
@@ -662,6 +701,12 @@ public final class Stream {
             onChannelKeyAck(ack);
         } else if (message instanceof ControlMessage.ChannelKeyActive active) {
             onChannelKeyActive(active);
+        } else if (message instanceof ControlMessage.GoAway goAway) {
+            requireActive("GOAWAY");
+            if (!peerGoingAway.isDone()) { // a repeated GOAWAY changes nothing
+                listener.goingAway(this, goAway);
+                peerGoingAway.complete(goAway);
+            }
         } else if (message instanceof ControlMessage.OpenReject reject) {
             requireActive("OPEN_REJECT");
             Channel ch = pendingOpen(reject.channelId(), "OPEN_REJECT");
@@ -1034,6 +1079,10 @@ public final class Stream {
         }
         if (open.options() != 0) {
             throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, String.format("OPEN_CHANNEL options 0x%02x; version 1 defines none", open.options()));
+        }
+        if (goAwaySent) {
+            reject(chId, ErrorCode.GOING_AWAY, "this node is going away");
+            return;
         }
         ChannelHandler handler = open.type().reserved() || services == null ? null : services.handler(open.type());
         if (handler == null) {

@@ -24,10 +24,12 @@ import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamListener;
 import org.dapstream.stream.StreamRole;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -36,6 +38,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * application starts one; the load generator and tests can start their own.
  */
 public final class StreamServer {
+    /** The reason text of GOAWAY and of refused connections while draining. */
+    public static final String DRAIN_REASON = "node draining";
     private final Vertx vertx;
     private final StreamServerOptions options;
     private final ChannelRegistry services;
@@ -44,6 +48,8 @@ public final class StreamServer {
     private final Set<Stream> streams = ConcurrentHashMap.newKeySet();
     private final List<String> deployments = new ArrayList<>();
     private volatile int port = -1;
+    /** Set once a drain begins: new connections are refused with ERROR GOING_AWAY. */
+    private volatile Drain drain;
 
     public StreamServer(Vertx vertx, StreamServerOptions options, ChannelRegistry services,
                         Sessions sessions, StreamCounters counters) {
@@ -62,6 +68,51 @@ public final class StreamServer {
                         new DeploymentOptions().setInstances(options.effectiveInstances()))
                 .onSuccess(deployments::add)
                 .map(v -> this);
+    }
+
+    /**
+     * Drains the endpoint: new connections are refused (ERROR GOING_AWAY), every stream is
+     * sent GOAWAY with {@code grace}, and the drain completes as soon as the peers have
+     * closed their streams. Streams still open when the grace period is over are closed with
+     * CLOSE GOING_AWAY; those whose peer does not answer within {@code closeWait} are ended
+     * with ERROR GOING_AWAY. Data the peers send meanwhile is delivered as usual. Calling it
+     * again returns the drain already under way.
+     *
+     * @param alternate another member for the peers, {@code host:port}, or empty
+     */
+    public synchronized CompletableFuture<DrainOutcome> drain(Duration grace, Duration closeWait, String alternate) {
+        if (drain != null) {
+            return drain.done;
+        }
+        Drain d = new Drain(streams.size());
+        drain = d;
+        for (Stream s : streams) {
+            s.goAway(grace.toMillis(), alternate, DRAIN_REASON);
+        }
+        d.checkEmpty();
+        long graceTimer = vertx.setTimer(Math.max(1, grace.toMillis()), t -> {
+            if (d.done.isDone()) {
+                return;
+            }
+            d.closedAtGrace = streams.size();
+            for (Stream s : streams) {
+                s.close(ErrorCode.GOING_AWAY, "grace period of " + grace.toMillis() + " ms is over");
+            }
+            vertx.setTimer(Math.max(1, closeWait.toMillis()), u -> {
+                d.aborted = streams.size();
+                for (Stream s : streams) {
+                    s.abort(ErrorCode.GOING_AWAY, "no answer to CLOSE within " + closeWait.toMillis() + " ms");
+                }
+                d.finish();
+            });
+        });
+        d.done.whenComplete((o, e) -> vertx.cancelTimer(graceTimer));
+        return d.done;
+    }
+
+    /** Whether a drain has begun (new connections are refused). */
+    public boolean draining() {
+        return drain != null;
     }
 
     /** Ends every stream with GOING_AWAY and stops listening. */
@@ -140,10 +191,18 @@ public final class StreamServer {
                             public void closed(Stream stream, CloseReason reason) {
                                 freeSlot.run();
                                 streams.remove(stream);
+                                Drain d = drain;
+                                if (d != null) {
+                                    d.checkEmpty();
+                                }
                             }
                         }, options.security()));
                 if (stream.state() != org.dapstream.stream.StreamState.CLOSED) {
                     streams.add(stream);
+                }
+                if (drain != null) {
+                    // Still in setup: goAway ends it with ERROR GOING_AWAY, nothing was accepted on it.
+                    stream.goAway(0, "", DRAIN_REASON);
                 }
             });
             server.listen().onSuccess(s -> {
@@ -166,6 +225,32 @@ public final class StreamServer {
         @Override
         public void stop(Promise<Void> stopped) {
             server.close().onComplete(ar -> stopped.complete());
+        }
+    }
+
+    /** How a drain ended: streams open when it began, closed by their peers, closed at the grace period, ended unanswered. */
+    public record DrainOutcome(int streamsAtStart, int closedByPeers, int closedAtGrace, int aborted) {
+    }
+
+    private final class Drain {
+        final CompletableFuture<DrainOutcome> done = new CompletableFuture<>();
+        final int atStart;
+        volatile int closedAtGrace = -1;
+        volatile int aborted;
+
+        Drain(int atStart) {
+            this.atStart = atStart;
+        }
+
+        void checkEmpty() {
+            if (streams.isEmpty()) {
+                finish();
+            }
+        }
+
+        void finish() {
+            int atGrace = Math.max(closedAtGrace, 0);
+            done.complete(new DrainOutcome(atStart, closedAtGrace < 0 ? atStart : atStart - atGrace, atGrace - aborted, aborted));
         }
     }
 }

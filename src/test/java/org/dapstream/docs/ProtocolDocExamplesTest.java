@@ -78,6 +78,8 @@ class ProtocolDocExamplesTest {
         control(m, "OPEN_CHANNEL of a custom type", 2, new ControlMessage.OpenChannel(3, ChannelType.custom(0x20), 0));
         control(m, "OPEN_REJECT", 2, new ControlMessage.OpenReject(3, ErrorCode.UNSUPPORTED_CHANNEL_TYPE.code(),
                 "no service for channel type " + ChannelType.custom(0x20)));
+        // Another stream: the draining acceptor's GOAWAY right after its WELCOME (PROTOCOL.md §11.6).
+        control(m, "GOAWAY", 1, new ControlMessage.GoAway(20_000, "10.0.0.7:8079", "draining"));
         keepAlive(m, "KEEPALIVE ping", 3, new KeepAlivePayload(false, PING_TIMESTAMP));
         keepAlive(m, "KEEPALIVE pong", 3, new KeepAlivePayload(true, PING_TIMESTAMP));
         m.put("CONTROL on a channel", new Example(PacketType.CONTROL, 2, 5, new byte[0], new byte[0]));

@@ -244,6 +244,59 @@ class ControlCodecGoldenTest {
     }
 
     @Test
+    void goAwayWithAlternateAndReason() throws ProtocolException {
+        assertControl(""
+                + "10"                           // kind GOAWAY
+                + "204e0000"                     // grace_ms 20000
+                + "0d"                           // alt_len 13
+                + "31302e302e302e373a38303739"   // alternate "10.0.0.7:8079"
+                + "647261696e696e67",            // reason "draining"
+                new ControlMessage.GoAway(20_000, "10.0.0.7:8079", "draining"));
+    }
+
+    @Test
+    void goAwayWithoutAlternateOrReason() throws ProtocolException {
+        assertControl(""
+                + "10"                 // kind GOAWAY
+                + "00000000"           // grace_ms 0: close now
+                + "00",                // alt_len 0: none known
+                new ControlMessage.GoAway(0, "", ""));
+    }
+
+    @Test
+    void goAwayGraceIsAnUnsignedU32AndTheAlternateMayBeAnIpv6Literal() throws ProtocolException {
+        assertControl(""
+                + "10"                       // kind GOAWAY
+                + "ffffffff"                 // grace_ms 4294967295
+                + "0b"                       // alt_len 11
+                + "5b3a3a315d3a3635353335"   // alternate "[::1]:65535"
+                + "e282ac",                  // reason "€"
+                new ControlMessage.GoAway(0xFFFF_FFFFL, "[::1]:65535", "€"));
+    }
+
+    @Test
+    void goAwayEncoderRefusesWhatTheWireCannotCarry() {
+        assertEquals("grace_ms is a u32: -1", assertThrows(IllegalArgumentException.class,
+                () -> ControlCodec.encode(new ControlMessage.GoAway(-1, "", ""))).getMessage());
+        assertEquals("grace_ms is a u32: 4294967296", assertThrows(IllegalArgumentException.class,
+                () -> ControlCodec.encode(new ControlMessage.GoAway(0x1_0000_0000L, "", ""))).getMessage());
+        assertEquals("alternate must be host:port, got 'node-2'", assertThrows(IllegalArgumentException.class,
+                () -> ControlCodec.encode(new ControlMessage.GoAway(1, "node-2", ""))).getMessage());
+        String tooLong = "h".repeat(251) + ":8079"; // 256 bytes
+        assertEquals("alternate is 256 bytes, at most 255", assertThrows(IllegalArgumentException.class,
+                () -> ControlCodec.encode(new ControlMessage.GoAway(1, tooLong, ""))).getMessage());
+    }
+
+    @Test
+    void goAwayAlternateOf255BytesIsTheLongest() throws ProtocolException {
+        String longest = "h".repeat(250) + ":8079";
+        byte[] bytes = ControlCodec.encode(new ControlMessage.GoAway(5, longest, ""));
+        assertEquals(ControlCodec.GOAWAY_MIN_SIZE + 255, bytes.length);
+        assertEquals((byte) 0xFF, bytes[5], "alt_len");
+        assertEquals(new ControlMessage.GoAway(5, longest, ""), ControlCodec.decode(ByteBuffer.wrap(bytes)));
+    }
+
+    @Test
     void controlEncoderRejectsChannelIdsOutside1To65535() {
         for (int ch : new int[] {0, -1, 0x10000}) {
             String expected = "channel id must be 1..65535: " + ch;

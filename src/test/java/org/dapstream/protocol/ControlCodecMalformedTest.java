@@ -48,7 +48,20 @@ class ControlCodecMalformedTest {
                 row("OPEN_REJECT reason, overlong '/'", "05 0100 0b00 c0af", CONTROL, "OPEN_REJECT reason is not valid UTF-8"),
                 row("OPEN_REJECT reason, encoded surrogate", "05 0100 0b00 eda080", CONTROL, "OPEN_REJECT reason is not valid UTF-8"),
                 row("OPEN_REJECT reason, byte 0xff", "05 0100 0b00 ff", CONTROL, "OPEN_REJECT reason is not valid UTF-8"),
-                row("OPEN_REJECT reason, beyond U+10FFFF", "05 0100 0b00 f4908080", CONTROL, "OPEN_REJECT reason is not valid UTF-8"));
+                row("OPEN_REJECT reason, beyond U+10FFFF", "05 0100 0b00 f4908080", CONTROL, "OPEN_REJECT reason is not valid UTF-8"),
+                row("kind 0x0f (reserved for the handshake)", "0f", CONTROL, "unknown CONTROL message kind 0x0f"),
+                row("kind 0x11", "11 00000000 00", CONTROL, "unknown CONTROL message kind 0x11"),
+                row("GOAWAY kind only", "10", CONTROL, "GOAWAY is 1 bytes, must be at least 6"),
+                row("GOAWAY without alt_len", "10 204e0000", CONTROL, "GOAWAY is 5 bytes, must be at least 6"),
+                row("GOAWAY alt_len beyond the payload", "10 204e0000 05 31323a31", CONTROL, "GOAWAY alt_len is 5, but only 4 bytes follow"),
+                row("GOAWAY alternate without a port", "10 204e0000 04 686f7374", CONTROL, "GOAWAY alternate 'host' is not host:port"),
+                row("GOAWAY alternate with port 0", "10 204e0000 03 683a30", CONTROL, "GOAWAY alternate 'h:0' is not host:port"),
+                row("GOAWAY alternate with port 65536", "10 204e0000 07 683a3635353336", CONTROL, "GOAWAY alternate 'h:65536' is not host:port"),
+                row("GOAWAY alternate with an empty host", "10 204e0000 05 3a38303739", CONTROL, "GOAWAY alternate ':8079' is not host:port"),
+                row("GOAWAY alternate, bare IPv6 literal", "10 204e0000 06 3a3a313a3830", CONTROL, "GOAWAY alternate '::1:80' is not host:port"),
+                row("GOAWAY alternate, invalid UTF-8", "10 204e0000 04 ff3a3830", CONTROL, "GOAWAY alternate is not valid UTF-8"),
+                row("GOAWAY reason, invalid UTF-8", "10 204e0000 00 61 80", CONTROL, "GOAWAY reason is not valid UTF-8"),
+                row("GOAWAY reason of 513 bytes", "10 204e0000 00 " + REASON_513, CONTROL, "GOAWAY reason is 513 bytes, limit 512"));
     }
 
     static Stream<Arguments> closeReasons() {
@@ -98,6 +111,7 @@ class ControlCodecMalformedTest {
         assertEquals(new ControlMessage.OpenReject(1, 0x0B, text),
                 ControlCodec.decode(ByteBuffer.wrap(Hex.decode("05 0100 0b00 " + REASON_512))));
         assertEquals(new CloseReason(1, text), CloseReason.decode(ByteBuffer.wrap(Hex.decode("0100 " + REASON_512))));
+        assertEquals(new ControlMessage.GoAway(1, "", text), ControlCodec.decode(ByteBuffer.wrap(Hex.decode("10 01000000 00 " + REASON_512))));
     }
 
     @Test
