@@ -36,6 +36,9 @@ public class StreamEndpoint {
     private final Sessions sessions = new Sessions();
     private final StreamCounters counters = new StreamCounters();
     private volatile StreamServer server;
+    private volatile NodeAddress node;
+    private volatile boolean enabled = true;
+    private volatile boolean started;
 
     void onStart(@Observes StartupEvent event, Vertx vertx, StreamServerConfig config, @Any Instance<ChannelService> beans) {
         FrameTrace.enable(config.debugMore());
@@ -43,6 +46,8 @@ public class StreamEndpoint {
             services.register(service);
         }
         if (!config.tcp().enabled()) {
+            enabled = false;
+            this.started = true;
             LOG.log(System.Logger.Level.INFO, "stream endpoint disabled (dap.stream.tcp.enabled=false)");
             return;
         }
@@ -57,6 +62,8 @@ public class StreamEndpoint {
         started.start().toCompletionStage().toCompletableFuture()
                 .orTimeout(BIND_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join();
         server = started;
+        this.node = node;
+        this.started = true;
         LOG.log(System.Logger.Level.INFO, "DAP Stream node " + node + " listening on " + options.host() + ":" + started.port()
                 + " (" + options.effectiveInstances() + " event loops)");
     }
@@ -72,6 +79,21 @@ public class StreamEndpoint {
     /** The running server, null when the endpoint is disabled. */
     public StreamServer server() {
         return server;
+    }
+
+    /** This node's address once the endpoint started with it, null before (or when disabled). */
+    public NodeAddress node() {
+        return node;
+    }
+
+    /** False when configuration disabled the endpoint ({@code dap.stream.tcp.enabled=false}). */
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /** True once start-up is over: the endpoint is bound, or disabled by configuration. */
+    public boolean started() {
+        return started;
     }
 
     public ChannelRegistry services() {
