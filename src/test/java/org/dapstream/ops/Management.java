@@ -61,6 +61,11 @@ public final class Management {
         return send(b, token, REQUEST_TIMEOUT);
     }
 
+    /** A GET with this exact Authorization header value. */
+    public Answer withAuthorization(String path, String authorization) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).GET().header("Authorization", authorization), null, REQUEST_TIMEOUT);
+    }
+
     /** One GET on a connection of its own, failing after {@code timeout}. */
     public Answer getFresh(String path, Duration timeout) throws IOException, InterruptedException {
         HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
