@@ -72,8 +72,8 @@ public class HealthTest {
 
     @Test
     void probesMetricsAndAdminAreNotOnThePublicHttpPort() {
-        assertNotEquals(management.getPort(), publicHttp.getPort());
-        Management onPublic = new Management(publicHttp);
+        Management onPublic = Management.elsewhere(publicHttp);
+        assertNotEquals(mgmt.base(), onPublic.base());
         for (String path : new String[] {"/q/health/ready", "/q/metrics", "/admin/node"}) {
             assertEquals(404, onPublic.admin("GET", path).status(), path + " must not be served on the public port");
         }

@@ -24,9 +24,26 @@ public final class Management {
 
     private final URI base;
 
-    /** @param anyManagementUrl a URL on the management interface (from {@code @TestHTTPResource(management = true)}) */
+    /**
+     * @param anyManagementUrl a URL on the management interface (from {@code @TestHTTPResource(management = true)});
+     *                         in the ITs the port {@link ManagementPortResource} chose replaces it
+     */
     public Management(URL anyManagementUrl) {
-        this.base = URI.create(anyManagementUrl.getProtocol() + "://" + anyManagementUrl.getHost() + ":" + anyManagementUrl.getPort());
+        String itPort = System.getProperty(ManagementPortResource.PROPERTY);
+        this.base = itPort != null ? URI.create("http://127.0.0.1:" + itPort) : origin(anyManagementUrl);
+    }
+
+    private Management(URI base) {
+        this.base = base;
+    }
+
+    /** A client of another server (the public HTTP port), taken as given. */
+    public static Management elsewhere(URL url) {
+        return new Management(origin(url));
+    }
+
+    private static URI origin(URL url) {
+        return URI.create(url.getProtocol() + "://" + url.getHost() + ":" + url.getPort());
     }
 
     public URI base() {
