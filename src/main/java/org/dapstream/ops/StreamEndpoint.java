@@ -40,6 +40,9 @@ public class StreamEndpoint {
     private final StreamCounters counters = new StreamCounters();
     private volatile StreamServer server;
     private volatile NodeIdentity identity;
+    private volatile NodeAddress node;
+    private volatile boolean enabled = true;
+    private volatile boolean started;
 
     void onStart(@Observes StartupEvent event, Vertx vertx, StreamServerConfig config, @Any Instance<ChannelService> beans) {
         FrameTrace.enable(config.debugMore());
@@ -47,6 +50,8 @@ public class StreamEndpoint {
             services.register(service);
         }
         if (!config.tcp().enabled()) {
+            enabled = false;
+            this.started = true;
             LOG.log(System.Logger.Level.INFO, "stream endpoint disabled (dap.stream.tcp.enabled=false)");
             return;
         }
@@ -72,6 +77,8 @@ public class StreamEndpoint {
         started.start().toCompletionStage().toCompletableFuture()
                 .orTimeout(BIND_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join();
         server = started;
+        this.node = node;
+        this.started = true;
         LOG.log(System.Logger.Level.INFO, "DAP Stream node " + node + " listening on " + options.host() + ":" + started.port()
                 + " (" + options.effectiveInstances() + " event loops, " + (security == null ? "PLAINTEXT"
                 : "secure, auth " + security.handshake().peerPolicy().describe()) + ")");
@@ -97,6 +104,21 @@ public class StreamEndpoint {
     /** The running server, null when the endpoint is disabled. */
     public StreamServer server() {
         return server;
+    }
+
+    /** This node's address once the endpoint started with it, null before (or when disabled). */
+    public NodeAddress node() {
+        return node;
+    }
+
+    /** False when configuration disabled the endpoint ({@code dap.stream.tcp.enabled=false}). */
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /** True once start-up is over: the endpoint is bound, or disabled by configuration. */
+    public boolean started() {
+        return started;
     }
 
     public ChannelRegistry services() {

@@ -57,15 +57,20 @@ public final class KeepAlive {
         return Action.NONE;
     }
 
-    /** A pong echoed {@code pingTimestamp}, which we sent at that {@code nanoTime}. */
-    public void onPong(long nowNanos, long pingTimestamp) {
+    /**
+     * A pong echoed {@code pingTimestamp}, which we sent at that {@code nanoTime}.
+     *
+     * @return the round trip in nanoseconds, or -1 when the timestamp cannot be ours (ignored)
+     */
+    public long onPong(long nowNanos, long pingTimestamp) {
         long rtt = nowNanos - pingTimestamp;
         if (rtt < 0) {
-            return; // not a timestamp of ours: ignore rather than poison the average
+            return -1; // not a timestamp of ours: ignore rather than poison the average
         }
         lastRttNanos = rtt;
         pongs++;
         avgRttNanos = Double.isNaN(avgRttNanos) ? rtt : avgRttNanos + RTT_WEIGHT * (rtt - avgRttNanos);
+        return rtt;
     }
 
     /** Smoothed round trip in milliseconds, NaN before the first pong. */

@@ -158,7 +158,7 @@ public final class Stream {
 
     /** Starts timers and, on a connector, sends HELLO. Call once, on the loop, when connected. */
     public void start() {
-        counters.streamOpened();
+        counters.streamOpened(this);
         long now = clock.nanoTime();
         keepAlive = newKeepAlive(config.keepAliveInterval().toNanos(), now);
         deadline = transport.after(config.setupTimeout().toMillis(), this::setupDeadline);
@@ -648,7 +648,10 @@ public final class Stream {
                 requireActive("KEEPALIVE");
                 KeepAlivePayload ka = KeepAlivePayload.decode(payload);
                 if (ka.pong()) {
-                    keepAlive.onPong(clock.nanoTime(), ka.timestamp());
+                    long rtt = keepAlive.onPong(clock.nanoTime(), ka.timestamp());
+                    if (rtt >= 0) {
+                        counters.roundTrip(rtt);
+                    }
                 } else if (!closing) {
                     byte[] pong = new byte[KeepAlivePayload.SIZE];
                     KeepAlivePayload.encode(pong, 0, true, ka.timestamp());
@@ -1313,7 +1316,7 @@ public final class Stream {
             }
         }
         transport.close();
-        counters.streamClosed();
+        counters.streamClosed(this);
         ready.completeExceptionally(new StreamException(reason));
         try {
             listener.closed(this, reason);

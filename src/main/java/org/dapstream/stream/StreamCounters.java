@@ -2,17 +2,31 @@ package org.dapstream.stream;
 
 import org.dapstream.protocol.ErrorCode;
 
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
 
 /**
  * Node-wide event counts shared by all streams of a server or client: opened and closed
- * streams, keepalive and setup timeouts, errors by code in each direction. Thread-safe.
+ * streams by role, keepalive and setup timeouts, errors by code in each direction, the
+ * traffic of every stream (closed ones included) and keepalive round trips. Thread-safe.
+ * Plain Java: the Micrometer binding lives in the Quarkus shell ({@code ops.metrics}).
  */
 public final class StreamCounters {
-    private final LongAdder streamsOpened = new LongAdder();
-    private final LongAdder streamsClosed = new LongAdder();
+    private final Map<StreamRole, LongAdder> opened = new EnumMap<>(StreamRole.class);
+    private final Map<StreamRole, LongAdder> closed = new EnumMap<>(StreamRole.class);
+    private final Set<Stream> live = ConcurrentHashMap.newKeySet();
+    /** Traffic of the streams that have ended; guarded by {@code this} with {@link #live}'s removals. */
+    private long endedPacketsSent;
+    private long endedPacketsReceived;
+    private long endedBytesSent;
+    private long endedBytesReceived;
+    private volatile LongConsumer roundTrips = nanos -> { };
     private final LongAdder keepAliveTimeouts = new LongAdder();
     private final LongAdder setupTimeouts = new LongAdder();
     private final Map<ErrorCode, LongAdder> errorsSent = new EnumMap<>(ErrorCode.class);
@@ -28,14 +42,46 @@ public final class StreamCounters {
         for (HandshakeOutcome o : HandshakeOutcome.values()) {
             handshakes.put(o, new LongAdder());
         }
+        for (StreamRole r : StreamRole.values()) {
+            opened.put(r, new LongAdder());
+            closed.put(r, new LongAdder());
+        }
     }
 
-    void streamOpened() {
-        streamsOpened.increment();
+    void streamOpened(Stream stream) {
+        opened.get(stream.role()).increment();
+        live.add(stream);
     }
 
-    void streamClosed() {
-        streamsClosed.increment();
+    /**
+     * Called from the stream's {@code finish}, on its loop, when no frame will be counted any
+     * more: its final traffic moves into the ended totals in the same step that forgets it,
+     * so a concurrent {@link #traffic()} never counts it twice or not at all.
+     */
+    void streamClosed(Stream stream) {
+        StreamStats last = stream.stats();
+        synchronized (this) {
+            if (live.remove(stream)) {
+                endedPacketsSent += last.packetsSent();
+                endedPacketsReceived += last.packetsReceived();
+                endedBytesSent += last.bytesSent();
+                endedBytesReceived += last.bytesReceived();
+                closed.get(stream.role()).increment();
+            }
+        }
+    }
+
+    /** A keepalive pong measured this round trip. */
+    void roundTrip(long nanos) {
+        roundTrips.accept(nanos);
+    }
+
+    /**
+     * Where round-trip times go (one observer; the metrics binding sets it). Called on the
+     * stream's event loop, once per pong: it must be quick and must not block.
+     */
+    public void onRoundTrip(LongConsumer observer) {
+        roundTrips = observer == null ? nanos -> { } : observer;
     }
 
     void keepAliveTimeout() {
@@ -60,11 +106,51 @@ public final class StreamCounters {
     }
 
     public long streamsOpened() {
-        return streamsOpened.sum();
+        return opened.values().stream().mapToLong(LongAdder::sum).sum();
     }
 
     public long streamsClosed() {
-        return streamsClosed.sum();
+        return closed.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    public long streamsOpened(StreamRole role) {
+        return opened.get(role).sum();
+    }
+
+    /** Streams of {@code role} started and not yet ended. */
+    public long streamsActive(StreamRole role) {
+        // Closed first: read the other way round, an open between the reads could show -1.
+        long ended = closed.get(role).sum();
+        return opened.get(role).sum() - ended;
+    }
+
+    /** The streams started and not yet ended (a snapshot). */
+    public List<Stream> liveStreams() {
+        return new ArrayList<>(live);
+    }
+
+    /**
+     * Frames and bytes (headers included) of every stream these counters saw: the final
+     * figures of ended streams plus the current ones of live streams. Live figures are read
+     * from other threads as monitoring data, so they may lag the loop by a few frames.
+     */
+    public synchronized Traffic traffic() {
+        long ps = endedPacketsSent;
+        long pr = endedPacketsReceived;
+        long bs = endedBytesSent;
+        long br = endedBytesReceived;
+        for (Stream s : live) {
+            StreamStats st = s.stats();
+            ps += st.packetsSent();
+            pr += st.packetsReceived();
+            bs += st.bytesSent();
+            br += st.bytesReceived();
+        }
+        return new Traffic(ps, pr, bs, br);
+    }
+
+    /** Node-wide traffic totals, as {@link StreamStats} counts them (frames, header + payload bytes). */
+    public record Traffic(long packetsSent, long packetsReceived, long bytesSent, long bytesReceived) {
     }
 
     public long keepAliveTimeouts() {

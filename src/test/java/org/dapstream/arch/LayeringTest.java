@@ -69,6 +69,14 @@ class LayeringTest {
     }
 
     @Test
+    void metricsStayInTheShell() {
+        noClasses().that().resideOutsideOfPackage("org.dapstream.ops..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", "org.eclipse.microprofile.health..")
+                .because("the engine's counters are plain Java; Micrometer and health bind them in ops (issue 5)")
+                .check(main);
+    }
+
+    @Test
     void onlyTheAppLayerDependsOnQuarkusWiring() {
         noClasses().that().resideOutsideOfPackages("org.dapstream.ops..", "org.dapstream")
                 .should().dependOnClassesThat().resideInAPackage("org.dapstream.ops..")

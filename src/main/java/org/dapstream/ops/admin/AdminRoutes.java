@@ -1,0 +1,226 @@
+package org.dapstream.ops.admin;
+
+import io.quarkus.vertx.http.ManagementInterface;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.dapstream.ops.DrainState;
+import org.dapstream.ops.StreamEndpoint;
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.Channel;
+import org.dapstream.stream.FrameTrace;
+import org.dapstream.stream.Session;
+import org.dapstream.stream.Stream;
+import org.dapstream.transport.StreamServer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The admin API, on the Quarkus management interface only (port 9000 by default, beside
+ * {@code /q/health} and {@code /q/metrics}), never on the stream or public HTTP port.
+ * Quarkus REST resources cannot be placed there (the management-interface guide: only
+ * extensions declare management endpoints; applications add Vert.x Web routes to its
+ * router), so these are Vert.x Web routes, described by the hand-written OpenAPI document
+ * served at {@code /admin/openapi}. Every route requires the bearer token ({@link AdminAuth}).
+ */
+@ApplicationScoped
+public class AdminRoutes {
+    private static final System.Logger LOG = System.getLogger(AdminRoutes.class.getName());
+    static final String ROOT = "/admin";
+    static final String OPENAPI_RESOURCE = "org/dapstream/ops/admin/openapi.json";
+    /** Largest request body the admin API reads (its bodies are a few bytes of JSON). */
+    static final long MAX_BODY_BYTES = 4096;
+
+    /** One admin operation: method and path in OpenAPI's template form. */
+    public record Operation(HttpMethod method, String path) {
+    }
+
+    /** Every operation served, as the OpenAPI document must list them (AdminOpenApiTest checks). */
+    public static final List<Operation> OPERATIONS = List.of(
+            new Operation(HttpMethod.GET, ROOT + "/node"),
+            new Operation(HttpMethod.GET, ROOT + "/streams"),
+            new Operation(HttpMethod.GET, ROOT + "/streams/{id}"),
+            new Operation(HttpMethod.GET, ROOT + "/sessions"),
+            new Operation(HttpMethod.GET, ROOT + "/sessions/{id}"),
+            new Operation(HttpMethod.DELETE, ROOT + "/sessions/{id}"),
+            new Operation(HttpMethod.GET, ROOT + "/channels"),
+            new Operation(HttpMethod.GET, ROOT + "/trace"),
+            new Operation(HttpMethod.PUT, ROOT + "/trace"),
+            new Operation(HttpMethod.GET, ROOT + "/openapi"));
+
+    private final StreamEndpoint endpoint;
+    private final DrainState drain;
+    private final AdminConfig config;
+
+    AdminRoutes(StreamEndpoint endpoint, DrainState drain, AdminConfig config) {
+        this.endpoint = endpoint;
+        this.drain = drain;
+        this.config = config;
+    }
+
+    void register(@Observes ManagementInterface management) {
+        Router router = management.router();
+        String openApi = loadOpenApi();
+        router.route(ROOT + "/*").handler(new AdminAuth(config.token()));
+        router.get(ROOT + "/node").handler(this::node);
+        router.get(ROOT + "/streams").handler(this::streams);
+        router.get(ROOT + "/streams/:id").handler(this::stream);
+        router.get(ROOT + "/sessions").handler(this::sessions);
+        router.get(ROOT + "/sessions/:id").handler(this::session);
+        router.delete(ROOT + "/sessions/:id").handler(this::closeSession);
+        router.get(ROOT + "/channels").handler(this::channels);
+        router.get(ROOT + "/trace").handler(rc -> AdminJson.ok(rc, 200, new AdminViews.TraceView(FrameTrace.enabled())));
+        router.put(ROOT + "/trace").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES)).handler(this::setTrace);
+        router.get(ROOT + "/openapi").handler(rc -> rc.response()
+                .putHeader(HttpHeaders.CONTENT_TYPE, AdminJson.JSON).end(openApi));
+        // Last: anything else under /admin gets a JSON answer, not the default HTML page.
+        router.route(ROOT + "/*").handler(rc -> AdminJson.error(rc, 404,
+                "no admin operation " + rc.request().method() + " " + rc.normalizedPath() + "; see GET " + ROOT + "/openapi"));
+        if (config.token().filter(t -> !t.isBlank()).isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, AdminAuth.DISABLED);
+        }
+    }
+
+    private void node(RoutingContext rc) {
+        StreamServer server = endpoint.server();
+        NodeAddress node = endpoint.node();
+        AdminJson.ok(rc, 200, new AdminViews.NodeView(node == null ? null : node.toString(),
+                server == null ? -1 : server.port(), drain.draining(), endpoint.counters().liveStreams().size(),
+                endpoint.sessions().size(), FrameTrace.enabled()));
+    }
+
+    private void streams(RoutingContext rc) {
+        AdminJson.ok(rc, 200, liveStreams().stream().map(s -> AdminViews.stream(s, false)).toList());
+    }
+
+    private void stream(RoutingContext rc) {
+        Integer id = streamId(rc);
+        if (id == null) {
+            return;
+        }
+        Optional<Stream> found = liveStreams().stream().filter(s -> s.id() == id).findFirst();
+        if (found.isEmpty()) {
+            AdminJson.error(rc, 404, "no live stream " + id);
+            return;
+        }
+        AdminJson.ok(rc, 200, AdminViews.stream(found.get(), true));
+    }
+
+    private void sessions(RoutingContext rc) {
+        List<Session> all = new ArrayList<>(endpoint.sessions().all());
+        all.sort(Comparator.comparingLong(Session::createTime));
+        AdminJson.ok(rc, 200, all.stream().map(s -> AdminViews.session(s, false)).toList());
+    }
+
+    private void session(RoutingContext rc) {
+        Session s = sessionOrAnswer(rc);
+        if (s != null) {
+            AdminJson.ok(rc, 200, AdminViews.session(s, true));
+        }
+    }
+
+    private void closeSession(RoutingContext rc) {
+        Session s = sessionOrAnswer(rc);
+        if (s == null) {
+            return;
+        }
+        List<Integer> streams = s.streams().stream().map(Stream::id).toList();
+        LOG.log(System.Logger.Level.INFO, "admin API: closing " + s);
+        endpoint.sessions().delete(s);
+        // 202: each stream sends CLOSE now and ends when its peer answers (or its keepalive timeout passes).
+        AdminJson.ok(rc, 202, new AdminViews.SessionClosing(AdminViews.sessionId(s.id()), streams));
+    }
+
+    private void channels(RoutingContext rc) {
+        List<AdminViews.ChannelView> out = new ArrayList<>();
+        for (Stream s : liveStreams()) {
+            for (Channel ch : s.channels()) {
+                out.add(AdminViews.channel(ch));
+            }
+        }
+        AdminJson.ok(rc, 200, out);
+    }
+
+    private void setTrace(RoutingContext rc) {
+        JsonObject body;
+        try {
+            body = rc.body().asJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            AdminJson.error(rc, 400, "body must be a JSON object {\"enabled\": true|false}");
+            return;
+        }
+        Object enabled = body == null ? null : body.getValue("enabled");
+        if (!(enabled instanceof Boolean on)) {
+            AdminJson.error(rc, 400, "body must be a JSON object {\"enabled\": true|false}, got " + (body == null ? "no body" : body.encode()));
+            return;
+        }
+        FrameTrace.enable(on);
+        LOG.log(System.Logger.Level.INFO, "admin API: frame tracing " + (on ? "on" : "off"));
+        AdminJson.ok(rc, 200, new AdminViews.TraceView(FrameTrace.enabled()));
+    }
+
+    private List<Stream> liveStreams() {
+        List<Stream> all = endpoint.counters().liveStreams();
+        all.sort(Comparator.comparingInt(Stream::id));
+        return all;
+    }
+
+    /** The {@code id} path parameter as a stream id, or null after answering 400. */
+    private static Integer streamId(RoutingContext rc) {
+        String raw = rc.pathParam("id");
+        try {
+            int id = Integer.parseInt(raw);
+            if (id > 0) {
+                return id;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        AdminJson.error(rc, 400, "stream id must be a positive decimal integer, got '" + raw + "'");
+        return null;
+    }
+
+    /** The session named by the {@code id} path parameter, or null after answering 400 or 404. */
+    private Session sessionOrAnswer(RoutingContext rc) {
+        String raw = rc.pathParam("id");
+        long id;
+        try {
+            id = Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            id = -1;
+        }
+        if (id <= 0 || id > 0xFFFF_FFFFL) {
+            AdminJson.error(rc, 400, "session id must be a decimal integer from 1 to 4294967295, got '" + raw + "'");
+            return null;
+        }
+        Session s = endpoint.sessions().find((int) id);
+        if (s == null) {
+            AdminJson.error(rc, 404, "no session " + id);
+        }
+        return s;
+    }
+
+    private static String loadOpenApi() {
+        try (InputStream in = AdminRoutes.class.getClassLoader().getResourceAsStream(OPENAPI_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + OPENAPI_RESOURCE);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package org.dapstream.ops.admin;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import org.dapstream.ops.metrics.ChannelTypeTag;
+import org.dapstream.stream.Channel;
+import org.dapstream.stream.ChannelStats;
+import org.dapstream.stream.Session;
+import org.dapstream.stream.Stream;
+import org.dapstream.stream.StreamStats;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What the admin API shows of streams, sessions and channels: snapshots read from other
+ * threads as monitoring data (counters may lag their event loop by a few frames). Session
+ * ids are unsigned 32-bit numbers, as the wire carries them.
+ */
+final class AdminViews {
+    private AdminViews() {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record StreamView(int id, String role, String state, boolean active, String peerNode, String remoteAddress,
+                      Long sessionId, boolean primary, long createTime, StreamStatsView stats, List<ChannelView> channels) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record StreamStatsView(long packetsSent, long packetsReceived, long bytesSent, long bytesReceived,
+                           int activeChannels, Double avgLatencyMillis) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record SessionView(long id, String node, boolean active, long createTime, long lastActivity, List<Integer> streams,
+                       List<ChannelView> channels) {
+    }
+
+    record ChannelView(int stream, int id, String type, String typeTag, int typeCode, String state, boolean openedLocally,
+                       long packetsSent, long packetsReceived, long bytesSent, long bytesReceived, long bufferedBytes) {
+    }
+
+    record NodeView(String node, int streamPort, boolean draining, long streams, int sessions, boolean trace) {
+    }
+
+    record TraceView(boolean enabled) {
+    }
+
+    record SessionClosing(long session, List<Integer> closingStreams) {
+    }
+
+    static long sessionId(int id) {
+        return Integer.toUnsignedLong(id);
+    }
+
+    static StreamView stream(Stream s, boolean withChannels) {
+        Session session = s.session();
+        StreamStats st = s.stats();
+        return new StreamView(s.id(), s.role().name().toLowerCase(Locale.ROOT), s.state().name().toLowerCase(Locale.ROOT),
+                s.active(), s.node().toString(), s.remoteAddress(), session == null ? null : sessionId(session.id()),
+                s.primary(), s.createTime(),
+                new StreamStatsView(st.packetsSent(), st.packetsReceived(), st.bytesSent(), st.bytesReceived(), st.activeChannels(),
+                        Double.isNaN(st.avgLatencyMillis()) ? null : st.avgLatencyMillis()),
+                withChannels ? s.channels().stream().map(AdminViews::channel).toList() : null);
+    }
+
+    static SessionView session(Session s, boolean withChannels) {
+        return new SessionView(sessionId(s.id()), s.nodeAddress().toString(), s.active(), s.createTime(), s.lastActivity(),
+                s.streams().stream().map(Stream::id).toList(),
+                withChannels ? s.channels().stream().map(AdminViews::channel).toList() : null);
+    }
+
+    static ChannelView channel(Channel ch) {
+        ChannelStats st = ch.stats();
+        return new ChannelView(ch.stream().id(), ch.id(), ch.type().toString(), ChannelTypeTag.of(ch.type()).name(),
+                ch.type().code(), ch.state().name().toLowerCase(Locale.ROOT), ch.openedLocally(),
+                st.packetsSent(), st.packetsReceived(), st.bytesSent(), st.bytesReceived(), ch.bufferedBytes());
+    }
+}

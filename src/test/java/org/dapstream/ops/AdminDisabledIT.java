@@ -1,0 +1,10 @@
+package org.dapstream.ops;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/** {@link AdminDisabledTest} against the packaged jar. */
+@QuarkusIntegrationTest
+@WithTestResource(ManagementPortResource.class)
+public class AdminDisabledIT extends AdminDisabledTest {
+}

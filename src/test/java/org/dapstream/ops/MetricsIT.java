@@ -1,0 +1,10 @@
+package org.dapstream.ops;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/** {@link MetricsTest} against the packaged jar. */
+@QuarkusIntegrationTest
+@WithTestResource(ManagementPortResource.class)
+public class MetricsIT extends MetricsTest {
+}
