@@ -713,6 +713,7 @@ public final class Stream {
         } else if (message instanceof ControlMessage.OpenReject reject) {
             requireActive("OPEN_REJECT");
             Channel ch = pendingOpen(reject.channelId(), "OPEN_REJECT");
+            counters.errorReceived(reject.code());
             channels.remove(ch.id());
             ch.state = Channel.State.CLOSED;
             CloseReason reason = new CloseReason(reject.code(), reject.reason());

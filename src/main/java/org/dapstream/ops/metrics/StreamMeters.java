@@ -11,6 +11,7 @@ import org.dapstream.ops.StreamEndpoint;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.Stream;
+import org.dapstream.stream.HandshakeOutcome;
 import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamRole;
 
@@ -78,6 +79,10 @@ public class StreamMeters implements MeterBinder {
                 .description("Streams ended by keepalive timeout").register(registry);
         FunctionCounter.builder("dap.stream.setup.timeouts", c, StreamCounters::setupTimeouts)
                 .description("Streams ended by the setup deadline").register(registry);
+        for (HandshakeOutcome outcome : HandshakeOutcome.values()) {
+            FunctionCounter.builder("dap.stream.handshakes", c, x -> x.handshakes(outcome))
+                    .description("Secure handshakes by outcome").tag("outcome", outcome.tag()).register(registry);
+        }
         Timer roundTrip = Timer.builder("dap.stream.round.trip")
                 .description("Keepalive round-trip times")
                 .serviceLevelObjectives(ROUND_TRIP_BUCKETS)
