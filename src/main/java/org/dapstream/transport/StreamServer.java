@@ -133,6 +133,11 @@ public final class StreamServer {
         return port;
     }
 
+    /** Streams in setup now (holding a slot of the handshake caps). */
+    public int handshakesInProgress() {
+        return options.handshakeGate().inProgress();
+    }
+
     /** The live streams. */
     public Collection<Stream> streams() {
         return List.copyOf(streams);

@@ -54,7 +54,13 @@ final class RawPeer implements AutoCloseable {
     private HandshakeResult handshake;
 
     RawPeer(int port, int readTimeoutMillis) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(port, readTimeoutMillis, null);
+    }
+
+    /** From a chosen loopback source address (127.0.0.0/8), to look like another host. */
+    RawPeer(int port, int readTimeoutMillis, String localAddress) throws IOException {
+        socket = localAddress == null ? new Socket("127.0.0.1", port)
+                : new Socket(java.net.InetAddress.getByName("127.0.0.1"), port, java.net.InetAddress.getByName(localAddress), 0);
         socket.setSoTimeout(readTimeoutMillis);
         socket.setTcpNoDelay(true);
         in = socket.getInputStream();

@@ -7,11 +7,13 @@ import org.dapstream.client.ClientOptions;
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
+import org.dapstream.crypto.FrameCipher;
+import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.ControlCodec;
+import org.dapstream.protocol.HandshakeCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameHeader;
-import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelHandler;
@@ -38,6 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 @TestProfile(QuietKeepAliveProfile.class)
 public class MetricsTest {
+    /** CLIENT_FINISH without an identity: kind, sig_alg 0, three empty vecs, the MAC. */
+    static final int CLIENT_FINISH_UNAUTHENTICATED = 1 + 1 + 3 * 2 + 32;
+
     private static final int ECHOED = 50;
     private static final int ECHO_SIZE = 1000;
     private static final int DISCARDED = 30;
@@ -112,21 +117,26 @@ public class MetricsTest {
         assertEquals(ErrorCode.NORMAL.code(), stream.closed().get(10, TimeUnit.SECONDS).code());
         Scrape after = scrapeWhenIdle();
 
-        // Client to server: HELLO, 2 x OPEN_CHANNEL, the data, CLOSE of the stream.
-        long inFrames = 1 + 2 + ECHOED + DISCARDED + 1;
-        long inBytes = FrameHeader.SIZE * inFrames
-                + ControlCodec.encode(new ControlMessage.Hello(ControlMessage.PROTOCOL_VERSION, 0, NodeAddress.NONE)).length
+        // Client to server: CLIENT_HELLO and CLIENT_FINISH (plaintext; the client does not authenticate
+        // to an open node), then sealed (+16-byte tag each): 2 x OPEN_CHANNEL, the data, CLOSE of the stream.
+        int tag = FrameCipher.TAG_SIZE;
+        long sealedIn = 2 + ECHOED + DISCARDED + 1;
+        long inFrames = 2 + sealedIn;
+        long inBytes = FrameHeader.SIZE * inFrames + HandshakeCodec.CLIENT_HELLO_SIZE + CLIENT_FINISH_UNAUTHENTICATED
                 + ControlCodec.encode(new ControlMessage.OpenChannel(1, ChannelType.ECHO, 0)).length
                 + ControlCodec.encode(new ControlMessage.OpenChannel(3, ChannelType.DISCARD, 0)).length
                 + (long) ECHOED * ECHO_SIZE + (long) DISCARDED * DISCARD_SIZE
-                + CloseReason.of(ErrorCode.NORMAL, APPLICATION_CLOSE).encode().length;
-        // Server to client: WELCOME, 2 x OPEN_ACK, the echoes, the answering CLOSE.
-        long outFrames = 1 + 2 + ECHOED + 1;
-        long outBytes = FrameHeader.SIZE * outFrames
-                + ControlCodec.encode(new ControlMessage.Welcome(ControlMessage.PROTOCOL_VERSION, 0, NodeAddress.NONE, 1, 1)).length
+                + CloseReason.of(ErrorCode.NORMAL, APPLICATION_CLOSE).encode().length + tag * sealedIn;
+        // Server to client: SERVER_HELLO (its ML-DSA-65 key and signature) and SERVER_FINISH, then sealed:
+        // 2 x OPEN_ACK, the echoes, the answering CLOSE.
+        long sealedOut = 2 + ECHOED + 1;
+        long outFrames = 2 + sealedOut;
+        SignatureAlgorithm serverAlg = SignatureAlgorithm.ML_DSA_65;
+        long serverHello = HandshakeCodec.SERVER_HELLO_FIXED_SIZE + 2 + serverAlg.publicKeySize() + 2 + 2 + serverAlg.signatureSize();
+        long outBytes = FrameHeader.SIZE * outFrames + serverHello + HandshakeCodec.SERVER_FINISH_SIZE
                 + 2L * ControlCodec.encode(new ControlMessage.OpenAck(1)).length
                 + (long) ECHOED * ECHO_SIZE
-                + CloseReason.of(ErrorCode.NORMAL, "").encode().length;
+                + CloseReason.of(ErrorCode.NORMAL, "").encode().length + tag * sealedOut;
 
         assertEquals(inFrames, delta(before, after, "dap_stream_packets_received_total"));
         assertEquals(inBytes, delta(before, after, "dap_stream_received_bytes_total"));

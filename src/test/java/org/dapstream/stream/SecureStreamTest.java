@@ -270,4 +270,95 @@ class SecureStreamTest {
         assertEquals(StreamState.CLOSED, p.acceptor.state());
         assertArrayEquals(new byte[0], new byte[0]);
     }
+
+    @Test
+    void aDroppedFrameIsDetectedWhenTheNextOneArrives() {
+        StreamPair p = securePair();
+        Channel ch = open(p, StreamHarness.APP, null);
+        boolean[] dropped = {false};
+        p.towardAcceptor = b -> {
+            if (!dropped[0]) {
+                dropped[0] = true;
+                return new byte[0]; // the first frame vanishes in transit
+            }
+            return b;
+        };
+        ch.write(PacketType.DATA, new byte[]{1});
+        p.pump();
+        assertEquals(StreamState.ACTIVE, p.acceptor.state(), "a loss alone is invisible until the next frame");
+        ch.write(PacketType.DATA, new byte[]{2});
+        p.pump();
+        assertEquals(ErrorCode.BAD_SEQUENCE, p.acceptor.closed().join().errorCode());
+        assertEquals(List.of(), p.acceptorApp.payloads);
+    }
+
+    @Test
+    void removingASuiteFromTheOfferIsDetectedAsADowngrade() {
+        StreamPair p = pair(security(CLIENT), security(SERVER));
+        boolean[] done = {false};
+        p.towardAcceptor = b -> {
+            if (!done[0]) { // CLIENT_HELLO: offer only ChaCha20-Poly1305, as a man in the middle would
+                done[0] = true;
+                b[FrameHeader.SIZE + 3] = 0x02;
+                b[FrameHeader.SIZE + 4] = 0x00;
+            }
+            return b;
+        };
+        p.pump();
+        assertEquals(ErrorCode.BAD_SIGNATURE, p.connector.closed().join().errorCode(),
+                "the server signed the altered offer; the client's transcript has the original");
+        assertFalse(p.connector.encrypted());
+    }
+
+    @Test
+    void clearingTheClientAuthFlagIsDetected() {
+        StreamSecurity server = StreamSecurity.of(HandshakeSettings.defaults(SERVER, RANDOM)
+                .withPeerPolicy(AuthPolicy.allowList(Set.of(CLIENT.address()))));
+        StreamPair p = pair(security(CLIENT), server);
+        boolean[] done = {false};
+        p.towardConnector = b -> {
+            if (!done[0]) { // SERVER_HELLO flags: drop CLIENT_AUTH so the client would not authenticate
+                done[0] = true;
+                b[FrameHeader.SIZE + 7] = 0;
+            }
+            return b;
+        };
+        p.pump();
+        assertEquals(ErrorCode.BAD_SIGNATURE, p.connector.closed().join().errorCode());
+        assertEquals(0, p.acceptor.channels().size());
+    }
+
+    @Test
+    void clusterSignedAdmitsEndorsedNodesOnly() {
+        NodeIdentity cluster = NodeIdentity.generate(SignatureAlgorithm.ED25519, RANDOM);
+        byte[] endorsement = org.dapstream.crypto.Endorsement.issue(cluster, CLIENT.algorithm(), CLIENT.publicKey(),
+                org.dapstream.crypto.Endorsement.NO_EXPIRY).encode();
+        StreamSecurity server = StreamSecurity.of(HandshakeSettings.defaults(SERVER, RANDOM)
+                .withPeerPolicy(AuthPolicy.clusterSigned(cluster.algorithm(), cluster.publicKey())));
+        StreamPair member = pair(StreamSecurity.of(HandshakeSettings.defaults(CLIENT, RANDOM).withEndorsement(endorsement)), server);
+        member.pump();
+        assertTrue(member.acceptor.authorized());
+        assertEquals(CLIENT.address(), member.acceptor.node());
+
+        StreamPair unendorsed = pair(security(STRANGER), server);
+        unendorsed.pump();
+        assertEquals(ErrorCode.AUTH_REFUSED, unendorsed.connector.closed().join().errorCode());
+
+        // A stranger presenting the member's endorsement: it endorses another key.
+        StreamPair stolen = pair(StreamSecurity.of(HandshakeSettings.defaults(STRANGER, RANDOM).withEndorsement(endorsement)), server);
+        stolen.pump();
+        assertEquals(ErrorCode.AUTH_REFUSED, stolen.connector.closed().join().errorCode());
+        assertEquals(2, stolen.acceptorCounters.handshakes(HandshakeOutcome.REFUSED) + unendorsed.acceptorCounters.handshakes(HandshakeOutcome.REFUSED));
+        cluster.close();
+    }
+
+    @Test
+    void theSetupDeadlineEndsAnUnfinishedHandshake() {
+        StreamPair p = pair(security(CLIENT), security(SERVER));
+        p.towardConnector = b -> new byte[0]; // the client never hears back
+        p.run(java.time.Duration.ofSeconds(6), 100);
+        assertEquals(ErrorCode.SETUP_TIMEOUT, p.acceptor.closed().join().errorCode());
+        assertEquals(1, p.acceptorCounters.handshakes(HandshakeOutcome.TIMEOUT));
+        assertEquals(0, p.sessions.size());
+    }
 }
