@@ -118,6 +118,15 @@ class PayloadFuzzTest {
         if (m instanceof ControlMessage.OpenReject r) {
             return r.channelId();
         }
+        if (m instanceof ControlMessage.ChannelKey k) {
+            return k.channelId();
+        }
+        if (m instanceof ControlMessage.ChannelKeyAck k) {
+            return k.channelId();
+        }
+        if (m instanceof ControlMessage.ChannelKeyActive k) {
+            return k.channelId();
+        }
         return -1;
     }
 }
