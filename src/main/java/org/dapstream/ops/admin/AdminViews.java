@@ -21,7 +21,8 @@ final class AdminViews {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record StreamView(int id, String role, String state, boolean active, String peerNode, String remoteAddress,
+    record StreamView(int id, String role, String state, boolean active, String peerNode, boolean authorized, boolean encrypted,
+                      String remoteAddress,
                       Long sessionId, boolean primary, long createTime, StreamStatsView stats, List<ChannelView> channels) {
     }
 
@@ -35,7 +36,7 @@ final class AdminViews {
                        List<ChannelView> channels) {
     }
 
-    record ChannelView(int stream, int id, String type, String typeTag, int typeCode, String state, boolean openedLocally,
+    record ChannelView(int stream, int id, String type, String typeTag, int typeCode, String state, boolean openedLocally, String encryption,
                        long packetsSent, long packetsReceived, long bytesSent, long bytesReceived, long bufferedBytes) {
     }
 
@@ -56,7 +57,7 @@ final class AdminViews {
         Session session = s.session();
         StreamStats st = s.stats();
         return new StreamView(s.id(), s.role().name().toLowerCase(Locale.ROOT), s.state().name().toLowerCase(Locale.ROOT),
-                s.active(), s.node().toString(), s.remoteAddress(), session == null ? null : sessionId(session.id()),
+                s.active(), s.node().toString(), s.authorized(), s.encrypted(), s.remoteAddress(), session == null ? null : sessionId(session.id()),
                 s.primary(), s.createTime(),
                 new StreamStatsView(st.packetsSent(), st.packetsReceived(), st.bytesSent(), st.bytesReceived(), st.activeChannels(),
                         Double.isNaN(st.avgLatencyMillis()) ? null : st.avgLatencyMillis()),
@@ -72,7 +73,7 @@ final class AdminViews {
     static ChannelView channel(Channel ch) {
         ChannelStats st = ch.stats();
         return new ChannelView(ch.stream().id(), ch.id(), ch.type().toString(), ChannelTypeTag.of(ch.type()).name(),
-                ch.type().code(), ch.state().name().toLowerCase(Locale.ROOT), ch.openedLocally(),
+                ch.type().code(), ch.state().name().toLowerCase(Locale.ROOT), ch.openedLocally(), ch.encryption(),
                 st.packetsSent(), st.packetsReceived(), st.bytesSent(), st.bytesReceived(), ch.bufferedBytes());
     }
 }
