@@ -210,6 +210,11 @@ public final class FrameCipher implements AutoCloseable {
     }
 
     /** Wipes the key and IV material this object owns; later use throws {@link IllegalStateException}. */
+    /** True once {@link #close()} wiped the key: sealing or opening then fails. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public void close() {
         if (closed) {

@@ -1397,6 +1397,11 @@ public final class Stream {
         return peer;
     }
 
+    /** For tests: the stream's traffic keys exist and have been wiped (the stream ended). */
+    boolean trafficKeysWiped() {
+        return sendKey != null && sendKey.cipher.isClosed() && receiveKey.cipher.isClosed();
+    }
+
     /** True once the handshake completed and every frame is sealed. */
     public boolean encrypted() {
         return expectedFlags != 0;

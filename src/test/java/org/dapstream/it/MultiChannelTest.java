@@ -284,7 +284,12 @@ class MultiChannelTest {
             }
             for (int i = 0; i < channels.size(); i++) {
                 for (int m = 0; m < messages; m++) {
-                    assertEquals("DATA:c" + i + "-" + m, collectors.get(i).got.poll(10, TimeUnit.SECONDS), "channel #" + i + " message " + m);
+                    Stream owner = streams.get(i / channelsPerStream);
+                    String got = collectors.get(i).got.poll(10, TimeUnit.SECONDS);
+                    int channel = i;
+                    int message = m;
+                    assertEquals("DATA:c" + i + "-" + m, got, () -> "channel #" + channel + " message " + message + " on " + owner
+                            + (owner.closed().isDone() ? ", which ended: " + owner.closed().join() : ""));
                 }
             }
             assertEquals(streamsCount, streams.stream().map(x -> x.session().id()).distinct().count(), "a session per stream");

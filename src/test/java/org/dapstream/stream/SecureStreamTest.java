@@ -264,11 +264,14 @@ class SecureStreamTest {
     @Test
     void keysAreWipedWhenTheStreamEnds() {
         StreamPair p = securePair();
+        assertFalse(p.connector.trafficKeysWiped());
+        assertFalse(p.acceptor.trafficKeysWiped());
         p.connector.close();
         p.pump();
         assertEquals(StreamState.CLOSED, p.connector.state());
         assertEquals(StreamState.CLOSED, p.acceptor.state());
-        assertArrayEquals(new byte[0], new byte[0]);
+        assertTrue(p.connector.trafficKeysWiped(), "connector keys wiped");
+        assertTrue(p.acceptor.trafficKeysWiped(), "acceptor keys wiped");
     }
 
     @Test
