@@ -150,8 +150,9 @@ public final class Channel {
     }
 
     /**
-     * {@code dap_stream_ch_set_encryption}: gives this channel its own AES-256 key, derived
-     * from {@code key} (32 bytes) and bound to this session. The peer's handler must return
+     * {@code dap_stream_ch_set_encryption}: gives this channel keys of its own, derived
+     * from {@code key} (32 bytes) and bound to this session; they seal with the stream's
+     * suite (AES-256-GCM by default, ChaCha20-Poly1305 if that was chosen). The peer's handler must return
      * the same key from {@link ChannelHandler#encryptionKey}; the future fails with
      * KEY_REJECTED otherwise, and the channel keeps the stream's key. Needs an encrypted stream.
      */
