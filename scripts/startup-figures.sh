@@ -50,9 +50,10 @@ echo "start-to-ready median of $RUNS: $median ms ($("$JAVA" -version 2>&1 | head
 sleep 5
 echo "RSS after start (idle, 5 s settled): $(rss_mib "$PID") MiB"
 : > "$LOG.idle"
-python3 "$(dirname "$0")/idle-streams.py" 127.0.0.1 "$STREAM_PORT" "$STREAMS" > "$LOG.idle" 2>&1 &
+APP_DIR=$(dirname "$JAR")
+"$JAVA" -cp "$APP_DIR/app/*:$APP_DIR/lib/main/*" "$(dirname "$0")/IdleStreams.java" 127.0.0.1 "$STREAM_PORT" "$STREAMS" > "$LOG.idle" 2>&1 &
 IDLE=$!
-until grep -q "^open" "$LOG.idle"; do sleep 0.2; kill -0 "$IDLE" || { cat "$LOG.idle"; exit 1; }; done
+until grep -q "^open" "$LOG.idle"; do sleep 0.5; kill -0 "$IDLE" || { cat "$LOG.idle"; exit 1; }; done
 sleep 10
 echo "RSS with $STREAMS idle streams (10 s settled): $(rss_mib "$PID") MiB"
 kill "$IDLE"; rm -f "$LOG.idle"

@@ -95,12 +95,17 @@ public final class Management {
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
+        HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
         try {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
-            HttpResponse<String> r = client.send(b.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
+            // sendAsync with our own deadline: a JDK 17 client's request timeout was seen not to
+            // fire on a loaded machine, leaving send() parked forever.
+            HttpResponse<String> r = client.sendAsync(b.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString())
+                    .get(timeout.toMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
             return new Answer(r.statusCode(), r.body(), r);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new UncheckedIOException(e.getCause() instanceof IOException io ? io : new IOException(e.getCause()));
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("no answer from " + base + " within " + timeout.plusSeconds(5), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
