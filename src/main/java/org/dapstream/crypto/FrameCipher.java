@@ -34,11 +34,12 @@ import java.security.spec.AlgorithmParameterSpec;
  * <h2>Cost</h2>
  * One {@link Cipher} per direction, initialised per frame with a fresh nonce. The key object
  * stays the same, so SunJCE's AES key schedule is computed once and reused. Heap buffers go
- * through the {@code byte[]} API in place (no copy); direct buffers through the
- * {@code ByteBuffer} API, with a duplicate view that is reused while the caller passes the
- * same buffer object. The only per-frame allocations left are inside the JCE (the parameter
- * spec with its IV clone, the key bytes SunJCE copies out of the key object, and its GHASH
- * and counter state); see docs/DECISIONS.md for the measured bytes per frame.
+ * through the {@code byte[]} API in place (no copy). Direct buffers are copied into a
+ * per-thread heap array, processed there and copied back: SunJCE's {@code ByteBuffer} path
+ * for direct memory measured 1.1x (JDK 17) to 2.8x (JDK 25) slower than the array path for
+ * 64 KiB, far more than the two copies cost. The only per-frame allocations left are inside
+ * the JCE (the parameter spec with its IV clone, SunJCE's per-init GCM engine with its GHASH
+ * and counter state, about 0.9 KB); see docs/DECISIONS.md for the measurements.
  */
 public final class FrameCipher implements AutoCloseable {
     /** Bytes of the authentication tag at the end of every encrypted payload. */
@@ -55,6 +56,9 @@ public final class FrameCipher implements AutoCloseable {
     private static final int OFFSET_SEQ = 5;
     private static final int OFFSET_CHANNEL = 9;
     private static final int OFFSET_FLAGS = 11;
+    /** Initial size of the per-thread staging array for direct buffers: a 64-byte frame's worth and then some; it grows on demand. */
+    static final int INITIAL_STAGING = 4096;
+    private static final ThreadLocal<byte[][]> STAGING = ThreadLocal.withInitial(() -> new byte[][] {new byte[INITIAL_STAGING]});
 
     private final AeadSuite suite;
     private final int epoch;
@@ -64,11 +68,8 @@ public final class FrameCipher implements AutoCloseable {
     private final byte[] nonceBase;
     /** Scratch for the per-frame nonce; the parameter spec copies it. */
     private final byte[] nonce = new byte[AeadSuite.NONCE_SIZE];
-    /** Scratch for the associated data when the header cannot be read from an array in place. */
+    /** Scratch for the associated data rebuilt from the received header fields. */
     private final byte[] aad = new byte[HEADER_SIZE];
-    /** The last direct buffer passed in, and a duplicate of it to write the output through. */
-    private ByteBuffer viewedBuffer;
-    private ByteBuffer outputView;
     private boolean closed;
 
     private FrameCipher(AeadSuite suite, byte[] key32, byte[] staticIv12, int epoch) throws GeneralSecurityException {
@@ -151,11 +152,12 @@ public final class FrameCipher implements AutoCloseable {
                 cipher.updateAAD(a, base, HEADER_SIZE);
                 cipher.doFinal(a, base + HEADER_SIZE, plainLen, a, base + HEADER_SIZE);
             } else {
-                for (int i = 0; i < HEADER_SIZE; i++) {
-                    aad[i] = buf.get(at + i);
-                }
-                cipher.updateAAD(aad, 0, HEADER_SIZE);
-                cryptInPlace(buf, at + HEADER_SIZE, plainLen);
+                // Direct memory: staged through a heap array (see the class comment for why).
+                byte[] s = staging(HEADER_SIZE + plainLen + TAG_SIZE);
+                buf.get(at, s, 0, HEADER_SIZE + plainLen);
+                cipher.updateAAD(s, 0, HEADER_SIZE);
+                int n = cipher.doFinal(s, HEADER_SIZE, plainLen, s, HEADER_SIZE);
+                buf.put(at + HEADER_SIZE, s, HEADER_SIZE, n);
             }
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(suite + " seal failed on channel " + chId + " seq " + Integer.toUnsignedString(seq), e);
@@ -200,7 +202,13 @@ public final class FrameCipher implements AutoCloseable {
                 int off = payload.arrayOffset() + payload.position();
                 return cipher.doFinal(a, off, size, a, off);
             }
-            return cryptInPlace(payload, payload.position(), size);
+            // Direct memory: staged through a heap array; plaintext is copied back only once the tag verified.
+            byte[] s = staging(size);
+            int from = payload.position();
+            payload.get(from, s, 0, size);
+            int n = cipher.doFinal(s, 0, size, s, 0);
+            payload.put(from, s, 0, n);
+            return n;
         } catch (javax.crypto.AEADBadTagException e) {
             throw new AeadFailure("encrypted frame failed authentication (" + suite + ", channel " + (chId & 0xFFFF)
                     + ", seq " + Integer.toUnsignedString(seq) + ")");
@@ -220,8 +228,6 @@ public final class FrameCipher implements AutoCloseable {
         // SecretKeySpec and SunJCE's expanded key keep private copies that no public API can zero;
         // dropping the references is the most we can do for those.
         key = null;
-        viewedBuffer = null;
-        outputView = null;
     }
 
     @Override
@@ -277,28 +283,19 @@ public final class FrameCipher implements AutoCloseable {
     }
 
     /**
-     * Runs the initialised cipher over {@code buf[from .. from+len)} and writes the result at
-     * {@code from} of the same memory. The input is {@code buf} itself, moved and restored;
-     * the output goes through a duplicate (JCE refuses the same object for both), kept while
-     * the caller keeps passing the same buffer.
+     * The calling thread's staging array, at least {@code n} bytes. One per thread, not per
+     * cipher: a stream's ciphers run on its event loop, and thousands of streams must not
+     * each hold a frame-sized array. It keeps the last frame's bytes (ciphertext and
+     * plaintext, never keys) until the next frame overwrites them.
      */
-    private int cryptInPlace(ByteBuffer buf, int from, int len) throws GeneralSecurityException {
-        if (viewedBuffer != buf) {
-            viewedBuffer = buf;
-            outputView = buf.duplicate();
+    private static byte[] staging(int n) {
+        byte[][] holder = STAGING.get();
+        byte[] s = holder[0];
+        if (s.length < n) {
+            s = new byte[Math.max(n, s.length * 2)];
+            holder[0] = s;
         }
-        ByteBuffer out = outputView;
-        int position = buf.position();
-        int limit = buf.limit();
-        int outLen = cipher.getOutputSize(len);
-        try {
-            out.limit(out.capacity()).position(from);
-            out.limit(from + outLen);
-            buf.limit(buf.capacity()).position(from);
-            buf.limit(from + len);
-            return cipher.doFinal(buf, out);
-        } finally {
-            buf.limit(limit).position(position);
-        }
+        return s;
     }
+
 }
