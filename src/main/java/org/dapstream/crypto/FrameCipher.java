@@ -7,6 +7,7 @@ import javax.crypto.spec.SecretKeySpec;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.spec.AlgorithmParameterSpec;
+import java.util.Arrays;
 
 /**
  * Seals and opens DAP frames in place for one direction of one stream, under one key and
@@ -170,8 +171,9 @@ public final class FrameCipher implements AutoCloseable {
      * On success the plaintext is at {@code payload[position .. position+size-16)} and the
      * result is its length; position and limit are unchanged.
      *
-     * @throws AeadFailure when {@code size < 16} or the tag does not verify; no plaintext is
-     *                     written to the buffer then
+     * @throws AeadFailure when {@code size < 16} or the tag does not verify; the payload then
+     *                     holds no plaintext: the ciphertext as received, or zeros (a heap
+     *                     buffer on JDK 25, whose SunJCE decrypts in place before checking)
      */
     public int open(int size, int type, int seq, int chId, int flags, ByteBuffer payload) throws AeadFailure {
         ensureOpen();
@@ -200,13 +202,26 @@ public final class FrameCipher implements AutoCloseable {
             if (payload.hasArray() && !payload.isReadOnly()) {
                 byte[] a = payload.array();
                 int off = payload.arrayOffset() + payload.position();
-                return cipher.doFinal(a, off, size, a, off);
+                try {
+                    return cipher.doFinal(a, off, size, a, off);
+                } catch (GeneralSecurityException e) {
+                    // JDK 25's SunJCE GCM decrypts in place BEFORE it checks the tag and leaves that
+                    // plaintext behind when the check fails (JDK 17 does not): zero it.
+                    Arrays.fill(a, off, off + size, (byte) 0);
+                    throw e;
+                }
             }
             // Direct memory: staged through a heap array; plaintext is copied back only once the tag verified.
             byte[] s = staging(size);
             int from = payload.position();
             payload.get(from, s, 0, size);
-            int n = cipher.doFinal(s, 0, size, s, 0);
+            int n;
+            try {
+                n = cipher.doFinal(s, 0, size, s, 0);
+            } catch (GeneralSecurityException e) {
+                Arrays.fill(s, 0, size, (byte) 0);
+                throw e;
+            }
             payload.put(from, s, 0, n);
             return n;
         } catch (javax.crypto.AEADBadTagException e) {
