@@ -120,8 +120,8 @@ public final class FrameCipher implements AutoCloseable {
     /**
      * Encrypts the frame at {@code buf[at .. at+12+plainLen)} in place and writes the tag
      * right after it. The header there must already carry {@code size = plainLen + 16} and
-     * the ENCRYPTED flag; {@code buf}'s capacity must have room for the tag. Does not move
-     * the buffer's position or limit.
+     * the ENCRYPTED flag; {@code buf}'s capacity (not its limit) must have room for the tag.
+     * Does not move the buffer's position or limit.
      *
      * @throws IllegalArgumentException when the header does not match (a bug in the caller)
      * @throws IllegalStateException    when the cipher is closed, or the JCE refuses the nonce
@@ -134,6 +134,22 @@ public final class FrameCipher implements AutoCloseable {
             throw new IllegalArgumentException("frame at " + at + " with " + plainLen
                     + " plaintext bytes and its tag does not fit a buffer of capacity " + buf.capacity());
         }
+        // The tag goes past the plaintext: lift a limit that ends earlier (a view of the bytes
+        // written so far) for the absolute reads and writes below, and put it back after.
+        int limit = buf.limit();
+        if (limit < end) {
+            buf.limit(end);
+        }
+        try {
+            sealWithin(buf, at, plainLen);
+        } finally {
+            if (limit < end) {
+                buf.limit(limit);
+            }
+        }
+    }
+
+    private void sealWithin(ByteBuffer buf, int at, int plainLen) {
         int size = (buf.get(at + OFFSET_SIZE) & 0xFF) | (buf.get(at + OFFSET_SIZE + 1) & 0xFF) << 8
                 | (buf.get(at + OFFSET_SIZE + 2) & 0xFF) << 16 | (buf.get(at + OFFSET_SIZE + 3) & 0xFF) << 24;
         int flags = buf.get(at + OFFSET_FLAGS);

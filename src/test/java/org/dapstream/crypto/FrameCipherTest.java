@@ -117,6 +117,25 @@ class FrameCipherTest {
         }
     }
 
+    /** A buffer whose limit ends at the plaintext (a view of what was written): the tag still goes after it, the limit stays. */
+    @ParameterizedTest
+    @EnumSource(AeadSuite.class)
+    void sealWritesTheTagPastALimitThatEndsAtThePlaintext(AeadSuite suite) throws Exception {
+        for (boolean direct : new boolean[] {false, true}) {
+            ByteBuffer buf = frame(direct, 0, SEQ, CH, PLAIN);
+            buf.limit(12 + PLAIN.length).position(4);
+            try (FrameCipher tx = FrameCipher.create(suite, KEY, STATIC_IV, EPOCH);
+                 FrameCipher rx = FrameCipher.create(suite, KEY, STATIC_IV, EPOCH)) {
+                tx.seal(buf, 0, PLAIN.length);
+                assertEquals(12 + PLAIN.length, buf.limit());
+                assertEquals(4, buf.position());
+                buf.clear();
+                assertEquals(64, rx.open(80, TYPE, SEQ, CH, FLAGS, view(buf, 12, 80)), "direct=" + direct);
+                assertArrayEquals(PLAIN, bytes(buf, 12, 64));
+            }
+        }
+    }
+
     /** Consecutive frames through one cipher pair, as a stream sends them (the reused view and cipher state). */
     @ParameterizedTest
     @EnumSource(AeadSuite.class)
