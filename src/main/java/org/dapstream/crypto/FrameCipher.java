@@ -7,6 +7,7 @@ import javax.crypto.spec.SecretKeySpec;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.spec.AlgorithmParameterSpec;
+import java.util.Arrays;
 
 /**
  * Seals and opens DAP frames in place for one direction of one stream, under one key and
@@ -34,11 +35,12 @@ import java.security.spec.AlgorithmParameterSpec;
  * <h2>Cost</h2>
  * One {@link Cipher} per direction, initialised per frame with a fresh nonce. The key object
  * stays the same, so SunJCE's AES key schedule is computed once and reused. Heap buffers go
- * through the {@code byte[]} API in place (no copy); direct buffers through the
- * {@code ByteBuffer} API, with a duplicate view that is reused while the caller passes the
- * same buffer object. The only per-frame allocations left are inside the JCE (the parameter
- * spec with its IV clone, the key bytes SunJCE copies out of the key object, and its GHASH
- * and counter state); see docs/DECISIONS.md for the measured bytes per frame.
+ * through the {@code byte[]} API in place (no copy). Direct buffers are copied into a
+ * per-thread heap array, processed there and copied back: SunJCE's {@code ByteBuffer} path
+ * for direct memory measured 1.1x (JDK 17) to 2.8x (JDK 25) slower than the array path for
+ * 64 KiB, far more than the two copies cost. The only per-frame allocations left are inside
+ * the JCE (the parameter spec with its IV clone, SunJCE's per-init GCM engine with its GHASH
+ * and counter state, about 0.9 KB); see docs/DECISIONS.md for the measurements.
  */
 public final class FrameCipher implements AutoCloseable {
     /** Bytes of the authentication tag at the end of every encrypted payload. */
@@ -55,6 +57,9 @@ public final class FrameCipher implements AutoCloseable {
     private static final int OFFSET_SEQ = 5;
     private static final int OFFSET_CHANNEL = 9;
     private static final int OFFSET_FLAGS = 11;
+    /** Initial size of the per-thread staging array for direct buffers: a 64-byte frame's worth and then some; it grows on demand. */
+    static final int INITIAL_STAGING = 4096;
+    private static final ThreadLocal<byte[][]> STAGING = ThreadLocal.withInitial(() -> new byte[][] {new byte[INITIAL_STAGING]});
 
     private final AeadSuite suite;
     private final int epoch;
@@ -64,11 +69,8 @@ public final class FrameCipher implements AutoCloseable {
     private final byte[] nonceBase;
     /** Scratch for the per-frame nonce; the parameter spec copies it. */
     private final byte[] nonce = new byte[AeadSuite.NONCE_SIZE];
-    /** Scratch for the associated data when the header cannot be read from an array in place. */
+    /** Scratch for the associated data rebuilt from the received header fields. */
     private final byte[] aad = new byte[HEADER_SIZE];
-    /** The last direct buffer passed in, and a duplicate of it to write the output through. */
-    private ByteBuffer viewedBuffer;
-    private ByteBuffer outputView;
     private boolean closed;
 
     private FrameCipher(AeadSuite suite, byte[] key32, byte[] staticIv12, int epoch) throws GeneralSecurityException {
@@ -118,8 +120,8 @@ public final class FrameCipher implements AutoCloseable {
     /**
      * Encrypts the frame at {@code buf[at .. at+12+plainLen)} in place and writes the tag
      * right after it. The header there must already carry {@code size = plainLen + 16} and
-     * the ENCRYPTED flag; {@code buf}'s capacity must have room for the tag. Does not move
-     * the buffer's position or limit.
+     * the ENCRYPTED flag; {@code buf}'s capacity (not its limit) must have room for the tag.
+     * Does not move the buffer's position or limit.
      *
      * @throws IllegalArgumentException when the header does not match (a bug in the caller)
      * @throws IllegalStateException    when the cipher is closed, or the JCE refuses the nonce
@@ -132,6 +134,22 @@ public final class FrameCipher implements AutoCloseable {
             throw new IllegalArgumentException("frame at " + at + " with " + plainLen
                     + " plaintext bytes and its tag does not fit a buffer of capacity " + buf.capacity());
         }
+        // The tag goes past the plaintext: lift a limit that ends earlier (a view of the bytes
+        // written so far) for the absolute reads and writes below, and put it back after.
+        int limit = buf.limit();
+        if (limit < end) {
+            buf.limit(end);
+        }
+        try {
+            sealWithin(buf, at, plainLen);
+        } finally {
+            if (limit < end) {
+                buf.limit(limit);
+            }
+        }
+    }
+
+    private void sealWithin(ByteBuffer buf, int at, int plainLen) {
         int size = (buf.get(at + OFFSET_SIZE) & 0xFF) | (buf.get(at + OFFSET_SIZE + 1) & 0xFF) << 8
                 | (buf.get(at + OFFSET_SIZE + 2) & 0xFF) << 16 | (buf.get(at + OFFSET_SIZE + 3) & 0xFF) << 24;
         int flags = buf.get(at + OFFSET_FLAGS);
@@ -151,11 +169,12 @@ public final class FrameCipher implements AutoCloseable {
                 cipher.updateAAD(a, base, HEADER_SIZE);
                 cipher.doFinal(a, base + HEADER_SIZE, plainLen, a, base + HEADER_SIZE);
             } else {
-                for (int i = 0; i < HEADER_SIZE; i++) {
-                    aad[i] = buf.get(at + i);
-                }
-                cipher.updateAAD(aad, 0, HEADER_SIZE);
-                cryptInPlace(buf, at + HEADER_SIZE, plainLen);
+                // Direct memory: staged through a heap array (see the class comment for why).
+                byte[] s = staging(HEADER_SIZE + plainLen + TAG_SIZE);
+                buf.get(at, s, 0, HEADER_SIZE + plainLen);
+                cipher.updateAAD(s, 0, HEADER_SIZE);
+                int n = cipher.doFinal(s, HEADER_SIZE, plainLen, s, HEADER_SIZE);
+                buf.put(at + HEADER_SIZE, s, HEADER_SIZE, n);
             }
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(suite + " seal failed on channel " + chId + " seq " + Integer.toUnsignedString(seq), e);
@@ -168,8 +187,9 @@ public final class FrameCipher implements AutoCloseable {
      * On success the plaintext is at {@code payload[position .. position+size-16)} and the
      * result is its length; position and limit are unchanged.
      *
-     * @throws AeadFailure when {@code size < 16} or the tag does not verify; no plaintext is
-     *                     written to the buffer then
+     * @throws AeadFailure when {@code size < 16} or the tag does not verify; the payload then
+     *                     holds no plaintext: the ciphertext as received, or zeros (a heap
+     *                     buffer on JDK 25, whose SunJCE decrypts in place before checking)
      */
     public int open(int size, int type, int seq, int chId, int flags, ByteBuffer payload) throws AeadFailure {
         ensureOpen();
@@ -198,9 +218,28 @@ public final class FrameCipher implements AutoCloseable {
             if (payload.hasArray() && !payload.isReadOnly()) {
                 byte[] a = payload.array();
                 int off = payload.arrayOffset() + payload.position();
-                return cipher.doFinal(a, off, size, a, off);
+                try {
+                    return cipher.doFinal(a, off, size, a, off);
+                } catch (GeneralSecurityException e) {
+                    // JDK 25's SunJCE GCM decrypts in place BEFORE it checks the tag and leaves that
+                    // plaintext behind when the check fails (JDK 17 does not): zero it.
+                    Arrays.fill(a, off, off + size, (byte) 0);
+                    throw e;
+                }
             }
-            return cryptInPlace(payload, payload.position(), size);
+            // Direct memory: staged through a heap array; plaintext is copied back only once the tag verified.
+            byte[] s = staging(size);
+            int from = payload.position();
+            payload.get(from, s, 0, size);
+            int n;
+            try {
+                n = cipher.doFinal(s, 0, size, s, 0);
+            } catch (GeneralSecurityException e) {
+                Arrays.fill(s, 0, size, (byte) 0);
+                throw e;
+            }
+            payload.put(from, s, 0, n);
+            return n;
         } catch (javax.crypto.AEADBadTagException e) {
             throw new AeadFailure("encrypted frame failed authentication (" + suite + ", channel " + (chId & 0xFFFF)
                     + ", seq " + Integer.toUnsignedString(seq) + ")");
@@ -225,8 +264,6 @@ public final class FrameCipher implements AutoCloseable {
         // SecretKeySpec and SunJCE's expanded key keep private copies that no public API can zero;
         // dropping the references is the most we can do for those.
         key = null;
-        viewedBuffer = null;
-        outputView = null;
     }
 
     @Override
@@ -282,28 +319,19 @@ public final class FrameCipher implements AutoCloseable {
     }
 
     /**
-     * Runs the initialised cipher over {@code buf[from .. from+len)} and writes the result at
-     * {@code from} of the same memory. The input is {@code buf} itself, moved and restored;
-     * the output goes through a duplicate (JCE refuses the same object for both), kept while
-     * the caller keeps passing the same buffer.
+     * The calling thread's staging array, at least {@code n} bytes. One per thread, not per
+     * cipher: a stream's ciphers run on its event loop, and thousands of streams must not
+     * each hold a frame-sized array. It keeps the last frame's bytes (ciphertext and
+     * plaintext, never keys) until the next frame overwrites them.
      */
-    private int cryptInPlace(ByteBuffer buf, int from, int len) throws GeneralSecurityException {
-        if (viewedBuffer != buf) {
-            viewedBuffer = buf;
-            outputView = buf.duplicate();
+    private static byte[] staging(int n) {
+        byte[][] holder = STAGING.get();
+        byte[] s = holder[0];
+        if (s.length < n) {
+            s = new byte[Math.max(n, s.length * 2)];
+            holder[0] = s;
         }
-        ByteBuffer out = outputView;
-        int position = buf.position();
-        int limit = buf.limit();
-        int outLen = cipher.getOutputSize(len);
-        try {
-            out.limit(out.capacity()).position(from);
-            out.limit(from + outLen);
-            buf.limit(buf.capacity()).position(from);
-            buf.limit(from + len);
-            return cipher.doFinal(buf, out);
-        } finally {
-            buf.limit(limit).position(position);
-        }
+        return s;
     }
+
 }

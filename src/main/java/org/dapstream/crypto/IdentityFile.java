@@ -2,7 +2,9 @@ package org.dapstream.crypto;
 
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAPrivateKeyParameters;
@@ -27,7 +29,8 @@ import java.util.Set;
  * A node identity on disk: one PEM block {@code -----BEGIN PRIVATE KEY-----}, an unencrypted
  * PKCS#8 {@code PrivateKeyInfo} (RFC 5958) as OpenSSL 3.5 and the JDK read and write it.
  * <ul>
- *   <li>Ed25519: OID 1.3.101.112, the 32-byte secret in an OCTET STRING (RFC 8410).</li>
+ *   <li>Ed25519: OID 1.3.101.112, the 32-byte secret in an OCTET STRING (RFC 8410), version 1
+ *   without the public key, as OpenSSL writes it (48 bytes of DER).</li>
  *   <li>ML-DSA-65: OID 2.16.840.1.101.3.4.3.18; we write the 32-byte seed form
  *   ({@code [0] OCTET STRING}, RFC 9881) and read the seed, expanded and both forms.</li>
  * </ul>
@@ -172,7 +175,14 @@ public final class IdentityFile {
             }
             info = org.bouncycastle.pqc.crypto.util.PrivateKeyInfoFactory.createPrivateKeyInfo(k);
         } else {
-            info = org.bouncycastle.crypto.util.PrivateKeyInfoFactory.createPrivateKeyInfo(key);
+            // Version 1 without the optional public key, byte for byte what OpenSSL writes:
+            // OpenSSL 3.0 refuses the v2 form with the public key that BC's factory produces.
+            byte[] secret = ((Ed25519PrivateKeyParameters) key).getEncoded();
+            try {
+                info = new PrivateKeyInfo(new AlgorithmIdentifier(ID_ED25519), new DEROctetString(secret));
+            } finally {
+                Secrets.wipe(secret);
+            }
         }
         return info.getEncoded();
     }

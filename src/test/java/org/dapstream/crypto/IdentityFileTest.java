@@ -61,6 +61,19 @@ class IdentityFileTest {
         assertEquals("3034020100300b0609608648016503040312042280", HexFormat.of().formatHex(der, 0, 21));
     }
 
+    /** RFC 8410 version 1, no public key: the 48 bytes OpenSSL writes (OpenSSL 3.0 refuses BC's v2 form). */
+    @Test
+    void ed25519IsStoredAsOpenSslWritesIt() throws IOException {
+        Path file = dir.resolve("ed.pem");
+        byte[] secret = HexFormat.of().parseHex("d4ee72dbf913584ad5b6d8f1f769f8ad3afe7c28cbf1d4fbe097a88f44755842");
+        try (NodeIdentity id = NodeIdentity.ofEd25519(secret.clone(), new SecureRandom())) {
+            IdentityFile.write(id, file);
+        }
+        assertEquals("-----BEGIN PRIVATE KEY-----\n"
+                + "MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n"
+                + "-----END PRIVATE KEY-----\n", Files.readString(file));
+    }
+
     /** Reads what another implementation writes: an OpenSSL Ed25519 key (RFC 8410 §10.3 example). */
     @Test
     void loadsTheRfc8410ExampleKey() throws IOException {
