@@ -105,7 +105,7 @@ public final class Management {
         } catch (java.util.concurrent.ExecutionException e) {
             throw new UncheckedIOException(e.getCause() instanceof IOException io ? io : new IOException(e.getCause()));
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new AssertionError("no answer from " + base + " within " + timeout.plusSeconds(5), e);
+            throw new AssertionError("no answer within " + timeout.plusSeconds(5), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
