@@ -1,23 +1,21 @@
 package org.dapstream.crypto;
 
 import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
-import org.bouncycastle.crypto.CryptoException;
 import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
-import org.bouncycastle.crypto.params.ParametersWithRandom;
 import org.bouncycastle.math.ec.rfc8032.Ed25519;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAKeyGenerationParameters;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAKeyPairGenerator;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAParameters;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAPrivateKeyParameters;
-import org.bouncycastle.pqc.crypto.mldsa.MLDSASigner;
 import org.dapstream.protocol.NodeAddress;
 
 import java.security.SecureRandom;
 
 /**
  * A node's long-term signing key pair (DESIGN.md §4): ML-DSA-65 by default, Ed25519 as the
- * small alternative. Signing is thread-safe (each call uses its own signer). {@link #close()}
+ * small alternative. Signing is thread-safe (each call uses its own signer); ML-DSA-65 signs with
+ * this JVM's {@link MlDsaEngine} (the JDK's own on JDK 24+, else Bouncy Castle). {@link #close()}
  * drops the private key; {@link #toString()} never shows key material.
  */
 public final class NodeIdentity implements AutoCloseable {
@@ -26,8 +24,10 @@ public final class NodeIdentity implements AutoCloseable {
     private final NodeAddress address;
     /** Randomness for hedged ML-DSA signing. */
     private final SecureRandom random;
-    /** ML-DSA-65: Bouncy Castle's expanded private key (kept expanded: re-deriving it per signature would cost a key generation). */
+    /** ML-DSA-65: Bouncy Castle's expanded private key (kept expanded: re-deriving it per signature would cost a key generation), for persisting. */
     private volatile MLDSAPrivateKeyParameters mlDsaKey;
+    /** ML-DSA-65: the same key imported once into this JVM's {@link MlDsaEngine}, for signing. */
+    private volatile MlDsaSigningKey mlDsaSigner;
     /** Ed25519: the raw 32-byte secret, our own array, so {@link #close()} really zeroes it. */
     private volatile byte[] ed25519Secret;
 
@@ -35,6 +35,7 @@ public final class NodeIdentity implements AutoCloseable {
                          byte[] publicKey, SecureRandom random) {
         this.algorithm = algorithm;
         this.mlDsaKey = mlDsaKey;
+        this.mlDsaSigner = mlDsaKey == null ? null : MlDsaEngine.current().signingKey(mlDsaKey);
         this.ed25519Secret = ed25519Secret;
         this.publicKey = publicKey;
         this.address = Signatures.addressOf(algorithm, publicKey);
@@ -110,18 +111,11 @@ public final class NodeIdentity implements AutoCloseable {
             Ed25519.sign(sk, 0, publicKey, 0, message, 0, message.length, sig, 0);
             return sig;
         }
-        MLDSAPrivateKeyParameters key = mlDsaKey;
-        if (key == null) {
+        MlDsaSigningKey signer = mlDsaSigner;
+        if (signer == null) {
             throw closed();
         }
-        try {
-            MLDSASigner signer = new MLDSASigner();
-            signer.init(true, new ParametersWithRandom(key, random));
-            signer.update(message, 0, message.length);
-            return signer.generateSignature();
-        } catch (CryptoException e) {
-            throw new IllegalStateException(algorithm + " signing failed", e);
-        }
+        return signer.sign(message, random);
     }
 
     private IllegalStateException closed() {
@@ -146,15 +140,21 @@ public final class NodeIdentity implements AutoCloseable {
 
     /**
      * Drops the private key; signing afterwards fails. The Ed25519 secret is our own array
-     * and is zeroed. Bouncy Castle's ML-DSA key object keeps its expanded arrays private with
-     * no wipe method, so those go when the collector reclaims them; we keep no other copy.
+     * and is zeroed; an ML-DSA key imported into the JDK is destroyed (which zeroes it).
+     * Bouncy Castle's ML-DSA key object keeps its expanded arrays private with no wipe
+     * method, so those go when the collector reclaims them; we keep no other copy.
      */
     @Override
     public void close() {
         byte[] sk = ed25519Secret;
+        MlDsaSigningKey signer = mlDsaSigner;
         ed25519Secret = null;
+        mlDsaSigner = null;
         mlDsaKey = null;
         Secrets.wipe(sk);
+        if (signer != null) {
+            signer.close();
+        }
     }
 
     public boolean isClosed() {

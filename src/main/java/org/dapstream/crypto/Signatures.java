@@ -2,15 +2,12 @@ package org.dapstream.crypto;
 
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
-import org.bouncycastle.pqc.crypto.mldsa.MLDSAParameters;
-import org.bouncycastle.pqc.crypto.mldsa.MLDSAPublicKeyParameters;
-import org.bouncycastle.pqc.crypto.mldsa.MLDSASigner;
 import org.dapstream.protocol.NodeAddress;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
-/** Signature verification and address derivation: public keys only, no secrets. */
+/** Signature verification (ML-DSA-65 by this JVM's {@link MlDsaEngine}) and address derivation: public keys only, no secrets. */
 public final class Signatures {
     private Signatures() {
     }
@@ -29,10 +26,7 @@ public final class Signatures {
         try {
             switch (alg) {
                 case ML_DSA_65: {
-                    MLDSASigner verifier = new MLDSASigner();
-                    verifier.init(false, new MLDSAPublicKeyParameters(MLDSAParameters.ml_dsa_65, publicKey));
-                    verifier.update(message, 0, message.length);
-                    return verifier.verifySignature(signature);
+                    return MlDsaEngine.current().verify(publicKey, message, signature);
                 }
                 case ED25519: {
                     Ed25519Signer verifier = new Ed25519Signer();
