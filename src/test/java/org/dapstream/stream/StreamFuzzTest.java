@@ -1,7 +1,6 @@
 package org.dapstream.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -116,6 +115,7 @@ class StreamFuzzTest {
             for (Frame f : sent) {
                 assertTrue(streamError == null, () -> "sent " + f + " after its ERROR " + streamError + ", " + when);
                 if (f.type() == PacketType.ERROR || f.type() == PacketType.CLOSE) {
+                    // The stream never echoes a peer's code: what it sends is its own.
                     CloseReason reason = f.reason(); // fails if the payload does not decode
                     assertNotNull(reason.errorCode(), () -> "undefined code in " + f + ", " + when);
                     assertNotEquals(ErrorCode.INTERNAL_ERROR, reason.errorCode(), () -> "the engine failed on its own: " + f + ", " + when);
@@ -129,9 +129,10 @@ class StreamFuzzTest {
                 assertTrue(h.transport.closed(), "ERROR sent but the connection is open");
             }
             if (h.stream.closed().isDone()) {
-                CloseReason end = h.stream.closed().join();
-                assertNotEquals(ErrorCode.INTERNAL_ERROR, end.errorCode(), () -> "stream ended with " + end + ", " + when);
-                assertFalse(h.stream.state() != StreamState.CLOSED, "closed future done but the stream is not CLOSED");
+                // Its reason is not checked: it may be the peer's own ERROR, INTERNAL_ERROR included
+                // (a fuzzing finding, kept as the seed peer-sends-internal-error). The engine's own
+                // failures all go out as an ERROR frame, checked above.
+                assertEquals(StreamState.CLOSED, h.stream.state(), "closed future done but the stream is not CLOSED");
             }
             h.assertTransportUsedCorrectly();
         }
