@@ -23,8 +23,9 @@ import java.util.function.Supplier;
  *
  * <p>Whatever the bytes, the stream must either keep running or end with one ERROR on ch 0
  * carrying a defined code that is not INTERNAL_ERROR (the code the engine uses when it
- * caught an exception of its own), send nothing after that ERROR, send only frames that
- * decode, use the transport by its contract, and let no exception out of onBytes.
+ * caught an exception of its own) nor HANDLER_FAILED (the harness's handlers never throw),
+ * send nothing after that ERROR, send only frames that decode, use the transport by its
+ * contract, and let no exception out of onBytes.
  *
  * <p>Each target is one method: make a harness in the state to fuzz, then
  * {@link #feedAndCheck}. The secure handshake's reader becomes one more such method.
@@ -119,6 +120,8 @@ class StreamFuzzTest {
                     CloseReason reason = f.reason(); // fails if the payload does not decode
                     assertNotNull(reason.errorCode(), () -> "undefined code in " + f + ", " + when);
                     assertNotEquals(ErrorCode.INTERNAL_ERROR, reason.errorCode(), () -> "the engine failed on its own: " + f + ", " + when);
+                    // The harness's handlers (RecordingHandler, EchoService) never throw: a failure is a bug.
+                    assertNotEquals(ErrorCode.HANDLER_FAILED, reason.errorCode(), () -> "a handler failed: " + f + ", " + when);
                 }
                 if (f.is(PacketType.ERROR, 0)) {
                     streamError = f;
