@@ -159,6 +159,9 @@ public final class FuzzSeeds {
                 .frame(PacketType.CLOSE, 0, CloseReason.of(ErrorCode.NORMAL, "bye").encode()).bytes()));
         s.put("stream-error", SplitInput.encode(0, new Script().seq(0, 1)
                 .frame(PacketType.ERROR, 0, CloseReason.of(ErrorCode.GOING_AWAY, "shutdown").encode()).bytes()));
+        // Found by the fuzzer as a false alarm of the target (it took the peer's code for the engine's): kept, minimised.
+        s.put("peer-sends-internal-error", SplitInput.encode(0, new Script().seq(0, 1)
+                .frame(PacketType.ERROR, 0, CloseReason.of(ErrorCode.INTERNAL_ERROR, "").encode()).bytes()));
         s.put("bad-sequence", SplitInput.encode(0, new Script().seq(0, 5)
                 .frame(PacketType.KEEPALIVE, 0, new KeepAlivePayload(false, 1).encode()).bytes()));
         s.put("data-on-unknown-channel", SplitInput.encode(0, new Script().frame(PacketType.DATA, 9, ascii("x")).bytes()));

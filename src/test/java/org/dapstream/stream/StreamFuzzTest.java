@@ -1,7 +1,6 @@
 package org.dapstream.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,8 +23,9 @@ import java.util.function.Supplier;
  *
  * <p>Whatever the bytes, the stream must either keep running or end with one ERROR on ch 0
  * carrying a defined code that is not INTERNAL_ERROR (the code the engine uses when it
- * caught an exception of its own), send nothing after that ERROR, send only frames that
- * decode, use the transport by its contract, and let no exception out of onBytes.
+ * caught an exception of its own) nor HANDLER_FAILED (the harness's handlers never throw),
+ * send nothing after that ERROR, send only frames that decode, use the transport by its
+ * contract, and let no exception out of onBytes.
  *
  * <p>Each target is one method: make a harness in the state to fuzz, then
  * {@link #feedAndCheck}. The secure handshake's reader becomes one more such method.
@@ -116,9 +116,12 @@ class StreamFuzzTest {
             for (Frame f : sent) {
                 assertTrue(streamError == null, () -> "sent " + f + " after its ERROR " + streamError + ", " + when);
                 if (f.type() == PacketType.ERROR || f.type() == PacketType.CLOSE) {
+                    // The stream never echoes a peer's code: what it sends is its own.
                     CloseReason reason = f.reason(); // fails if the payload does not decode
                     assertNotNull(reason.errorCode(), () -> "undefined code in " + f + ", " + when);
                     assertNotEquals(ErrorCode.INTERNAL_ERROR, reason.errorCode(), () -> "the engine failed on its own: " + f + ", " + when);
+                    // The harness's handlers (RecordingHandler, EchoService) never throw: a failure is a bug.
+                    assertNotEquals(ErrorCode.HANDLER_FAILED, reason.errorCode(), () -> "a handler failed: " + f + ", " + when);
                 }
                 if (f.is(PacketType.ERROR, 0)) {
                     streamError = f;
@@ -129,9 +132,10 @@ class StreamFuzzTest {
                 assertTrue(h.transport.closed(), "ERROR sent but the connection is open");
             }
             if (h.stream.closed().isDone()) {
-                CloseReason end = h.stream.closed().join();
-                assertNotEquals(ErrorCode.INTERNAL_ERROR, end.errorCode(), () -> "stream ended with " + end + ", " + when);
-                assertFalse(h.stream.state() != StreamState.CLOSED, "closed future done but the stream is not CLOSED");
+                // Its reason is not checked: it may be the peer's own ERROR, INTERNAL_ERROR included
+                // (a fuzzing finding, kept as the seed peer-sends-internal-error). The engine's own
+                // failures all go out as an ERROR frame, checked above.
+                assertEquals(StreamState.CLOSED, h.stream.state(), "closed future done but the stream is not CLOSED");
             }
             h.assertTransportUsedCorrectly();
         }
