@@ -264,7 +264,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** The options as one line, for the output header. */
     public String describe() {
         return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s identity=%s",
-                workload.option(), compares() ? "both" : transports.get(0).option(),
+                workload.option(), transports.size() > 1 ? "both" : transports.get(0).option(),
                 embedded() ? "embedded" : target.toString(), connections, channels, size,
                 count != NO_COUNT ? "count=" + count : "duration=" + format(duration), format(warmup),
                 rate == UNLIMITED_RATE ? "unlimited" : Long.toString(rate),

@@ -73,11 +73,13 @@ final class HandshakeRun {
             c.next();
         }
         sleep(options.warmup());
+        long cpuAtStart = ProcessCpu.nanos();
         measuring = true;
         long start = System.nanoTime();
         sleep(options.duration());
         measuring = false;
         long elapsed = System.nanoTime() - start;
+        long cpu = ProcessCpu.nanos() - cpuAtStart;
         stopping = true;
         awaitConnectors();
         LatencyRecorder latency = new LatencyRecorder();
@@ -91,7 +93,8 @@ final class HandshakeRun {
             throw new BenchFailure("no stream setup to " + host + ":" + port + " completed in the window; failures: "
                     + PhaseResult.failureText(failed));
         }
-        return new PhaseResult(TransportKind.STREAM, options, completed, 0, elapsed, latency, null, failed);
+        return new PhaseResult(TransportKind.STREAM, options, completed, 0, elapsed, latency, null, failed,
+                cpuAtStart < 0 ? ProcessCpu.UNKNOWN : cpu);
     }
 
     private void awaitConnectors() throws BenchFailure {

@@ -16,13 +16,15 @@ import java.util.stream.Collectors;
  *                     which count from the moment a message is handed to the lane (null otherwise)
  * @param failures     handshake mode: failed connects, setups and closes in the window by error code
  *                     (empty otherwise); {@code messages} counts the completed setups
+ * @param cpuNanos     handshake mode: CPU time of this whole JVM in the window (client, embedded server,
+ *                     JIT and GC threads), {@link ProcessCpu#UNKNOWN} when the JVM cannot tell
  */
 record PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
-                   LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures) {
+                   LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos) {
     /** A one-way or ping-pong phase: no failures are tolerated there, any ends the run. */
     PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
                 LatencyRecorder latency, LatencyRecorder sendLag) {
-        this(transport, options, messages, bytes, elapsedNanos, latency, sendLag, Map.of());
+        this(transport, options, messages, bytes, elapsedNanos, latency, sendLag, Map.of(), ProcessCpu.UNKNOWN);
     }
 
     private static final double NANOS_PER_SECOND = 1e9;
@@ -71,6 +73,11 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
         if (latency.count() > 0) {
             b.append(String.format(Locale.ROOT, " connect-to-ready p50=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus",
                     latency.percentileMicros(50), latency.percentileMicros(99), latency.percentileMicros(99.9), latency.maxMicros()));
+        }
+        if (cpuNanos != ProcessCpu.UNKNOWN && messages > 0) {
+            // On a shared machine the rate follows the CPU share this JVM gets; CPU per setup does not.
+            b.append(String.format(Locale.ROOT, " cpu=%.2fms/handshake (%.2f cores busy)",
+                    cpuNanos / 1e6 / messages, (double) cpuNanos / elapsedNanos));
         }
         b.append(String.format(Locale.ROOT, " (%,d handshakes in %.3f s; failures: %s)", messages,
                 elapsedNanos / NANOS_PER_SECOND, failureText(failures)));

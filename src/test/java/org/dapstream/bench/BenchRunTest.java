@@ -109,7 +109,7 @@ class BenchRunTest {
 
     private static Pattern handshakeLine(String security, String identity) {
         return Pattern.compile("^stream handshake security=" + security + " identity=" + identity
-                + " conns=\\d+: ([\\d,]+) handshakes/s connect-to-ready p50=[\\d.]+us p99=[\\d.]+us .*\\(([\\d,]+) handshakes in [\\d.]+ s; failures: ([^)]*)\\)$", Pattern.MULTILINE);
+                + " conns=\\d+: ([\\d,]+) handshakes/s connect-to-ready p50=[\\d.]+us p99=[\\d.]+us .* cpu=[\\d.]+ms/handshake \\([\\d.]+ cores busy\\) \\(([\\d,]+) handshakes in [\\d.]+ s; failures: ([^)]*)\\)$", Pattern.MULTILINE);
     }
 
     @Test
