@@ -39,13 +39,16 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
         return elapsedNanos <= 0 ? 0 : bytes / BYTES_PER_MB * NANOS_PER_SECOND / elapsedNanos;
     }
 
-    /** E.g. {@code stream oneway size=64 conns=1 ch=1: 2,345,678 msg/s 150.1 MB/s (23,456,780 msgs in 10.000 s)}. */
+    /** E.g. {@code stream oneway security=on size=64 conns=1 ch=1: 2,345,678 msg/s 150.1 MB/s (23,456,780 msgs in 10.000 s)}. */
     String line() {
         if (options.workload() == Workload.HANDSHAKE) {
             return handshakeLine();
         }
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s %s size=%d conns=%d ch=%d",
-                transport.option(), options.workload().option(), options.size(), options.connections(), options.channels()));
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s %s", transport.option(), options.workload().option()));
+        if (transport == TransportKind.STREAM) {
+            b.append(" security=").append(options.security().option()); // the raw baseline is always plaintext
+        }
+        b.append(String.format(Locale.ROOT, " size=%d conns=%d ch=%d", options.size(), options.connections(), options.channels()));
         if (options.rate() != BenchOptions.UNLIMITED_RATE) {
             b.append(" rate=").append(options.rate());
         }

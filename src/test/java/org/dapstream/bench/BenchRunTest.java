@@ -38,6 +38,16 @@ class BenchRunTest {
     }
 
     @Test
+    void oneWayPlaintextThenSecureWithTheirRatio() {
+        Outcome o = run("--security both " + SHORT);
+        o.assertCounted("stream oneway", "stream oneway");
+        int plain = o.out.indexOf("stream oneway security=off size=64");
+        int secure = o.out.indexOf("stream oneway security=on size=64");
+        assertTrue(plain >= 0 && secure > plain, "plaintext first, then secure: " + o.out);
+        assertTrue(o.out.contains("ratio secure/plaintext: "), o.out);
+    }
+
+    @Test
     void pingPongOpenLoopOverStream() {
         Outcome o = run("--mode pingpong --rate 2000 --connections 2 --channels 2 " + SHORT);
         o.assertCounted("stream pingpong");
