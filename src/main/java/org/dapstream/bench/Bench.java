@@ -1,5 +1,7 @@
 package org.dapstream.bench;
 
+import org.dapstream.stream.HandshakeGate;
+
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -41,13 +43,20 @@ public final class Bench {
         out.println("bench: " + options.describe());
         out.println(jvm());
         out.println("jvm flags: " + ManagementFactory.getRuntimeMXBean().getInputArguments());
+        if (options.workload() == Workload.HANDSHAKE && !options.embedded()
+                && options.connections() > HandshakeGate.DEFAULT_MAX_PER_ADDRESS) {
+            out.println("note: " + options.connections() + " connectors exceed a node's default cap of "
+                    + HandshakeGate.DEFAULT_MAX_PER_ADDRESS + " handshakes in progress per address; refusals count as HANDSHAKE_BUSY failures");
+        }
         List<PhaseResult> results = new ArrayList<>();
         try {
             for (TransportKind kind : options.transports()) {
-                PhaseResult r = runPhase(kind, options);
-                results.add(r);
-                out.println(r.line());
-                out.flush();
+                for (Security security : options.security().phases()) {
+                    PhaseResult r = runPhase(kind, options.withSecurity(security));
+                    results.add(r);
+                    out.println(r.line());
+                    out.flush();
+                }
             }
         } catch (BenchFailure e) {
             err.println("bench: run failed: " + e.getMessage());
@@ -57,7 +66,9 @@ public final class Bench {
             e.printStackTrace(err);
             return EXIT_FAILED;
         }
-        if (options.compares()) {
+        if (options.security() == Security.BOTH) {
+            out.println(results.get(1).securityRatioTo(results.get(0)));
+        } else if (options.compares()) {
             out.println(results.get(1).ratioTo(results.get(0)));
         }
         return EXIT_OK;
@@ -65,6 +76,9 @@ public final class Bench {
 
     /** One phase on a fresh testbed, so that no phase inherits the other's connections or buffers. */
     static PhaseResult runPhase(TransportKind kind, BenchOptions options) throws BenchFailure {
+        if (options.workload() == Workload.HANDSHAKE) {
+            return HandshakeRun.run(options);
+        }
         try (Testbed bed = kind == TransportKind.STREAM ? StreamTestbed.open(options) : RawBaseline.open(options)) {
             return options.workload() == Workload.ONEWAY
                     ? new OneWayRun(options, bed).run(kind)

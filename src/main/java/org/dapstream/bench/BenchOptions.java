@@ -1,6 +1,8 @@
 package org.dapstream.bench;
 
+import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.FrameLimits;
+import org.dapstream.stream.HandshakeGate;
 import org.dapstream.stream.StreamConfig;
 
 import java.time.Duration;
@@ -26,12 +28,20 @@ import java.util.regex.Pattern;
  * @param transports  the phases, in the order they run
  * @param serverLoops event loops of the embedded server
  * @param clientLoops event loops of the client
- * @param secure      the secure handshake and encrypted frames (the product's default), or plaintext streams
+ * @param security    secure streams (the product's default), plaintext ones, or both one after the other
+ * @param identity    the signature algorithm of the embedded server's and the client's identities
  */
 public record BenchOptions(Target target, int connections, int channels, int size, Duration duration, Duration warmup,
                            long count, long rate, Workload workload, List<TransportKind> transports,
-                           int serverLoops, int clientLoops, boolean secure) {
+                           int serverLoops, int clientLoops, Security security, SignatureAlgorithm identity) {
     public static final int DEFAULT_CONNECTIONS = 1;
+    /**
+     * Handshake mode's connectors when {@code --connections} is not given: enough to keep both
+     * sides' loops busy while some connectors wait on the network, and within the default
+     * per-address cap of a node ({@link HandshakeGate#DEFAULT_MAX_PER_ADDRESS}).
+     */
+    public static final int DEFAULT_HANDSHAKE_CONNECTIONS = 8;
+    public static final SignatureAlgorithm DEFAULT_IDENTITY = SignatureAlgorithm.ML_DSA_65;
     /** More sockets than this from one load generator measure the kernel, not the stream. */
     public static final int MAX_CONNECTIONS = 1024;
     public static final int DEFAULT_CHANNELS = 1;
@@ -62,21 +72,27 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     public static final String USAGE = """
             usage: bench [options]
               --target host:port      node to load (default: embedded server on 127.0.0.1, random port)
-              --connections N         connections (default 1, max 1024)
+              --connections N         connections; handshake: concurrent connectors (default 1, handshake 8;
+                                      max 1024)
               --channels N            channels per connection, one producer each (default 1, max 1024)
               --size BYTES            message payload (default 64, 1..65536; pingpong needs >= 8)
               --duration D            measured time, e.g. 500ms, 10s, 1m (default 10s)
               --warmup D              time before measuring (default 2s)
               --count N               measure N messages instead of a duration
               --rate N                messages/s over all channels, 0 = unlimited (default 0)
-              --mode oneway|pingpong  throughput to a discard channel, or echo latency (default oneway)
+              --mode oneway|pingpong|handshake
+                                      throughput to a discard channel, echo latency, or stream setups per
+                                      second: each connector loops connect -> ready -> close (default oneway)
               --transport stream|raw|both
                                       DAP Stream, the raw-socket baseline, or raw then stream with the
                                       ratio stream/raw (default stream; raw needs the embedded server)
               --server-loops N        event loops of the embedded server (default 1)
               --client-loops N        event loops of the client (default 1)
-              --security on|off       secure handshake and AES-256-GCM frames, or plaintext (default on;
-                                      the raw baseline is always plaintext)
+              --security on|off|both  secure handshake and AES-256-GCM frames, plaintext, or plaintext then
+                                      secure with the ratio secure/plaintext (default on; the raw baseline
+                                      is always plaintext; both needs --transport stream)
+              --identity ml-dsa-65|ed25519
+                                      signature algorithm of the generated identities (default ml-dsa-65)
               --help                  this text
             exit status: 0 done, 1 the run failed, 2 bad options
             """;
@@ -85,7 +101,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     public static BenchOptions defaults() {
         return new BenchOptions(null, DEFAULT_CONNECTIONS, DEFAULT_CHANNELS, DEFAULT_SIZE, DEFAULT_DURATION,
                 DEFAULT_WARMUP, NO_COUNT, UNLIMITED_RATE, Workload.ONEWAY, List.of(TransportKind.STREAM),
-                DEFAULT_LOOPS, DEFAULT_LOOPS, true);
+                DEFAULT_LOOPS, DEFAULT_LOOPS, Security.ON, DEFAULT_IDENTITY);
     }
 
     /** True when the run starts its own server. */
@@ -98,9 +114,20 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         return connections * channels;
     }
 
-    /** True when {@code --transport both}: the raw baseline, then the stream. */
+    /** True when a run has a baseline phase: {@code --transport both} or {@code --security both}. */
     public boolean compares() {
-        return transports.size() > 1;
+        return transports.size() > 1 || security == Security.BOTH;
+    }
+
+    /** True when this phase runs secure streams ({@code --security on}). */
+    public boolean secure() {
+        return security == Security.ON;
+    }
+
+    /** These options for one phase of {@code --security both}. */
+    public BenchOptions withSecurity(Security phase) {
+        return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
+                serverLoops, clientLoops, phase, identity);
     }
 
     /** Parses the arguments after {@code bench}; {@code --help} is handled by the caller. */
@@ -118,7 +145,8 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         List<TransportKind> transports = d.transports;
         int serverLoops = d.serverLoops;
         int clientLoops = d.clientLoops;
-        boolean secure = d.secure;
+        Security security = d.security;
+        SignatureAlgorithm identity = d.identity;
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i];
@@ -144,7 +172,8 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 case "--mode" -> workload = switch (value) {
                     case "oneway" -> Workload.ONEWAY;
                     case "pingpong" -> Workload.PINGPONG;
-                    default -> throw new OptionException("--mode: '" + value + "' is not oneway or pingpong");
+                    case "handshake" -> Workload.HANDSHAKE;
+                    default -> throw new OptionException("--mode: '" + value + "' is not oneway, pingpong or handshake");
                 };
                 case "--transport" -> transports = switch (value) {
                     case "stream" -> List.of(TransportKind.STREAM);
@@ -154,10 +183,16 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 };
                 case "--server-loops" -> serverLoops = (int) number(name, value, 1, MAX_LOOPS);
                 case "--client-loops" -> clientLoops = (int) number(name, value, 1, MAX_LOOPS);
-                case "--security" -> secure = switch (value) {
-                    case "on" -> true;
-                    case "off" -> false;
-                    default -> throw new OptionException("--security: '" + value + "' is not on or off");
+                case "--security" -> security = switch (value) {
+                    case "on" -> Security.ON;
+                    case "off" -> Security.OFF;
+                    case "both" -> Security.BOTH;
+                    default -> throw new OptionException("--security: '" + value + "' is not on, off or both");
+                };
+                case "--identity" -> identity = switch (value) {
+                    case "ml-dsa-65" -> SignatureAlgorithm.ML_DSA_65;
+                    case "ed25519" -> SignatureAlgorithm.ED25519;
+                    default -> throw new OptionException("--identity: '" + value + "' is not ml-dsa-65 or ed25519");
                 };
                 default -> throw new OptionException("unknown option " + name + " (see --help)");
             }
@@ -173,8 +208,24 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         if (target != null && seen.contains("--server-loops")) {
             throw new OptionException("--server-loops sets up the embedded server; drop it or --target");
         }
+        if (security == Security.BOTH && transports.contains(TransportKind.RAW)) {
+            throw new OptionException("--security both compares secure to plaintext streams; it needs --transport stream");
+        }
+        if (workload == Workload.HANDSHAKE) {
+            for (String perMessage : List.of("--channels", "--size", "--count", "--rate")) {
+                if (seen.contains(perMessage)) {
+                    throw new OptionException(perMessage + " does not apply to --mode handshake (connectors loop connect -> ready -> close)");
+                }
+            }
+            if (transports.contains(TransportKind.RAW)) {
+                throw new OptionException("--mode handshake measures stream setups; it needs --transport stream (use --security both for a baseline)");
+            }
+            if (!seen.contains("--connections")) {
+                connections = DEFAULT_HANDSHAKE_CONNECTIONS;
+            }
+        }
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload,
-                transports, serverLoops, clientLoops, secure);
+                transports, serverLoops, clientLoops, security, identity);
     }
 
     private static long number(String name, String value, long min, long max) throws OptionException {
@@ -212,12 +263,12 @@ public record BenchOptions(Target target, int connections, int channels, int siz
 
     /** The options as one line, for the output header. */
     public String describe() {
-        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s",
-                workload.option(), compares() ? "both" : transports.get(0).option(),
+        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s identity=%s",
+                workload.option(), transports.size() > 1 ? "both" : transports.get(0).option(),
                 embedded() ? "embedded" : target.toString(), connections, channels, size,
                 count != NO_COUNT ? "count=" + count : "duration=" + format(duration), format(warmup),
                 rate == UNLIMITED_RATE ? "unlimited" : Long.toString(rate),
-                embedded() ? Integer.toString(serverLoops) : "n/a", clientLoops, secure ? "on" : "off");
+                embedded() ? Integer.toString(serverLoops) : "n/a", clientLoops, security.option(), identity.configName());
     }
 
     static String format(Duration d) {

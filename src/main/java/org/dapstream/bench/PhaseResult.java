@@ -1,6 +1,8 @@
 package org.dapstream.bench;
 
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * What one phase measured.
@@ -12,9 +14,19 @@ import java.util.Locale;
  * @param sendLag      open-loop ping-pong: how late messages left after their due time; this
  *                     delay of the load generator, not part of the latency figures,
  *                     which count from the moment a message is handed to the lane (null otherwise)
+ * @param failures     handshake mode: failed connects, setups and closes in the window by error code
+ *                     (empty otherwise); {@code messages} counts the completed setups
+ * @param cpuNanos     handshake mode: CPU time of this whole JVM in the window (client, embedded server,
+ *                     JIT and GC threads), {@link ProcessCpu#UNKNOWN} when the JVM cannot tell
  */
 record PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
-                   LatencyRecorder latency, LatencyRecorder sendLag) {
+                   LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos) {
+    /** A one-way or ping-pong phase: no failures are tolerated there, any ends the run. */
+    PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
+                LatencyRecorder latency, LatencyRecorder sendLag) {
+        this(transport, options, messages, bytes, elapsedNanos, latency, sendLag, Map.of(), ProcessCpu.UNKNOWN);
+    }
+
     private static final double NANOS_PER_SECOND = 1e9;
     /** MB/s counts 10^6 payload bytes, headers excluded. */
     private static final double BYTES_PER_MB = 1e6;
@@ -27,10 +39,16 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
         return elapsedNanos <= 0 ? 0 : bytes / BYTES_PER_MB * NANOS_PER_SECOND / elapsedNanos;
     }
 
-    /** E.g. {@code stream oneway size=64 conns=1 ch=1: 2,345,678 msg/s 150.1 MB/s (23,456,780 msgs in 10.000 s)}. */
+    /** E.g. {@code stream oneway security=on size=64 conns=1 ch=1: 2,345,678 msg/s 150.1 MB/s (23,456,780 msgs in 10.000 s)}. */
     String line() {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s %s size=%d conns=%d ch=%d",
-                transport.option(), options.workload().option(), options.size(), options.connections(), options.channels()));
+        if (options.workload() == Workload.HANDSHAKE) {
+            return handshakeLine();
+        }
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s %s", transport.option(), options.workload().option()));
+        if (transport == TransportKind.STREAM) {
+            b.append(" security=").append(options.security().option()); // the raw baseline is always plaintext
+        }
+        b.append(String.format(Locale.ROOT, " size=%d conns=%d ch=%d", options.size(), options.connections(), options.channels()));
         if (options.rate() != BenchOptions.UNLIMITED_RATE) {
             b.append(" rate=").append(options.rate());
         }
@@ -45,6 +63,49 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
         }
         b.append(')');
         return b.toString();
+    }
+
+    /**
+     * E.g. {@code stream handshake security=on identity=ml-dsa-65 conns=8: 1,234 handshakes/s p50=...us
+     * (12,340 handshakes in 10.000 s; failures: none)}.
+     */
+    private String handshakeLine() {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s handshake security=%s identity=%s conns=%d: %,.0f handshakes/s",
+                transport.option(), options.security().option(), options.secure() ? options.identity().configName() : "none",
+                options.connections(), messagesPerSecond()));
+        if (latency.count() > 0) {
+            b.append(String.format(Locale.ROOT, " connect-to-ready p50=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus",
+                    latency.percentileMicros(50), latency.percentileMicros(99), latency.percentileMicros(99.9), latency.maxMicros()));
+        }
+        if (cpuNanos != ProcessCpu.UNKNOWN && messages > 0) {
+            // On a shared machine the rate follows the CPU share this JVM gets; CPU per setup does not.
+            b.append(String.format(Locale.ROOT, " cpu=%.2fms/handshake (%.2f cores busy)",
+                    cpuNanos / 1e6 / messages, (double) cpuNanos / elapsedNanos));
+        }
+        b.append(String.format(Locale.ROOT, " (%,d handshakes in %.3f s; failures: %s)", messages,
+                elapsedNanos / NANOS_PER_SECOND, failureText(failures)));
+        return b.toString();
+    }
+
+    /** {@code none}, or {@code CODE=count} pairs in a stable order. */
+    static String failureText(Map<String, Long> failures) {
+        if (failures.isEmpty()) {
+            return "none";
+        }
+        return failures.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
+    }
+
+    /** The summary of {@code --security both}: this (secure) over the plaintext baseline. */
+    String securityRatioTo(PhaseResult plaintext) {
+        String unit = options.workload() == Workload.HANDSHAKE ? "handshakes/s" : "msg/s";
+        String throughput = String.format(Locale.ROOT, "ratio secure/plaintext: %.3f (%s)", messagesPerSecond() / plaintext.messagesPerSecond(), unit);
+        if (latency == null || plaintext.latency == null || latency.count() == 0 || plaintext.latency.count() == 0) {
+            return throughput;
+        }
+        return throughput + String.format(Locale.ROOT, "; latency secure/plaintext: p50 %.2f p99 %.2f",
+                latency.percentileMicros(50) / plaintext.latency.percentileMicros(50),
+                latency.percentileMicros(99) / plaintext.latency.percentileMicros(99));
     }
 
     /** The summary of {@code --transport both}: this (the stream) over the raw baseline. */

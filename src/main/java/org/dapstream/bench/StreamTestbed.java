@@ -2,26 +2,17 @@ package org.dapstream.bench;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import org.dapstream.client.ClientOptions;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.NodeIdentity;
-import org.dapstream.crypto.SignatureAlgorithm;
-import org.dapstream.stream.StreamSecurity;
 import java.security.SecureRandom;
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
-import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.Channel;
-import org.dapstream.stream.ChannelRegistry;
-import org.dapstream.stream.Sessions;
 import org.dapstream.stream.Stream;
-import org.dapstream.stream.StreamConfig;
-import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamListener;
 import org.dapstream.transport.StreamServer;
-import org.dapstream.transport.StreamServerOptions;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +24,7 @@ final class StreamTestbed implements Testbed {
     private final CompletableFuture<Void> failure = new CompletableFuture<>();
     private final List<Stream> streams = new ArrayList<>();
     private final List<Lane> lanes = new ArrayList<>();
-    private Vertx serverVertx;
-    private StreamServer server;
+    private EmbeddedServer server;
     private StreamClient client;
     private volatile boolean closing;
 
@@ -58,24 +48,14 @@ final class StreamTestbed implements Testbed {
         String host;
         int port;
         if (options.embedded()) {
-            serverVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(options.serverLoops()));
-            StreamSecurity security = null;
-            if (options.secure()) {
-                SecureRandom random = new SecureRandom();
-                security = StreamSecurity.of(HandshakeSettings.defaults(NodeIdentity.generate(SignatureAlgorithm.ML_DSA_65, random), random));
-            }
-            server = new StreamServer(serverVertx, new StreamServerOptions(BenchOptions.EMBEDDED_HOST, 0,
-                    options.serverLoops(), StreamConfig.defaults(), NodeAddress.NONE, security, null),
-                    ChannelRegistry.withDiagnostics(), new Sessions(), new StreamCounters());
-            await(server.start().toCompletionStage().toCompletableFuture(), SETUP_TIMEOUT, "the embedded stream server to start");
-            host = BenchOptions.EMBEDDED_HOST;
+            server = EmbeddedServer.start(options);
+            host = server.host();
             port = server.port();
         } else {
             host = options.target().host();
             port = options.target().port();
         }
-        ClientOptions clientOptions = options.secure() ? ClientOptions.defaults() : ClientOptions.plaintext();
-        client = new StreamClient(clientOptions.withEventLoops(options.clientLoops()));
+        client = new StreamClient(clientOptions(options));
         ChannelType type = options.workload() == Workload.ONEWAY ? ChannelType.DISCARD : ChannelType.ECHO;
         for (int c = 0; c < options.connections(); c++) {
             Watch watch = new Watch();
@@ -93,6 +73,16 @@ final class StreamTestbed implements Testbed {
             }
             lanes.addAll(opened);
         }
+    }
+
+    /** The client of one phase: secure with an identity of {@code --identity}'s algorithm, or plaintext. */
+    static ClientOptions clientOptions(BenchOptions options) {
+        ClientOptions base = ClientOptions.plaintext().withEventLoops(options.clientLoops());
+        if (!options.secure()) {
+            return base;
+        }
+        SecureRandom random = new SecureRandom();
+        return base.withSecurity(HandshakeSettings.defaults(NodeIdentity.generate(options.identity(), random), random));
     }
 
     /** Learns the stream's event loop and reports an unexpected end as the run's failure. */
@@ -145,10 +135,7 @@ final class StreamTestbed implements Testbed {
             client.close();
         }
         if (server != null) {
-            server.stop().toCompletionStage().toCompletableFuture().join();
-        }
-        if (serverVertx != null) {
-            serverVertx.close().toCompletionStage().toCompletableFuture().join();
+            server.close();
         }
     }
 }

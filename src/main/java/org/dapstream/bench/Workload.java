@@ -5,7 +5,9 @@ public enum Workload {
     /** Producers stream DATA to a discard receiver; throughput is counted at the receiver. */
     ONEWAY("oneway"),
     /** Each message is echoed; the round trip goes into a latency histogram. */
-    PINGPONG("pingpong");
+    PINGPONG("pingpong"),
+    /** Connectors loop connect -> ready -> close; setups per second and connect-to-ready latency. */
+    HANDSHAKE("handshake");
 
     private final String option;
 

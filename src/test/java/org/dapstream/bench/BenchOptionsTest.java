@@ -1,11 +1,13 @@
 package org.dapstream.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import org.dapstream.crypto.SignatureAlgorithm;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,29 @@ class BenchOptionsTest {
         assertEquals(List.of(TransportKind.STREAM), o.transports());
         assertEquals(1, o.serverLoops());
         assertEquals(1, o.clientLoops());
+        assertEquals(Security.ON, o.security());
+        assertTrue(o.secure());
+        assertEquals(SignatureAlgorithm.ML_DSA_65, o.identity());
+        assertFalse(o.compares());
+    }
+
+    @Test
+    void handshakeModeDefaultsToEightConnectors() throws OptionException {
+        BenchOptions o = BenchOptions.parse("--mode", "handshake");
+        assertEquals(Workload.HANDSHAKE, o.workload());
+        assertEquals(BenchOptions.DEFAULT_HANDSHAKE_CONNECTIONS, o.connections());
+        assertEquals(8, o.connections());
+        assertEquals(List.of(TransportKind.STREAM), o.transports());
+    }
+
+    @Test
+    void securityBothRunsPlaintextFirstThenSecure() throws OptionException {
+        BenchOptions o = BenchOptions.parse("--security", "both");
+        assertTrue(o.compares());
+        assertEquals(List.of(Security.OFF, Security.ON), o.security().phases());
+        assertFalse(o.withSecurity(Security.OFF).secure());
+        assertTrue(o.withSecurity(Security.ON).secure());
+        assertEquals(List.of(Security.ON), Security.ON.phases());
     }
 
     static Stream<Arguments> good() {
@@ -54,7 +79,15 @@ class BenchOptionsTest {
                 row("--transport raw", o -> o.transports().equals(List.of(TransportKind.RAW))),
                 row("--transport both", o -> o.transports().equals(List.of(TransportKind.RAW, TransportKind.STREAM)) && o.compares()),
                 row("--server-loops 2 --client-loops 64", o -> o.serverLoops() == 2 && o.clientLoops() == 64),
-                row("--target 127.0.0.1:8079 --client-loops 2", o -> !o.embedded() && o.clientLoops() == 2));
+                row("--target 127.0.0.1:8079 --client-loops 2", o -> !o.embedded() && o.clientLoops() == 2),
+                row("--security off", o -> o.security() == Security.OFF && !o.secure() && !o.compares()),
+                row("--security both --mode pingpong", o -> o.security() == Security.BOTH && o.compares()),
+                row("--identity ed25519", o -> o.identity() == SignatureAlgorithm.ED25519),
+                row("--identity ml-dsa-65", o -> o.identity() == SignatureAlgorithm.ML_DSA_65),
+                row("--mode handshake --connections 1", o -> o.workload() == Workload.HANDSHAKE && o.connections() == 1),
+                row("--mode handshake --connections 1024 --security both", o -> o.connections() == 1024 && o.compares()),
+                row("--mode handshake --target 10.0.0.5:8079 --identity ed25519", o -> !o.embedded() && o.connections() == 8),
+                row("--connections 3 --mode handshake", o -> o.connections() == 3));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -85,7 +118,17 @@ class BenchOptionsTest {
                 bad("--duration 1.5s",                        "--duration: '1.5s' is not a duration"),
                 bad("--duration 0s",                          "--duration must be longer than 0"),
                 bad("--warmup 2000m",                         "--warmup: 2000m is longer than the limit of 24 h"),
-                bad("--mode burst",                           "--mode: 'burst' is not oneway or pingpong"),
+                bad("--mode burst",                           "--mode: 'burst' is not oneway, pingpong or handshake"),
+                bad("--security maybe",                       "--security: 'maybe' is not on, off or both"),
+                bad("--identity rsa",                         "--identity: 'rsa' is not ml-dsa-65 or ed25519"),
+                bad("--security both --transport both",       "--security both compares secure to plaintext streams; it needs --transport stream"),
+                bad("--security both --transport raw",        "--security both compares secure to plaintext streams; it needs --transport stream"),
+                bad("--mode handshake --transport both",      "--mode handshake measures stream setups; it needs --transport stream"),
+                bad("--mode handshake --channels 2",          "--channels does not apply to --mode handshake"),
+                bad("--mode handshake --size 64",             "--size does not apply to --mode handshake"),
+                bad("--mode handshake --count 100",           "--count does not apply to --mode handshake"),
+                bad("--mode handshake --rate 100",            "--rate does not apply to --mode handshake"),
+                bad("--mode handshake --connections 0",       "--connections: 0 is out of range 1..1024"),
                 bad("--transport tcp",                        "--transport: 'tcp' is not stream, raw or both"),
                 bad("--target localhost",                     "--target: 'localhost' is not host:port"),
                 bad("--target :8079",                         "--target: ':8079' is not host:port"),

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
 /** Short real runs against the embedded servers: each phase counts messages and the run exits 0. */
 class BenchRunTest {
     private static final String SHORT = "--duration 300ms --warmup 100ms";
+    /** Handshake runs measure from the start: a few cold handshakes on a loaded machine can take most of a second. */
+    private static final String SHORT_SETUPS = "--duration 1s --warmup 0s";
     private static final Duration LIMIT = Duration.ofSeconds(15);
     private static final Pattern PHASE = Pattern.compile("^(stream|raw) (oneway|pingpong) .*: ([\\d,]+) msg/s .*\\(([\\d,]+) msgs in", Pattern.MULTILINE);
 
@@ -33,6 +35,16 @@ class BenchRunTest {
         Outcome o = run("--mode pingpong --transport both " + SHORT);
         o.assertCounted("raw pingpong", "stream pingpong");
         assertTrue(o.out.contains("latency stream/raw: p50 "), o.out);
+    }
+
+    @Test
+    void oneWayPlaintextThenSecureWithTheirRatio() {
+        Outcome o = run("--security both " + SHORT);
+        o.assertCounted("stream oneway", "stream oneway");
+        int plain = o.out.indexOf("stream oneway security=off size=64");
+        int secure = o.out.indexOf("stream oneway security=on size=64");
+        assertTrue(plain >= 0 && secure > plain, "plaintext first, then secure: " + o.out);
+        assertTrue(o.out.contains("ratio secure/plaintext: "), o.out);
     }
 
     @Test
@@ -53,6 +65,61 @@ class BenchRunTest {
         Outcome o = run("--transport both --size 65536 --count 2000 --warmup 100ms");
         o.assertCounted("raw oneway", "stream oneway");
         assertTrue(o.out.contains("(2,000 msgs in"), o.out);
+    }
+
+    @Test
+    void handshakesBothSecureAndPlaintextWithTheirRatio() {
+        Outcome o = run("--mode handshake --security both --connections 4 " + SHORT_SETUPS);
+        assertEquals(Bench.EXIT_OK, o.exit, () -> o.out + o.err);
+        Matcher plain = handshakeLine("off", "none").matcher(o.out);
+        Matcher secure = handshakeLine("on", "ml-dsa-65").matcher(o.out);
+        assertTrue(plain.find(), o.out);
+        assertTrue(secure.find(), o.out);
+        assertTrue(plain.start() < secure.start(), "the plaintext baseline runs first: " + o.out);
+        for (Matcher m : List.of(plain, secure)) {
+            assertTrue(Long.parseLong(m.group(2).replace(",", "")) > 0, o.out);
+            assertEquals("none", m.group(3), "the embedded server's caps must admit every connector: " + o.out);
+        }
+        assertTrue(o.out.contains("ratio secure/plaintext: "), o.out);
+    }
+
+    @Test
+    void handshakesWithEd25519IdentitiesAndMoreConnectorsThanTheDefaultPerAddressCap() {
+        // 33 connectors from one address: over the default cap of 32, so only a sized gate admits them all.
+        Outcome o = run("--mode handshake --identity ed25519 --connections 33 --duration 2s --warmup 0s");
+        assertEquals(Bench.EXIT_OK, o.exit, () -> o.out + o.err);
+        Matcher m = handshakeLine("on", "ed25519").matcher(o.out);
+        assertTrue(m.find(), o.out);
+        assertTrue(Long.parseLong(m.group(2).replace(",", "")) > 0, o.out);
+        assertEquals("none", m.group(3), o.out);
+    }
+
+    @Test
+    void handshakesAgainstANodeThatIsNotThereFailWithTheCount() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Outcome o = run("--mode handshake --connections 2 --target 127.0.0.1:" + port + " " + SHORT_SETUPS);
+        assertEquals(Bench.EXIT_FAILED, o.exit, o.out);
+        assertTrue(o.err.contains("no stream setup to 127.0.0.1:" + port + " completed in the window; failures: ConnectException="), o.err);
+    }
+
+    @Test
+    void handshakesAgainstAPlaintextNodeAreCountedByErrorCode() {
+        // A secure client and a plaintext server cannot agree: every setup fails, each with its code.
+        try (EmbeddedServer plain = EmbeddedServer.start(BenchOptions.defaults().withSecurity(Security.OFF))) {
+            Outcome o = run("--mode handshake --connections 2 --target 127.0.0.1:" + plain.port() + " " + SHORT_SETUPS);
+            assertEquals(Bench.EXIT_FAILED, o.exit, o.out);
+            assertTrue(o.err.matches("(?s).*completed in the window; failures: [A-Z_]+=\\d+.*"), o.err);
+        } catch (BenchFailure e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static Pattern handshakeLine(String security, String identity) {
+        return Pattern.compile("^stream handshake security=" + security + " identity=" + identity
+                + " conns=\\d+: ([\\d,]+) handshakes/s connect-to-ready p50=[\\d.]+us p99=[\\d.]+us .* cpu=[\\d.]+ms/handshake \\([\\d.]+ cores busy\\) \\(([\\d,]+) handshakes in [\\d.]+ s; failures: ([^)]*)\\)$", Pattern.MULTILINE);
     }
 
     @Test

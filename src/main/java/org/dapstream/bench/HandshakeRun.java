@@ -1,0 +1,203 @@
+package org.dapstream.bench;
+
+import org.dapstream.client.StreamClient;
+import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.stream.StreamException;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Stream setups per second: {@code --connections} connectors each loop connect, wait until
+ * the stream is ready (the secure handshake done, or HELLO/WELCOME when plaintext), close it
+ * and wait until it has ended, then start again. Setups that complete inside the window are
+ * counted, with their connect-to-ready time; every failed connect, setup or close is counted
+ * by its error code over the whole phase, so nothing is dropped silently.
+ */
+final class HandshakeRun {
+    /**
+     * A connector whose connect or setup failed waits this long before the next try, so a
+     * refusing target gets a trickle of attempts instead of a busy loop, and the failure count
+     * stays meaningful.
+     */
+    static final Duration FAILURE_BACKOFF = Duration.ofMillis(10);
+    /** How long the connectors may take to finish their last setup and close once the window is over. */
+    static final Duration DRAIN_TIMEOUT = Testbed.SETUP_TIMEOUT.plus(Testbed.CLOSE_TIMEOUT);
+
+    private final BenchOptions options;
+    private final StreamClient client;
+    private final String host;
+    private final int port;
+    private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
+    private final List<Connector> connectors = new ArrayList<>();
+    private volatile boolean measuring;
+    private volatile boolean stopping;
+
+    private HandshakeRun(BenchOptions options, StreamClient client, String host, int port) {
+        this.options = options;
+        this.client = client;
+        this.host = host;
+        this.port = port;
+    }
+
+    /** One phase: its own server (when embedded) and client, closed again at the end. */
+    static PhaseResult run(BenchOptions options) throws BenchFailure {
+        EmbeddedServer server = options.embedded() ? EmbeddedServer.start(options) : null;
+        try (StreamClient client = new StreamClient(StreamTestbed.clientOptions(options))) {
+            String host = server != null ? server.host() : options.target().host();
+            int port = server != null ? server.port() : options.target().port();
+            return new HandshakeRun(options, client, host, port).measure();
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+
+    private PhaseResult measure() throws BenchFailure {
+        for (int i = 0; i < options.connections(); i++) {
+            Connector c = new Connector();
+            connectors.add(c);
+            c.next();
+        }
+        sleep(options.warmup());
+        long cpuAtStart = ProcessCpu.nanos();
+        measuring = true;
+        long start = System.nanoTime();
+        sleep(options.duration());
+        measuring = false;
+        long elapsed = System.nanoTime() - start;
+        long cpu = ProcessCpu.nanos() - cpuAtStart;
+        stopping = true;
+        awaitConnectors();
+        LatencyRecorder latency = new LatencyRecorder();
+        long completed = 0;
+        for (Connector c : connectors) {
+            latency.add(c.latency);
+            completed += c.completed;
+        }
+        Map<String, Long> failed = failureCounts();
+        if (completed == 0) {
+            throw new BenchFailure("no stream setup to " + host + ":" + port + " completed in the window; failures: "
+                    + PhaseResult.failureText(failed));
+        }
+        return new PhaseResult(TransportKind.STREAM, options, completed, 0, elapsed, latency, null, failed,
+                cpuAtStart < 0 ? ProcessCpu.UNKNOWN : cpu);
+    }
+
+    private void awaitConnectors() throws BenchFailure {
+        CompletableFuture<?> all = CompletableFuture.allOf(connectors.stream().map(c -> c.done).toArray(CompletableFuture[]::new));
+        try {
+            all.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            long busy = connectors.stream().filter(c -> !c.done.isDone()).count();
+            throw new BenchFailure(String.format(Locale.ROOT, "%d of %d connectors did not finish their last setup and close within %s",
+                    busy, connectors.size(), BenchOptions.format(DRAIN_TIMEOUT)));
+        } catch (ExecutionException e) {
+            throw new BenchFailure("a connector failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BenchFailure("interrupted while the connectors finished");
+        }
+    }
+
+    private Map<String, Long> failureCounts() {
+        Map<String, Long> counts = new TreeMap<>();
+        failures.forEach((code, n) -> counts.put(code, n.sum()));
+        return counts;
+    }
+
+    private void fail(String what) {
+        failures.computeIfAbsent(what, k -> new LongAdder()).increment();
+    }
+
+    private static void sleep(Duration time) throws BenchFailure {
+        try {
+            Thread.sleep(time.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BenchFailure("interrupted");
+        }
+    }
+
+    /**
+     * How a failure is counted: the protocol's error code when the stream ended with one,
+     * else the kind of exception (a refused or timed-out TCP connect), named by its JDK class.
+     */
+    static String failureCode(Throwable error) {
+        Throwable e = error;
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        if (e instanceof StreamException se) {
+            return codeName(se.reason());
+        }
+        return jdkName(e.getClass());
+    }
+
+    /** The nearest JDK class of a library's exception (Netty's AnnotatedConnectException is a ConnectException). */
+    private static String jdkName(Class<?> type) {
+        Class<?> c = type;
+        while (c.getSuperclass() != null && !c.getName().startsWith("java.")) {
+            c = c.getSuperclass();
+        }
+        return c.getSimpleName();
+    }
+
+    static String codeName(CloseReason reason) {
+        ErrorCode code = reason.errorCode();
+        return code != null ? code.name() : String.format(Locale.ROOT, "0x%04X", reason.code());
+    }
+
+    /**
+     * One connector's loop. Its steps run one after the other on the client's event loops,
+     * each started by the completion of the previous one, so its fields need no locking; they
+     * are read once {@link #done} has completed.
+     */
+    private final class Connector {
+        final LatencyRecorder latency = new LatencyRecorder();
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        long completed;
+
+        void next() {
+            if (stopping) {
+                done.complete(null);
+                return;
+            }
+            long start = System.nanoTime();
+            client.connect(host, port).whenComplete((stream, error) -> {
+                long ready = System.nanoTime();
+                if (error != null) {
+                    fail(failureCode(error));
+                    client.vertx().setTimer(FAILURE_BACKOFF.toMillis(), t -> next());
+                    return;
+                }
+                if (measuring) {
+                    latency.record(ready - start);
+                    completed++;
+                }
+                stream.close();
+                stream.closed().whenComplete((reason, closeError) -> {
+                    if (closeError != null) {
+                        fail("close:" + failureCode(closeError));
+                    } else if (reason.code() != ErrorCode.NORMAL.code()) {
+                        fail("close:" + codeName(reason));
+                    }
+                    next();
+                });
+            });
+        }
+    }
+}
