@@ -12,6 +12,14 @@ import java.security.GeneralSecurityException;
 public final class Hkdf {
     public static final int HASH_SIZE = 32;
     private static final String HMAC = "HmacSHA256";
+    /** One Mac per thread: Mac.getInstance walks the providers each time, a dozen times per handshake. */
+    private static final ThreadLocal<Mac> MACS = ThreadLocal.withInitial(() -> {
+        try {
+            return Mac.getInstance(HMAC);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
+        }
+    });
 
     private Hkdf() {
     }
@@ -31,7 +39,7 @@ public final class Hkdf {
         System.arraycopy(labelBytes, 0, info, 0, labelBytes.length);
         System.arraycopy(context, 0, info, labelBytes.length, context.length);
         try {
-            Mac mac = Mac.getInstance(HMAC);
+            Mac mac = MACS.get();
             mac.init(new SecretKeySpec(prk, HMAC));
             byte[] out = new byte[length];
             byte[] block = new byte[0];
@@ -60,7 +68,7 @@ public final class Hkdf {
     /** HMAC-SHA-256(key, data). */
     public static byte[] hmac(byte[] key, byte[] data) {
         try {
-            Mac mac = Mac.getInstance(HMAC);
+            Mac mac = MACS.get();
             mac.init(new SecretKeySpec(key, HMAC));
             return mac.doFinal(data);
         } catch (GeneralSecurityException e) {
