@@ -16,14 +16,9 @@ trap 'rm -f "$LOG"; [[ -n "${PID:-}" ]] && kill "$PID" 2>/dev/null || true; [[ -
 ms() { date +%s%3N; }
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
-# Ready = /q/health/ready answers 200 on the management or HTTP port; a build without the
-# health extension has no such endpoint, and then the log line of the bound stream port counts.
+# Ready = /q/health/ready answers 200 on the management interface (port MGMT_PORT).
 ready() {
-  for port in "$MGMT_PORT" "$HTTP_PORT"; do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/q/health/ready") == 200 ]] && { echo health; return 0; }
-  done
-  if ! curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/q/health/ready" | grep -q 404; then return 1; fi
-  grep -q "listening on" "$LOG" && { echo log; return 0; }
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MGMT_PORT/q/health/ready") == 200 ]] && { echo health; return 0; }
   return 1
 }
 

@@ -826,6 +826,9 @@ public final class Stream {
 
     /** The handshake is done: from the next frame on, everything is sealed both ways. */
     private void secured(HandshakeResult result) {
+        // The handshake's transcript and messages are no longer needed: let them go.
+        clientHandshake = null;
+        serverHandshake = null;
         secrets = result.secrets();
         peer = result.peer();
         node = result.node();
