@@ -60,7 +60,7 @@ public final class ClientHandshake {
                         + ", this node speaks " + Negotiation.VERSION);
             }
             AeadSuite suite = AeadSuite.fromWireId(sh.suite());
-            if (Negotiation.bitCount(sh.suite()) != 1 || suite == null || (sh.suite() & offeredSuites) == 0) {
+            if (Integer.bitCount(sh.suite()) != 1 || suite == null || (sh.suite() & offeredSuites) == 0) {
                 throw new HandshakeException(ErrorCode.NO_COMMON_SUITE, String.format("server chose suite 0x%04x, which was not offered", sh.suite()));
             }
             if ((sh.features() & ~offeredFeatures) != 0) {

@@ -51,10 +51,6 @@ final class Negotiation {
         }
     }
 
-    static byte[] macInput(Transcript transcript, byte[] message, int length) {
-        return transcript.hashWith(message, length);
-    }
-
     static void checkMac(String who, byte[] key, byte[] hash, byte[] mac) throws HandshakeException {
         byte[] expected = Hkdf.hmac(key, hash);
         try {
@@ -64,10 +60,6 @@ final class Negotiation {
         } finally {
             Secrets.wipe(expected);
         }
-    }
-
-    static int bitCount(int mask) {
-        return Integer.bitCount(mask);
     }
 
     static HandshakeMessage.ServerHello serverHello(byte[] raw) throws HandshakeException {

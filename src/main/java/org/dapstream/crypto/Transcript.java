@@ -20,10 +20,6 @@ final class Transcript {
         digest.update(message);
     }
 
-    void add(byte[] message, int length) {
-        digest.update(message, 0, length);
-    }
-
     /** The hash of everything added so far, plus {@code partialLength} bytes of {@code partial} (not added). */
     byte[] hashWith(byte[] partial, int partialLength) {
         try {

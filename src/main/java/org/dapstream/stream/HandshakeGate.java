@@ -35,10 +35,14 @@ public final class HandshakeGate {
 
     /** Takes a slot for a new connection from {@code address}; false when either cap is reached. */
     public boolean admit(String address) {
-        if (total.incrementAndGet() > maxTotal) {
-            total.decrementAndGet();
-            return false;
-        }
+        // A compare-and-set loop, not increment-then-undo: the count never shows more than the cap.
+        int now;
+        do {
+            now = total.get();
+            if (now >= maxTotal) {
+                return false;
+            }
+        } while (!total.compareAndSet(now, now + 1));
         boolean[] admitted = {false};
         perAddress.compute(address, (a, count) -> {
             AtomicInteger c = count == null ? new AtomicInteger() : count;

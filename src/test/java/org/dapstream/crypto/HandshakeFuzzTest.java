@@ -18,6 +18,7 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The handshake reader under fuzzing: the codec and both state machines fed arbitrary bytes
@@ -87,7 +88,7 @@ class HandshakeFuzzTest {
 
     private static void failedCleanly(HandshakeException e, boolean failedState) {
         assertNotNull(e.code(), "a refusal has a code");
-        assertEquals(true, failedState, "a refused message leaves the handshake FAILED");
+        assertTrue(failedState, "a refused message leaves the handshake FAILED");
     }
 
     /** The test vectors' two sides (docs/PROTOCOL.md §21). */

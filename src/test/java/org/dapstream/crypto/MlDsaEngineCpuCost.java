@@ -1,12 +1,11 @@
 package org.dapstream.crypto;
 
+import org.dapstream.jmh.CpuCost;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAKeyGenerationParameters;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAKeyPairGenerator;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAParameters;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAPrivateKeyParameters;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.SecureRandom;
@@ -24,23 +23,15 @@ import java.util.Locale;
  * Argument: seconds of CPU per round (default 0.5).
  */
 public final class MlDsaEngineCpuCost {
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final byte[] TRANSCRIPT = new byte[32];
-    private static final int ROUNDS = 7;
-    private static Object sink;
-
-    private interface Op {
-        Object run() throws Exception;
-    }
-
     public static void main(String[] args) throws Exception {
         double budgetSeconds = args.length > 0 ? Double.parseDouble(args[0]) : 0.5;
         System.out.println("jvm: " + System.getProperty("java.vm.name") + " " + Runtime.version());
         long t0 = System.nanoTime();
-        long c0 = THREADS.getCurrentThreadCpuTime();
+        long c0 = CpuCost.threadCpuNanos();
         MlDsaEngine chosen = MlDsaEngine.current();
         System.out.printf(Locale.ROOT, "engine chosen: %s (first use, cold, incl. the JDK probe: %.1f ms CPU, %.1f ms wall)%n",
-                chosen.name(), (THREADS.getCurrentThreadCpuTime() - c0) / 1e6, (System.nanoTime() - t0) / 1e6);
+                chosen.name(), (CpuCost.threadCpuNanos() - c0) / 1e6, (System.nanoTime() - t0) / 1e6);
         SecureRandom random = new SecureRandom();
         MLDSAKeyPairGenerator g = new MLDSAKeyPairGenerator();
         g.init(new MLDSAKeyGenerationParameters(random, MLDSAParameters.ml_dsa_65));
@@ -66,16 +57,16 @@ public final class MlDsaEngineCpuCost {
             sig = k.sign(TRANSCRIPT, random);
         }
         Signature reused = Signature.getInstance(JdkMlDsaEngine.SIGNATURE);
-        report("jdk public key import", budgetSeconds,
+        CpuCost.report("jdk public key import", budgetSeconds,
                 () -> KeyFactory.getInstance(JdkMlDsaEngine.KEY_FACTORY).generatePublic(new X509EncodedKeySpec(spki)));
-        report("jdk Signature.getInstance", budgetSeconds, () -> Signature.getInstance(JdkMlDsaEngine.SIGNATURE));
-        report("jdk verify, key imported", budgetSeconds, () -> {
+        CpuCost.report("jdk Signature.getInstance", budgetSeconds, () -> Signature.getInstance(JdkMlDsaEngine.SIGNATURE));
+        CpuCost.report("jdk verify, key imported", budgetSeconds, () -> {
             Signature v = Signature.getInstance(JdkMlDsaEngine.SIGNATURE);
             v.initVerify(KeyFactory.getInstance(JdkMlDsaEngine.KEY_FACTORY).generatePublic(new X509EncodedKeySpec(spki)));
             v.update(TRANSCRIPT);
             return v.verify(sig);
         });
-        report("jdk verify, key cached", budgetSeconds, () -> {
+        CpuCost.report("jdk verify, key cached", budgetSeconds, () -> {
             reused.initVerify(imported);
             reused.update(TRANSCRIPT);
             return reused.verify(sig);
@@ -84,49 +75,21 @@ public final class MlDsaEngineCpuCost {
 
     private static void measureEngine(String label, MlDsaEngine engine, MLDSAPrivateKeyParameters key, byte[] pub,
                                       SecureRandom random, double budgetSeconds) throws Exception {
-        report(label + " import private key", budgetSeconds, () -> {
+        CpuCost.report(label + " import private key", budgetSeconds, () -> {
             MlDsaSigningKey k = engine.signingKey(key);
             k.close();
             return k;
         });
         try (MlDsaSigningKey signer = engine.signingKey(key)) {
             byte[] sig = signer.sign(TRANSCRIPT, random);
-            report(label + " ml-dsa-65 sign", budgetSeconds, () -> signer.sign(TRANSCRIPT, random));
-            report(label + " ml-dsa-65 verify", budgetSeconds, () -> {
+            CpuCost.report(label + " ml-dsa-65 sign", budgetSeconds, () -> signer.sign(TRANSCRIPT, random));
+            CpuCost.report(label + " ml-dsa-65 verify", budgetSeconds, () -> {
                 if (!engine.verify(pub, TRANSCRIPT, sig)) {
                     throw new AssertionError("does not verify");
                 }
                 return sig;
             });
         }
-    }
-
-    private static void report(String name, double budgetSeconds, Op op) throws Exception {
-        long budget = (long) (budgetSeconds * 1e9);
-        for (int i = 0; i < 2; i++) {
-            timeRound(op, budget);
-        }
-        double[] perOp = new double[ROUNDS];
-        for (int r = 0; r < ROUNDS; r++) {
-            perOp[r] = timeRound(op, budget);
-        }
-        Arrays.sort(perOp);
-        System.out.println(String.format(Locale.ROOT, "%-28s %9.1f us CPU/op (min %.1f, max %.1f)",
-                name, perOp[ROUNDS / 2] / 1000, perOp[0] / 1000, perOp[ROUNDS - 1] / 1000));
-    }
-
-    private static double timeRound(Op op, long budgetNanos) throws Exception {
-        long start = THREADS.getCurrentThreadCpuTime();
-        long n = 0;
-        long used;
-        do {
-            for (int i = 0; i < 8; i++) {
-                sink = op.run();
-            }
-            n += 8;
-            used = THREADS.getCurrentThreadCpuTime() - start;
-        } while (used < budgetNanos);
-        return (double) used / n;
     }
 
     private MlDsaEngineCpuCost() {

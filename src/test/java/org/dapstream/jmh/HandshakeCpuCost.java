@@ -16,14 +16,11 @@ import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.crypto.Signatures;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
-import java.util.Locale;
 
 /**
  * Thread CPU time per public-key operation (what a handshake costs each side), measured
@@ -33,13 +30,7 @@ import java.util.Locale;
  * "Crypto primitives"). Each operation warms up, then the median of 7 rounds is printed.
  */
 public final class HandshakeCpuCost {
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final byte[] TRANSCRIPT = new byte[32];
-    private static final int ROUNDS = 7;
-
-    private interface Op {
-        Object run() throws Exception;
-    }
 
     public static void main(String[] args) throws Exception {
         double budgetSeconds = args.length > 0 ? Double.parseDouble(args[0]) : 0.5;
@@ -62,21 +53,21 @@ public final class HandshakeCpuCost {
         byte[] edPub = ed.publicKey();
         byte[] edSig = ed.sign(TRANSCRIPT);
 
-        report("bc  ml-kem-768 keygen", budgetSeconds, kemGen::generateKeyPair);
-        report("bc  ml-kem-768 encaps", budgetSeconds, () -> new MLKEMGenerator(random).generateEncapsulated(kemPub));
-        report("bc  ml-kem-768 decaps", budgetSeconds, () -> new MLKEMExtractor(kemPriv).extractSecret(ct));
-        report("bc  x25519 keygen", budgetSeconds, xGen::generateKeyPair);
-        report("bc  x25519 agree", budgetSeconds, () -> {
+        CpuCost.report("bc  ml-kem-768 keygen", budgetSeconds, kemGen::generateKeyPair);
+        CpuCost.report("bc  ml-kem-768 encaps", budgetSeconds, () -> new MLKEMGenerator(random).generateEncapsulated(kemPub));
+        CpuCost.report("bc  ml-kem-768 decaps", budgetSeconds, () -> new MLKEMExtractor(kemPriv).extractSecret(ct));
+        CpuCost.report("bc  x25519 keygen", budgetSeconds, xGen::generateKeyPair);
+        CpuCost.report("bc  x25519 agree", budgetSeconds, () -> {
             X25519Agreement a = new X25519Agreement();
             a.init(xMine.getPrivate());
             byte[] out = new byte[32];
             a.calculateAgreement(xPeer, out, 0);
             return out;
         });
-        report("bc  ml-dsa-65 sign", budgetSeconds, () -> mlDsa.sign(TRANSCRIPT));
-        report("bc  ml-dsa-65 verify", budgetSeconds, () -> Signatures.verify(SignatureAlgorithm.ML_DSA_65, mlDsaPub, TRANSCRIPT, mlDsaSig));
-        report("bc  ed25519 sign", budgetSeconds, () -> ed.sign(TRANSCRIPT));
-        report("bc  ed25519 verify", budgetSeconds, () -> Signatures.verify(SignatureAlgorithm.ED25519, edPub, TRANSCRIPT, edSig));
+        CpuCost.report("bc  ml-dsa-65 sign", budgetSeconds, () -> mlDsa.sign(TRANSCRIPT));
+        CpuCost.report("bc  ml-dsa-65 verify", budgetSeconds, () -> Signatures.verify(SignatureAlgorithm.ML_DSA_65, mlDsaPub, TRANSCRIPT, mlDsaSig));
+        CpuCost.report("bc  ed25519 sign", budgetSeconds, () -> ed.sign(TRANSCRIPT));
+        CpuCost.report("bc  ed25519 verify", budgetSeconds, () -> Signatures.verify(SignatureAlgorithm.ED25519, edPub, TRANSCRIPT, edSig));
         jdk(budgetSeconds);
     }
 
@@ -91,63 +82,32 @@ public final class HandshakeCpuCost {
             s.initSign(priv);
             s.update(TRANSCRIPT);
             byte[] sig = s.sign();
-            report("jdk ml-dsa-65 sign", budgetSeconds, () -> {
+            CpuCost.report("jdk ml-dsa-65 sign", budgetSeconds, () -> {
                 s.initSign(priv);
                 s.update(TRANSCRIPT);
                 return s.sign();
             });
             Signature v = Signature.getInstance("ML-DSA-65");
-            report("jdk ml-dsa-65 verify", budgetSeconds, () -> {
+            CpuCost.report("jdk ml-dsa-65 verify", budgetSeconds, () -> {
                 v.initVerify(pub);
                 v.update(TRANSCRIPT);
                 return v.verify(sig);
             });
             KeyPairGenerator kg = KeyPairGenerator.getInstance("ML-KEM-768");
-            report("jdk ml-kem-768 keygen", budgetSeconds, kg::generateKeyPair);
+            CpuCost.report("jdk ml-kem-768 keygen", budgetSeconds, kg::generateKeyPair);
         } catch (java.security.NoSuchAlgorithmException e) {
             System.out.println("jdk ml-dsa / ml-kem: not in this JDK (" + e.getMessage() + ")");
         }
         KeyPairGenerator xg = KeyPairGenerator.getInstance("X25519");
         java.security.KeyPair a = xg.generateKeyPair();
         java.security.KeyPair b = xg.generateKeyPair();
-        report("jdk x25519 keygen", budgetSeconds, xg::generateKeyPair);
-        report("jdk x25519 agree", budgetSeconds, () -> {
+        CpuCost.report("jdk x25519 keygen", budgetSeconds, xg::generateKeyPair);
+        CpuCost.report("jdk x25519 agree", budgetSeconds, () -> {
             javax.crypto.KeyAgreement ka = javax.crypto.KeyAgreement.getInstance("X25519");
             ka.init(a.getPrivate());
             ka.doPhase(b.getPublic(), true);
             return ka.generateSecret();
         });
-    }
-
-    private static Object sink;
-
-    private static void report(String name, double budgetSeconds, Op op) throws Exception {
-        long budget = (long) (budgetSeconds * 1e9);
-        // Warm-up: as long as one measured round, twice, so C2 has compiled the hot loops.
-        for (int i = 0; i < 2; i++) {
-            timeRound(op, budget);
-        }
-        double[] perOp = new double[ROUNDS];
-        for (int r = 0; r < ROUNDS; r++) {
-            perOp[r] = timeRound(op, budget);
-        }
-        java.util.Arrays.sort(perOp);
-        System.out.println(String.format(Locale.ROOT, "%-24s %9.1f us CPU/op (min %.1f, max %.1f)",
-                name, perOp[ROUNDS / 2] / 1000, perOp[0] / 1000, perOp[ROUNDS - 1] / 1000));
-    }
-
-    private static double timeRound(Op op, long budgetNanos) throws Exception {
-        long start = THREADS.getCurrentThreadCpuTime();
-        long n = 0;
-        long used;
-        do {
-            for (int i = 0; i < 8; i++) {
-                sink = op.run();
-            }
-            n += 8;
-            used = THREADS.getCurrentThreadCpuTime() - start;
-        } while (used < budgetNanos);
-        return (double) used / n;
     }
 
     private HandshakeCpuCost() {

@@ -37,16 +37,25 @@ class HandshakeGateTest {
 
     @Test
     void concurrentAdmitsNeverExceedTheCaps() throws Exception {
-        HandshakeGate gate = new HandshakeGate(50, 20);
+        // Caps below the 8 threads (4 per address), so they bind while the threads race.
+        HandshakeGate gate = new HandshakeGate(3, 2);
         java.util.concurrent.atomic.AtomicInteger admitted = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger[] holding = {new java.util.concurrent.atomic.AtomicInteger(),
+                new java.util.concurrent.atomic.AtomicInteger()};
+        java.util.concurrent.atomic.AtomicInteger mostTotal = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger mostPerAddress = new java.util.concurrent.atomic.AtomicInteger();
         Thread[] threads = new Thread[8];
         for (int t = 0; t < threads.length; t++) {
-            String address = "10.0.0." + (t % 2);
+            int a = t % 2;
+            String address = "10.0.0." + a;
             threads[t] = new Thread(() -> {
                 for (int i = 0; i < 1000; i++) {
                     if (gate.admit(address)) {
                         admitted.incrementAndGet();
-                        assertTrue(gate.inProgress() <= 50);
+                        // Observed while this thread holds its slot: the caps must hold at every moment.
+                        mostPerAddress.accumulateAndGet(holding[a].incrementAndGet(), Math::max);
+                        mostTotal.accumulateAndGet(gate.inProgress(), Math::max);
+                        holding[a].decrementAndGet();
                         gate.release(address);
                     }
                 }
@@ -55,9 +64,12 @@ class HandshakeGateTest {
         }
         for (Thread t : threads) {
             t.join(10_000);
+            assertFalse(t.isAlive(), "worker finished");
         }
-        assertEquals(0, gate.inProgress());
+        assertEquals(0, gate.inProgress(), "every slot released");
         assertTrue(admitted.get() > 0);
+        assertTrue(mostTotal.get() <= 3, "total in progress peaked at " + mostTotal.get());
+        assertTrue(mostPerAddress.get() <= 2, "one address held " + mostPerAddress.get() + " slots");
     }
 
     @Test
