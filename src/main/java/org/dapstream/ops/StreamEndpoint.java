@@ -15,6 +15,8 @@ import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.ChannelService;
 import org.dapstream.stream.FrameTrace;
 import org.dapstream.stream.Sessions;
+import org.dapstream.stream.FlowConfig;
+import org.dapstream.stream.RateLimit;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamCounters;
 import org.dapstream.transport.StreamServer;
@@ -68,9 +70,14 @@ public class StreamEndpoint {
             LOG.log(System.Logger.Level.WARNING, "security disabled (dap.stream.security.enabled=false): streams are plaintext and unauthenticated");
             node = config.nodeAddress().map(NodeAddress::parse).orElseGet(() -> new NodeAddress(random.nextLong()));
         }
+        StreamServerConfig.Flow f = config.flow();
+        FlowConfig flow = new FlowConfig(f.channelWindow(), f.streamWindow(), f.channelSendBuffer(), f.maxMessageSize(),
+                f.maxReassemblyBytes(), f.reassemblyTimeout(),
+                new RateLimit(f.streamRate().bytesPerSecond(), f.streamRate().framesPerSecond()),
+                new RateLimit(f.channelRate().bytesPerSecond(), f.channelRate().framesPerSecond()), f.compression());
         StreamConfig streamConfig = new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
                 config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
-                config.channelBufferSize(), config.writeHighWater());
+                config.writeHighWater(), flow);
         StreamServerOptions options = new StreamServerOptions(config.tcp().host(), config.tcp().port(),
                 config.tcp().instances(), streamConfig, node, security, gate);
         StreamServer started = new StreamServer(vertx, options, services, sessions, counters);

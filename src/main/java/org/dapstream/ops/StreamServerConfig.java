@@ -31,9 +31,7 @@ public interface StreamServerConfig {
     @WithDefault("1024")
     int maxChannels();
 
-    /** Bytes a pull-mode channel buffers before the stream stops reading. */
-    @WithDefault("1048576")
-    int channelBufferSize();
+    Flow flow();
 
     /** Bytes written from other threads and not yet on the loop before {@code write} reports back-pressure. */
     @WithDefault("1048576")
@@ -50,6 +48,53 @@ public interface StreamServerConfig {
     Optional<String> nodeAddress();
 
     Security security();
+
+    /** Flow control, fragmentation, rate limits and compression (docs/OPERATIONS.md, "Flow control"). */
+    interface Flow {
+        /** Receive window per channel: bytes a peer may send that the application has not consumed. At least 1 MiB (the protocol's initial window). */
+        @WithDefault("1048576")
+        int channelWindow();
+
+        /** Receive window of a whole stream, all channels. At least 4 MiB (the protocol's initial window). */
+        @WithDefault("4194304")
+        int streamWindow();
+
+        /** Bytes queued on one channel before write reports back-pressure (MEDIA: drops its oldest beyond it). */
+        @WithDefault("1048576")
+        int channelSendBuffer();
+
+        /** Largest message written or reassembled (64 KiB..1 GiB); larger than 64 KiB travels as fragments. */
+        @WithDefault("16777216")
+        int maxMessageSize();
+
+        /** Bytes of partly received fragmented messages one stream may hold, all channels together. */
+        @WithDefault("67108864")
+        int maxReassemblyBytes();
+
+        /** A fragmented message that gets no fragment for this long ends the stream with REASSEMBLY_TIMEOUT. */
+        @WithDefault("30s")
+        Duration reassemblyTimeout();
+
+        /** Offer adaptive LZ4 compression on channels this node opens (never by default on SECURITY channels). */
+        @WithDefault("true")
+        boolean compression();
+
+        /** Send rate limit of each stream, all channels. */
+        Rate streamRate();
+
+        /** Send rate limit of each channel. */
+        Rate channelRate();
+    }
+
+    interface Rate {
+        /** Frame bytes per second; 0: no limit. */
+        @WithDefault("0")
+        long bytesPerSecond();
+
+        /** Frames per second; 0: no limit. */
+        @WithDefault("0")
+        long framesPerSecond();
+    }
 
     interface Security {
         /** Secure handshake and encrypted frames on every stream. Off only for benchmarks of the bare engine and debugging. */

@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  * HELLO        01 | version u16 | features u16 | node u64                                  (13 bytes)
  * WELCOME      02 | version u16 | features u16 | node u64 | session u32 | keepalive_ms u32 (21 bytes)
- * OPEN_CHANNEL 03 | ch_id u16 | channel_type u8 | options u8 (0 in version 1)              (5 bytes)
+ * OPEN_CHANNEL 03 | ch_id u16 | channel_type u8 | options u8 (0x01 compression; others 0) (5 bytes)
  * OPEN_ACK     04 | ch_id u16                                                             (3 bytes)
  * OPEN_REJECT  05 | ch_id u16 | code u16 | reason UTF-8 to the end (&lt;= 512 bytes)          (5+ bytes)
  * KEY_UPDATE   0A | ch_id u16 (0 = stream key) | epoch u32                                 (7 bytes)
@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
  * CHANNEL_KEY_ACTIVE 0D | ch_id u16                                                       (3 bytes)
  * GOAWAY       10 | grace_ms u32 | alt_len u8 | alternate UTF-8 host:port (alt_len bytes)
  *                 | reason UTF-8 to the end (&lt;= 512 bytes)                                  (6+ bytes)
+ * WINDOW_UPDATE 11 | ch_id u16 (0 = the stream) | increment u32 (1..2^31-1)                 (7 bytes)
  * </pre>
  *
  * Every fixed-size message must have exactly its size: trailing bytes are an error, so a
@@ -34,6 +35,7 @@ public final class ControlCodec {
     public static final int CHANNEL_KEY_SIZE = 4 + ControlMessage.KEY_CHECK_SIZE;
     public static final int CHANNEL_KEY_ACK_SIZE = 5;
     public static final int CHANNEL_KEY_ACTIVE_SIZE = 3;
+    public static final int WINDOW_UPDATE_SIZE = 7;
     /** GOAWAY without alternate and reason: kind, grace_ms, alt_len. */
     public static final int GOAWAY_MIN_SIZE = 6;
     /** Longest alternate member, {@code host:port} in UTF-8 (its length is a u8). */
@@ -123,6 +125,14 @@ public final class ControlCodec {
             return allocate(GOAWAY_MIN_SIZE + alternate.length + reason.length).put((byte) ControlMessage.KIND_GOAWAY)
                     .putInt((int) m.graceMillis()).put((byte) alternate.length).put(alternate).put(reason).array();
         }
+        if (message instanceof ControlMessage.WindowUpdate m) {
+            requireStreamOrChannel(m.channelId());
+            if (m.increment() < 1 || m.increment() > FlowWindow.MAX_WINDOW) {
+                throw new IllegalArgumentException("increment must be 1.." + FlowWindow.MAX_WINDOW + ": " + m.increment());
+            }
+            return allocate(WINDOW_UPDATE_SIZE).put((byte) ControlMessage.KIND_WINDOW_UPDATE).putShort((short) m.channelId())
+                    .putInt((int) m.increment()).array();
+        }
         throw new IllegalArgumentException("no encoding for " + message);
     }
 
@@ -185,6 +195,15 @@ public final class ControlCodec {
             }
             case ControlMessage.KIND_GOAWAY -> {
                 return decodeGoAway(b, length);
+            }
+            case ControlMessage.KIND_WINDOW_UPDATE -> {
+                exact("WINDOW_UPDATE", length, WINDOW_UPDATE_SIZE);
+                int ch = u16(b);
+                long increment = Integer.toUnsignedLong(b.getInt());
+                if (increment == 0 || increment > FlowWindow.MAX_WINDOW) {
+                    throw malformed("WINDOW_UPDATE increment " + increment + " for channel " + ch + "; it must be 1.." + FlowWindow.MAX_WINDOW);
+                }
+                return new ControlMessage.WindowUpdate(ch, increment);
             }
             default -> throw malformed(HandshakeMessage.isHandshakeKind(kind)
                     ? String.format("handshake message kind 0x%02x outside the handshake", kind)

@@ -26,6 +26,12 @@ public sealed interface ControlMessage {
     /** Bytes of the key check value in CHANNEL_KEY. */
     int KEY_CHECK_SIZE = 8;
     int KIND_GOAWAY = 0x10;
+    int KIND_WINDOW_UPDATE = 0x11;
+
+    /** OPEN_CHANNEL option: both sides may send COMPRESSED frames on the channel (adaptive LZ4). */
+    int OPTION_COMPRESSION = 0x01;
+    /** Every OPEN_CHANNEL option bit this version defines; the others must be 0. */
+    int OPTIONS_DEFINED = OPTION_COMPRESSION;
 
     /** Connecting side's first frame: the version it speaks and the node address it claims. */
     record Hello(int version, int features, NodeAddress node) implements ControlMessage {
@@ -40,6 +46,10 @@ public sealed interface ControlMessage {
 
     /** Opens channel {@code channelId} of {@code type}; the opener sends nothing on it before OPEN_ACK. */
     record OpenChannel(int channelId, ChannelType type, int options) implements ControlMessage {
+        /** True when the opener offers compression on the channel. */
+        public boolean compression() {
+            return (options & OPTION_COMPRESSION) != 0;
+        }
     }
 
     /** The channel is open; both sides may send on it. */
@@ -91,5 +101,12 @@ public sealed interface ControlMessage {
         public boolean hasAlternate() {
             return !alternate.isEmpty();
         }
+    }
+
+    /**
+     * Flow control: the sender of this message grants its peer {@code increment} more bytes
+     * of application payload on channel {@code channelId} (0: on the stream as a whole).
+     */
+    record WindowUpdate(int channelId, long increment) implements ControlMessage {
     }
 }

@@ -75,6 +75,18 @@ public enum ErrorCode {
     KEY_REJECTED(0x0021),
     /** A key update or channel key message is malformed or out of order (wrong epoch, unknown channel). */
     BAD_KEY_UPDATE(0x0022),
+    /** The peer sent more application payload on a channel or the stream than the receiver granted, or its window grew past 2^31-1. */
+    FLOW_CONTROL_VIOLATION(0x0023),
+    /** A fragmented message declares more bytes than the receiver's message limit, or the stream's reassembly buffers are full. */
+    MESSAGE_TOO_LARGE(0x0024),
+    /** A fragment continues a message that was never started on its channel. */
+    UNKNOWN_FRAGMENT(0x0025),
+    /** A fragment's offset or total length does not follow the fragments before it, or a message ends short. */
+    FRAGMENT_OUT_OF_ORDER(0x0026),
+    /** A fragmented message received no fragment for the reassembly timeout. */
+    REASSEMBLY_TIMEOUT(0x0027),
+    /** A COMPRESSED payload is malformed, declares more bytes than the frame limit (a bomb), or decodes to another length. */
+    DECOMPRESSION_FAILED(0x0028),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

@@ -4,11 +4,11 @@ import java.util.StringJoiner;
 
 /** The {@code flags} byte of a frame header (the seed's {@code DAP_STREAM_PKT_FLAG_*}). */
 public final class Flags {
-    /** The payload is LZ4-compressed (negotiated per channel; not in protocol version 1). */
+    /** The payload is {@code u32 original length || LZ4 block}; only on channels opened with the compression option. */
     public static final int COMPRESSED = 0b0000_0001;
-    /** The payload is AEAD-sealed (after the secure handshake; not in protocol version 1). */
+    /** The payload is AEAD-sealed (every frame after the secure handshake). */
     public static final int ENCRYPTED = 0b0000_0010;
-    /** More fragments of this message follow (not in protocol version 1). */
+    /** More fragments of this DATA message follow; the payload starts with a {@link FragmentHeader}. */
     public static final int FRAGMENTED = 0b0000_0100;
     /** Every bit a sender may set; the others are reserved and must be 0. */
     public static final int DEFINED = COMPRESSED | ENCRYPTED | FRAGMENTED;

@@ -59,7 +59,8 @@ public final class Channel {
     final ConcurrentLinkedQueue<Packet> pulled = new ConcurrentLinkedQueue<>();
     final AtomicLong pulledBytes = new AtomicLong();
     final java.util.concurrent.atomic.AtomicInteger pulledCount = new java.util.concurrent.atomic.AtomicInteger();
-    boolean pausedStreamForPull;
+    /** pause(): push-mode packets are held in {@link #pulled} instead of delivered. */
+    volatile boolean paused;
     boolean writeBlocked;
     /** Set when our handler failed: inbound packets are dropped until the peer's CLOSE. */
     boolean handlerFailed;
@@ -68,6 +69,42 @@ public final class Channel {
     /** Writes from other threads that reached the loop after the channel closed (logged too). */
     volatile long writesLost;
     private volatile Object attachment;
+
+    // Flow control, sending side (event loop only).
+    /** Messages waiting for credit, a rate limit or the socket, oldest first. */
+    final java.util.ArrayDeque<OutboundMessage> outbound = new java.util.ArrayDeque<>();
+    /** Message bytes in {@link #outbound} not yet sent. */
+    long queuedBytes;
+    /** Payload bytes the peer still lets us send on this channel. */
+    long sendCredit = org.dapstream.protocol.FlowWindow.INITIAL_CHANNEL_WINDOW;
+    /** Largest write that may skip the queue (no credit or order to wait for); -1 under a rate limit. */
+    int directLimit = OutboundMessage.FRAGMENT_DATA;
+    /** In the stream's round robin of channels with something to send. */
+    boolean inSendRing;
+    /** Out of the round robin until a WINDOW_UPDATE for this channel arrives. */
+    boolean creditStalled;
+    /** Out of the round robin until its rate-limit timer fires. */
+    boolean rateWaiting;
+    /** Null: no per-channel rate limit. */
+    TokenBucket rate;
+    /** close() was called with messages still queued: CLOSE goes once they have. */
+    boolean closeAfterDrain;
+    /** MEDIA messages dropped from the queue for fresher ones. */
+    volatile long mediaDropped;
+    /** Compression was negotiated at open: both sides may send COMPRESSED frames. */
+    boolean compression;
+    // COMPRESSOR-FIELD
+
+    // Flow control, receiving side (event loop only, but readUncredited).
+    /** Payload bytes the peer may still send before we grant more; below 0 is a violation. */
+    long receiveCredit = org.dapstream.protocol.FlowWindow.INITIAL_CHANNEL_WINDOW;
+    /** Consumed bytes not yet granted back; negative while a held reassembled message is unread. */
+    long grantPending;
+    /** The fragmented message being received, or null. */
+    Reassembly reassembly;
+    /** Pull-mode bytes read and not yet credited to the peer (reads happen on any thread). */
+    final AtomicLong readUncredited = new AtomicLong();
+    final java.util.concurrent.atomic.AtomicBoolean creditTaskPosted = new java.util.concurrent.atomic.AtomicBoolean();
 
     // Its own keys (setEncryption), per direction; null: the stream's keys. On the loop only.
     FrameKey sendKey;
@@ -182,13 +219,16 @@ public final class Channel {
     }
 
     /**
-     * {@code dap_stream_ch_packet_write}: queues one packet (DATA, or CONTROL for the
-     * application's own control traffic) of at most 64 KiB. The packet is never dropped once
-     * accepted; the return value is the back-pressure signal.
+     * {@code dap_stream_ch_packet_write}: queues one packet: DATA of up to
+     * {@link FlowConfig#maxMessageSize()} (more than 64 KiB goes as fragments), or CONTROL for
+     * the application's own control traffic, up to 64 KiB. It is sent as the peer's credit,
+     * the rate limits and the socket allow. The packet is never dropped once accepted (but on
+     * a MEDIA channel, whose full queue drops its oldest messages); the return value is the
+     * back-pressure signal.
      *
-     * @return true when more may be written now; false when the stream's outbound queue is
-     *         over its high-water mark: wait for {@link ChannelHandler#readyToWrite} (or
-     *         {@link #whenWritable()}) before writing more
+     * @return true when more may be written now; false when this channel's send queue is over
+     *         {@link FlowConfig#channelSendBuffer()} or the connection's outbound queue is full:
+     *         wait for {@link ChannelHandler#readyToWrite} (or {@link #whenWritable()}) before writing more
      * @throws IllegalStateException when the channel is not open (on the event loop; from
      *         another thread a write that finds the channel closed is counted and logged)
      * @throws IllegalArgumentException for another packet type or an over-long payload
@@ -205,6 +245,53 @@ public final class Channel {
         return stream.write(this, type, null, data, offset, length);
     }
 
+    /**
+     * Like {@link #write(PacketType, byte[])}, and the future completes when the last frame of
+     * the message has gone to the connection (it had credit, its rate allowed it), or fails
+     * when it never will (the channel or stream closed first, or a MEDIA channel dropped it).
+     * Waiting for each future (or keeping a few outstanding) is back-pressure without callbacks.
+     */
+    public CompletableFuture<Void> send(PacketType type, byte[] data) {
+        return stream.send(this, type, data);
+    }
+
+    /**
+     * Stops delivering packets to {@link ChannelHandler#packetIn} (push mode): they are held,
+     * and not credited, so the peer's sender stops once this channel's window is used up.
+     * Other channels go on. {@link #resume()} delivers what was held, in order.
+     */
+    public void pause() {
+        stream.pauseChannel(this, true);
+    }
+
+    public void resume() {
+        stream.pauseChannel(this, false);
+    }
+
+    public boolean paused() {
+        return paused;
+    }
+
+    /** Message bytes queued on this channel and not yet sent. A monitoring value when read off the loop. */
+    public long queuedBytes() {
+        return queuedBytes;
+    }
+
+    /** Payload bytes the peer lets us send on this channel now. A monitoring value when read off the loop. */
+    public long sendCredit() {
+        return sendCredit;
+    }
+
+    /** MEDIA channels: messages dropped from the send queue for fresher ones. */
+    public long mediaDropped() {
+        return mediaDropped;
+    }
+
+    /** True when compression was negotiated for this channel when it opened. */
+    public boolean compression() {
+        return compression;
+    }
+
     /** A future that completes on the event loop when a write may go on (at once if it may now). */
     public CompletableFuture<Void> whenWritable() {
         return stream.whenWritable(this);
@@ -213,8 +300,8 @@ public final class Channel {
     /**
      * Pull mode: packets are kept in the channel buffer instead of going to
      * {@link ChannelHandler#packetIn}; {@link ChannelHandler#readyToRead} says when some wait.
-     * When the buffer holds more than the stream's {@code channelBufferSize}, the stream
-     * stops reading from the socket until {@link #read()} drains it below half.
+     * Bytes are credited back to the peer as {@link #read()} takes them, so a reader that
+     * stops reading stops the peer's sender at the channel window; other channels go on.
      */
     public Channel pullMode(boolean on) {
         this.pullMode = on;
@@ -229,11 +316,9 @@ public final class Channel {
     public Packet read() {
         Packet p = pulled.poll();
         if (p != null) {
-            pulledCount.decrementAndGet();
-            long left = pulledBytes.addAndGet(-p.data().length);
-            if (left <= stream.config().channelBufferSize() / 2) {
-                stream.pullDrained(this);
-            }
+            int left = pulledCount.decrementAndGet();
+            pulledBytes.addAndGet(-p.data().length);
+            stream.pullConsumed(this, p.data().length, left == 0);
         }
         return p;
     }

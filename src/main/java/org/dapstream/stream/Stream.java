@@ -13,6 +13,8 @@ import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.FlowWindow;
+import org.dapstream.protocol.FragmentHeader;
 import org.dapstream.protocol.FrameDecoder;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.FrameLimits;
@@ -25,7 +27,9 @@ import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -95,7 +99,32 @@ public final class Stream {
     private Channel lastReceiver;
     private StreamTransport.Cancellable ticker;
     private StreamTransport.Cancellable deadline;
-    private final List<CompletableFuture<Void>> writableWaiters = new ArrayList<>();
+    private final List<Waiter> writableWaiters = new ArrayList<>();
+
+    // Flow control (event loop only). Credit counts application payload bytes (FlowWindow).
+    private final FlowConfig flow;
+    /** Largest DATA message a writer may hand over; CONTROL packets stay within one frame. */
+    private final int maxMessage;
+    /** Payload bytes the peer lets us send on all channels together. */
+    private long sendCredit = FlowWindow.INITIAL_STREAM_WINDOW;
+    /** Payload bytes the peer may still send us on all channels; below 0 is a violation. */
+    private long receiveCredit = FlowWindow.INITIAL_STREAM_WINDOW;
+    /** Consumed bytes not yet granted back on the stream window (negative while held messages are unread). */
+    private long grantPending;
+    /** A WINDOW_UPDATE goes once this much was consumed: half a window, so the sender never runs dry on a fast reader. */
+    private final long channelGrantThreshold;
+    private final long streamGrantThreshold;
+    /** Channels with queued messages that may send now, served one frame each in turn (fairness). */
+    private final ArrayDeque<Channel> sendRing = new ArrayDeque<>();
+    private boolean pumping;
+    private boolean streamCreditStalled;
+    private boolean streamRateWaiting;
+    /** Null: no stream rate limit. */
+    private final TokenBucket streamRate;
+    /** Bytes held by partly received fragmented messages, all channels. */
+    private long reassemblyBytes;
+    /** Channels with a fragmented message in progress (the tick checks their timeout only when > 0). */
+    private int reassembling;
 
     // Security: the handshake in progress, then the session's secrets and the stream keys.
     private ClientHandshake clientHandshake;
@@ -147,6 +176,11 @@ public final class Stream {
         this.counters = counters;
         this.listener = listener == null ? StreamListener.NONE : listener;
         this.decoder = new FrameDecoder(config.maxFramePayload());
+        this.flow = config.flow();
+        this.maxMessage = flow.maxMessageSize();
+        this.channelGrantThreshold = flow.channelWindow() / 2;
+        this.streamGrantThreshold = flow.streamWindow() / 2;
+        this.streamRate = flow.streamRate().limited() ? new TokenBucket(flow.streamRate(), largestFrame(config), clock.nanoTime()) : null;
         this.nextChannelId = role.firstChannelId();
         this.createTime = clock.currentTimeMillis();
         if (role == StreamRole.ACCEPTOR && sessions == null) {
@@ -266,12 +300,20 @@ public final class Stream {
      * type, too many channels) or the stream ends.
      */
     public CompletableFuture<Channel> openChannel(ChannelType type, ChannelHandler handler) {
+        return openChannel(type, handler, flow.compression() && !ChannelType.SECURITY.equals(type));
+    }
+
+    /**
+     * Opens a channel and says whether to offer compression on it (the default: on when the
+     * node compresses, except on SECURITY channels, see docs/DECISIONS.md on CRIME-style leaks).
+     */
+    public CompletableFuture<Channel> openChannel(ChannelType type, ChannelHandler handler, boolean compression) {
         CompletableFuture<Channel> result = new CompletableFuture<>();
-        onLoop(() -> openOnLoop(type, handler, result));
+        onLoop(() -> openOnLoop(type, handler, compression, result));
         return result;
     }
 
-    private void openOnLoop(ChannelType type, ChannelHandler handler, CompletableFuture<Channel> result) {
+    private void openOnLoop(ChannelType type, ChannelHandler handler, boolean compression, CompletableFuture<Channel> result) {
         if (state != StreamState.ACTIVE || closing) {
             result.completeExceptionally(new StreamException(ErrorCode.STREAM_NOT_READY, "stream " + id + " is " + describeState()));
             return;
@@ -297,8 +339,11 @@ public final class Stream {
         }
         Channel ch = new Channel(this, chId, type, handler, Channel.State.OPENING, true);
         ch.opening = result;
+        prepareFlow(ch, compression);
         channels.put(ch);
-        sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.OpenChannel(chId, type, 0)));
+        sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.OpenChannel(chId, type,
+                compression ? ControlMessage.OPTION_COMPRESSION : 0)));
+        grantInitialWindow(ch);
     }
 
     /** The next free id of our parity, ascending, wrapping after 65535 (ids are reused only after a wrap). */
@@ -321,7 +366,11 @@ public final class Stream {
             if (ch.state == Channel.State.OPEN && !closing && state == StreamState.ACTIVE) {
                 ch.state = Channel.State.CLOSING;
                 ch.closeReasonSent = CloseReason.of(ErrorCode.NORMAL, "closed by application");
-                sendChannelFrame(ch, PacketType.CLOSE, ch.closeReasonSent.encode());
+                if (ch.outbound.isEmpty()) {
+                    sendChannelFrame(ch, PacketType.CLOSE, ch.closeReasonSent.encode());
+                } else {
+                    ch.closeAfterDrain = true; // what was written goes first; the pump sends CLOSE after it
+                }
             }
         });
     }
@@ -331,7 +380,8 @@ public final class Stream {
     boolean write(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int length) {
         int len = buffer != null ? buffer.remaining() : length;
         // One combined test keeps this method small enough to inline; rejectWrite says which rule failed.
-        if ((type != PacketType.DATA && type != PacketType.CONTROL) || len > FrameLimits.DEFAULT_MESSAGE_PAYLOAD
+        if ((type != PacketType.DATA && type != PacketType.CONTROL)
+                || len > (type == PacketType.DATA ? maxMessage : FrameLimits.DEFAULT_MESSAGE_PAYLOAD)
                 || (array != null && (offset < 0 || length < 0 || offset + length > array.length))
                 || ch.state != Channel.State.OPEN || closing) {
             throw rejectWrite(ch, type, array, offset, length, len);
@@ -342,17 +392,226 @@ public final class Stream {
         if (inPacketOut) {
             throw new IllegalStateException("packetOut observers must not write");
         }
-        if (buffer != null) {
-            sendFrame(ch, ch.id(), type, buffer, null, buffer.position(), len);
+        // Fast path: nothing queued before it, credit for it, one frame, no rate limit or
+        // compression to consider (directLimit folds those in): straight into the batch.
+        if (len <= ch.directLimit && ch.outbound.isEmpty() && len <= ch.sendCredit && len <= sendCredit) {
+            ch.sendCredit -= len;
+            sendCredit -= len;
+            if (buffer != null) {
+                sendFrame(ch, ch.id(), type, buffer, null, buffer.position(), len);
+            } else {
+                sendFrame(ch, ch.id(), type, null, array, offset, len);
+            }
         } else {
-            sendFrame(ch, ch.id(), type, null, array, offset, len);
+            // Queued: the caller may reuse its buffer the moment we return, so copy.
+            byte[] copy = new byte[len];
+            if (buffer != null) {
+                buffer.duplicate().get(copy);
+            } else {
+                System.arraycopy(array, offset, copy, 0, len);
+            }
+            enqueue(ch, new OutboundMessage(type, copy, 0, len, null));
         }
-        if (transport.writeQueueFull()) {
+        return writeAccepted(ch);
+    }
+
+    /** write's answer: false (and readyToWrite later) when this channel's queue or the connection is full. */
+    private boolean writeAccepted(Channel ch) {
+        if (transport.writeQueueFull() || (ch.queuedBytes > flow.channelSendBuffer() && !ChannelType.MEDIA.equals(ch.type()))) {
             ch.writeBlocked = true;
             blockedWriters = true;
             return false;
         }
         return true;
+    }
+
+    /** {@link Channel#send}: a write whose future says when the message has gone. */
+    CompletableFuture<Void> send(Channel ch, PacketType type, byte[] data) {
+        int len = data.length;
+        if ((type != PacketType.DATA && type != PacketType.CONTROL)
+                || len > (type == PacketType.DATA ? maxMessage : FrameLimits.DEFAULT_MESSAGE_PAYLOAD)) {
+            throw rejectWrite(ch, type, data, 0, len, len);
+        }
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        byte[] copy = data.clone();
+        onLoop(() -> {
+            if (ch.state != Channel.State.OPEN || closing) {
+                sent.completeExceptionally(new StreamException(ErrorCode.CHANNEL_CLOSED, "cannot write to " + ch));
+                return;
+            }
+            sendOwned(ch, type, copy, len, sent);
+        });
+        return sent;
+    }
+
+    /** On the loop: a message whose array this side owns (no copy needed to queue it). */
+    private void sendOwned(Channel ch, PacketType type, byte[] data, int len, CompletableFuture<Void> sent) {
+        if (len <= ch.directLimit && ch.outbound.isEmpty() && len <= ch.sendCredit && len <= sendCredit) {
+            ch.sendCredit -= len;
+            sendCredit -= len;
+            sendFrame(ch, ch.id(), type, null, data, 0, len);
+            if (sent != null) {
+                sent.complete(null);
+            }
+        } else {
+            enqueue(ch, new OutboundMessage(type, data, 0, len, sent));
+        }
+    }
+
+    /** Queues a message on its channel (a full MEDIA queue drops its oldest first) and lets the pump send what it can. */
+    private void enqueue(Channel ch, OutboundMessage m) {
+        if (ChannelType.MEDIA.equals(ch.type())) {
+            dropForFreshness(ch, m.length);
+        }
+        ch.outbound.addLast(m);
+        ch.queuedBytes += m.length;
+        if (ch.observesPacketOut) {
+            RuntimeException failure = observePacketOut(ch, m.type, ByteBuffer.wrap(m.data, m.offset, m.length), m.offset, m.length);
+            if (failure != null) {
+                handlerFailed(ch, failure);
+                return;
+            }
+        }
+        ring(ch);
+        pump();
+    }
+
+    /** MEDIA: freshness over completeness. Drops the oldest queued messages not yet begun until {@code incoming} fits. */
+    private void dropForFreshness(Channel ch, int incoming) {
+        Iterator<OutboundMessage> queued = ch.outbound.iterator();
+        while (ch.queuedBytes + incoming > flow.channelSendBuffer() && queued.hasNext()) {
+            OutboundMessage old = queued.next();
+            if (old.started()) {
+                continue; // half sent: the peer is reassembling it, it must finish
+            }
+            queued.remove();
+            ch.queuedBytes -= old.length;
+            ch.mediaDropped++; // volatile, but only ever written here on the loop
+            counters.mediaDropped();
+            if (old.sent != null) {
+                old.sent.completeExceptionally(new StreamException(ErrorCode.RESOURCE_EXHAUSTED,
+                        ch + ": dropped from the full MEDIA queue for a fresher message"));
+            }
+        }
+    }
+
+    /** Puts a channel with something to send at the back of the round robin, unless it waits for credit or its rate. */
+    private void ring(Channel ch) {
+        if (!ch.inSendRing && !ch.creditStalled && !ch.rateWaiting && !ch.outbound.isEmpty()) {
+            ch.inSendRing = true;
+            sendRing.addLast(ch);
+        }
+    }
+
+    /**
+     * Sends queued messages, one frame per channel per turn so a large message on one channel
+     * delays another channel's by at most one frame per busy channel. Stops when the
+     * connection's queue is full (onWritable resumes it), the stream is out of credit (a
+     * WINDOW_UPDATE resumes it) or the stream's rate limit says wait (a timer resumes it).
+     */
+    private void pump() {
+        if (pumping || state == StreamState.CLOSED) {
+            return;
+        }
+        pumping = true;
+        try {
+            while (!sendRing.isEmpty() && !streamCreditStalled && !streamRateWaiting && !transport.writeQueueFull()) {
+                Channel ch = sendRing.pollFirst();
+                ch.inSendRing = false;
+                OutboundMessage m = ch.outbound.peekFirst();
+                if (m == null || ch.state == Channel.State.CLOSED || (ch.state == Channel.State.CLOSING && !ch.closeAfterDrain)) {
+                    continue;
+                }
+                int chunk = m.nextChunk();
+                if (ch.sendCredit < chunk) {
+                    ch.creditStalled = true;
+                    counters.flowControlStall();
+                    continue;
+                }
+                if (sendCredit < chunk) {
+                    streamCreditStalled = true;
+                    counters.flowControlStall();
+                    ch.inSendRing = true;
+                    sendRing.addFirst(ch);
+                    break;
+                }
+                if ((ch.rate != null || streamRate != null) && !rateAllows(ch, FrameHeader.SIZE + chunk
+                        + (m.fragmented() ? FragmentHeader.SIZE : 0))) {
+                    continue;
+                }
+                ch.sendCredit -= chunk;
+                sendCredit -= chunk;
+                sendQueuedFrame(ch, m, chunk);
+                m.done += chunk;
+                ch.queuedBytes -= chunk;
+                if (m.done == m.length) {
+                    ch.outbound.pollFirst();
+                    if (m.sent != null) {
+                        m.sent.complete(null);
+                    }
+                }
+                if (!ch.outbound.isEmpty()) {
+                    ring(ch);
+                } else if (ch.closeAfterDrain && ch.state == Channel.State.CLOSING) {
+                    ch.closeAfterDrain = false;
+                    sendChannelFrame(ch, PacketType.CLOSE, ch.closeReasonSent.encode());
+                }
+                wakeWriter(ch);
+            }
+        } finally {
+            pumping = false;
+        }
+    }
+
+    /** Takes the rate tokens for a frame, or parks the channel (or the whole ring) until they are there. */
+    private boolean rateAllows(Channel ch, int frameBytes) {
+        long now = clock.nanoTime();
+        long channelWait = ch.rate == null ? 0 : ch.rate.delayNanos(now, frameBytes);
+        if (channelWait > 0) {
+            ch.rateWaiting = true;
+            transport.after(toMillisCeil(channelWait), () -> {
+                ch.rateWaiting = false;
+                ring(ch);
+                pump();
+            });
+            return false;
+        }
+        long streamWait = streamRate == null ? 0 : streamRate.delayNanos(now, frameBytes);
+        if (streamWait > 0) {
+            streamRateWaiting = true;
+            ch.inSendRing = true;
+            sendRing.addFirst(ch);
+            transport.after(toMillisCeil(streamWait), () -> {
+                streamRateWaiting = false;
+                pump();
+            });
+            return false;
+        }
+        if (ch.rate != null) {
+            ch.rate.take(frameBytes);
+        }
+        if (streamRate != null) {
+            streamRate.take(frameBytes);
+        }
+        return true;
+    }
+
+    private static long toMillisCeil(long nanos) {
+        return Math.max(1, (nanos + 999_999) / 1_000_000);
+    }
+
+    /** readyToWrite for a channel that reported back-pressure, once its queue is at half and the connection takes more. */
+    private void wakeWriter(Channel ch) {
+        if (ch.writeBlocked && ch.queuedBytes <= flow.channelSendBuffer() / 2 && !transport.writeQueueFull()
+                && offLoopBytes.get() <= config.writeHighWater() / 2) {
+            ch.writeBlocked = false;
+            if (ch.state == Channel.State.OPEN) {
+                invoke(ch, () -> ch.handler.readyToWrite(ch));
+            }
+        }
+        if (!writableWaiters.isEmpty()) {
+            completeWaiters();
+        }
     }
 
     private RuntimeException rejectWrite(Channel ch, PacketType type, byte[] array, int offset, int length, int len) {
@@ -381,7 +640,7 @@ public final class Stream {
         transport.execute(() -> {
             offLoopBytes.addAndGet(-len);
             if (ch.state == Channel.State.OPEN && !closing) {
-                sendFrame(ch, ch.id(), type, null, copy, 0, len);
+                sendOwned(ch, type, copy, len, null);
             } else {
                 ch.writesLost++; // volatile, but only ever written here on the loop
                 LOG.log(System.Logger.Level.WARNING, "dropped a " + len + "-byte " + type + " written to " + ch
@@ -408,20 +667,53 @@ public final class Stream {
     CompletableFuture<Void> whenWritable(Channel ch) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         onLoop(() -> {
-            if (!transport.writeQueueFull() && offLoopBytes.get() <= config.writeHighWater()) {
+            Waiter w = new Waiter(ch, f);
+            if (w.mayGo()) {
                 f.complete(null);
             } else {
-                writableWaiters.add(f);
+                writableWaiters.add(w);
             }
         });
         return f;
     }
 
+    /** A whenWritable future and the channel whose queue it waits on. */
+    private final class Waiter {
+        final Channel channel;
+        final CompletableFuture<Void> future;
+
+        Waiter(Channel channel, CompletableFuture<Void> future) {
+            this.channel = channel;
+            this.future = future;
+        }
+
+        boolean mayGo() {
+            return !transport.writeQueueFull() && offLoopBytes.get() <= config.writeHighWater()
+                    && (channel == null || channel.queuedBytes <= flow.channelSendBuffer() / 2);
+        }
+    }
+
+    private void completeWaiters() {
+        List<Waiter> ready = null;
+        for (Iterator<Waiter> it = writableWaiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            if (w.mayGo()) {
+                it.remove();
+                if (ready == null) {
+                    ready = new ArrayList<>();
+                }
+                ready.add(w);
+            }
+        }
+        if (ready != null) {
+            ready.forEach(w -> w.future.complete(null));
+        }
+    }
+
     private void notifyWritable() {
+        pump(); // queued frames first: they were written before anything a woken writer adds
         if (!writableWaiters.isEmpty()) {
-            List<CompletableFuture<Void>> waiting = new ArrayList<>(writableWaiters);
-            writableWaiters.clear();
-            waiting.forEach(w -> w.complete(null));
+            completeWaiters();
         }
         if (!blockedWriters) {
             return;
@@ -429,6 +721,10 @@ public final class Stream {
         blockedWriters = false;
         for (Channel ch : channels.all()) {
             if (ch.writeBlocked) {
+                if (ch.queuedBytes > flow.channelSendBuffer() / 2 || transport.writeQueueFull()) {
+                    blockedWriters = true; // still full: woken by the pump as its queue goes
+                    continue;
+                }
                 ch.writeBlocked = false;
                 if (ch.state == Channel.State.OPEN) {
                     invoke(ch, () -> ch.handler.readyToWrite(ch));
@@ -462,6 +758,49 @@ public final class Stream {
             key.bytes += len;
         }
         transport.commit(frame);
+        sent(ch, key, type, chId, seq, frame, len, 0);
+        if (observerFailure != null) {
+            handlerFailed(ch, observerFailure);
+        }
+    }
+
+    /**
+     * A queued message's next frame: the whole message, or its next fragment (a
+     * {@link FragmentHeader} before the data, FRAGMENTED unless it is the last).
+     * Its packetOut observer saw the message when it was queued.
+     */
+    private void sendQueuedFrame(Channel ch, OutboundMessage m, int chunk) {
+        boolean fragment = m.fragmented();
+        boolean more = fragment && m.done + chunk < m.length;
+        int seq = ch.seqOut++;
+        FrameKey key = sendKey == null ? null : ch.sendKey != null ? ch.sendKey : sendKey;
+        int plain = chunk + (fragment ? FragmentHeader.SIZE : 0);
+        int tag = key == null ? 0 : FrameCipher.TAG_SIZE;
+        ByteBuffer out = transport.claim(FrameHeader.SIZE + plain + tag);
+        int at = out.position();
+        int payloadAt = at + FrameHeader.SIZE;
+        int dataAt = payloadAt;
+        if (fragment) {
+            FragmentHeader.write(out, payloadAt, m.length, m.done);
+            dataAt += FragmentHeader.SIZE;
+        }
+        out.put(dataAt, m.data, m.offset + m.done, chunk);
+        int flags = (more ? Flags.FRAGMENTED : 0) | (key == null ? 0 : Flags.ENCRYPTED);
+        int payload = plain;
+        // COMPRESS-SEND
+        FrameHeader.write(out, at, payload + tag, m.type, seq, ch.id(), flags);
+        if (key != null) {
+            key.cipher.seal(out, at, payload);
+            key.frames++;
+            key.bytes += payload;
+        }
+        int frame = FrameHeader.SIZE + payload + tag;
+        transport.commit(frame);
+        sent(ch, key, m.type, ch.id(), seq, frame, chunk, flags);
+    }
+
+    /** Counters, trace and the key's limits after a frame went into the batch. */
+    private void sent(Channel ch, FrameKey key, PacketType type, int chId, int seq, int frame, int len, int flags) {
         packetsSent++;
         bytesSent += frame;
         // Keepalives do not make the write side busy: both ends then ping when idle, so
@@ -470,14 +809,11 @@ public final class Stream {
             wroteSinceTick = true;
         }
         if (FrameTrace.enabled()) {
-            FrameTrace.frame(id, false, type, chId, seq, len, 0);
+            FrameTrace.frame(id, false, type, chId, seq, len, flags);
         }
         if (ch != null) {
             ch.packetsSent++;
             ch.bytesSent += len;
-            if (observerFailure != null) {
-                handlerFailed(ch, observerFailure);
-            }
         }
         if (key != null && (key.frames >= security.rekeyFrames() || key.bytes >= security.rekeyBytes()) && !rekeying) {
             updateSendingKey(key);
@@ -542,10 +878,13 @@ public final class Stream {
         // Fast path, kept small so the JIT inlines it: in-order plain DATA on the channel of
         // the previous frame, open and in push mode. Everything else takes the checked path.
         if (ch != null && ch.id() == chId && type == PacketType.DATA && seq == ch.seqIn && flags == expectedFlags
-                && ch.state != Channel.State.OPENING && !ch.handlerFailed && !ch.pullMode()) {
+                && ch.state != Channel.State.OPENING && !ch.handlerFailed && ch.reassembly == null && !ch.pullMode() && !ch.paused) {
             ch.seqIn++;
             if (flags != 0) {
                 size = open(ch.receiveKey != null ? ch.receiveKey : receiveKey, type, seq, chId, flags, payload);
+            }
+            if ((ch.receiveCredit -= size) < 0 || (receiveCredit -= size) < 0) {
+                throw overCredit(ch, size);
             }
             ch.packetsReceived++;
             ch.bytesReceived += size;
@@ -554,6 +893,7 @@ public final class Stream {
             } catch (RuntimeException e) {
                 handlerFailed(ch, e);
             }
+            consumed(ch, size);
             return;
         }
         onFrameChecked(type, seq, chId, flags, payload, size);
@@ -565,7 +905,7 @@ public final class Stream {
                 throw badSequence(0, seqIn, seq);
             }
             seqIn++;
-            unprotect(receiveKey, type, seq, 0, flags, payload);
+            unprotect(receiveKey, null, type, seq, 0, flags, payload);
             onStreamFrame(type, payload);
             return;
         }
@@ -585,13 +925,15 @@ public final class Stream {
             throw badSequence(chId, ch.seqIn, seq);
         }
         ch.seqIn++;
-        size = unprotect(ch.receiveKey != null ? ch.receiveKey : receiveKey, type, seq, chId, flags, payload);
+        unprotect(ch.receiveKey != null ? ch.receiveKey : receiveKey, ch, type, seq, chId, flags, payload);
         ch.packetsReceived++;
-        ch.bytesReceived += size;
         lastReceiver = ch;
         switch (type) {
-            case DATA, CONTROL -> deliver(ch, type, payload);
-            case CLOSE, ERROR -> onChannelClose(ch, type, CloseReason.decode(payload));
+            case DATA, CONTROL -> receiveMessage(ch, type, flags, payload);
+            case CLOSE, ERROR -> {
+                ch.bytesReceived += payload.remaining();
+                onChannelClose(ch, type, CloseReason.decode(payload));
+            }
             case KEEPALIVE -> throw new ProtocolException(ErrorCode.MALFORMED_FRAME, "KEEPALIVE on channel " + chId + "; keepalives belong to ch 0");
         }
     }
@@ -601,20 +943,185 @@ public final class Stream {
      *
      * @return the plaintext payload size ({@code payload}'s limit is moved to its end)
      */
-    private int unprotect(FrameKey key, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
-        if (expectedFlags == 0) {
-            checkNoFlags(chId, flags);
-            return payload.remaining();
-        }
-        if ((flags & Flags.ENCRYPTED) == 0) {
+    private int unprotect(FrameKey key, Channel ch, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
+        if (expectedFlags != 0 && (flags & Flags.ENCRYPTED) == 0) {
             throw new ProtocolException(ErrorCode.NOT_ENCRYPTED, type + " on channel " + chId + " seq " + Integer.toUnsignedString(seq)
                     + " is not encrypted; after the handshake every frame is");
         }
-        if (flags != Flags.ENCRYPTED) {
+        int transforms = flags & ~expectedFlags;
+        if ((transforms & ~allowedTransforms(ch, type)) != 0) {
             throw new ProtocolException(ErrorCode.FLAG_NOT_NEGOTIATED, String.format(
-                    "flags 0x%02x on channel %d; compression and fragmentation were not negotiated", flags, chId));
+                    "flags 0x%02x on %s %s; %s", flags, type, chId == 0 ? "ch 0" : "channel " + chId, notNegotiated(ch, type, transforms)));
         }
-        return open(key, type, seq, chId, flags, payload);
+        return expectedFlags == 0 ? payload.remaining() : open(key, type, seq, chId, flags, payload);
+    }
+
+    /** COMPRESSED on channels that negotiated it (DATA, CONTROL); FRAGMENTED on DATA. Nothing on ch 0, CLOSE, ERROR. */
+    private static int allowedTransforms(Channel ch, PacketType type) {
+        if (ch == null || (type != PacketType.DATA && type != PacketType.CONTROL)) {
+            return 0;
+        }
+        int compressed = ch.compression ? Flags.COMPRESSED : 0;
+        return type == PacketType.DATA ? compressed | Flags.FRAGMENTED : compressed;
+    }
+
+    private String notNegotiated(Channel ch, PacketType type, int transforms) {
+        if ((transforms & Flags.ENCRYPTED) != 0) {
+            return "encryption was not negotiated (plaintext stream)";
+        }
+        if ((transforms & ~Flags.DEFINED) != 0) {
+            return "reserved bits";
+        }
+        if (ch == null || (type != PacketType.DATA && type != PacketType.CONTROL)) {
+            return "compression and fragmentation apply to DATA and CONTROL packets on channels only";
+        }
+        if ((transforms & Flags.COMPRESSED) != 0 && !ch.compression) {
+            return "compression was not negotiated when the channel opened";
+        }
+        return "only DATA messages are fragmented";
+    }
+
+    /** A DATA or CONTROL frame on a channel after decryption: decompress, reassemble, check credit, deliver. */
+    private void receiveMessage(Channel ch, PacketType type, int flags, ByteBuffer payload) throws ProtocolException {
+        // DECOMPRESS
+        if ((flags & Flags.FRAGMENTED) != 0 || ch.reassembly != null) {
+            if (type != PacketType.DATA) {
+                throw new ProtocolException(ErrorCode.FRAGMENT_OUT_OF_ORDER, type + " on channel " + ch.id()
+                        + " in the middle of a fragmented message");
+            }
+            receiveFragment(ch, (flags & Flags.FRAGMENTED) != 0, payload);
+            return;
+        }
+        int size = payload.remaining();
+        takeCredit(ch, size);
+        ch.bytesReceived += size;
+        deliver(ch, type, payload, false);
+    }
+
+    private void receiveFragment(Channel ch, boolean more, ByteBuffer payload) throws ProtocolException {
+        FragmentHeader header = FragmentHeader.read(payload);
+        payload.position(payload.position() + FragmentHeader.SIZE);
+        int size = payload.remaining();
+        Reassembly r = ch.reassembly;
+        if (r == null) {
+            if (header.offset() != 0) {
+                throw new ProtocolException(ErrorCode.UNKNOWN_FRAGMENT, "channel " + ch.id() + ": fragment at offset "
+                        + header.offset() + " of a " + header.total() + "-byte message that was never started");
+            }
+            if (header.total() > maxMessage) {
+                throw new ProtocolException(ErrorCode.MESSAGE_TOO_LARGE, "channel " + ch.id() + ": a " + header.total()
+                        + "-byte message exceeds the limit of " + maxMessage + " bytes");
+            }
+            if (header.total() <= size) {
+                throw new ProtocolException(ErrorCode.FRAGMENT_OUT_OF_ORDER, "channel " + ch.id() + ": first fragment holds all "
+                        + header.total() + " bytes of its message but says more follow");
+            }
+            r = new Reassembly(header.total(), clock.nanoTime());
+            holdReassembly(ch, r.capacity());
+            ch.reassembly = r;
+            reassembling++;
+        } else if (header.total() != r.total || header.offset() != r.received()) {
+            throw new ProtocolException(ErrorCode.FRAGMENT_OUT_OF_ORDER, "channel " + ch.id() + ": fragment at offset "
+                    + header.offset() + " of a " + header.total() + "-byte message; expected offset " + r.received() + " of " + r.total);
+        }
+        long end = r.received() + (long) size;
+        if (end > r.total || (!more && end != r.total)) {
+            throw new ProtocolException(ErrorCode.FRAGMENT_OUT_OF_ORDER, "channel " + ch.id() + ": fragment ends at " + end
+                    + (more ? ", past" : ", but the message ends at") + " the message's " + r.total + " bytes");
+        }
+        takeCredit(ch, size);
+        int grown = r.append(payload, clock.nanoTime());
+        if (grown > 0) {
+            holdReassembly(ch, grown);
+        }
+        ch.bytesReceived += size;
+        // Reassembly took the bytes (it has its own limit): credit flows back as fragments come,
+        // so a message larger than the window still completes.
+        consumed(ch, size);
+        if (!more) {
+            ch.reassembly = null;
+            reassembling--;
+            reassemblyBytes -= r.capacity();
+            deliver(ch, PacketType.DATA, r.message(), true);
+        }
+    }
+
+    private void holdReassembly(Channel ch, int bytes) throws ProtocolException {
+        reassemblyBytes += bytes;
+        if (reassemblyBytes > flow.maxReassemblyBytes()) {
+            throw new ProtocolException(ErrorCode.MESSAGE_TOO_LARGE, "channel " + ch.id() + ": fragmented messages in progress hold "
+                    + reassemblyBytes + " bytes, over this stream's reassembly limit of " + flow.maxReassemblyBytes());
+        }
+    }
+
+    /** The peer used {@code size} bytes of its credit on {@code ch}. */
+    private void takeCredit(Channel ch, int size) throws ProtocolException {
+        if ((ch.receiveCredit -= size) < 0 || (receiveCredit -= size) < 0) {
+            throw overCredit(ch, size);
+        }
+    }
+
+    private ProtocolException overCredit(Channel ch, int size) {
+        boolean channel = ch.receiveCredit < 0;
+        return new ProtocolException(ErrorCode.FLOW_CONTROL_VIOLATION, (channel ? "channel " + ch.id() : "the stream") + ": "
+                + size + " payload bytes arrived beyond the credit granted (" + (channel ? ch.receiveCredit : receiveCredit) + " after them)");
+    }
+
+    /**
+     * The application took {@code size} bytes (handled in push mode, read in pull mode, or
+     * taken by reassembly): grant them back once half a window has gathered.
+     */
+    private void consumed(Channel ch, long size) {
+        if ((ch.grantPending += size) >= channelGrantThreshold && ch.state == Channel.State.OPEN && !closing) {
+            long grant = ch.grantPending;
+            ch.grantPending = 0;
+            ch.receiveCredit += grant;
+            sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.WindowUpdate(ch.id(), grant)));
+        }
+        if ((grantPending += size) >= streamGrantThreshold && state == StreamState.ACTIVE && !closing) {
+            long grant = grantPending;
+            grantPending = 0;
+            receiveCredit += grant;
+            sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.WindowUpdate(0, grant)));
+        }
+    }
+
+    /** A configured window above the protocol's initial one: the difference is granted at once. */
+    private void grantInitialWindow(Channel ch) {
+        long extra = flow.channelWindow() - (long) FlowWindow.INITIAL_CHANNEL_WINDOW;
+        if (extra > 0) {
+            ch.receiveCredit += extra;
+            sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.WindowUpdate(ch.id(), extra)));
+        }
+    }
+
+    private void onWindowUpdate(ControlMessage.WindowUpdate update) throws ProtocolException {
+        if (update.channelId() == 0) {
+            sendCredit += update.increment();
+            if (sendCredit > FlowWindow.MAX_WINDOW) {
+                throw new ProtocolException(ErrorCode.FLOW_CONTROL_VIOLATION, "WINDOW_UPDATE grew the stream window to "
+                        + sendCredit + ", past 2^31-1");
+            }
+            if (streamCreditStalled) {
+                streamCreditStalled = false;
+                pump();
+            }
+            return;
+        }
+        Channel ch = channels.get(update.channelId());
+        if (ch == null) {
+            return; // closed meanwhile, or refused at open: nothing to send there
+        }
+        ch.sendCredit += update.increment();
+        if (ch.sendCredit > FlowWindow.MAX_WINDOW) {
+            throw new ProtocolException(ErrorCode.FLOW_CONTROL_VIOLATION, "WINDOW_UPDATE grew channel " + ch.id() + "'s window to "
+                    + ch.sendCredit + ", past 2^31-1");
+        }
+        if (ch.creditStalled) {
+            ch.creditStalled = false;
+            ring(ch);
+            pump();
+        }
     }
 
     private int open(FrameKey key, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
@@ -696,6 +1203,9 @@ public final class Stream {
                 invoke(ch, () -> ch.handler.opened(ch));
                 f.complete(ch);
             }
+        } else if (message instanceof ControlMessage.WindowUpdate update) {
+            requireActive("WINDOW_UPDATE");
+            onWindowUpdate(update);
         } else if (message instanceof ControlMessage.KeyUpdate update) {
             onKeyUpdate(update);
         } else if (message instanceof ControlMessage.ChannelKey request) {
@@ -1071,6 +1581,11 @@ public final class Stream {
         if (deadline != null) {
             deadline.cancel();
         }
+        long extra = flow.streamWindow() - (long) FlowWindow.INITIAL_STREAM_WINDOW;
+        if (extra > 0) { // before anything the application may send once ready completes
+            receiveCredit += extra;
+            sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.WindowUpdate(0, extra)));
+        }
         listener.active(this);
         ready.complete(this);
     }
@@ -1084,8 +1599,9 @@ public final class Stream {
         if (channels.get(chId) != null) {
             throw new ProtocolException(ErrorCode.BAD_CHANNEL_ID, "peer opened channel " + chId + ", which is already open");
         }
-        if (open.options() != 0) {
-            throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, String.format("OPEN_CHANNEL options 0x%02x; version 1 defines none", open.options()));
+        if ((open.options() & ~ControlMessage.OPTIONS_DEFINED) != 0) {
+            throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, String.format(
+                    "OPEN_CHANNEL options 0x%02x; version 1 defines 0x01 (compression) only", open.options()));
         }
         if (goAwaySent) {
             reject(chId, ErrorCode.GOING_AWAY, "this node is going away");
@@ -1101,9 +1617,11 @@ public final class Stream {
             return;
         }
         Channel ch = new Channel(this, chId, open.type(), handler, Channel.State.OPEN, false);
+        prepareFlow(ch, open.compression());
         channels.put(ch);
         everOpened.set(chId);
         sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.OpenAck(chId)));
+        grantInitialWindow(ch);
         invoke(ch, () -> ch.handler.opened(ch));
     }
 
@@ -1120,23 +1638,34 @@ public final class Stream {
         return ch;
     }
 
-    private void deliver(Channel ch, PacketType type, ByteBuffer payload) {
+    /**
+     * Hands a message to the application, or holds it (pull mode, paused) uncredited until it
+     * is read: so a reader that does not read stops its peer at the window.
+     *
+     * @param credited the bytes were already credited back (reassembly took them); holding them
+     *                 then takes that credit back until they are read
+     */
+    private void deliver(Channel ch, PacketType type, ByteBuffer payload, boolean credited) {
+        int size = payload.remaining();
         if (ch.handlerFailed) {
-            return; // its handler failed; the ERROR we sent closes it once the peer answers
+            if (!credited) {
+                consumed(ch, size); // dropped: its handler failed and the channel is closing; keep the window open
+            }
+            return;
         }
-        if (ch.pullMode()) {
-            byte[] copy = new byte[payload.remaining()];
+        if (ch.pullMode() || ch.paused) {
+            byte[] copy = new byte[size];
             payload.get(copy);
+            if (credited) {
+                ch.grantPending -= size;
+                grantPending -= size;
+            }
             ch.pulled.add(new Packet(type, copy));
             // Counted after the add, so a reader draining on another thread never sees a
             // count of 0 with a packet it has not taken: readyToRead fires on 0 -> 1 only.
             boolean wasEmpty = ch.pulledCount.getAndIncrement() == 0;
-            long buffered = ch.pulledBytes.addAndGet(copy.length);
-            if (buffered > config.channelBufferSize() && !ch.pausedStreamForPull) {
-                ch.pausedStreamForPull = true;
-                pauseReading();
-            }
-            if (wasEmpty) {
+            ch.pulledBytes.addAndGet(size);
+            if (wasEmpty && ch.pullMode()) {
                 invoke(ch, () -> ch.handler.readyToRead(ch));
             }
             return;
@@ -1146,15 +1675,60 @@ public final class Stream {
         } catch (RuntimeException e) {
             handlerFailed(ch, e);
         }
+        if (!credited) {
+            consumed(ch, size);
+        }
     }
 
-    void pullDrained(Channel ch) {
+    /** Pull mode: {@code size} bytes were read (any thread); they are credited in batches, and when the buffer empties. */
+    void pullConsumed(Channel ch, int size, boolean emptied) {
+        long waiting = ch.readUncredited.addAndGet(size);
+        if ((emptied || waiting >= channelGrantThreshold / 2) && ch.creditTaskPosted.compareAndSet(false, true)) {
+            onLoop(() -> {
+                ch.creditTaskPosted.set(false);
+                long read = ch.readUncredited.getAndSet(0);
+                if (read > 0 && ch.state != Channel.State.CLOSED && state == StreamState.ACTIVE) {
+                    consumed(ch, read);
+                }
+            });
+        }
+    }
+
+    /** {@link Channel#pause()} / {@link Channel#resume()}: resuming delivers what was held, in order. */
+    void pauseChannel(Channel ch, boolean pause) {
+        if (pause) {
+            ch.paused = true; // at once, from any thread: the next packet is held
+            return;
+        }
         onLoop(() -> {
-            if (ch.pausedStreamForPull && ch.pulledBytes.get() <= config.channelBufferSize() / 2) {
-                ch.pausedStreamForPull = false;
-                resumeReading();
+            if (!ch.paused) {
+                return;
+            }
+            ch.paused = false;
+            if (ch.pullMode()) {
+                return; // held packets wait for read() as any pulled packet does
+            }
+            Packet p;
+            while (!ch.paused && ch.state != Channel.State.CLOSED && (p = ch.pulled.poll()) != null) {
+                ch.pulledCount.decrementAndGet();
+                ch.pulledBytes.addAndGet(-p.data().length);
+                deliver(ch, p.type(), ByteBuffer.wrap(p.data()), false);
             }
         });
+    }
+
+    /** Per-channel flow state of a new channel: its rate limit, compression and how large a write may skip the queue. */
+    private void prepareFlow(Channel ch, boolean compression) {
+        ch.compression = compression;
+        if (flow.channelRate().limited()) {
+            ch.rate = new TokenBucket(flow.channelRate(), largestFrame(config), clock.nanoTime());
+        }
+        // COMPRESSOR-INIT
+        ch.directLimit = ch.rate != null || streamRate != null ? -1 : OutboundMessage.FRAGMENT_DATA;
+    }
+
+    private static int largestFrame(StreamConfig config) {
+        return FrameHeader.SIZE + FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD;
     }
 
     private void onChannelClose(Channel ch, PacketType type, CloseReason reason) {
@@ -1177,9 +1751,11 @@ public final class Stream {
             lastReceiver = null;
         }
         ch.state = Channel.State.CLOSED;
-        if (ch.pausedStreamForPull) {
-            ch.pausedStreamForPull = false;
-            resumeReading();
+        failQueued(ch, reason);
+        if (ch.reassembly != null) {
+            reassemblyBytes -= ch.reassembly.capacity();
+            reassembling--;
+            ch.reassembly = null;
         }
         if (ch.opening != null) {
             ch.opening.completeExceptionally(new StreamException(reason));
@@ -1191,6 +1767,24 @@ public final class Stream {
             LOG.log(System.Logger.Level.WARNING, "closed callback of " + ch + " threw", e);
         }
         ch.closeFuture.complete(reason);
+    }
+
+    /** Messages still queued when a channel ends will never go: their futures fail, and they are counted and logged. */
+    private void failQueued(Channel ch, CloseReason reason) {
+        if (ch.outbound.isEmpty()) {
+            return;
+        }
+        long bytes = ch.queuedBytes;
+        int count = ch.outbound.size();
+        OutboundMessage m;
+        while ((m = ch.outbound.pollFirst()) != null) {
+            if (m.sent != null) {
+                m.sent.completeExceptionally(new StreamException(reason));
+            }
+        }
+        ch.queuedBytes = 0;
+        ch.writesLost += count; // volatile, but only ever written on the loop
+        LOG.log(System.Logger.Level.WARNING, count + " queued message(s), " + bytes + " bytes, not sent: " + ch + " ended (" + reason + ")");
     }
 
     /** Runs a handler callback; a throwing handler closes its own channel with HANDLER_FAILED, nothing more. */
@@ -1232,6 +1826,9 @@ public final class Stream {
         if (read && session != null) {
             session.touch(clock.currentTimeMillis());
         }
+        if (reassembling > 0 && reassemblyTimedOut()) {
+            return;
+        }
         KeepAlive.Action action = keepAlive.tick(clock.nanoTime(), read, wrote);
         if (action == KeepAlive.Action.TIMEOUT) {
             long silentMs = config.keepAliveTimeout().toMillis();
@@ -1246,6 +1843,20 @@ public final class Stream {
             KeepAlivePayload.encode(ping, 0, false, clock.nanoTime());
             sendStreamFrame(PacketType.KEEPALIVE, ping);
         }
+    }
+
+    private boolean reassemblyTimedOut() {
+        long now = clock.nanoTime();
+        long timeout = flow.reassemblyTimeout().toNanos();
+        for (Channel ch : channels.all()) {
+            Reassembly r = ch.reassembly;
+            if (r != null && now - r.lastFragmentNanos > timeout) {
+                fail(new ProtocolException(ErrorCode.REASSEMBLY_TIMEOUT, "channel " + ch.id() + ": no fragment of its "
+                        + r.total + "-byte message for " + flow.reassemblyTimeout().toMillis() + " ms (" + r.received() + " bytes received)"));
+                return true;
+            }
+        }
+        return false;
     }
 
     private void setupDeadline() {
@@ -1309,7 +1920,7 @@ public final class Stream {
             channelGone(ch, reason);
         }
         wipeKeys();
-        writableWaiters.forEach(w -> w.completeExceptionally(new StreamException(reason)));
+        writableWaiters.forEach(w -> w.future.completeExceptionally(new StreamException(reason)));
         writableWaiters.clear();
         Session s = session;
         if (s != null && s.detach(this)) {
@@ -1338,13 +1949,6 @@ public final class Stream {
     private static ProtocolException badSequence(int chId, int expected, int got) {
         return new ProtocolException(ErrorCode.BAD_SEQUENCE, "channel " + chId + ": expected seq "
                 + Integer.toUnsignedString(expected) + ", got " + Integer.toUnsignedString(got));
-    }
-
-    private static void checkNoFlags(int chId, int flags) throws ProtocolException {
-        if (flags != 0) {
-            throw new ProtocolException(ErrorCode.FLAG_NOT_NEGOTIATED, String.format(
-                    "flags 0x%02x on channel %d; compression, encryption and fragmentation were not negotiated", flags, chId));
-        }
     }
 
     // ---------------------------------------------------------------- reading back-pressure

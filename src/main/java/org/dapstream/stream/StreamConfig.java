@@ -14,11 +14,11 @@ import java.time.Duration;
  * @param keepAliveTimeout  a stream whose read side is silent this long is closed
  * @param setupTimeout      the stream setup must finish within this time of connecting
  * @param maxChannels       channels open at once on one stream (both sides together)
- * @param channelBufferSize pull-mode bytes a channel holds before the stream stops reading
  * @param writeHighWater    bytes queued by writers off the event loop before {@code write} reports back-pressure
+ * @param flow              flow control, fragmentation, rate limits and compression
  */
 public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Duration keepAliveTimeout,
-                           Duration setupTimeout, int maxChannels, int channelBufferSize, int writeHighWater) {
+                           Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow) {
     /** The seed's {@code STREAM_KEEPALIVE_TIMEOUT}: 3 s. */
     public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(3);
     /** A third of the timeout, so two pings can be lost before the peer gives up: 1 s. */
@@ -27,8 +27,6 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
     public static final Duration DEFAULT_SETUP_TIMEOUT = Duration.ofSeconds(5);
     /** 1024 channels per stream. */
     public static final int DEFAULT_MAX_CHANNELS = 1024;
-    /** 1 MiB per pull-mode channel. */
-    public static final int DEFAULT_CHANNEL_BUFFER_SIZE = 1024 * 1024;
     /** 1 MiB of off-loop writes in flight per stream. */
     public static final int DEFAULT_WRITE_HIGH_WATER = 1024 * 1024;
 
@@ -40,8 +38,8 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
         if (maxChannels < 1 || maxChannels > 65535) {
             throw new IllegalArgumentException("maxChannels must be 1..65535, got " + maxChannels);
         }
-        if (channelBufferSize < 1024) {
-            throw new IllegalArgumentException("channelBufferSize must be at least 1024 bytes, got " + channelBufferSize);
+        if (flow == null) {
+            throw new IllegalArgumentException("flow must not be null; use FlowConfig.defaults()");
         }
         if (writeHighWater < 1024) {
             throw new IllegalArgumentException("writeHighWater must be at least 1024 bytes, got " + writeHighWater);
@@ -51,15 +49,19 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
     public static StreamConfig defaults() {
         return new StreamConfig(FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD, DEFAULT_KEEPALIVE_INTERVAL,
                 DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_SETUP_TIMEOUT, DEFAULT_MAX_CHANNELS,
-                DEFAULT_CHANNEL_BUFFER_SIZE, DEFAULT_WRITE_HIGH_WATER);
+                DEFAULT_WRITE_HIGH_WATER, FlowConfig.defaults());
     }
 
     public StreamConfig withKeepAlive(Duration interval, Duration timeout) {
-        return new StreamConfig(maxFramePayload, interval, timeout, setupTimeout, maxChannels, channelBufferSize, writeHighWater);
+        return new StreamConfig(maxFramePayload, interval, timeout, setupTimeout, maxChannels, writeHighWater, flow);
     }
 
     public StreamConfig withSetupTimeout(Duration timeout) {
-        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, timeout, maxChannels, channelBufferSize, writeHighWater);
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, timeout, maxChannels, writeHighWater, flow);
+    }
+
+    public StreamConfig withFlow(FlowConfig flow) {
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow);
     }
 
     private static void positive(String name, Duration d) {

@@ -33,6 +33,9 @@ public final class StreamCounters {
     private final Map<ErrorCode, LongAdder> errorsReceived = new EnumMap<>(ErrorCode.class);
     private final LongAdder unknownErrorsReceived = new LongAdder();
     private final Map<HandshakeOutcome, LongAdder> handshakes = new EnumMap<>(HandshakeOutcome.class);
+    private final LongAdder flowControlStalls = new LongAdder();
+    private final LongAdder compressionSavedBytes = new LongAdder();
+    private final LongAdder mediaDropped = new LongAdder();
 
     public StreamCounters() {
         for (ErrorCode c : ErrorCode.values()) {
@@ -181,5 +184,32 @@ public final class StreamCounters {
 
     public long handshakes(HandshakeOutcome outcome) {
         return handshakes.get(outcome).sum();
+    }
+
+    /** A channel or the stream had a frame to send and no credit for it (counted once per stall). */
+    void flowControlStall() {
+        flowControlStalls.increment();
+    }
+
+    void compressionSaved(long bytes) {
+        compressionSavedBytes.add(bytes);
+    }
+
+    /** A MEDIA channel dropped a queued message for a fresher one. */
+    void mediaDropped() {
+        mediaDropped.increment();
+    }
+
+    public long flowControlStalls() {
+        return flowControlStalls.sum();
+    }
+
+    /** Payload bytes compression kept off the wire (raw minus compressed, frames sent compressed). */
+    public long compressionSavedBytes() {
+        return compressionSavedBytes.sum();
+    }
+
+    public long mediaDroppedMessages() {
+        return mediaDropped.sum();
     }
 }

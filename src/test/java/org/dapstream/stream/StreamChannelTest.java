@@ -232,7 +232,7 @@ class StreamChannelTest extends EngineTest {
 
     @Test
     void peerOpensBeyondMaxChannelsAreRejected() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(2, 1 << 20, 1 << 20));
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(2, 1 << 20));
         h.peerOpens(1);
         h.peerOpens(3);
         h.peer.open(5, StreamHarness.APP);
@@ -252,7 +252,7 @@ class StreamChannelTest extends EngineTest {
 
     @Test
     void localOpensBeyondMaxChannelsFailWithoutAFrame() {
-        StreamHarness h = StreamHarness.activeConnector(StreamHarness.config(2, 1 << 20, 1 << 20));
+        StreamHarness h = StreamHarness.activeConnector(StreamHarness.config(2, 1 << 20));
         h.peerOpens(2);
         h.openLocally(ChannelType.FILE, null);
         CompletableFuture<Channel> f = h.stream.openChannel(ChannelType.FILE, null);
@@ -298,7 +298,7 @@ class StreamChannelTest extends EngineTest {
      */
     @Test
     void openingWhenEveryIdOfOurParityIsTakenFails() {
-        StreamHarness h = StreamHarness.activeConnector(StreamHarness.config(65535, 1 << 20, 1 << 20));
+        StreamHarness h = StreamHarness.activeConnector(StreamHarness.config(65535, 1 << 20));
         for (int i = 0; i < 32768; i++) {
             h.stream.openChannel(ChannelType.FILE, null);
         }

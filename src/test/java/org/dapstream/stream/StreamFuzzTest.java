@@ -71,7 +71,7 @@ class StreamFuzzTest {
 
     private static StreamConfig config(SplitInput split) {
         return (split.options() & 1) != 0
-                ? StreamHarness.config(SMALL_MAX_CHANNELS, SMALL_BUFFER, SMALL_BUFFER)
+                ? StreamHarness.config(SMALL_MAX_CHANNELS, SMALL_BUFFER)
                 : StreamHarness.defaults();
     }
 

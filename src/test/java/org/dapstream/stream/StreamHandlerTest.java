@@ -193,7 +193,7 @@ class StreamHandlerTest extends EngineTest {
 
     @Test
     void aFullPullBufferPausesReadingUntilDrainedBelowHalf() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1024, 1 << 20));
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20));
         h.service.pullMode();
         Channel ch = h.peerOpens(1);
         h.peer.data(1, new byte[400]);
@@ -219,7 +219,7 @@ class StreamHandlerTest extends EngineTest {
 
     @Test
     void drainingAboveHalfKeepsReadingPaused() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1024, 1 << 20));
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20));
         h.service.pullMode();
         Channel ch = h.peerOpens(1);
         for (int i = 0; i < 4; i++) {
@@ -236,7 +236,7 @@ class StreamHandlerTest extends EngineTest {
 
     @Test
     void readingFromAnotherThreadResumesOnTheLoop() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1024, 1 << 20));
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20));
         h.service.pullMode();
         Channel ch = h.peerOpens(1);
         h.peer.data(1, new byte[1100]);
@@ -251,7 +251,7 @@ class StreamHandlerTest extends EngineTest {
 
     @Test
     void closingAChannelThatPausedReadingResumesIt() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1024, 1 << 20));
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20));
         h.service.pullMode();
         h.peerOpens(1);
         h.peer.data(1, new byte[1100]);

@@ -74,10 +74,10 @@ final class StreamHarness {
         return StreamConfig.defaults();
     }
 
-    static StreamConfig config(int maxChannels, int channelBufferSize, int writeHighWater) {
+    static StreamConfig config(int maxChannels, int writeHighWater) {
         return new StreamConfig(FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD, StreamConfig.DEFAULT_KEEPALIVE_INTERVAL,
                 StreamConfig.DEFAULT_KEEPALIVE_TIMEOUT, StreamConfig.DEFAULT_SETUP_TIMEOUT, maxChannels,
-                channelBufferSize, writeHighWater);
+                writeHighWater, FlowConfig.defaults());
     }
 
     /** An accepting stream, started (timers armed), still in setup. */

@@ -173,7 +173,7 @@ class StreamWriteTest extends EngineTest {
 
     @Test
     void offLoopWritesPastTheHighWaterMarkReturnFalse() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20, 1024));
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1024));
         Channel ch = h.peerOpens(1);
         h.transport.inLoop = false;
         assertTrue(ch.write(PacketType.DATA, new byte[600]), "600 queued of 1024");
@@ -195,7 +195,7 @@ class StreamWriteTest extends EngineTest {
      */
     @Test
     void readyToWriteFollowsAnOffLoopWriteThatReturnedFalse() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20, 1024));
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1024));
         Channel ch = h.peerOpens(1);
         h.transport.inLoop = false;
         assertTrue(ch.write(PacketType.DATA, new byte[600]));
@@ -208,7 +208,7 @@ class StreamWriteTest extends EngineTest {
     /** The same ordering, seen through whenWritable: a waiter registered on the loop completes once off-loop writes drain. */
     @Test
     void whenWritableOnTheLoopCompletesOnceOffLoopWritesDrain() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20, 1024));
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1024));
         Channel ch = h.peerOpens(1);
         h.transport.inLoop = false;
         ch.write(PacketType.DATA, new byte[600]);
@@ -223,7 +223,7 @@ class StreamWriteTest extends EngineTest {
 
     @Test
     void whenWritableWorksForOffLoopWriters() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20, 1024));
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1024));
         Channel ch = h.peerOpens(1);
         h.transport.inLoop = false;
         ch.write(PacketType.DATA, new byte[600]);

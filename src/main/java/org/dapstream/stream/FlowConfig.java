@@ -1,0 +1,97 @@
+package org.dapstream.stream;
+
+import org.dapstream.protocol.FlowWindow;
+
+import java.time.Duration;
+
+/**
+ * Flow control, fragmentation, rate limits and compression of one stream. The server fills
+ * it from {@code dap.stream.flow.*}, the client from its options; docs/OPERATIONS.md has the
+ * defaults and how to tune them.
+ *
+ * @param channelWindow      receive window per channel: payload bytes the peer may have sent and
+ *                           this side's application not yet consumed (push: handled; pull: read)
+ * @param streamWindow       receive window of the whole stream, all channels together; with
+ *                           {@code maxReassemblyBytes} it bounds what one peer makes this side hold
+ * @param channelSendBuffer  bytes queued on one channel (waiting for credit, rate or the socket)
+ *                           before {@code write} reports back-pressure; a MEDIA channel drops its
+ *                           oldest queued messages beyond it
+ * @param maxMessageSize     largest message written or reassembled; larger than one frame goes in fragments
+ * @param maxReassemblyBytes bytes of partly received fragmented messages one stream holds, all channels
+ * @param reassemblyTimeout  a started fragmented message that gets no fragment for this long ends the stream
+ * @param streamRate         send rate limit of the stream (all channels)
+ * @param channelRate        send rate limit of each channel
+ * @param compression        offer adaptive LZ4 on the channels this side opens (never by default on
+ *                           SECURITY channels), and compress on channels where it was negotiated
+ */
+public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuffer, int maxMessageSize,
+                         int maxReassemblyBytes, Duration reassemblyTimeout, RateLimit streamRate,
+                         RateLimit channelRate, boolean compression) {
+    /** 1 MiB: the protocol's initial channel window (no WINDOW_UPDATE needed at open). */
+    public static final int DEFAULT_CHANNEL_WINDOW = FlowWindow.INITIAL_CHANNEL_WINDOW;
+    /** 4 MiB: the protocol's initial stream window. */
+    public static final int DEFAULT_STREAM_WINDOW = FlowWindow.INITIAL_STREAM_WINDOW;
+    /** 1 MiB per channel. */
+    public static final int DEFAULT_CHANNEL_SEND_BUFFER = 1024 * 1024;
+    /** 16 MiB. */
+    public static final int DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+    /** Largest message size a node may be configured with: 1 GiB. */
+    public static final int HARD_CAP_MESSAGE_SIZE = 1024 * 1024 * 1024;
+    /** 64 MiB per stream: four largest default messages at once. */
+    public static final int DEFAULT_MAX_REASSEMBLY_BYTES = 64 * 1024 * 1024;
+    /** 30 s without a fragment. */
+    public static final Duration DEFAULT_REASSEMBLY_TIMEOUT = Duration.ofSeconds(30);
+
+    public FlowConfig {
+        if (channelWindow < FlowWindow.INITIAL_CHANNEL_WINDOW) {
+            throw new IllegalArgumentException("channelWindow must be at least the protocol's initial window "
+                    + FlowWindow.INITIAL_CHANNEL_WINDOW + " bytes (a peer may send that much before any update), got " + channelWindow);
+        }
+        if (streamWindow < FlowWindow.INITIAL_STREAM_WINDOW) {
+            throw new IllegalArgumentException("streamWindow must be at least the protocol's initial window "
+                    + FlowWindow.INITIAL_STREAM_WINDOW + " bytes, got " + streamWindow);
+        }
+        if (channelSendBuffer < 1024) {
+            throw new IllegalArgumentException("channelSendBuffer must be at least 1024 bytes, got " + channelSendBuffer);
+        }
+        if (maxMessageSize < org.dapstream.protocol.FrameLimits.DEFAULT_MESSAGE_PAYLOAD || maxMessageSize > HARD_CAP_MESSAGE_SIZE) {
+            throw new IllegalArgumentException("maxMessageSize must be " + org.dapstream.protocol.FrameLimits.DEFAULT_MESSAGE_PAYLOAD
+                    + ".." + HARD_CAP_MESSAGE_SIZE + " bytes, got " + maxMessageSize);
+        }
+        if (maxReassemblyBytes < maxMessageSize) {
+            throw new IllegalArgumentException("maxReassemblyBytes (" + maxReassemblyBytes + ") must hold at least one message of maxMessageSize ("
+                    + maxMessageSize + ")");
+        }
+        if (reassemblyTimeout == null || reassemblyTimeout.isNegative() || reassemblyTimeout.isZero()) {
+            throw new IllegalArgumentException("reassemblyTimeout must be a positive duration, got " + reassemblyTimeout);
+        }
+        if (streamRate == null || channelRate == null) {
+            throw new IllegalArgumentException("rate limits must not be null; use RateLimit.NONE");
+        }
+    }
+
+    public static FlowConfig defaults() {
+        return new FlowConfig(DEFAULT_CHANNEL_WINDOW, DEFAULT_STREAM_WINDOW, DEFAULT_CHANNEL_SEND_BUFFER, DEFAULT_MAX_MESSAGE_SIZE,
+                DEFAULT_MAX_REASSEMBLY_BYTES, DEFAULT_REASSEMBLY_TIMEOUT, RateLimit.NONE, RateLimit.NONE, true);
+    }
+
+    public FlowConfig withWindows(int channel, int stream) {
+        return new FlowConfig(channel, stream, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression);
+    }
+
+    public FlowConfig withChannelSendBuffer(int bytes) {
+        return new FlowConfig(channelWindow, streamWindow, bytes, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression);
+    }
+
+    public FlowConfig withMessageLimits(int maxMessage, int maxReassembly, Duration timeout) {
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessage, maxReassembly, timeout, streamRate, channelRate, compression);
+    }
+
+    public FlowConfig withRates(RateLimit stream, RateLimit channel) {
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, stream, channel, compression);
+    }
+
+    public FlowConfig withCompression(boolean on) {
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, on);
+    }
+}
