@@ -2049,6 +2049,25 @@ public final class Stream {
         return channels.all();
     }
 
+    /**
+     * Bytes this stream holds for its peer's traffic that the application has not taken:
+     * packets held for pull-mode or paused channels, and partly reassembled messages. Flow
+     * control bounds it by the stream window plus the reassembly limit, whatever the peer does.
+     * A monitoring value when read off the loop.
+     */
+    public long heldBytes() {
+        long held = reassemblyBytes;
+        for (Channel ch : channels.all()) {
+            held += ch.pulledBytes.get();
+        }
+        return held;
+    }
+
+    /** Payload bytes the peer lets us send on the stream now (all channels). A monitoring value off the loop. */
+    public long sendCredit() {
+        return sendCredit;
+    }
+
     /** {@code dap_stream_get_stats}. */
     public StreamStats stats() {
         KeepAlive ka = keepAlive;
