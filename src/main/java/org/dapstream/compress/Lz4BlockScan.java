@@ -13,7 +13,8 @@ import java.nio.ByteBuffer;
  *   [+ 255...,x]          literal length continuation: add each byte, stop after the first byte != 255
  *   literals       n bytes
  *   --- the last sequence ends here, exactly at the end of the block ---
- *   offset         u16 LE 1..(bytes produced so far); 0 is invalid
+ *   offset         u16 LE 1..(bytes produced so far); the spec calls 0 invalid, lz4-java's decoders
+ *                         accept it (the match becomes zeros), so this scan does too
  *   [+ 255...,x]          match length continuation
  * </pre>
  *
@@ -60,7 +61,7 @@ final class Lz4BlockScan {
             }
             int offset = (src.get(ip) & 0xFF) | (src.get(ip + 1) & 0xFF) << 8;
             ip += 2;
-            if (offset == 0 || offset > produced) {
+            if (offset > produced) {
                 return MALFORMED;
             }
             long match = (token & RUN_MASK) + MIN_MATCH;

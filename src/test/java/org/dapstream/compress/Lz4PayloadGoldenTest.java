@@ -84,7 +84,7 @@ class Lz4PayloadGoldenTest {
         assertEquals(4 + 16, Lz4Payload.maxCompressedLength(0));
         assertEquals(4 + 65_536 + 257 + 16, Lz4Payload.maxCompressedLength(65_536));
         assertThrows(IllegalArgumentException.class, () -> Lz4Payload.maxCompressedLength(-1));
-        assertThrows(IllegalArgumentException.class, () -> Lz4Payload.maxCompressedLength(Lz4Payload.MAX_INPUT + 1));
+        assertThrows(IllegalArgumentException.class, () -> Lz4Payload.maxCompressedLength(Lz4Codec.MAX_INPUT + 1));
     }
 
     @Test

@@ -15,7 +15,7 @@ import java.util.List;
 /**
  * compress then decompress gives the input back, for every size class, text and random data,
  * heap and direct buffers on both sides, at non-zero offsets; positions and limits are never
- * moved, and nothing is written outside the ranges.
+ * moved, and nothing is written outside the ranges; on the JNI and the pure-Java implementation.
  */
 class Lz4PayloadRoundTripTest {
     private static final int[] SIZES = {0, 1, 2, 3, 4, 5, 12, 13, 63, 64, 1023, 1024, 4096, 65_536, 65_536 + 8};
@@ -29,7 +29,8 @@ class Lz4PayloadRoundTripTest {
             for (String kind : new String[] {"text", "random"}) {
                 for (boolean directSrc : new boolean[] {false, true}) {
                     for (boolean directDst : new boolean[] {false, true}) {
-                        cases.add(Arguments.of(size, kind, directSrc, directDst));
+                        cases.add(Arguments.of(Codecs.JNI, size, kind, directSrc, directDst));
+                        cases.add(Arguments.of(Codecs.JAVA, size, kind, directSrc, directDst));
                     }
                 }
             }
@@ -37,17 +38,18 @@ class Lz4PayloadRoundTripTest {
         return cases;
     }
 
-    @ParameterizedTest(name = "{0} bytes of {1}, direct src {2}, direct dst {3}")
+    @ParameterizedTest(name = "{0}: {1} bytes of {2}, direct src {3}, direct dst {4}")
     @MethodSource("cases")
-    void roundTrips(int size, String kind, boolean directSrc, boolean directDst) throws CompressionException {
+    void roundTrips(String implementation, int size, String kind, boolean directSrc, boolean directDst) throws CompressionException {
+        Lz4Codec codec = Codecs.of(implementation);
         byte[] input = kind.equals("text") ? Payloads.logText(size, size) : Payloads.random(size, size);
         ByteBuffer src = buffer(directSrc, SRC_OFF + size + 3);
         src.put(SRC_OFF, input);
-        int room = Lz4Payload.maxCompressedLength(size);
+        int room = codec.maxCompressedLength(size);
         ByteBuffer compressed = buffer(directDst, DST_OFF + room + 3);
         setMarks(src, compressed);
 
-        int written = Lz4Payload.compress(src, SRC_OFF, size, compressed, DST_OFF);
+        int written = codec.compress(src, SRC_OFF, size, compressed, DST_OFF);
 
         assertTrue(written >= Lz4Payload.LENGTH_PREFIX + 1 && written <= room, () -> "wrote " + written + " of room " + room);
         assertMarksKept(src, compressed);
@@ -64,7 +66,7 @@ class Lz4PayloadRoundTripTest {
         }
         ByteBuffer out = buffer(!directSrc, SRC_OFF + size + 3);
         setMarks(in, out);
-        int n = Lz4Payload.decompress(in, DST_OFF, written, out, SRC_OFF, 65_536 + 8);
+        int n = codec.decompress(in, DST_OFF, written, out, SRC_OFF, 65_536 + 8);
 
         assertEquals(size, n);
         assertMarksKept(in, out);
