@@ -53,6 +53,14 @@ class LayeringTest {
     }
 
     @Test
+    void compressUsesOnlyTheJdkAndLz4() {
+        classes().that().resideInAPackage("org.dapstream.compress..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "net.jpountz..", "org.dapstream.compress..")
+                .because("compression is pure: bytes in, bytes out, JDK and lz4-java only (DESIGN.md §2)")
+                .check(main);
+    }
+
+    @Test
     void streamEngineKnowsNoFrameworkOrSocket() {
         noClasses().that().resideInAPackage("org.dapstream.stream..")
                 .should().dependOnClassesThat().resideInAnyPackage(FRAMEWORKS)

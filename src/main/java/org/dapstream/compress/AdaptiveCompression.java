@@ -1,0 +1,117 @@
+package org.dapstream.compress;
+
+import java.nio.ByteBuffer;
+import java.util.function.LongSupplier;
+
+/**
+ * One channel's sending side: decides per frame, compresses when it pays, counts.
+ * Not thread-safe (one event loop).
+ *
+ * <p>States: <em>trying</em> (every eligible frame is compressed, and goes COMPRESSED if it
+ * shrank by at least {@link CompressionPolicy#minSavingsPercent()}) and <em>skipping</em> (after a
+ * frame that did not shrink enough: eligible frames go raw without trying until the skip count
+ * runs out or {@link CompressionPolicy#reprobeAfter()} has passed, whichever first; then one
+ * frame is probed). A failed probe doubles the skip count (capped at
+ * {@code skipFrames * }{@link CompressionPolicy#MAX_SKIP_GROWTH}); a successful one returns to trying.
+ */
+public final class AdaptiveCompression {
+    private final int minSize;
+    private final int keepPercent;
+    private final int baseSkip;
+    private final int maxSkip;
+    private final long reprobeNanos;
+    private final LongSupplier nanoClock;
+
+    /** Frames still to skip; meaningful while {@link #skipping}. */
+    private int skipLeft;
+    /** The skip count after the next failed probe. */
+    private int nextSkip;
+    private boolean skipping;
+    /** nanoClock value at which a probe is due regardless of skipLeft. */
+    private long probeDueAt;
+
+    private long framesCompressed;
+    private long framesSkipped;
+    private long probesFailed;
+    private long bytesIn;
+    private long bytesOut;
+
+    public AdaptiveCompression(CompressionPolicy policy, LongSupplier nanoClock) {
+        this.minSize = policy.minSize();
+        this.keepPercent = 100 - policy.minSavingsPercent();
+        this.baseSkip = policy.skipFrames();
+        this.maxSkip = policy.skipFrames() * CompressionPolicy.MAX_SKIP_GROWTH;
+        this.reprobeNanos = policy.reprobeAfterNanos();
+        this.nanoClock = nanoClock;
+        this.nextSkip = baseSkip;
+    }
+
+    /**
+     * Tries to compress src[srcOff, +len) into dst at dstOff (dst has maxCompressedLength(len) room).
+     * Returns the compressed payload length (prefix included) when the frame should go COMPRESSED,
+     * or -1 when it should go as is (too small, skipping after a failed probe, or did not shrink enough).
+     * Cheap when it returns -1 without trying (no allocation, a few compares). After a failed
+     * try, dst[dstOff, +maxCompressedLength(len)) may have been written.
+     */
+    public int compress(ByteBuffer src, int srcOff, int len, ByteBuffer dst, int dstOff) {
+        if (len < minSize) {
+            return -1;
+        }
+        if (skipping && skipLeft > 0 && nanoClock.getAsLong() - probeDueAt < 0) {
+            skipLeft--;
+            framesSkipped++;
+            return -1;
+        }
+        int compressed = Lz4Payload.compress(src, srcOff, len, dst, dstOff);
+        if ((long) compressed * 100 > (long) len * keepPercent) {
+            failedTry();
+            return -1;
+        }
+        skipping = false;
+        nextSkip = baseSkip;
+        framesCompressed++;
+        bytesIn += len;
+        bytesOut += compressed;
+        return compressed;
+    }
+
+    private void failedTry() {
+        probesFailed++;
+        framesSkipped++;
+        skipping = true;
+        skipLeft = nextSkip;
+        nextSkip = (int) Math.min((long) nextSkip * 2, maxSkip);
+        // Wrapping sum, compared by difference (the System.nanoTime idiom): right for any clock origin.
+        probeDueAt = nanoClock.getAsLong() + reprobeNanos;
+    }
+
+    /** Frames sent COMPRESSED. */
+    public long framesCompressed() {
+        return framesCompressed;
+    }
+
+    /** Frames eligible by size but sent raw (skipped without trying, or tried and not shrunk enough). */
+    public long framesSkipped() {
+        return framesSkipped;
+    }
+
+    /** Tries that did not shrink enough (each starts or extends a skipping run). */
+    public long probesFailed() {
+        return probesFailed;
+    }
+
+    /** Raw bytes of frames sent compressed. */
+    public long bytesIn() {
+        return bytesIn;
+    }
+
+    /** Compressed sizes (prefix included) of those frames. */
+    public long bytesOut() {
+        return bytesOut;
+    }
+
+    /** {@code bytesIn - bytesOut}. */
+    public long savedBytes() {
+        return bytesIn - bytesOut;
+    }
+}
