@@ -93,7 +93,10 @@ public final class Channel {
     volatile long mediaDropped;
     /** Compression was negotiated at open: both sides may send COMPRESSED frames. */
     boolean compression;
-    // COMPRESSOR-FIELD
+    /** This side's compressor; null when it does not compress on this channel. */
+    org.dapstream.compress.AdaptiveCompression compressor;
+    /** Payloads shorter than this are never offered to the compressor (its policy's minSize); MAX_VALUE without one. */
+    int compressMin = Integer.MAX_VALUE;
 
     // Flow control, receiving side (event loop only, but readUncredited).
     /** Payload bytes the peer may still send before we grant more; below 0 is a violation. */

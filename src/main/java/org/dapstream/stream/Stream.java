@@ -1,5 +1,9 @@
 package org.dapstream.stream;
 
+import org.dapstream.compress.AdaptiveCompression;
+import org.dapstream.compress.CompressionException;
+import org.dapstream.compress.CompressionPolicy;
+import org.dapstream.compress.Lz4Payload;
 import org.dapstream.crypto.AeadFailure;
 import org.dapstream.crypto.ClientHandshake;
 import org.dapstream.crypto.FrameCipher;
@@ -125,6 +129,10 @@ public final class Stream {
     private long reassemblyBytes;
     /** Channels with a fragmented message in progress (the tick checks their timeout only when > 0). */
     private int reassembling;
+    /** A fragment header and its data, put together to be compressed as one payload; made on first use. */
+    private ByteBuffer compressScratch;
+    /** Where COMPRESSED payloads are decompressed (frame limit bytes): the payload handed on is a slice of it. */
+    private ByteBuffer inflated;
 
     // Security: the handshake in progress, then the session's secrets and the stream keys.
     private ClientHandshake clientHandshake;
@@ -397,10 +405,24 @@ public final class Stream {
         if (len <= ch.directLimit && ch.outbound.isEmpty() && len <= ch.sendCredit && len <= sendCredit) {
             ch.sendCredit -= len;
             sendCredit -= len;
-            if (buffer != null) {
-                sendFrame(ch, ch.id(), type, buffer, null, buffer.position(), len);
+            if (len < ch.compressMin) {
+                if (buffer != null) {
+                    sendFrame(ch, ch.id(), type, buffer, null, buffer.position(), len);
+                } else {
+                    sendFrame(ch, ch.id(), type, null, array, offset, len);
+                }
             } else {
-                sendFrame(ch, ch.id(), type, null, array, offset, len);
+                // One frame that may be compressed, straight from the caller's bytes.
+                ByteBuffer source = buffer != null ? buffer : ByteBuffer.wrap(array, offset, len);
+                int from = buffer != null ? buffer.position() : offset;
+                if (ch.observesPacketOut) {
+                    RuntimeException failure = observePacketOut(ch, type, source.duplicate(), from, len);
+                    if (failure != null) {
+                        handlerFailed(ch, failure);
+                        return false;
+                    }
+                }
+                sendAppFrame(ch, type, source, from, len, -1, 0, false);
             }
         } else {
             // Queued: the caller may reuse its buffer the moment we return, so copy.
@@ -449,7 +471,17 @@ public final class Stream {
         if (len <= ch.directLimit && ch.outbound.isEmpty() && len <= ch.sendCredit && len <= sendCredit) {
             ch.sendCredit -= len;
             sendCredit -= len;
-            sendFrame(ch, ch.id(), type, null, data, 0, len);
+            if (len < ch.compressMin) {
+                sendFrame(ch, ch.id(), type, null, data, 0, len);
+            } else {
+                if (ch.observesPacketOut) {
+                    RuntimeException failure = observePacketOut(ch, type, ByteBuffer.wrap(data), 0, len);
+                    if (failure != null) {
+                        handlerFailed(ch, failure);
+                    }
+                }
+                sendAppFrame(ch, type, ByteBuffer.wrap(data), 0, len, -1, 0, false);
+            }
             if (sent != null) {
                 sent.complete(null);
             }
@@ -772,23 +804,53 @@ public final class Stream {
     private void sendQueuedFrame(Channel ch, OutboundMessage m, int chunk) {
         boolean fragment = m.fragmented();
         boolean more = fragment && m.done + chunk < m.length;
+        sendAppFrame(ch, m.type, ByteBuffer.wrap(m.data), m.offset + m.done, chunk, fragment ? m.length : -1, m.done, more);
+    }
+
+    /**
+     * One application frame: the data, after a {@link FragmentHeader} when {@code total >= 0};
+     * compressed when the channel compresses and it pays; then sealed. The send order of
+     * DESIGN.md: fragment, compress, encrypt.
+     */
+    private void sendAppFrame(Channel ch, PacketType type, ByteBuffer data, int from, int len, long total, long fragmentOffset, boolean more) {
         int seq = ch.seqOut++;
         FrameKey key = sendKey == null ? null : ch.sendKey != null ? ch.sendKey : sendKey;
-        int plain = chunk + (fragment ? FragmentHeader.SIZE : 0);
+        int headerBytes = total >= 0 ? FragmentHeader.SIZE : 0;
+        int plain = headerBytes + len;
         int tag = key == null ? 0 : FrameCipher.TAG_SIZE;
-        ByteBuffer out = transport.claim(FrameHeader.SIZE + plain + tag);
+        boolean tryCompress = ch.compressor != null && plain >= ch.compressMin;
+        int room = tryCompress ? Math.max(plain, Lz4Payload.maxCompressedLength(plain)) : plain;
+        ByteBuffer out = transport.claim(FrameHeader.SIZE + room + tag);
         int at = out.position();
         int payloadAt = at + FrameHeader.SIZE;
-        int dataAt = payloadAt;
-        if (fragment) {
-            FragmentHeader.write(out, payloadAt, m.length, m.done);
-            dataAt += FragmentHeader.SIZE;
-        }
-        out.put(dataAt, m.data, m.offset + m.done, chunk);
         int flags = (more ? Flags.FRAGMENTED : 0) | (key == null ? 0 : Flags.ENCRYPTED);
-        int payload = plain;
-        // COMPRESS-SEND
-        FrameHeader.write(out, at, payload + tag, m.type, seq, ch.id(), flags);
+        int payload = -1;
+        if (tryCompress) {
+            ByteBuffer source = data;
+            int sourceAt = from;
+            if (headerBytes > 0) { // header and data must be one contiguous input
+                if (compressScratch == null) {
+                    compressScratch = ByteBuffer.allocate(FragmentHeader.SIZE + OutboundMessage.FRAGMENT_DATA);
+                }
+                FragmentHeader.write(compressScratch, 0, total, fragmentOffset);
+                compressScratch.put(FragmentHeader.SIZE, data, from, len);
+                source = compressScratch;
+                sourceAt = 0;
+            }
+            payload = ch.compressor.compress(source, sourceAt, plain, out, payloadAt);
+            if (payload >= 0) {
+                flags |= Flags.COMPRESSED;
+                counters.compressionSaved(plain - payload);
+            }
+        }
+        if (payload < 0) {
+            if (headerBytes > 0) {
+                FragmentHeader.write(out, payloadAt, total, fragmentOffset);
+            }
+            out.put(payloadAt + headerBytes, data, from, len);
+            payload = plain;
+        }
+        FrameHeader.write(out, at, payload + tag, type, seq, ch.id(), flags);
         if (key != null) {
             key.cipher.seal(out, at, payload);
             key.frames++;
@@ -796,7 +858,7 @@ public final class Stream {
         }
         int frame = FrameHeader.SIZE + payload + tag;
         transport.commit(frame);
-        sent(ch, key, m.type, ch.id(), seq, frame, chunk, flags);
+        sent(ch, key, type, ch.id(), seq, frame, len, flags);
     }
 
     /** Counters, trace and the key's limits after a frame went into the batch. */
@@ -983,7 +1045,9 @@ public final class Stream {
 
     /** A DATA or CONTROL frame on a channel after decryption: decompress, reassemble, check credit, deliver. */
     private void receiveMessage(Channel ch, PacketType type, int flags, ByteBuffer payload) throws ProtocolException {
-        // DECOMPRESS
+        if ((flags & Flags.COMPRESSED) != 0) {
+            payload = inflate(ch, type, payload);
+        }
         if ((flags & Flags.FRAGMENTED) != 0 || ch.reassembly != null) {
             if (type != PacketType.DATA) {
                 throw new ProtocolException(ErrorCode.FRAGMENT_OUT_OF_ORDER, type + " on channel " + ch.id()
@@ -996,6 +1060,23 @@ public final class Stream {
         takeCredit(ch, size);
         ch.bytesReceived += size;
         deliver(ch, type, payload, false);
+    }
+
+    /** Decompresses into {@link #inflated}; the declared length is checked against the frame limit before any work. */
+    private ByteBuffer inflate(Channel ch, PacketType type, ByteBuffer payload) throws ProtocolException {
+        int limit = config.maxFramePayload();
+        if (inflated == null) {
+            inflated = ByteBuffer.allocate(limit);
+        }
+        inflated.clear();
+        int size;
+        try {
+            size = Lz4Payload.decompress(payload, payload.position(), payload.remaining(), inflated, 0, limit);
+        } catch (CompressionException e) {
+            throw new ProtocolException(ErrorCode.DECOMPRESSION_FAILED, "COMPRESSED " + type + " on channel " + ch.id() + ": " + e.getMessage());
+        }
+        inflated.limit(size).position(0);
+        return inflated;
     }
 
     private void receiveFragment(Channel ch, boolean more, ByteBuffer payload) throws ProtocolException {
@@ -1723,7 +1804,12 @@ public final class Stream {
         if (flow.channelRate().limited()) {
             ch.rate = new TokenBucket(flow.channelRate(), largestFrame(config), clock.nanoTime());
         }
-        // COMPRESSOR-INIT
+        if (compression && flow.compression() && (!ChannelType.SECURITY.equals(ch.type()) || ch.openedLocally())) {
+            // On SECURITY channels only the opener, who chose to offer it, compresses (see DECISIONS, CRIME-style leaks).
+            CompressionPolicy policy = CompressionPolicy.defaults();
+            ch.compressor = new AdaptiveCompression(policy, clock::nanoTime);
+            ch.compressMin = policy.minSize();
+        }
         ch.directLimit = ch.rate != null || streamRate != null ? -1 : OutboundMessage.FRAGMENT_DATA;
     }
 
