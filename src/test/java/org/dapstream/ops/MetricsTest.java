@@ -178,7 +178,8 @@ public class MetricsTest {
                 "dap_stream_channels_active", "dap_stream_packets_sent_total", "dap_stream_packets_received_total",
                 "dap_stream_sent_bytes_total", "dap_stream_received_bytes_total", "dap_stream_round_trip_seconds_count",
                 "dap_stream_errors_sent_total", "dap_stream_errors_received_total", "dap_stream_keepalive_timeouts_total",
-                "dap_stream_setup_timeouts_total"}) {
+                "dap_stream_setup_timeouts_total", "dap_stream_flow_control_stalls_total",
+                "dap_stream_compression_saved_bytes_total", "dap_stream_media_dropped_frames_total"}) {
             assertTrue(s.has(name) || s.text().contains("\n" + name + " "), name + " in\n" + s.text());
         }
         for (String type : new String[] {"CONTROL", "FILE", "SERVICE", "SECURITY", "MEDIA", "ECHO", "DISCARD", "CUSTOM"}) {
@@ -186,6 +187,37 @@ public class MetricsTest {
         }
         s.value("dap_stream_round_trip_seconds_bucket", "le", "0.001");
         s.value("dap_stream_round_trip_seconds_bucket", "le", "+Inf");
+    }
+
+    @Test
+    void compressionSavedBytesCountWhatTheEchoKeptOffTheWire() throws Exception {
+        int messages = 20;
+        StringBuilder json = new StringBuilder();
+        for (int i = 0; json.length() < 16 * 1024; i++) {
+            json.append("{\"ts\":\"2026-11-26T10:00:").append(i % 60).append("Z\",\"level\":\"INFO\",\"msg\":\"stream opened\",\"n\":")
+                    .append(i).append("}\n");
+        }
+        byte[] text = json.substring(0, 16 * 1024).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Scrape before = scrapeWhenIdle();
+        Stream stream = client.connect("127.0.0.1", mgmt.streamPort()).get(10, TimeUnit.SECONDS);
+        CountDownLatch echoes = new CountDownLatch(messages);
+        Channel echo = stream.openChannel(ChannelType.ECHO, new ChannelHandler() {
+            @Override
+            public void packetIn(Channel ch, PacketType type, ByteBuffer data) {
+                assertEquals(ByteBuffer.wrap(text), data, "the echo comes back decompressed, byte for byte");
+                echoes.countDown();
+            }
+        }).get(10, TimeUnit.SECONDS);
+        assertTrue(echo.compression(), "ECHO channels offer compression by default");
+        for (int i = 0; i < messages; i++) {
+            echo.write(PacketType.DATA, text);
+        }
+        assertTrue(echoes.await(10, TimeUnit.SECONDS), "all echoes back");
+        Scrape after = scrape();
+        double saved = after.value("dap_stream_compression_saved_bytes_total") - before.value("dap_stream_compression_saved_bytes_total");
+        long raw = (long) messages * text.length;
+        assertTrue(saved > raw / 2.0, "JSON log text should shrink by more than half; the server saved " + saved + " of " + raw + " bytes");
+        assertTrue(saved < raw, "saved " + saved + " cannot reach the raw " + raw);
     }
 
     private static void assertThrowsCause(java.util.concurrent.CompletableFuture<?> f) throws InterruptedException {

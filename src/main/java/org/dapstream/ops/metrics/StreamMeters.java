@@ -83,6 +83,12 @@ public class StreamMeters implements MeterBinder {
             FunctionCounter.builder("dap.stream.handshakes", c, x -> x.handshakes(outcome))
                     .description("Secure handshakes by outcome").tag("outcome", outcome.tag()).register(registry);
         }
+        FunctionCounter.builder("dap.stream.flow.control.stalls", c, StreamCounters::flowControlStalls)
+                .description("Times a channel or stream had a frame to send and no credit from the peer").register(registry);
+        FunctionCounter.builder("dap.stream.compression.saved", c, StreamCounters::compressionSavedBytes)
+                .baseUnit("bytes").description("Payload bytes kept off the wire by compression").register(registry);
+        FunctionCounter.builder("dap.stream.media.dropped.frames", c, StreamCounters::mediaDroppedMessages)
+                .description("MEDIA messages dropped from a full send queue for fresher ones").register(registry);
         Timer roundTrip = Timer.builder("dap.stream.round.trip")
                 .description("Keepalive round-trip times")
                 .serviceLevelObjectives(ROUND_TRIP_BUCKETS)
