@@ -52,10 +52,12 @@ public final class Bench {
         try {
             for (TransportKind kind : options.transports()) {
                 for (Security security : options.security().phases()) {
-                    PhaseResult r = runPhase(kind, options.withSecurity(security));
-                    results.add(r);
-                    out.println(r.line());
-                    out.flush();
+                    for (Compression compression : options.compression().phases()) {
+                        PhaseResult r = runPhase(kind, options.withSecurity(security).withCompression(compression));
+                        results.add(r);
+                        out.println(r.line());
+                        out.flush();
+                    }
                 }
             }
         } catch (BenchFailure e) {
@@ -66,7 +68,9 @@ public final class Bench {
             e.printStackTrace(err);
             return EXIT_FAILED;
         }
-        if (options.security() == Security.BOTH) {
+        if (options.compression() == Compression.BOTH) {
+            out.println(results.get(1).compressionRatioTo(results.get(0)));
+        } else if (options.security() == Security.BOTH) {
             out.println(results.get(1).securityRatioTo(results.get(0)));
         } else if (options.compares()) {
             out.println(results.get(1).ratioTo(results.get(0)));

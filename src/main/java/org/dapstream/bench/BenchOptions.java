@@ -30,10 +30,13 @@ import java.util.regex.Pattern;
  * @param clientLoops event loops of the client
  * @param security    secure streams (the product's default), plaintext ones, or both one after the other
  * @param identity    the signature algorithm of the embedded server's and the client's identities
+ * @param payload     what the messages contain (random, JSON text, or the old byte pattern)
+ * @param compression whether channels offer compression, or off then on
  */
 public record BenchOptions(Target target, int connections, int channels, int size, Duration duration, Duration warmup,
                            long count, long rate, Workload workload, List<TransportKind> transports,
-                           int serverLoops, int clientLoops, Security security, SignatureAlgorithm identity) {
+                           int serverLoops, int clientLoops, Security security, SignatureAlgorithm identity,
+                           Payload payload, Compression compression) {
     public static final int DEFAULT_CONNECTIONS = 1;
     /**
      * Handshake mode's connectors when {@code --connections} is not given: enough to keep both
@@ -49,7 +52,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     public static final int MAX_CHANNELS = StreamConfig.DEFAULT_MAX_CHANNELS;
     public static final int DEFAULT_SIZE = 64;
     public static final int MIN_SIZE = 1;
-    /** One message fits one frame: fragmentation is not in protocol version 1. */
+    /** One message per frame, so the raw baseline (which does not fragment) carries the same messages. */
     public static final int MAX_SIZE = FrameLimits.DEFAULT_MESSAGE_PAYLOAD;
     /** Ping-pong puts the send time (a u64) in the first bytes of each message. */
     public static final int TIMESTAMP_BYTES = Long.BYTES;
@@ -93,6 +96,12 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                                       is always plaintext; both needs --transport stream)
               --identity ml-dsa-65|ed25519
                                       signature algorithm of the generated identities (default ml-dsa-65)
+              --payload random|json|pattern
+                                      message content: incompressible random bytes, JSON log lines, or the
+                                      bytes 0..255 repeated (default random)
+              --compression on|off|both
+                                      channels offer adaptive LZ4 (the product default), do not, or off then
+                                      on with the ratio compressed/uncompressed and wire bytes (default on)
               --help                  this text
             exit status: 0 done, 1 the run failed, 2 bad options
             """;
@@ -101,7 +110,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     public static BenchOptions defaults() {
         return new BenchOptions(null, DEFAULT_CONNECTIONS, DEFAULT_CHANNELS, DEFAULT_SIZE, DEFAULT_DURATION,
                 DEFAULT_WARMUP, NO_COUNT, UNLIMITED_RATE, Workload.ONEWAY, List.of(TransportKind.STREAM),
-                DEFAULT_LOOPS, DEFAULT_LOOPS, Security.ON, DEFAULT_IDENTITY);
+                DEFAULT_LOOPS, DEFAULT_LOOPS, Security.ON, DEFAULT_IDENTITY, Payload.RANDOM, Compression.ON);
     }
 
     /** True when the run starts its own server. */
@@ -114,9 +123,20 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         return connections * channels;
     }
 
-    /** True when a run has a baseline phase: {@code --transport both} or {@code --security both}. */
+    /** True when a run has a baseline phase: {@code --transport both}, {@code --security both} or {@code --compression both}. */
     public boolean compares() {
-        return transports.size() > 1 || security == Security.BOTH;
+        return transports.size() > 1 || security == Security.BOTH || compression == Compression.BOTH;
+    }
+
+    /** True when this phase's channels offer compression. */
+    public boolean compressing() {
+        return compression == Compression.ON;
+    }
+
+    /** These options for one phase of {@code --compression both}. */
+    public BenchOptions withCompression(Compression phase) {
+        return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
+                serverLoops, clientLoops, security, identity, payload, phase);
     }
 
     /** True when this phase runs secure streams ({@code --security on}). */
@@ -127,7 +147,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --security both}. */
     public BenchOptions withSecurity(Security phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, phase, identity);
+                serverLoops, clientLoops, phase, identity, payload, compression);
     }
 
     /** Parses the arguments after {@code bench}; {@code --help} is handled by the caller. */
@@ -147,6 +167,8 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         int clientLoops = d.clientLoops;
         Security security = d.security;
         SignatureAlgorithm identity = d.identity;
+        Payload payload = d.payload;
+        Compression compression = d.compression;
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i];
@@ -183,6 +205,8 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 };
                 case "--server-loops" -> serverLoops = (int) number(name, value, 1, MAX_LOOPS);
                 case "--client-loops" -> clientLoops = (int) number(name, value, 1, MAX_LOOPS);
+                case "--payload" -> payload = Payload.parse(value);
+                case "--compression" -> compression = Compression.parse(value);
                 case "--security" -> security = switch (value) {
                     case "on" -> Security.ON;
                     case "off" -> Security.OFF;
@@ -208,6 +232,9 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         if (target != null && seen.contains("--server-loops")) {
             throw new OptionException("--server-loops sets up the embedded server; drop it or --target");
         }
+        if (compression == Compression.BOTH && (transports.contains(TransportKind.RAW) || security == Security.BOTH)) {
+            throw new OptionException("--compression both compares uncompressed to compressed streams; it needs --transport stream and --security on or off");
+        }
         if (security == Security.BOTH && transports.contains(TransportKind.RAW)) {
             throw new OptionException("--security both compares secure to plaintext streams; it needs --transport stream");
         }
@@ -225,7 +252,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
             }
         }
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload,
-                transports, serverLoops, clientLoops, security, identity);
+                transports, serverLoops, clientLoops, security, identity, payload, compression);
     }
 
     private static long number(String name, String value, long min, long max) throws OptionException {
@@ -263,12 +290,13 @@ public record BenchOptions(Target target, int connections, int channels, int siz
 
     /** The options as one line, for the output header. */
     public String describe() {
-        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s identity=%s",
+        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s identity=%s payload=%s compression=%s",
                 workload.option(), transports.size() > 1 ? "both" : transports.get(0).option(),
                 embedded() ? "embedded" : target.toString(), connections, channels, size,
                 count != NO_COUNT ? "count=" + count : "duration=" + format(duration), format(warmup),
                 rate == UNLIMITED_RATE ? "unlimited" : Long.toString(rate),
-                embedded() ? Integer.toString(serverLoops) : "n/a", clientLoops, security.option(), identity.configName());
+                embedded() ? Integer.toString(serverLoops) : "n/a", clientLoops, security.option(), identity.configName(),
+                payload.option(), compression.option());
     }
 
     static String format(Duration d) {

@@ -42,7 +42,7 @@ final class EmbeddedServer implements AutoCloseable {
             security = StreamSecurity.of(HandshakeSettings.defaults(NodeIdentity.generate(options.identity(), random), random));
         }
         StreamServer server = new StreamServer(vertx, new StreamServerOptions(BenchOptions.EMBEDDED_HOST, 0,
-                options.serverLoops(), StreamConfig.defaults(), NodeAddress.NONE, security, gateFor(options.connections())),
+                options.serverLoops(), StreamTestbed.streamConfig(options), NodeAddress.NONE, security, gateFor(options.connections())),
                 ChannelRegistry.withDiagnostics(), new Sessions(), new StreamCounters());
         EmbeddedServer embedded = new EmbeddedServer(vertx, server);
         try {

@@ -42,7 +42,7 @@ final class OneWayRun {
         for (int i = 0; i < lanes.size(); i++) {
             Lane lane = lanes.get(i);
             Pacer pacer = paced ? pacers.get(i) : null;
-            producers.add(new Producer(lane, options.size(), pacer, () -> round));
+            producers.add(new Producer(lane, options.payload().fill(options.size()), pacer, () -> round));
         }
         metronome = paced ? new Metronome(producers.stream().<Runnable>map(p -> p::beat).toList(), schedules) : null;
     }
@@ -57,6 +57,7 @@ final class OneWayRun {
         try {
             bed.pause(options.warmup());
             ReportRound first = reportRound(options.count() != BenchOptions.NO_COUNT);
+            long wireBefore = bed.wireBytesSent();
             if (options.count() != BenchOptions.NO_COUNT) {
                 CompletableFuture<Void> all = CompletableFuture.allOf(producers.stream()
                         .map(Producer::quotaReached).toArray(CompletableFuture[]::new));
@@ -65,8 +66,10 @@ final class OneWayRun {
                 bed.pause(options.duration());
             }
             ReportRound last = reportRound(false);
+            long wireAfter = bed.wireBytesSent();
             return new PhaseResult(kind, options, last.messages() - first.messages(), last.bytes() - first.bytes(),
-                    last.lastAnswerNanos() - first.lastAnswerNanos(), null, null);
+                    last.lastAnswerNanos() - first.lastAnswerNanos(), null, null)
+                    .withWireBytes(wireBefore < 0 ? -1 : wireAfter - wireBefore);
         } finally {
             if (metronome != null) {
                 metronome.close();

@@ -20,7 +20,22 @@ import java.util.stream.Collectors;
  *                     JIT and GC threads), {@link ProcessCpu#UNKNOWN} when the JVM cannot tell
  */
 record PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
-                   LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos) {
+                   LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos, long wireBytes) {
+    PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
+                LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos) {
+        this(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, -1);
+    }
+
+    /** This result with the frame bytes the client's streams sent meanwhile (-1: not known, e.g. raw). */
+    PhaseResult withWireBytes(long wire) {
+        return new PhaseResult(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, wire);
+    }
+
+    /** Frame bytes on the wire per message (headers, tags, compression included); NaN when not measured. */
+    double wireBytesPerMessage() {
+        return wireBytes < 0 || messages == 0 ? Double.NaN : (double) wireBytes / messages;
+    }
+
     /** A one-way or ping-pong phase: no failures are tolerated there, any ends the run. */
     PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
                 LatencyRecorder latency, LatencyRecorder sendLag) {
@@ -47,12 +62,17 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s %s", transport.option(), options.workload().option()));
         if (transport == TransportKind.STREAM) {
             b.append(" security=").append(options.security().option()); // the raw baseline is always plaintext
+            b.append(" compression=").append(options.compression().option());
         }
+        b.append(" payload=").append(options.payload().option());
         b.append(String.format(Locale.ROOT, " size=%d conns=%d ch=%d", options.size(), options.connections(), options.channels()));
         if (options.rate() != BenchOptions.UNLIMITED_RATE) {
             b.append(" rate=").append(options.rate());
         }
         b.append(String.format(Locale.ROOT, ": %,.0f msg/s %.1f MB/s", messagesPerSecond(), megabytesPerSecond()));
+        if (wireBytes >= 0) {
+            b.append(String.format(Locale.ROOT, " wire=%.1f B/msg", wireBytesPerMessage()));
+        }
         if (latency != null) {
             b.append(String.format(Locale.ROOT, " p50=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus",
                     latency.percentileMicros(50), latency.percentileMicros(99), latency.percentileMicros(99.9), latency.maxMicros()));
@@ -109,6 +129,13 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
     }
 
     /** The summary of {@code --transport both}: this (the stream) over the raw baseline. */
+    /** {@code --compression both}: this (compressed) phase against the uncompressed one. */
+    String compressionRatioTo(PhaseResult uncompressed) {
+        return String.format(Locale.ROOT, "ratio compressed/uncompressed: %.3f (msg/s); wire bytes per message %.1f vs %.1f (%.3f)",
+                messagesPerSecond() / uncompressed.messagesPerSecond(), wireBytesPerMessage(), uncompressed.wireBytesPerMessage(),
+                wireBytesPerMessage() / uncompressed.wireBytesPerMessage());
+    }
+
     String ratioTo(PhaseResult raw) {
         String throughput = String.format(Locale.ROOT, "ratio stream/raw: %.2f", messagesPerSecond() / raw.messagesPerSecond());
         if (latency == null || raw.latency == null) {

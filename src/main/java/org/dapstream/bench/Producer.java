@@ -39,12 +39,9 @@ final class Producer implements LaneListener {
     };
 
     /** @param pacer null for as fast as the lane allows */
-    Producer(Lane lane, int size, Pacer pacer, Supplier<ReportRound> round) {
+    Producer(Lane lane, byte[] payload, Pacer pacer, Supplier<ReportRound> round) {
         this.lane = lane;
-        this.payload = new byte[size];
-        for (int i = 0; i < size; i++) {
-            payload[i] = (byte) i;
-        }
+        this.payload = payload;
         this.pacer = pacer;
         this.round = round;
         lane.listener(this);

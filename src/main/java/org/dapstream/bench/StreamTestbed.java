@@ -10,7 +10,9 @@ import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.stream.Channel;
+import org.dapstream.stream.FlowConfig;
 import org.dapstream.stream.Stream;
+import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamListener;
 import org.dapstream.transport.StreamServer;
 
@@ -66,7 +68,7 @@ final class StreamTestbed implements Testbed {
             for (int ch = 0; ch < options.channels(); ch++) {
                 StreamLane lane = new StreamLane(watch.context);
                 opened.add(lane);
-                opening.add(stream.openChannel(type, lane));
+                opening.add(stream.openChannel(type, lane, options.compressing()));
             }
             for (int ch = 0; ch < opening.size(); ch++) {
                 opened.get(ch).bind(await(opening.get(ch), SETUP_TIMEOUT, "opening a " + type + " channel"));
@@ -77,12 +79,27 @@ final class StreamTestbed implements Testbed {
 
     /** The client of one phase: secure with an identity of {@code --identity}'s algorithm, or plaintext. */
     static ClientOptions clientOptions(BenchOptions options) {
-        ClientOptions base = ClientOptions.plaintext().withEventLoops(options.clientLoops());
+        ClientOptions base = ClientOptions.plaintext().withEventLoops(options.clientLoops())
+                .withStream(streamConfig(options));
         if (!options.secure()) {
             return base;
         }
         SecureRandom random = new SecureRandom();
         return base.withSecurity(HandshakeSettings.defaults(NodeIdentity.generate(options.identity(), random), random));
+    }
+
+    /** Both sides' stream settings: the defaults, compression as the phase says. */
+    static StreamConfig streamConfig(BenchOptions options) {
+        return StreamConfig.defaults().withFlow(FlowConfig.defaults().withCompression(options.compressing()));
+    }
+
+    @Override
+    public long wireBytesSent() {
+        long sent = 0;
+        for (Stream s : streams) {
+            sent += s.stats().bytesSent();
+        }
+        return sent;
     }
 
     /** Learns the stream's event loop and reports an unexpected end as the run's failure. */

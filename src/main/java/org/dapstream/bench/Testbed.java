@@ -21,6 +21,11 @@ interface Testbed extends AutoCloseable {
     /** A run whose message count stands still this long is stuck: 10 s. */
     Duration STALL_TIMEOUT = Duration.ofSeconds(10);
 
+    /** Frame bytes the client side has sent so far (a monitoring read); -1 when not known (the raw baseline). */
+    default long wireBytesSent() {
+        return -1;
+    }
+
     /** Every producer's lane. */
     List<Lane> lanes();
 
