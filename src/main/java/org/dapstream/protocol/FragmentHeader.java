@@ -16,9 +16,22 @@ import java.nio.ByteOrder;
  */
 public record FragmentHeader(long total, long offset) {
     public static final int SIZE = 8;
+    /** Largest {@code total}: it is a u32. */
+    public static final long MAX_TOTAL = 0xFFFF_FFFFL;
 
-    /** Writes the header at {@code at} (absolute; the buffer's position is not moved). */
+    /**
+     * Writes the header at {@code at} (absolute; the buffer's position is not moved).
+     *
+     * @throws IllegalArgumentException when {@code total} is not a u32 or {@code offset} is not
+     *         within 0..total (a sender's bug: the wire cannot carry it)
+     */
     public static void write(ByteBuffer out, int at, long total, long offset) {
+        if (total < 0 || total > MAX_TOTAL) {
+            throw new IllegalArgumentException("fragment total is a u32: " + total);
+        }
+        if (offset < 0 || offset > total) {
+            throw new IllegalArgumentException("fragment offset must be 0.." + total + ": " + offset);
+        }
         ByteBuffer le = out.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         le.putInt(at, (int) total);
         le.putInt(at + 4, (int) offset);

@@ -15,15 +15,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import org.dapstream.compress.CompressionException;
+import org.dapstream.compress.Lz4Payload;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.Flags;
+import org.dapstream.protocol.FlowWindow;
+import org.dapstream.protocol.FragmentHeader;
 import org.dapstream.protocol.FrameDecoder;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.FrameLimits;
@@ -47,6 +53,11 @@ import org.opentest4j.AssertionFailedError;
  * codec of the frame's kind) must read the block back to the same values. So an example
  * that is removed, renamed, duplicated or has one byte changed fails here, and so does a
  * codec change that the document does not follow.
+ *
+ * <p>An example of a frame too long to print (a 64 KiB fragment) shows its first bytes only:
+ * the block must then be exactly the start of the frame the codec builds, up to and including
+ * the fragment header, and reads back once the elided bytes are appended. A COMPRESSED
+ * example must decompress with {@link Lz4Payload} to the message it stands for.
  */
 class ProtocolDocExamplesTest {
     static final Path DOC = Path.of("docs/PROTOCOL.md");
@@ -56,11 +67,36 @@ class ProtocolDocExamplesTest {
     static final int SESSION_ID = 0x1A2B3C4D;
     static final long PING_TIMESTAMP = 0x00000A1B2C3D4E5FL;
 
-    /** One example: the frame's header fields, its payload, and the typed payload a reader decodes. */
-    record Example(PacketType type, int seq, int channel, byte[] payload, Object decoded) {
-        byte[] frame() {
-            return FrameHeader.frame(type, seq, channel, 0, payload);
+    /**
+     * One example: the frame's header fields, its payload, the typed payload a reader decodes,
+     * and how many of the frame's bytes the document shows ({@code shown} < the frame's length
+     * when the rest of the payload is elided).
+     */
+    record Example(PacketType type, int seq, int channel, int flags, byte[] payload, Object decoded, int shown) {
+        Example(PacketType type, int seq, int channel, byte[] payload, Object decoded) {
+            this(type, seq, channel, 0, payload, decoded, FrameHeader.SIZE + payload.length);
         }
+
+        byte[] frame() {
+            return FrameHeader.frame(type, seq, channel, flags, payload);
+        }
+
+        /** The bytes the document prints. */
+        byte[] shownBytes() {
+            return Arrays.copyOf(frame(), shown);
+        }
+
+        boolean elided() {
+            return shown < FrameHeader.SIZE + payload.length;
+        }
+    }
+
+    /** A fragment example: the fragment header a reader finds and how many message bytes follow it. */
+    record Fragment(FragmentHeader header, int dataBytes) {
+    }
+
+    /** A COMPRESSED example: the message the payload decompresses to. */
+    record Compressed(byte[] message) {
     }
 
     /** The examples of PROTOCOL.md by name, in the order the document shows them. */
@@ -95,7 +131,42 @@ class ProtocolDocExamplesTest {
         // Another stream: the acceptor, after two frames of its own on ch 0, gets seq 3 where 1 was due on channel 1.
         close(m, "ERROR on ch 0", PacketType.ERROR, 2, 0,
                 CloseReason.of(ErrorCode.BAD_SEQUENCE, "channel 1: expected seq 1, got 3"));
+        // Flow control (PROTOCOL.md §11.7, §24): an acceptor configured with a 16 MiB channel window grants
+        // the 15 MiB above the initial window right after its OPEN_ACK; later it returns 2 MiB of the stream window.
+        control(m, "WINDOW_UPDATE for a channel", 2, new ControlMessage.WindowUpdate(1, 15 * 1024 * 1024));
+        control(m, "WINDOW_UPDATE for the stream", 7, new ControlMessage.WindowUpdate(0, FlowWindow.INITIAL_STREAM_WINDOW / 2));
+        // Fragmentation (§25): a 150000-byte DATA message as the first three frames on channel 1.
+        fragments(m, 1, 150_000);
+        // Compression (§26): channel 7 opened with the compression option, then 64 x 'a' sent COMPRESSED.
+        control(m, "OPEN_CHANNEL offering compression", 5, new ControlMessage.OpenChannel(7, ChannelType.SERVICE,
+                ControlMessage.OPTION_COMPRESSION));
+        byte[] sixtyFourA = new byte[64];
+        Arrays.fill(sixtyFourA, (byte) 'a');
+        m.put("COMPRESSED DATA", new Example(PacketType.DATA, 0, 7, Flags.COMPRESSED, compress(sixtyFourA),
+                new Compressed(sixtyFourA), FrameHeader.SIZE + compress(sixtyFourA).length));
         return m;
+    }
+
+    /** The frames of one fragmented DATA message on a fresh channel, as the engine cuts it (64 KiB of data each). */
+    private static void fragments(Map<String, Example> m, int channel, int total) {
+        int count = (total + FRAGMENT_DATA - 1) / FRAGMENT_DATA;
+        for (int i = 0, offset = 0; offset < total; i++, offset += FRAGMENT_DATA) {
+            int data = Math.min(FRAGMENT_DATA, total - offset);
+            byte[] payload = new byte[FragmentHeader.SIZE + data];
+            FragmentHeader.write(payload, 0, total, offset);
+            for (int j = 0; j < data; j++) {
+                payload[FragmentHeader.SIZE + j] = (byte) (offset + j); // message byte k is k mod 256
+            }
+            boolean last = offset + data == total;
+            m.put("fragment " + (i + 1) + " of " + count, new Example(PacketType.DATA, i, channel, last ? 0 : Flags.FRAGMENTED,
+                    payload, new Fragment(new FragmentHeader(total, offset), data), FrameHeader.SIZE + FragmentHeader.SIZE));
+        }
+    }
+
+    private static byte[] compress(byte[] message) {
+        ByteBuffer out = ByteBuffer.allocate(Lz4Payload.maxCompressedLength(message.length));
+        int n = Lz4Payload.compress(ByteBuffer.wrap(message), 0, message.length, out, 0);
+        return Arrays.copyOf(out.array(), n);
     }
 
     private static void control(Map<String, Example> m, String name, int seq, ControlMessage message) {
@@ -194,8 +265,9 @@ class ProtocolDocExamplesTest {
         EXAMPLES.forEach((name, example) -> tests.add(DynamicTest.dynamicTest(name, () -> {
             Block block = blocks.get(name);
             assertNotNull(block, "example '" + name + "' is missing from " + DOC);
-            assertEquals(dump(example.frame()), dump(block.bytes()),
-                    "bytes of example '" + name + "' (line " + block.line() + ") against the codec");
+            assertEquals(dump(example.shownBytes()), dump(block.bytes()),
+                    "bytes of example '" + name + "' (line " + block.line() + ") against the codec"
+                            + (example.elided() ? " (the first " + example.shown() + " bytes of the frame)" : ""));
         })));
         return tests;
     }
@@ -206,15 +278,22 @@ class ProtocolDocExamplesTest {
         blocks.forEach((name, block) -> tests.add(DynamicTest.dynamicTest(name, () -> {
             Example example = EXAMPLES.get(name);
             assertNotNull(example, "example '" + name + "' (line " + block.line() + ") is not one this test knows");
+            // The frame as printed, with what the document elides put back after it.
+            byte[] frame = block.bytes();
+            if (example.elided()) {
+                byte[] whole = example.frame();
+                frame = Arrays.copyOf(block.bytes(), whole.length);
+                System.arraycopy(whole, block.bytes().length, frame, block.bytes().length, whole.length - block.bytes().length);
+            }
             // Whole, then one byte at a time: both paths of the decoder must agree.
-            for (int chunk : new int[] {block.bytes().length, 1}) {
-                List<Decoded> frames = decode(block.bytes(), chunk);
+            for (int chunk : new int[] {frame.length, 1}) {
+                List<Decoded> frames = decode(frame, chunk);
                 assertEquals(1, frames.size(), "frames in example '" + name + "'");
                 Decoded f = frames.get(0);
                 assertEquals(example.type(), f.type(), "type of " + name);
                 assertEquals(example.seq(), f.seq(), "seq_id of " + name);
                 assertEquals(example.channel(), f.channel(), "ch_id of " + name);
-                assertEquals(0, f.flags(), "flags of " + name);
+                assertEquals(example.flags(), f.flags(), "flags of " + name);
                 assertArrayEquals(example.payload(), f.payload(), "payload of " + name);
                 assertPayloadDecodes(name, example, f);
             }
@@ -236,7 +315,20 @@ class ProtocolDocExamplesTest {
             }
             case KEEPALIVE -> assertEquals(example.decoded(), KeepAlivePayload.decode(payload), "KEEPALIVE payload of " + name);
             case CLOSE, ERROR -> assertEquals(example.decoded(), CloseReason.decode(payload), "CLOSE/ERROR payload of " + name);
-            case DATA -> assertArrayEquals((byte[]) example.decoded(), f.payload(), "DATA payload of " + name);
+            case DATA -> {
+                if (example.decoded() instanceof Fragment fragment) {
+                    assertEquals(fragment.header(), FragmentHeader.read(payload), "fragment header of " + name);
+                    assertEquals(fragment.dataBytes(), FragmentHeader.dataSize(f.payload().length), "message bytes in " + name);
+                } else if (example.decoded() instanceof Compressed compressed) {
+                    assertEquals(Flags.COMPRESSED, f.flags() & Flags.COMPRESSED, "COMPRESSED flag of " + name);
+                    byte[] message = new byte[compressed.message().length];
+                    int n = decompress(payload, message);
+                    assertEquals(message.length, n, "decompressed length of " + name);
+                    assertArrayEquals(compressed.message(), message, "decompressed payload of " + name);
+                } else {
+                    assertArrayEquals((byte[]) example.decoded(), f.payload(), "DATA payload of " + name);
+                }
+            }
         }
     }
 
@@ -262,7 +354,34 @@ class ProtocolDocExamplesTest {
         assertThrows(AssertionFailedError.class, () -> parse("Example: A\n```hex\n00\n".lines().toList()), "unclosed");
     }
 
+    /** The three fragments really are how the engine cuts 150000 bytes, and the last one ends the message. */
+    @Test
+    void theFragmentExamplesCoverTheWholeMessage() {
+        long covered = 0;
+        for (int i = 1; i <= 3; i++) {
+            Example e = EXAMPLES.get("fragment " + i + " of 3");
+            Fragment f = (Fragment) e.decoded();
+            assertEquals(covered, f.header().offset(), "offset of fragment " + i);
+            covered += f.dataBytes();
+            assertEquals(i < 3 ? Flags.FRAGMENTED : 0, e.flags(), "flags of fragment " + i);
+            assertTrue(FrameHeader.SIZE + e.payload().length <= FrameHeader.SIZE + FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD,
+                    "fragment " + i + " fits the default frame limit");
+        }
+        assertEquals(150_000, covered);
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    /** Message bytes one fragment carries: the engine's fragment size, the 64 KiB a frame may carry. */
+    static final int FRAGMENT_DATA = FrameLimits.DEFAULT_MESSAGE_PAYLOAD;
+
+    private static int decompress(ByteBuffer payload, byte[] into) {
+        try {
+            return Lz4Payload.decompress(payload, payload.position(), payload.remaining(), ByteBuffer.wrap(into), 0, into.length);
+        } catch (CompressionException e) {
+            throw new AssertionError("the COMPRESSED example does not decompress: " + e.getMessage(), e);
+        }
+    }
 
     record Decoded(PacketType type, int seq, int channel, int flags, byte[] payload) {
     }

@@ -2,6 +2,7 @@ package org.dapstream.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -70,14 +71,78 @@ class ControlCodecGoldenTest {
     }
 
     @Test
+    void openChannelOfferingCompression() throws ProtocolException {
+        ControlMessage.OpenChannel open = new ControlMessage.OpenChannel(5, ChannelType.SERVICE, ControlMessage.OPTION_COMPRESSION);
+        assertControl(""
+                + "03"                 // kind OPEN_CHANNEL
+                + "0500"               // ch_id 5
+                + "02"                 // channel_type SERVICE
+                + "01",                // options 0x01: compression offered
+                open);
+        assertTrue(open.compression());
+        assertFalse(new ControlMessage.OpenChannel(5, ChannelType.SERVICE, 0).compression());
+        assertEquals(0x01, ControlMessage.OPTIONS_DEFINED, "version 1 defines the compression bit only");
+    }
+
+    @Test
     void openChannelCarriesOptionsAsTheyAre() throws ProtocolException {
-        // Version 1 sends 0; the codec passes the byte through and leaves the policy to the stream.
+        // Bits other than 0x01 are undefined: the codec passes the byte through and the stream
+        // refuses them (MALFORMED_CONTROL), so the policy lives in one place.
+        ControlMessage.OpenChannel open = new ControlMessage.OpenChannel(1, ChannelType.FILE, 0xFE);
+        assertControl(""
+                + "03"                 // kind OPEN_CHANNEL
+                + "0100"               // ch_id 1
+                + "01"                 // channel_type FILE
+                + "fe",                // options 0xFE: every undefined bit, not the compression bit
+                open);
+        assertFalse(open.compression());
         assertControl(""
                 + "03"                 // kind OPEN_CHANNEL
                 + "0100"               // ch_id 1
                 + "01"                 // channel_type FILE
                 + "ff",                // options 0xFF
                 new ControlMessage.OpenChannel(1, ChannelType.FILE, 0xFF));
+    }
+
+    @Test
+    void windowUpdateForTheStreamOfOneByte() throws ProtocolException {
+        assertControl(""
+                + "11"                 // kind WINDOW_UPDATE
+                + "0000"               // ch_id 0: the stream as a whole
+                + "01000000",          // increment 1, the smallest
+                new ControlMessage.WindowUpdate(0, 1));
+    }
+
+    @Test
+    void windowUpdateForAChannelOfTheLargestIncrement() throws ProtocolException {
+        assertControl(""
+                + "11"                 // kind WINDOW_UPDATE
+                + "0501"               // ch_id 0x0105
+                + "ffffff7f",          // increment 2^31-1, the largest
+                new ControlMessage.WindowUpdate(0x0105, FlowWindow.MAX_WINDOW));
+        assertEquals(Integer.MAX_VALUE, FlowWindow.MAX_WINDOW);
+    }
+
+    @Test
+    void windowUpdateOnTheLastChannelId() throws ProtocolException {
+        assertControl(""
+                + "11"                 // kind WINDOW_UPDATE
+                + "ffff"               // ch_id 65535 (u16, not a negative short)
+                + "00000800",          // increment 512 KiB: half the initial channel window
+                new ControlMessage.WindowUpdate(0xFFFF, FlowWindow.INITIAL_CHANNEL_WINDOW / 2));
+        assertEquals(ControlCodec.WINDOW_UPDATE_SIZE, ControlCodec.encode(new ControlMessage.WindowUpdate(1, 1)).length);
+    }
+
+    @Test
+    void windowUpdateEncoderRefusesWhatTheWireCannotCarry() {
+        for (long increment : new long[] {0, -1, FlowWindow.MAX_WINDOW + 1, 0xFFFF_FFFFL, 0x1_0000_0000L}) {
+            assertEquals("increment must be 1..2147483647: " + increment, assertThrows(IllegalArgumentException.class,
+                    () -> ControlCodec.encode(new ControlMessage.WindowUpdate(1, increment))).getMessage());
+        }
+        for (int ch : new int[] {-1, 0x10000}) {
+            assertEquals("channel id must be 0..65535: " + ch, assertThrows(IllegalArgumentException.class,
+                    () -> ControlCodec.encode(new ControlMessage.WindowUpdate(ch, 1))).getMessage());
+        }
     }
 
     @Test
@@ -196,6 +261,9 @@ class ControlCodecGoldenTest {
                 {ErrorCode.DECRYPT_FAILED, 0x001C}, {ErrorCode.NOT_ENCRYPTED, 0x001D}, {ErrorCode.MALFORMED_HANDSHAKE, 0x001E},
                 {ErrorCode.SECURITY_REQUIRED, 0x001F}, {ErrorCode.HANDSHAKE_BUSY, 0x0020}, {ErrorCode.KEY_REJECTED, 0x0021},
                 {ErrorCode.BAD_KEY_UPDATE, 0x0022},
+                {ErrorCode.FLOW_CONTROL_VIOLATION, 0x0023}, {ErrorCode.MESSAGE_TOO_LARGE, 0x0024},
+                {ErrorCode.UNKNOWN_FRAGMENT, 0x0025}, {ErrorCode.FRAGMENT_OUT_OF_ORDER, 0x0026},
+                {ErrorCode.REASSEMBLY_TIMEOUT, 0x0027}, {ErrorCode.DECOMPRESSION_FAILED, 0x0028},
                 {ErrorCode.INTERNAL_ERROR, 0x00FF}};
         assertEquals(ErrorCode.values().length, table.length, "a code was added: add it here with its wire value");
         for (Object[] row : table) {
@@ -203,7 +271,7 @@ class ControlCodecGoldenTest {
             assertEquals((int) row[1], code.code(), code.name());
             assertEquals(code, ErrorCode.fromCode((int) row[1]));
         }
-        assertNull(ErrorCode.fromCode(0x0023));
+        assertNull(ErrorCode.fromCode(0x0029));
         assertNull(ErrorCode.fromCode(0xBEEF));
         assertEquals("MALFORMED_CONTROL (0x0009): empty CONTROL payload on ch 0",
                 new ProtocolException(ErrorCode.MALFORMED_CONTROL, "empty CONTROL payload on ch 0").toString());

@@ -50,7 +50,18 @@ class ControlCodecMalformedTest {
                 row("OPEN_REJECT reason, byte 0xff", "05 0100 0b00 ff", CONTROL, "OPEN_REJECT reason is not valid UTF-8"),
                 row("OPEN_REJECT reason, beyond U+10FFFF", "05 0100 0b00 f4908080", CONTROL, "OPEN_REJECT reason is not valid UTF-8"),
                 row("kind 0x0f (reserved for the handshake)", "0f", CONTROL, "unknown CONTROL message kind 0x0f"),
-                row("kind 0x11", "11 00000000 00", CONTROL, "unknown CONTROL message kind 0x11"),
+                row("kind 0x12 (after WINDOW_UPDATE)", "12 0000 01000000", CONTROL, "unknown CONTROL message kind 0x12"),
+                row("WINDOW_UPDATE one byte short", "11 0100 010000", CONTROL, "WINDOW_UPDATE is 6 bytes, must be exactly 7"),
+                row("WINDOW_UPDATE one byte long", "11 0100 01000000 00", CONTROL, "WINDOW_UPDATE is 8 bytes, must be exactly 7"),
+                row("WINDOW_UPDATE kind only", "11", CONTROL, "WINDOW_UPDATE is 1 bytes, must be exactly 7"),
+                row("WINDOW_UPDATE increment 0", "11 0100 00000000", CONTROL,
+                        "WINDOW_UPDATE increment 0 for channel 1; it must be 1..2147483647"),
+                row("WINDOW_UPDATE increment 0 for the stream", "11 0000 00000000", CONTROL,
+                        "WINDOW_UPDATE increment 0 for channel 0; it must be 1..2147483647"),
+                row("WINDOW_UPDATE increment 2^31", "11 0300 00000080", CONTROL,
+                        "WINDOW_UPDATE increment 2147483648 for channel 3; it must be 1..2147483647"),
+                row("WINDOW_UPDATE increment 0xFFFFFFFF (u32, not -1)", "11 ffff ffffffff", CONTROL,
+                        "WINDOW_UPDATE increment 4294967295 for channel 65535; it must be 1..2147483647"),
                 row("GOAWAY kind only", "10", CONTROL, "GOAWAY is 1 bytes, must be at least 6"),
                 row("GOAWAY without alt_len", "10 204e0000", CONTROL, "GOAWAY is 5 bytes, must be at least 6"),
                 row("GOAWAY alt_len beyond the payload", "10 204e0000 05 31323a31", CONTROL, "GOAWAY alt_len is 5, but only 4 bytes follow"),
@@ -112,6 +123,13 @@ class ControlCodecMalformedTest {
                 ControlCodec.decode(ByteBuffer.wrap(Hex.decode("05 0100 0b00 " + REASON_512))));
         assertEquals(new CloseReason(1, text), CloseReason.decode(ByteBuffer.wrap(Hex.decode("0100 " + REASON_512))));
         assertEquals(new ControlMessage.GoAway(1, "", text), ControlCodec.decode(ByteBuffer.wrap(Hex.decode("10 01000000 00 " + REASON_512))));
+    }
+
+    @Test
+    void windowUpdateIncrementsAtTheEdgesOfTheRangeAreAccepted() throws ProtocolException {
+        assertEquals(new ControlMessage.WindowUpdate(1, 1), ControlCodec.decode(ByteBuffer.wrap(Hex.decode("11 0100 01000000"))));
+        assertEquals(new ControlMessage.WindowUpdate(0, FlowWindow.MAX_WINDOW),
+                ControlCodec.decode(ByteBuffer.wrap(Hex.decode("11 0000 ffffff7f"))));
     }
 
     @Test
