@@ -120,23 +120,32 @@ class FlowControlSocketTest {
         // send buffer, and the off-loop hand-over queue (writeHighWater), plus the write that crossed it.
         long allowance = (long) window + FlowConfig.DEFAULT_CHANNEL_SEND_BUFFER + StreamConfig.DEFAULT_WRITE_HIGH_WATER + MESSAGE;
         long limit = 16 * allowance; // a bounded loop: a writer that is never stopped fails below
+        // A producer that honours back-pressure: on false it waits for whenWritable and goes on;
+        // it is stopped for good once whenWritable stays pending while the reader does not read.
         int written = 0;
-        boolean accepted = true;
+        int falses = 0;
+        CompletableFuture<Void> writable = null;
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
-        while (accepted && (long) written * MESSAGE < limit && System.nanoTime() < until) {
-            accepted = writer.write(PacketType.DATA, Numbered.message(0, written, MESSAGE));
+        while ((long) written * MESSAGE < limit && System.nanoTime() < until) {
+            boolean accepted = writer.write(PacketType.DATA, Numbered.message(0, written, MESSAGE));
             written++;
-            if (written % 16 == 0) {
-                Thread.sleep(1); // let the loop take the hand-over queue, as a real producer would
+            if (!accepted) {
+                falses++;
+                writable = writer.whenWritable();
+                try {
+                    writable.get(500, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException stopped) {
+                    break;
+                }
             }
         }
         long writtenBytes = (long) written * MESSAGE;
-        assertFalse(accepted, "write() never reported back-pressure; " + writtenBytes + " bytes accepted for a reader that never reads");
-        assertTrue(writtenBytes <= allowance, "write() said stop only after " + writtenBytes + " bytes (allowed " + allowance + ")");
-        CompletableFuture<Void> writable = writer.whenWritable();
-        Thread.sleep(200);
-        assertFalse(writable.isDone(), "not writable while the reader is stopped");
-        System.out.printf("[flow] off-loop writer: write() returned false after %d bytes (bound %d)%n", writtenBytes, allowance);
+        assertNotNull(writable, "write() never reported back-pressure; " + writtenBytes + " bytes accepted for a reader that never reads");
+        assertFalse(writable.isDone(), "the writer was never held: " + writtenBytes + " bytes accepted for a reader that never reads");
+        assertTrue(writtenBytes <= allowance, "write() held the writer only after " + writtenBytes + " bytes (allowed " + allowance + ")");
+        assertEquals(0, writer.sendCredit(), "the peer's window is used up");
+        System.out.printf("[flow] off-loop writer: held for good after %d bytes (bound %d), write() returned false %d times%n",
+                writtenBytes, allowance, falses);
 
         assertEquals(written, Numbered.drain(reader, 0, written, MESSAGE, WAIT_MILLIS));
         writable.get(WAIT_MILLIS, TimeUnit.MILLISECONDS);
