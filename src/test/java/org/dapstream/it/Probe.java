@@ -24,15 +24,22 @@ final class Probe {
     private final Channel channel;
     private final LinkedBlockingQueue<String> echoes;
     private final String name;
+    private final int size;
     private int sent;
 
-    private Probe(Channel channel, LinkedBlockingQueue<String> echoes, String name) {
+    private Probe(Channel channel, LinkedBlockingQueue<String> echoes, String name, int size) {
         this.channel = channel;
         this.echoes = echoes;
         this.name = name;
+        this.size = size;
     }
 
     static Probe open(Stream stream, String name) throws Exception {
+        return open(stream, name, 0);
+    }
+
+    /** Probes of at least {@code size} bytes (padded). */
+    static Probe open(Stream stream, String name, int size) throws Exception {
         LinkedBlockingQueue<String> echoes = new LinkedBlockingQueue<>();
         Channel ch = stream.openChannel(ChannelType.ECHO, new ChannelHandler() {
             @Override
@@ -40,12 +47,16 @@ final class Probe {
                 echoes.add(StandardCharsets.UTF_8.decode(data).toString());
             }
         }).get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        return new Probe(ch, echoes, name);
+        return new Probe(ch, echoes, name, size);
     }
 
     /** One round trip; fails the test when the echo does not come back in time. Returns nanoseconds. */
     long roundTrip() throws InterruptedException {
-        String probe = name + " #" + (++sent);
+        StringBuilder text = new StringBuilder(name).append(" #").append(++sent);
+        while (text.length() < size) {
+            text.append('.');
+        }
+        String probe = text.toString();
         long start = System.nanoTime();
         channel.write(PacketType.DATA, probe.getBytes(StandardCharsets.UTF_8));
         String echo = echoes.poll(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
