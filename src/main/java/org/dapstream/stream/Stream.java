@@ -682,7 +682,10 @@ public final class Stream {
                 notifyWritable();
             }
         });
-        if (queued > config.writeHighWater()) {
+        // The channel's own send queue counts too (as last seen from this thread), or a writer
+        // on another thread fills it without bound while the peer grants no credit.
+        boolean channelFull = ch.queuedBytes > flow.channelSendBuffer() && !ChannelType.MEDIA.equals(ch.type());
+        if (queued > config.writeHighWater() || channelFull) {
             transport.execute(() -> {
                 ch.writeBlocked = true;
                 blockedWriters = true;

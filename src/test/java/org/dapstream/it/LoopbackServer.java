@@ -1,0 +1,82 @@
+package org.dapstream.it;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.dapstream.client.ClientOptions;
+import org.dapstream.client.StreamClient;
+import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.Sessions;
+import org.dapstream.stream.Stream;
+import org.dapstream.stream.StreamConfig;
+import org.dapstream.stream.StreamCounters;
+import org.dapstream.stream.StreamSecurity;
+import org.dapstream.transport.StreamServer;
+import org.dapstream.transport.StreamServerOptions;
+
+import java.security.SecureRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real secure stream server on 127.0.0.1 and a free port, outside Quarkus, so a test picks
+ * its own {@link StreamConfig} (flow windows, rates, message limits) and services. One event
+ * loop, like one connection's view of a production node.
+ */
+final class LoopbackServer implements AutoCloseable {
+    static final int START_TIMEOUT_SECONDS = 10;
+
+    private final Vertx vertx;
+    private final StreamServer server;
+
+    private LoopbackServer(Vertx vertx, StreamServer server) {
+        this.vertx = vertx;
+        this.server = server;
+    }
+
+    static LoopbackServer start(StreamConfig config, ChannelRegistry services) throws Exception {
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+        SecureRandom random = new SecureRandom();
+        StreamSecurity security = StreamSecurity.of(HandshakeSettings.defaults(
+                NodeIdentity.generate(SignatureAlgorithm.ML_DSA_65, random), random));
+        StreamServer server = new StreamServer(vertx, new StreamServerOptions("127.0.0.1", 0, 1, config, NodeAddress.NONE,
+                security, null), services, new Sessions(), new StreamCounters());
+        LoopbackServer started = new LoopbackServer(vertx, server);
+        try {
+            server.start().toCompletionStage().toCompletableFuture().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            started.close();
+            throw e;
+        }
+        return started;
+    }
+
+    int port() {
+        return server.port();
+    }
+
+    StreamCounters counters() {
+        return server.counters();
+    }
+
+    /** A secure client (fresh ML-DSA identity, AES-256-GCM) with {@code config}. */
+    static StreamClient client(StreamConfig config) {
+        return new StreamClient(ClientOptions.defaults().withStream(config));
+    }
+
+    /** Connects {@code client} to this server; waits for the setup. */
+    Stream connect(StreamClient client) throws Exception {
+        return client.connect("127.0.0.1", port()).get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            server.stop().toCompletionStage().toCompletableFuture().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+}
