@@ -618,9 +618,13 @@ public final class Stream {
         if (type != PacketType.DATA && type != PacketType.CONTROL) {
             return new IllegalArgumentException("applications write DATA or CONTROL packets, not " + type);
         }
-        if (len > FrameLimits.DEFAULT_MESSAGE_PAYLOAD) {
-            return new IllegalArgumentException("packet of " + len + " bytes exceeds the " + FrameLimits.DEFAULT_MESSAGE_PAYLOAD
-                    + "-byte frame payload (split it; fragmentation is not in protocol version 1)");
+        if (type == PacketType.DATA && len > maxMessage) {
+            return new IllegalArgumentException("DATA message of " + len + " bytes exceeds this stream's maxMessageSize of "
+                    + maxMessage + " bytes");
+        }
+        if (type == PacketType.CONTROL && len > FrameLimits.DEFAULT_MESSAGE_PAYLOAD) {
+            return new IllegalArgumentException("CONTROL packet of " + len + " bytes exceeds the " + FrameLimits.DEFAULT_MESSAGE_PAYLOAD
+                    + "-byte frame payload (CONTROL is never fragmented)");
         }
         if (array != null && (offset < 0 || length < 0 || offset + length > array.length)) {
             return new IndexOutOfBoundsException("offset " + offset + " length " + length + " array " + array.length);
