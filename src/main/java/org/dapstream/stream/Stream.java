@@ -1082,6 +1082,11 @@ public final class Stream {
             ch.receiveCredit += grant;
             sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.WindowUpdate(ch.id(), grant)));
         }
+        grantStream(size);
+    }
+
+    /** Stream-window part of {@link #consumed}: a WINDOW_UPDATE(0) once half the stream window has gathered. */
+    private void grantStream(long size) {
         if ((grantPending += size) >= streamGrantThreshold && state == StreamState.ACTIVE && !closing) {
             long grant = grantPending;
             grantPending = 0;
@@ -1756,6 +1761,7 @@ public final class Stream {
         }
         ch.state = Channel.State.CLOSED;
         failQueued(ch, reason);
+        releaseHeldCredit(ch);
         if (ch.reassembly != null) {
             reassemblyBytes -= ch.reassembly.capacity();
             reassembling--;
@@ -1771,6 +1777,18 @@ public final class Stream {
             LOG.log(System.Logger.Level.WARNING, "closed callback of " + ch + " threw", e);
         }
         ch.closeFuture.complete(reason);
+    }
+
+    /**
+     * A channel that ends with unread (pull) or held (paused) packets, or with reads not yet
+     * credited, would keep that much of the stream window taken for good: no read of it
+     * credits anything once the channel is closed. Give it back to the stream now.
+     */
+    private void releaseHeldCredit(Channel ch) {
+        long held = ch.pulledBytes.get() + ch.readUncredited.getAndSet(0);
+        if (held > 0 && state == StreamState.ACTIVE && !closing) {
+            grantStream(held);
+        }
     }
 
     /** Messages still queued when a channel ends will never go: their futures fail, and they are counted and logged. */
