@@ -510,7 +510,9 @@ public final class Stream {
      * WINDOW_UPDATE resumes it) or the stream's rate limit says wait (a timer resumes it).
      */
     private void pump() {
-        if (pumping || state == StreamState.CLOSED) {
+        // A closing stream sent its CLOSE: nothing more goes on channels (PROTOCOL.md 16.1);
+        // what is still queued fails when the stream ends.
+        if (pumping || closing || state == StreamState.CLOSED) {
             return;
         }
         pumping = true;

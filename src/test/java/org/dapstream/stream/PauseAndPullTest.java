@@ -132,6 +132,24 @@ class PauseAndPullTest extends EngineTest {
     }
 
     @Test
+    void nothingQueuedGoesAfterTheStreamsClose() {
+        StreamHarness h = StreamHarness.activeAcceptor();
+        Channel ch = h.peerOpens(1);
+        List<CompletableFuture<Void>> sent = queueThree(h, ch);
+        h.stream.close();
+        assertEquals(PacketType.CLOSE, h.peer.only(PacketType.CLOSE, 0).type());
+        // A grant the peer sent before it saw our CLOSE: a closing stream sends no more DATA (PROTOCOL.md 16.1).
+        h.peer.control(new ControlMessage.WindowUpdate(1, 5000));
+        h.stream.onWritable();
+        h.transport.runPending();
+        h.peer.expectNothing();
+        h.peer.send(PacketType.CLOSE, 0, org.dapstream.protocol.CloseReason.of(ErrorCode.NORMAL, "").encode());
+        assertEquals(StreamState.CLOSED, h.stream.state());
+        sent.forEach(f -> assertInstanceOf(StreamException.class, failure(f)));
+        assertEquals(3, ch.writesLost());
+    }
+
+    @Test
     void thePeerClosingTheChannelFailsItsQueuedMessages() {
         StreamHarness h = StreamHarness.activeAcceptor();
         Channel ch = h.peerOpens(1);
