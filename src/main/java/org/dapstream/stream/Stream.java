@@ -542,7 +542,9 @@ public final class Stream {
      * WINDOW_UPDATE resumes it) or the stream's rate limit says wait (a timer resumes it).
      */
     private void pump() {
-        if (pumping || state == StreamState.CLOSED) {
+        // A closing stream sent its CLOSE: nothing more goes on channels (PROTOCOL.md 16.1);
+        // what is still queued fails when the stream ends.
+        if (pumping || closing || state == StreamState.CLOSED) {
             return;
         }
         pumping = true;
@@ -650,9 +652,13 @@ public final class Stream {
         if (type != PacketType.DATA && type != PacketType.CONTROL) {
             return new IllegalArgumentException("applications write DATA or CONTROL packets, not " + type);
         }
-        if (len > FrameLimits.DEFAULT_MESSAGE_PAYLOAD) {
-            return new IllegalArgumentException("packet of " + len + " bytes exceeds the " + FrameLimits.DEFAULT_MESSAGE_PAYLOAD
-                    + "-byte frame payload (split it; fragmentation is not in protocol version 1)");
+        if (type == PacketType.DATA && len > maxMessage) {
+            return new IllegalArgumentException("DATA message of " + len + " bytes exceeds this stream's maxMessageSize of "
+                    + maxMessage + " bytes");
+        }
+        if (type == PacketType.CONTROL && len > FrameLimits.DEFAULT_MESSAGE_PAYLOAD) {
+            return new IllegalArgumentException("CONTROL packet of " + len + " bytes exceeds the " + FrameLimits.DEFAULT_MESSAGE_PAYLOAD
+                    + "-byte frame payload (CONTROL is never fragmented)");
         }
         if (array != null && (offset < 0 || length < 0 || offset + length > array.length)) {
             return new IndexOutOfBoundsException("offset " + offset + " length " + length + " array " + array.length);
@@ -1162,6 +1168,11 @@ public final class Stream {
             ch.receiveCredit += grant;
             sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.WindowUpdate(ch.id(), grant)));
         }
+        grantStream(size);
+    }
+
+    /** Stream-window part of {@link #consumed}: a WINDOW_UPDATE(0) once half the stream window has gathered. */
+    private void grantStream(long size) {
         if ((grantPending += size) >= streamGrantThreshold && state == StreamState.ACTIVE && !closing) {
             long grant = grantPending;
             grantPending = 0;
@@ -1841,6 +1852,7 @@ public final class Stream {
         }
         ch.state = Channel.State.CLOSED;
         failQueued(ch, reason);
+        releaseHeldCredit(ch);
         if (ch.reassembly != null) {
             reassemblyBytes -= ch.reassembly.capacity();
             reassembling--;
@@ -1856,6 +1868,18 @@ public final class Stream {
             LOG.log(System.Logger.Level.WARNING, "closed callback of " + ch + " threw", e);
         }
         ch.closeFuture.complete(reason);
+    }
+
+    /**
+     * A channel that ends with unread (pull) or held (paused) packets, or with reads not yet
+     * credited, would keep that much of the stream window taken for good: no read of it
+     * credits anything once the channel is closed. Give it back to the stream now.
+     */
+    private void releaseHeldCredit(Channel ch) {
+        long held = ch.pulledBytes.get() + ch.readUncredited.getAndSet(0);
+        if (held > 0 && state == StreamState.ACTIVE && !closing) {
+            grantStream(held);
+        }
     }
 
     /** Messages still queued when a channel ends will never go: their futures fail, and they are counted and logged. */

@@ -36,9 +36,9 @@ class StreamChannelTest extends EngineTest {
         }
         List<Frame> frames = h.peer.frames();
         assertEquals(List.of(
-                new ControlMessage.OpenChannel(1, ChannelType.FILE, 0),
-                new ControlMessage.OpenChannel(3, ChannelType.FILE, 0),
-                new ControlMessage.OpenChannel(5, ChannelType.FILE, 0)),
+                new ControlMessage.OpenChannel(1, ChannelType.FILE, ControlMessage.OPTION_COMPRESSION),
+                new ControlMessage.OpenChannel(3, ChannelType.FILE, ControlMessage.OPTION_COMPRESSION),
+                new ControlMessage.OpenChannel(5, ChannelType.FILE, ControlMessage.OPTION_COMPRESSION)),
                 frames.stream().map(Frame::control).toList());
         assertEquals(List.of(1, 2, 3), frames.stream().map(Frame::seq).toList(), "ch 0 seq goes on after HELLO (0)");
         assertTrue(opens.stream().noneMatch(CompletableFuture::isDone), "nothing is open before OPEN_ACK");
@@ -71,7 +71,8 @@ class StreamChannelTest extends EngineTest {
         StreamHarness h = StreamHarness.activeConnector();
         RecordingHandler handler = new RecordingHandler();
         CompletableFuture<Channel> f = h.stream.openChannel(ChannelType.SERVICE, handler);
-        assertEquals(new ControlMessage.OpenChannel(1, ChannelType.SERVICE, 0), h.peer.only().control());
+        assertEquals(new ControlMessage.OpenChannel(1, ChannelType.SERVICE, ControlMessage.OPTION_COMPRESSION), h.peer.only().control(),
+                "compression is offered by default");
         assertFalse(f.isDone());
         assertEquals(List.of(), handler.events);
         assertEquals(1, h.stream.channels().size());
@@ -185,12 +186,44 @@ class StreamChannelTest extends EngineTest {
     }
 
     @Test
-    void optionsOtherThanZeroAreMalformedControl() {
+    void optionsOtherThanCompressionAreMalformedControl() {
+        for (int options : new int[] {0x80, 0x02, 0x03}) {
+            StreamHarness h = StreamHarness.activeAcceptor();
+            h.peer.open(1, StreamHarness.APP, options);
+            assertEquals(String.format("OPEN_CHANNEL options 0x%02x; version 1 defines 0x01 (compression) only", options),
+                    h.peer.expectStreamError(ErrorCode.MALFORMED_CONTROL).reason().reason());
+            assertEquals(List.of(), h.service.events);
+        }
+    }
+
+    @Test
+    void thePeersCompressionOptionIsRecordedOnTheChannel() {
         StreamHarness h = StreamHarness.activeAcceptor();
-        h.peer.open(1, StreamHarness.APP, 0x80);
-        assertEquals("OPEN_CHANNEL options 0x80; version 1 defines none",
-                h.peer.expectStreamError(ErrorCode.MALFORMED_CONTROL).reason().reason());
-        assertEquals(List.of(), h.service.events);
+        h.peer.open(1, StreamHarness.APP, ControlMessage.OPTION_COMPRESSION);
+        h.peer.open(3, StreamHarness.APP, 0);
+        assertEquals(List.of(new ControlMessage.OpenAck(1), new ControlMessage.OpenAck(3)),
+                h.peer.frames().stream().map(Frame::control).toList());
+        assertTrue(h.service.channel(1).compression());
+        assertFalse(h.service.channel(3).compression());
+    }
+
+    @Test
+    void securityChannelsAndNodesWithoutCompressionDoNotOfferIt() {
+        StreamHarness h = StreamHarness.activeConnector();
+        h.stream.openChannel(ChannelType.SECURITY, null);
+        assertEquals(new ControlMessage.OpenChannel(1, ChannelType.SECURITY, 0), h.peer.only().control(),
+                "never offered on SECURITY channels (compression leaks plaintext through sizes)");
+        h.stream.openChannel(ChannelType.FILE, null, false);
+        assertEquals(new ControlMessage.OpenChannel(3, ChannelType.FILE, 0), h.peer.only().control(), "declined by the caller");
+        h.stream.openChannel(ChannelType.SECURITY, null, true);
+        assertEquals(new ControlMessage.OpenChannel(5, ChannelType.SECURITY, ControlMessage.OPTION_COMPRESSION), h.peer.only().control(),
+                "an explicit choice wins");
+
+        StreamConfig off = StreamHarness.defaults().withFlow(FlowConfig.defaults().withCompression(false));
+        StreamHarness quiet = StreamHarness.activeConnector(off);
+        quiet.stream.openChannel(ChannelType.FILE, null);
+        assertEquals(new ControlMessage.OpenChannel(1, ChannelType.FILE, 0), quiet.peer.only().control(),
+                "a node configured without compression offers none");
     }
 
     @ParameterizedTest(name = "type 0x{0}")
@@ -323,7 +356,7 @@ class StreamChannelTest extends EngineTest {
             assertTrue(f.isCompletedExceptionally());
         }
         CompletableFuture<Channel> f = h.stream.openChannel(ChannelType.FILE, null);
-        assertEquals(new ControlMessage.OpenChannel(5, ChannelType.FILE, 0), h.peer.only().control(),
+        assertEquals(new ControlMessage.OpenChannel(5, ChannelType.FILE, ControlMessage.OPTION_COMPRESSION), h.peer.only().control(),
                 "after 65535 the counter wraps to 1; 1 and 3 are open, 5 is free again");
         assertTrue(one.active() && three.active());
         h.peer.ack(5);

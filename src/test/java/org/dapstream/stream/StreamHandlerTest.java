@@ -191,73 +191,96 @@ class StreamHandlerTest extends EngineTest {
         assertEquals("abc", new String(ch.read().data(), StandardCharsets.UTF_8));
     }
 
-    @Test
-    void aFullPullBufferPausesReadingUntilDrainedBelowHalf() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20));
-        h.service.pullMode();
-        Channel ch = h.peerOpens(1);
-        h.peer.data(1, new byte[400]);
-        h.peer.data(1, new byte[400]);
-        assertFalse(h.transport.paused(), "800 bytes fit in 1024");
-        h.peer.data(1, new byte[400]);
-        assertTrue(h.transport.paused(), "1200 bytes are over the channel buffer size");
-        assertEquals(1, h.transport.pauseCalls());
-        // A frame already in the read chunk is still buffered; pausing again does not stack.
-        h.peer.data(1, new byte[100]);
-        assertEquals(1, h.transport.pauseCalls());
-
-        ch.read(); // 900 left, over half (512)
-        assertTrue(h.transport.paused());
-        ch.read(); // 500 left
-        assertFalse(h.transport.paused(), "resumed once at or below half the buffer");
-        assertEquals(1, h.transport.resumeCalls());
-        ch.read();
-        ch.read();
-        assertNull(ch.read());
-        assertEquals(1, h.transport.resumeCalls(), "one resume per pause");
-    }
-
-    @Test
-    void drainingAboveHalfKeepsReadingPaused() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20));
-        h.service.pullMode();
-        Channel ch = h.peerOpens(1);
-        for (int i = 0; i < 4; i++) {
-            h.peer.data(1, new byte[300]); // 1200 buffered after the fourth
+    /** Window-sized DATA from the peer on {@code ch}, 64 KiB frames. */
+    private static void fillWindow(StreamHarness h, int ch) {
+        for (int i = 0; i < FlowConfig.DEFAULT_CHANNEL_WINDOW / FrameLimits.DEFAULT_MESSAGE_PAYLOAD; i++) {
+            h.peer.data(ch, new byte[FrameLimits.DEFAULT_MESSAGE_PAYLOAD]);
         }
-        assertTrue(h.transport.paused());
-        ch.read(); // 900
-        assertTrue(h.transport.paused());
-        ch.read(); // 600
-        assertTrue(h.transport.paused(), "600 is above half of 1024");
-        ch.read(); // 300
-        assertFalse(h.transport.paused());
+    }
+
+    private static ControlMessage.WindowUpdate windowUpdate(Frame f) {
+        return (ControlMessage.WindowUpdate) f.control();
     }
 
     @Test
-    void readingFromAnotherThreadResumesOnTheLoop() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20));
+    void anUnreadPullBufferWithholdsCreditInsteadOfPausingTheSocket() {
+        StreamHarness h = StreamHarness.activeAcceptor();
         h.service.pullMode();
         Channel ch = h.peerOpens(1);
-        h.peer.data(1, new byte[1100]);
-        assertTrue(h.transport.paused());
-        h.transport.inLoop = false;
-        assertEquals(1100, ch.read().data().length);
-        assertTrue(h.transport.paused(), "the resume waits for the loop");
-        h.transport.inLoop = true;
-        h.transport.runPending();
-        assertFalse(h.transport.paused());
+        fillWindow(h, 1);
+        assertFalse(h.transport.paused(), "pull mode no longer pauses the connection");
+        assertEquals(0, h.transport.pauseCalls());
+        h.peer.expectNothing(); // no WINDOW_UPDATE: nothing was read
+        assertEquals(FlowConfig.DEFAULT_CHANNEL_WINDOW, ch.bufferedBytes());
+        assertEquals(FlowConfig.DEFAULT_CHANNEL_WINDOW, h.stream.heldBytes());
+
+        h.peer.data(1, new byte[1]);
+        assertEquals(ErrorCode.FLOW_CONTROL_VIOLATION, h.peer.expectStreamError(ErrorCode.FLOW_CONTROL_VIOLATION).errorCode(),
+                "a byte past the window the reader holds is the peer's fault");
     }
 
     @Test
-    void closingAChannelThatPausedReadingResumesIt() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.config(1024, 1 << 20));
+    void readingGrantsTheWindowBackInHalves() {
+        StreamHarness h = StreamHarness.activeAcceptor();
         h.service.pullMode();
-        h.peerOpens(1);
-        h.peer.data(1, new byte[1100]);
-        assertTrue(h.transport.paused());
-        h.peer.close(1, ErrorCode.NORMAL, "");
-        assertFalse(h.transport.paused(), "a closed channel holds no one up");
+        Channel ch = h.peerOpens(1);
+        fillWindow(h, 1);
+        int half = FlowConfig.DEFAULT_CHANNEL_WINDOW / 2;
+        for (int read = 0; read < half; read += FrameLimits.DEFAULT_MESSAGE_PAYLOAD) {
+            h.peer.expectNothing(); // less than half a window read: no grant yet
+            assertEquals(FrameLimits.DEFAULT_MESSAGE_PAYLOAD, ch.read().data().length);
+        }
+        assertEquals(new ControlMessage.WindowUpdate(1, half), windowUpdate(h.peer.only(PacketType.CONTROL, 0)));
+        for (int sent = 0; sent < half; sent += FrameLimits.DEFAULT_MESSAGE_PAYLOAD) {
+            h.peer.data(1, new byte[FrameLimits.DEFAULT_MESSAGE_PAYLOAD]); // the granted half may come now, not a byte more
+        }
+        assertEquals(StreamState.ACTIVE, h.stream.state());
+        h.peer.data(1, new byte[1]);
+        h.peer.expectStreamError(ErrorCode.FLOW_CONTROL_VIOLATION);
+    }
+
+    @Test
+    void readingFromAnotherThreadGrantsOnTheLoop() {
+        StreamHarness h = StreamHarness.activeAcceptor();
+        h.service.pullMode();
+        Channel ch = h.peerOpens(1);
+        int half = FlowConfig.DEFAULT_CHANNEL_WINDOW / 2;
+        for (int sent = 0; sent < half; sent += FrameLimits.DEFAULT_MESSAGE_PAYLOAD) {
+            h.peer.data(1, new byte[FrameLimits.DEFAULT_MESSAGE_PAYLOAD]);
+        }
+        h.transport.inLoop = false;
+        while (ch.read() != null) {
+            // drain on "another thread"
+        }
+        assertEquals(1, h.transport.pendingTasks(), "one credit task for the batch, however many reads");
+        h.transport.inLoop = true;
+        h.peer.expectNothing();
+        h.transport.runPending();
+        assertEquals(new ControlMessage.WindowUpdate(1, half), windowUpdate(h.peer.only(PacketType.CONTROL, 0)));
+    }
+
+    @Test
+    void closingAPullChannelWithUnreadBytesGivesTheStreamWindowBack() {
+        StreamHarness h = StreamHarness.activeAcceptor();
+        h.service.pullMode();
+        // The four channels fill the 4 MiB stream window; nobody reads.
+        for (int id = 1; id <= 7; id += 2) {
+            h.peerOpens(id);
+            fillWindow(h, id);
+        }
+        h.peer.expectNothing();
+        for (int id = 1; id <= 7; id += 2) {
+            h.peer.close(id, ErrorCode.NORMAL, "");
+        }
+        List<ControlMessage.WindowUpdate> grants = h.peer.frames().stream()
+                .filter(f -> f.is(PacketType.CONTROL, 0)).map(StreamHandlerTest::windowUpdate).toList();
+        assertEquals(List.of(new ControlMessage.WindowUpdate(0, 2 * FlowConfig.DEFAULT_CHANNEL_WINDOW),
+                new ControlMessage.WindowUpdate(0, 2 * FlowConfig.DEFAULT_CHANNEL_WINDOW)), grants,
+                "the unread bytes of a closed channel no longer hold the stream window");
+        h.peerOpens(9);
+        h.peer.data(9, new byte[FrameLimits.DEFAULT_MESSAGE_PAYLOAD]);
+        assertEquals(StreamState.ACTIVE, h.stream.state(), "the stream takes traffic on a new channel");
+        assertEquals(FrameLimits.DEFAULT_MESSAGE_PAYLOAD, h.stream.heldBytes());
     }
 
     @Test

@@ -143,22 +143,44 @@ class StreamWriteTest extends EngineTest {
     }
 
     @Test
-    void sixtyFourKibIsTheLargestPacket() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+    void dataUpToMaxMessageSizeIsLegalAndControlStaysWithinOneFrame() {
+        int max = 256 * 1024;
+        StreamConfig config = StreamHarness.defaults().withFlow(FlowConfig.defaults()
+                .withMessageLimits(max, FlowConfig.DEFAULT_MAX_REASSEMBLY_BYTES, FlowConfig.DEFAULT_REASSEMBLY_TIMEOUT));
+        StreamHarness h = StreamHarness.activeAcceptor(config);
         Channel ch = h.peerOpens(1);
         assertTrue(ch.write(PacketType.DATA, new byte[FrameLimits.DEFAULT_MESSAGE_PAYLOAD]));
-        assertEquals(FrameLimits.DEFAULT_MESSAGE_PAYLOAD, h.peer.only().payload().length);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ch.write(PacketType.DATA, new byte[FrameLimits.DEFAULT_MESSAGE_PAYLOAD + 1]));
-        assertTrue(e.getMessage().startsWith("packet of 65537 bytes exceeds the 65536-byte frame payload"), e.getMessage());
-        assertThrows(IllegalArgumentException.class,
-                () -> ch.write(PacketType.DATA, ByteBuffer.allocate(FrameLimits.DEFAULT_MESSAGE_PAYLOAD + 1)));
+        assertEquals(FrameLimits.DEFAULT_MESSAGE_PAYLOAD, h.peer.only().payload().length, "64 KiB: one frame, no fragment header");
+        assertTrue(ch.write(PacketType.DATA, new byte[FrameLimits.DEFAULT_MESSAGE_PAYLOAD + 1]), "64 KiB + 1 is fragmented");
+        List<Frame> fragments = h.peer.frames();
+        assertEquals(2, fragments.size(), fragments::toString);
+        assertEquals(org.dapstream.protocol.Flags.FRAGMENTED, fragments.get(0).flags());
+        assertEquals(0, fragments.get(1).flags());
+        assertTrue(ch.write(PacketType.DATA, new byte[max]), "maxMessageSize itself is legal");
+        assertEquals(4, h.peer.frames().size());
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ch.write(PacketType.DATA, new byte[max + 1]));
+        assertEquals("DATA message of 262145 bytes exceeds this stream's maxMessageSize of 262144 bytes", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ch.write(PacketType.DATA, ByteBuffer.allocate(max + 1)));
+        assertThrows(IllegalArgumentException.class, () -> ch.send(PacketType.DATA, new byte[max + 1]));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> ch.write(PacketType.CONTROL, new byte[FrameLimits.DEFAULT_MESSAGE_PAYLOAD + 1]));
+        assertEquals("CONTROL packet of 65537 bytes exceeds the 65536-byte frame payload (CONTROL is never fragmented)", e.getMessage());
         h.transport.inLoop = false;
-        assertThrows(IllegalArgumentException.class,
-                () -> ch.write(PacketType.DATA, new byte[100_000]), "off the loop too");
+        assertThrows(IllegalArgumentException.class, () -> ch.write(PacketType.DATA, new byte[max + 1]), "off the loop too");
         h.transport.inLoop = true;
         assertEquals(0, h.transport.pendingTasks());
         h.peer.expectNothing();
+    }
+
+    @Test
+    void aLargeWriteToAClosedChannelIsAStateErrorNotASizeError() {
+        StreamHarness h = StreamHarness.activeAcceptor();
+        Channel ch = h.peerOpens(1);
+        ch.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> ch.write(PacketType.DATA, new byte[FrameLimits.DEFAULT_MESSAGE_PAYLOAD + 1]));
+        assertTrue(e.getMessage().startsWith("cannot write to channel 1"), e.getMessage());
     }
 
     @Test
