@@ -41,10 +41,26 @@ class BenchRunTest {
     void oneWayPlaintextThenSecureWithTheirRatio() {
         Outcome o = run("--security both " + SHORT);
         o.assertCounted("stream oneway", "stream oneway");
-        int plain = o.out.indexOf("stream oneway security=off size=64");
-        int secure = o.out.indexOf("stream oneway security=on size=64");
+        int plain = o.out.indexOf("stream oneway security=off compression=on payload=random size=64");
+        int secure = o.out.indexOf("stream oneway security=on compression=on payload=random size=64");
         assertTrue(plain >= 0 && secure > plain, "plaintext first, then secure: " + o.out);
         assertTrue(o.out.contains("ratio secure/plaintext: "), o.out);
+    }
+
+    @Test
+    void compressionBothReportsWireBytesAndTheRatio() {
+        Outcome o = run("--compression both --payload json --size 16384 " + SHORT);
+        o.assertCounted("stream oneway", "stream oneway");
+        int off = o.out.indexOf("stream oneway security=on compression=off payload=json size=16384");
+        int on = o.out.indexOf("stream oneway security=on compression=on payload=json size=16384");
+        assertTrue(off >= 0 && on > off, "uncompressed first, then compressed: " + o.out);
+        java.util.regex.Matcher ratio = java.util.regex.Pattern
+                .compile("wire bytes per message ([0-9.]+) vs ([0-9.]+) \\(([0-9.]+)\\)").matcher(o.out);
+        assertTrue(ratio.find(), o.out);
+        double compressed = Double.parseDouble(ratio.group(1));
+        double plain = Double.parseDouble(ratio.group(2));
+        assertTrue(plain >= 16384 + 12, "an uncompressed 16 KiB message costs at least its frame: " + o.out);
+        assertTrue(compressed < plain / 2, "JSON log lines shrink by more than half on the wire: " + o.out);
     }
 
     @Test

@@ -109,6 +109,14 @@ class BulkTransferSocketTest {
             } finally {
                 senders.shutdownNow();
             }
+            // Compression on: every channel negotiated it, and the text half went compressed.
+            for (Channel ch : channels) {
+                assertTrue(ch.compression(), ch + " negotiated compression");
+            }
+            long saved = client.counters().compressionSavedBytes();
+            assertTrue(saved > total / 4, "half of the " + total + " bytes are text that LZ4 shrinks several-fold; compression saved only " + saved);
+            assertTrue(stream.stats().bytesSent() < total - saved / 2,
+                    "frame bytes sent " + stream.stats().bytesSent() + " should be well under the " + total + " message bytes");
             long end = receiver.lastArrival.get();
             double seconds = (end - start) / 1e9;
 
