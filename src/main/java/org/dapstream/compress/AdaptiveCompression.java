@@ -9,12 +9,22 @@ import java.util.function.LongSupplier;
  *
  * <p>States: <em>trying</em> (every eligible frame is compressed, and goes COMPRESSED if it
  * shrank by at least {@link CompressionPolicy#minSavingsPercent()}) and <em>skipping</em> (after a
- * frame that did not shrink enough: eligible frames go raw without trying until the skip count
- * runs out or {@link CompressionPolicy#reprobeAfter()} has passed, whichever first; then one
- * frame is probed). A failed probe doubles the skip count (capped at
+ * frame that did not shrink enough: eligible frames go raw until the skip count runs out or
+ * {@link CompressionPolicy#reprobeAfter()} has passed, whichever first; then one frame is
+ * probed). A failed probe doubles the skip count (capped at
  * {@code skipFrames * }{@link CompressionPolicy#MAX_SKIP_GROWTH}); a successful one returns to trying.
+ *
+ * <p>While skipping, a frame larger than {@link #SAMPLE_BYTES} twice over is not sent raw blindly:
+ * its first {@link #SAMPLE_BYTES} are compressed as a sample, and when the sample shrinks enough the
+ * whole frame is tried at once. Data that changes within a channel (a message of text after
+ * one of random bytes, as in a file transfer) is then compressed again from its first frame,
+ * not after a skip run; on incompressible data the sample costs about 1/64 of a full try of
+ * a 64 KiB frame.
  */
 public final class AdaptiveCompression {
+    /** Bytes compressed as a sample of a frame while skipping: 1 KiB. */
+    public static final int SAMPLE_BYTES = 1024;
+
     private final int minSize;
     private final int keepPercent;
     private final int baseSkip;
@@ -33,6 +43,7 @@ public final class AdaptiveCompression {
     private long framesCompressed;
     private long framesSkipped;
     private long probesFailed;
+    private long samples;
     private long bytesIn;
     private long bytesOut;
 
@@ -57,7 +68,7 @@ public final class AdaptiveCompression {
         if (len < minSize) {
             return -1;
         }
-        if (skipping && skipLeft > 0 && nanoClock.getAsLong() - probeDueAt < 0) {
+        if (skipping && skipLeft > 0 && nanoClock.getAsLong() - probeDueAt < 0 && !sampleShrinks(src, srcOff, len, dst, dstOff)) {
             skipLeft--;
             framesSkipped++;
             return -1;
@@ -73,6 +84,21 @@ public final class AdaptiveCompression {
         bytesIn += len;
         bytesOut += compressed;
         return compressed;
+    }
+
+    /** While skipping: does the start of this frame shrink enough to try the whole of it? */
+    private boolean sampleShrinks(ByteBuffer src, int srcOff, int len, ByteBuffer dst, int dstOff) {
+        if (len < 2 * SAMPLE_BYTES) {
+            return false; // a sample would cost half a try: keep skipping
+        }
+        samples++;
+        int compressed = Lz4Payload.compress(src, srcOff, SAMPLE_BYTES, dst, dstOff) - Lz4Payload.LENGTH_PREFIX;
+        return (long) compressed * 100 <= (long) SAMPLE_BYTES * keepPercent;
+    }
+
+    /** Samples taken while skipping. */
+    public long samples() {
+        return samples;
     }
 
     private void failedTry() {
