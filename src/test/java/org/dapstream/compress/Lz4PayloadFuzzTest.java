@@ -27,7 +27,9 @@ import java.util.Map;
  * TOO_LARGE exactly when the declared length is over the limit, else TRUNCATED for a prefix with
  * no block, else MALFORMED or LENGTH_MISMATCH; the output buffer is
  * never written past the declared length; positions and limits never move. Differential: the
- * JNI and the pure-Java implementation give the same result, bytes and reason.
+ * JNI and the pure-Java implementation give the same result, bytes and reason, except that the
+ * Java decoder may refuse (MALFORMED) a block that breaks the end-of-block rules, which the C
+ * library decodes when the output has room to spare.
  */
 class Lz4PayloadFuzzTest {
     private static final int[] LIMITS = {65_800, 0, 18, 4096};
@@ -46,6 +48,12 @@ class Lz4PayloadFuzzTest {
         byte[] payload = Arrays.copyOfRange(input, 1, input.length);
         Outcome jni = run(Codecs.of(Codecs.JNI), payload, limit, options);
         Outcome java = run(Codecs.of(Codecs.JAVA), payload, limit, options);
+        if (jni.reason == null && java.reason == CompressionException.Reason.MALFORMED) {
+            // The one divergence allowed: the Java decoder enforces the block's end rules (last 5
+            // bytes are literals, the last match starts 12 bytes before the end), the C library
+            // only where the output buffer is nearly full; our compressors always follow them.
+            return;
+        }
         assertEquals(jni.toString(), java.toString(), "JNI and Java disagree");
     }
 
@@ -152,7 +160,9 @@ class Lz4PayloadFuzzTest {
         s.put("offset-0", seed(0, hex("12000000 36 616263 0000 50 68656c6c6f")));
         s.put("offset-too-far", seed(0, hex("12000000 36 616263 0400 50 68656c6c6f")));
         s.put("ends-after-match", seed(0, hex("0d000000 36 616263 0300")));
-        s.put("long-literal-run", seed(0, hex("20010000 f0 ff 02") ));
+        s.put("long-literal-run", seed(0, hex("20010000 f0 ff 02")));
+        // Found by the second campaign: C decodes 21 bytes, Java stops at the end rules; both LENGTH_MISMATCH.
+        s.put("end-rules-broken-declares-more", seed(0, hex("20010000 e3 0000000000000000000000000000000000")));
         return s;
     }
 
