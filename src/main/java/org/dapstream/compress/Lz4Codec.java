@@ -91,12 +91,16 @@ final class Lz4Codec {
         return decoded;
     }
 
-    /** The decompressor refused the block: longer than declared, or broken? (error path only) */
+    /**
+     * The decompressor refused the block (error path only). A block whose sequences are
+     * well-formed but add up to another length than declared is LENGTH_MISMATCH, whatever the
+     * decoder tripped on first (JNI and Java stop at different points); anything else MALFORMED.
+     */
     private static CompressionException refused(ByteBuffer src, int blockOff, int blockLen, int declared) {
         long length = Lz4BlockScan.decodedLength(src, blockOff, blockLen);
-        if (length > declared) {
+        if (length != Lz4BlockScan.MALFORMED && length != declared) {
             return new CompressionException(CompressionException.Reason.LENGTH_MISMATCH,
-                    "LZ4 block decodes to " + length + " bytes, more than the declared " + declared);
+                    "LZ4 block decodes to " + length + " bytes, declared " + declared);
         }
         return new CompressionException(CompressionException.Reason.MALFORMED,
                 "LZ4 block of " + blockLen + " bytes is invalid (declared length " + declared + ")");

@@ -48,6 +48,9 @@ class Lz4PayloadMalformedTest {
             {"block ends after a match", "0d000000 36 616263 0300", Reason.MALFORMED},
             {"trailing byte after the last literals", "12000000" + BLOCK_18 + "00", Reason.MALFORMED},
             {"literal length continuation cut", "12000000 f0 ff", Reason.MALFORMED},
+            // Its last sequence has no literals and the match ends 1 byte before the end (lz4_Block_format.md's end rules).
+            {"end rules broken, declares 288 of 21", "20010000 e3" + "00".repeat(17), Reason.LENGTH_MISMATCH},
+            {"end rules broken, declares its 21", "15000000 e3" + "00".repeat(17), Reason.MALFORMED},
         };
         List<Arguments> rows = new ArrayList<>();
         for (Object[] row : table) {
