@@ -111,15 +111,16 @@ class AdaptiveCompressionTest {
     }
 
     @Test
-    void dataTurningCompressibleIsCompressedAgainAfterTheNextProbe() {
+    void dataTurningCompressibleIsCompressedFromItsFirstFrameThroughTheSample() {
         assertEquals(-1, sendRandom());
-        for (int i = 0; i < 4; i++) {
-            clearDst();
-            assertEquals(-1, sendText());            // compressible now, but still within the skip
-            assertUntried();
-        }
-        assertTrue(sendText() > 0, "the probe finds the text compressible");
-        assertTrue(sendText() > 0, "and compression stays on");
+        clearDst();
+        assertEquals(-1, sendRandom());              // within the skip: only sampled
+        assertUntried();
+        assertEquals(1, adaptive.samples());
+        assertTrue(sendText() > 0, "within the skip, the sample finds the text compressible and the frame is tried");
+        assertEquals(2, adaptive.samples());
+        assertTrue(sendText() > 0, "and compression stays on, without samples");
+        assertEquals(2, adaptive.samples());
         assertEquals(2, adaptive.framesCompressed());
 
         // A success resets the skip: the next failure skips skipFrames again, not more.
@@ -183,8 +184,9 @@ class AdaptiveCompressionTest {
     }
 
     /** Not tried: the compressor wrote nothing. */
+    /** Only the sample may have been compressed (into the start of dst): the rest is untouched, the frame was not tried. */
     private void assertUntried() {
-        for (int i = 0; i < dst.capacity(); i++) {
+        for (int i = Lz4Payload.maxCompressedLength(AdaptiveCompression.SAMPLE_BYTES); i < dst.capacity(); i++) {
             assertEquals(UNTOUCHED, dst.get(i), "dst written at " + i + ": the frame was tried");
         }
     }
