@@ -58,6 +58,7 @@ final class OneWayRun {
             bed.pause(options.warmup());
             ReportRound first = reportRound(options.count() != BenchOptions.NO_COUNT);
             long wireBefore = bed.wireBytesSent();
+            long framesBefore = bed.wireFramesSent();
             if (options.count() != BenchOptions.NO_COUNT) {
                 CompletableFuture<Void> all = CompletableFuture.allOf(producers.stream()
                         .map(Producer::quotaReached).toArray(CompletableFuture[]::new));
@@ -67,9 +68,10 @@ final class OneWayRun {
             }
             ReportRound last = reportRound(false);
             long wireAfter = bed.wireBytesSent();
+            long framesAfter = bed.wireFramesSent();
             return new PhaseResult(kind, options, last.messages() - first.messages(), last.bytes() - first.bytes(),
                     last.lastAnswerNanos() - first.lastAnswerNanos(), null, null)
-                    .withWireBytes(wireBefore < 0 ? -1 : wireAfter - wireBefore);
+                    .withWire(wireBefore < 0 ? -1 : wireAfter - wireBefore, framesAfter - framesBefore);
         } finally {
             if (metronome != null) {
                 metronome.close();

@@ -20,20 +20,25 @@ import java.util.stream.Collectors;
  *                     JIT and GC threads), {@link ProcessCpu#UNKNOWN} when the JVM cannot tell
  */
 record PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
-                   LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos, long wireBytes) {
+                   LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos,
+                   long wireBytes, long wireMessages) {
     PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
                 LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos) {
-        this(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, -1);
+        this(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, -1, 0);
     }
 
-    /** This result with the frame bytes the client's streams sent meanwhile (-1: not known, e.g. raw). */
-    PhaseResult withWireBytes(long wire) {
-        return new PhaseResult(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, wire);
+    /**
+     * This result with the frame bytes and frames the client's streams sent over the measured
+     * window (both counted together on the sending side, so their ratio is exact whatever the
+     * receiver's counts lag; one message is one frame up to 64 KiB); -1: not known, e.g. raw.
+     */
+    PhaseResult withWire(long wire, long sentMessages) {
+        return new PhaseResult(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, wire, sentMessages);
     }
 
-    /** Frame bytes on the wire per message (headers, tags, compression included); NaN when not measured. */
+    /** Frame bytes on the wire per message frame (header, tag, compression included); NaN when not measured. */
     double wireBytesPerMessage() {
-        return wireBytes < 0 || messages == 0 ? Double.NaN : (double) wireBytes / messages;
+        return wireBytes < 0 || wireMessages == 0 ? Double.NaN : (double) wireBytes / wireMessages;
     }
 
     /** A one-way or ping-pong phase: no failures are tolerated there, any ends the run. */

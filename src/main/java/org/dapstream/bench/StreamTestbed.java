@@ -102,6 +102,15 @@ final class StreamTestbed implements Testbed {
         return sent;
     }
 
+    @Override
+    public long wireFramesSent() {
+        long sent = 0;
+        for (Stream s : streams) {
+            sent += s.stats().packetsSent();
+        }
+        return sent;
+    }
+
     /** Learns the stream's event loop and reports an unexpected end as the run's failure. */
     private final class Watch implements StreamListener {
         volatile Context context;

@@ -26,6 +26,11 @@ interface Testbed extends AutoCloseable {
         return -1;
     }
 
+    /** Frames the client side has sent so far; a message of up to 64 KiB is one frame. -1 when not known. */
+    default long wireFramesSent() {
+        return -1;
+    }
+
     /** Every producer's lane. */
     List<Lane> lanes();
 

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class MediaChannelTest extends EngineTest {
 
     private static StreamHarness withSendBuffer(int bytes) {
-        return StreamHarness.activeAcceptor(StreamHarness.defaults().withFlow(FlowConfig.defaults().withChannelSendBuffer(bytes)));
+        return StreamHarness.activeAcceptor(StreamHarness.defaults().withFlow(FlowConfig.defaults().withChannelSendBuffer(bytes).withCompression(false)));
     }
 
     /** A MEDIA channel the stream opened (id 2) with {@code left} bytes of channel credit. */
