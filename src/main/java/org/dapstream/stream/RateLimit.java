@@ -1,8 +1,8 @@
 package org.dapstream.stream;
 
 /**
- * A send rate limit: frame bytes on the wire (header included) and frames per second; 0
- * means no limit of that kind. Applied to application frames (DATA and CONTROL on
+ * A send rate limit: frame bytes on the wire (header, AEAD tag included; compressed frames
+ * count their compressed size) and frames per second; 0 means no limit of that kind. Applied to application frames (DATA and CONTROL on
  * channels) by delaying them; MEDIA channels drop their oldest queued messages instead
  * once their queue is full.
  */

@@ -569,13 +569,17 @@ public final class Stream {
                     sendRing.addFirst(ch);
                     break;
                 }
-                if ((ch.rate != null || streamRate != null) && !rateAllows(ch, FrameHeader.SIZE + chunk
-                        + (m.fragmented() ? FragmentHeader.SIZE : 0))) {
+                boolean limited = ch.rate != null || streamRate != null;
+                if (limited && !rateAllows(ch, FrameHeader.SIZE + chunk + (m.fragmented() ? FragmentHeader.SIZE : 0)
+                        + (sendKey == null ? 0 : FrameCipher.TAG_SIZE))) {
                     continue;
                 }
                 ch.sendCredit -= chunk;
                 sendCredit -= chunk;
-                sendQueuedFrame(ch, m, chunk);
+                int frame = sendQueuedFrame(ch, m, chunk);
+                if (limited) {
+                    takeRate(ch, frame);
+                }
                 m.done += chunk;
                 ch.queuedBytes -= chunk;
                 if (m.done == m.length) {
@@ -597,7 +601,11 @@ public final class Stream {
         }
     }
 
-    /** Takes the rate tokens for a frame, or parks the channel (or the whole ring) until they are there. */
+    /**
+     * Whether a frame of at most {@code frameBytes} (its size uncompressed) may go now; else parks
+     * the channel (or the whole ring) until the tokens are there. The frame is charged what it
+     * actually took on the wire ({@link #takeRate}), so compressed frames cost their compressed size.
+     */
     private boolean rateAllows(Channel ch, int frameBytes) {
         long now = clock.nanoTime();
         long channelWait = ch.rate == null ? 0 : ch.rate.delayNanos(now, frameBytes);
@@ -621,13 +629,16 @@ public final class Stream {
             });
             return false;
         }
+        return true;
+    }
+
+    private void takeRate(Channel ch, int frameBytes) {
         if (ch.rate != null) {
             ch.rate.take(frameBytes);
         }
         if (streamRate != null) {
             streamRate.take(frameBytes);
         }
-        return true;
     }
 
     private static long toMillisCeil(long nanos) {
@@ -810,10 +821,10 @@ public final class Stream {
      * {@link FragmentHeader} before the data, FRAGMENTED unless it is the last).
      * Its packetOut observer saw the message when it was queued.
      */
-    private void sendQueuedFrame(Channel ch, OutboundMessage m, int chunk) {
+    private int sendQueuedFrame(Channel ch, OutboundMessage m, int chunk) {
         boolean fragment = m.fragmented();
         boolean more = fragment && m.done + chunk < m.length;
-        sendAppFrame(ch, m.type, ByteBuffer.wrap(m.data), m.offset + m.done, chunk, fragment ? m.length : -1, m.done, more);
+        return sendAppFrame(ch, m.type, ByteBuffer.wrap(m.data), m.offset + m.done, chunk, fragment ? m.length : -1, m.done, more);
     }
 
     /**
@@ -821,7 +832,8 @@ public final class Stream {
      * compressed when the channel compresses and it pays; then sealed. The send order of
      * DESIGN.md: fragment, compress, encrypt.
      */
-    private void sendAppFrame(Channel ch, PacketType type, ByteBuffer data, int from, int len, long total, long fragmentOffset, boolean more) {
+    /** @return the frame's size on the wire */
+    private int sendAppFrame(Channel ch, PacketType type, ByteBuffer data, int from, int len, long total, long fragmentOffset, boolean more) {
         int seq = ch.seqOut++;
         FrameKey key = sendKey == null ? null : ch.sendKey != null ? ch.sendKey : sendKey;
         int headerBytes = total >= 0 ? FragmentHeader.SIZE : 0;
@@ -868,6 +880,7 @@ public final class Stream {
         int frame = FrameHeader.SIZE + payload + tag;
         transport.commit(frame);
         sent(ch, key, type, ch.id(), seq, frame, len, flags);
+        return frame;
     }
 
     /** Counters, trace and the key's limits after a frame went into the batch. */

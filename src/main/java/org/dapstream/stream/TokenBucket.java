@@ -31,7 +31,10 @@ final class TokenBucket {
         return wait;
     }
 
-    /** Takes the tokens of a frame that is being sent (call when {@link #delayNanos} said 0). */
+    /**
+     * Takes the tokens of a frame that was sent (after {@link #delayNanos} said 0 for its
+     * uncompressed size): its size on the wire, which compression may have made smaller.
+     */
     void take(int frameBytes) {
         if (bytes != null) {
             bytes.tokens -= frameBytes;
