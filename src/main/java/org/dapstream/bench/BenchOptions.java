@@ -32,11 +32,13 @@ import java.util.regex.Pattern;
  * @param identity    the signature algorithm of the embedded server's and the client's identities
  * @param payload     what the messages contain (random, JSON text, or the old byte pattern)
  * @param compression whether channels offer compression, or off then on
+ * @param linkRate    bytes per second each client stream may put on the wire (its stream rate limit),
+ *                    to stand for a network link slower than loopback; {@link #UNLIMITED_RATE} for none
  */
 public record BenchOptions(Target target, int connections, int channels, int size, Duration duration, Duration warmup,
                            long count, long rate, Workload workload, List<TransportKind> transports,
                            int serverLoops, int clientLoops, Security security, SignatureAlgorithm identity,
-                           Payload payload, Compression compression) {
+                           Payload payload, Compression compression, long linkRate) {
     public static final int DEFAULT_CONNECTIONS = 1;
     /**
      * Handshake mode's connectors when {@code --connections} is not given: enough to keep both
@@ -99,6 +101,8 @@ public record BenchOptions(Target target, int connections, int channels, int siz
               --payload random|json|pattern
                                       message content: incompressible random bytes, JSON log lines, or the
                                       bytes 0..255 repeated (default random)
+              --link-rate BYTES       bytes/s each client stream may put on the wire (a stream rate limit
+                                      standing for a slower network link; 0 = none, the default)
               --compression on|off|both
                                       channels offer adaptive LZ4 (the product default), do not, or off then
                                       on with the ratio compressed/uncompressed and wire bytes (default on)
@@ -110,7 +114,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     public static BenchOptions defaults() {
         return new BenchOptions(null, DEFAULT_CONNECTIONS, DEFAULT_CHANNELS, DEFAULT_SIZE, DEFAULT_DURATION,
                 DEFAULT_WARMUP, NO_COUNT, UNLIMITED_RATE, Workload.ONEWAY, List.of(TransportKind.STREAM),
-                DEFAULT_LOOPS, DEFAULT_LOOPS, Security.ON, DEFAULT_IDENTITY, Payload.RANDOM, Compression.ON);
+                DEFAULT_LOOPS, DEFAULT_LOOPS, Security.ON, DEFAULT_IDENTITY, Payload.RANDOM, Compression.ON, UNLIMITED_RATE);
     }
 
     /** True when the run starts its own server. */
@@ -136,7 +140,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --compression both}. */
     public BenchOptions withCompression(Compression phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, security, identity, payload, phase);
+                serverLoops, clientLoops, security, identity, payload, phase, linkRate);
     }
 
     /** True when this phase runs secure streams ({@code --security on}). */
@@ -147,7 +151,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --security both}. */
     public BenchOptions withSecurity(Security phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, phase, identity, payload, compression);
+                serverLoops, clientLoops, phase, identity, payload, compression, linkRate);
     }
 
     /** Parses the arguments after {@code bench}; {@code --help} is handled by the caller. */
@@ -169,6 +173,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         SignatureAlgorithm identity = d.identity;
         Payload payload = d.payload;
         Compression compression = d.compression;
+        long linkRate = d.linkRate;
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i];
@@ -207,6 +212,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 case "--client-loops" -> clientLoops = (int) number(name, value, 1, MAX_LOOPS);
                 case "--payload" -> payload = Payload.parse(value);
                 case "--compression" -> compression = Compression.parse(value);
+                case "--link-rate" -> linkRate = number(name, value, 0, Long.MAX_VALUE);
                 case "--security" -> security = switch (value) {
                     case "on" -> Security.ON;
                     case "off" -> Security.OFF;
@@ -252,7 +258,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
             }
         }
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload,
-                transports, serverLoops, clientLoops, security, identity, payload, compression);
+                transports, serverLoops, clientLoops, security, identity, payload, compression, linkRate);
     }
 
     private static long number(String name, String value, long min, long max) throws OptionException {
@@ -290,13 +296,13 @@ public record BenchOptions(Target target, int connections, int channels, int siz
 
     /** The options as one line, for the output header. */
     public String describe() {
-        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s identity=%s payload=%s compression=%s",
+        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s identity=%s payload=%s compression=%s link-rate=%s",
                 workload.option(), transports.size() > 1 ? "both" : transports.get(0).option(),
                 embedded() ? "embedded" : target.toString(), connections, channels, size,
                 count != NO_COUNT ? "count=" + count : "duration=" + format(duration), format(warmup),
                 rate == UNLIMITED_RATE ? "unlimited" : Long.toString(rate),
                 embedded() ? Integer.toString(serverLoops) : "n/a", clientLoops, security.option(), identity.configName(),
-                payload.option(), compression.option());
+                payload.option(), compression.option(), linkRate == UNLIMITED_RATE ? "none" : Long.toString(linkRate));
     }
 
     static String format(Duration d) {

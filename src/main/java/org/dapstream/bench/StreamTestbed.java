@@ -11,6 +11,7 @@ import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.FlowConfig;
+import org.dapstream.stream.RateLimit;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamListener;
@@ -80,7 +81,7 @@ final class StreamTestbed implements Testbed {
     /** The client of one phase: secure with an identity of {@code --identity}'s algorithm, or plaintext. */
     static ClientOptions clientOptions(BenchOptions options) {
         ClientOptions base = ClientOptions.plaintext().withEventLoops(options.clientLoops())
-                .withStream(streamConfig(options));
+                .withStream(clientStreamConfig(options));
         if (!options.secure()) {
             return base;
         }
@@ -88,9 +89,15 @@ final class StreamTestbed implements Testbed {
         return base.withSecurity(HandshakeSettings.defaults(NodeIdentity.generate(options.identity(), random), random));
     }
 
-    /** Both sides' stream settings: the defaults, compression as the phase says. */
+    /** Both sides' stream settings: the defaults, compression as the phase says, and the link rate on the client's streams. */
     static StreamConfig streamConfig(BenchOptions options) {
         return StreamConfig.defaults().withFlow(FlowConfig.defaults().withCompression(options.compressing()));
+    }
+
+    private static StreamConfig clientStreamConfig(BenchOptions options) {
+        StreamConfig config = streamConfig(options);
+        return options.linkRate() == BenchOptions.UNLIMITED_RATE ? config
+                : config.withFlow(config.flow().withRates(new RateLimit(options.linkRate(), 0), RateLimit.NONE));
     }
 
     @Override

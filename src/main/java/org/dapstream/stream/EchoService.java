@@ -7,9 +7,10 @@ import java.nio.ByteBuffer;
 
 /**
  * Diagnostic service on {@link ChannelType#ECHO} (0xF0): every DATA or CONTROL packet is
- * sent back on the same channel with the same type. When its writes back up, it stops
- * reading the stream until the channel is writable again, so an echo peer that never reads
- * its answers cannot make the server buffer without bound.
+ * sent back on the same channel with the same type. When its writes back up (the peer is not
+ * reading its answers and grants no credit), it pauses its own channel: what the peer sends
+ * next is held uncredited, so the peer's sender stops at the channel window, and the
+ * stream's other channels go on. {@code readyToWrite} resumes it.
  */
 public final class EchoService implements ChannelService {
     @Override
@@ -22,26 +23,13 @@ public final class EchoService implements ChannelService {
         if (!channel.stream().active()) {
             return; // the stream is closing: no more writes, and nothing is owed to a leaving peer
         }
-        if (!channel.write(type, data) && channel.attachment() == null) {
-            channel.attach(Boolean.TRUE); // marks "this channel paused the stream"
-            channel.stream().pauseReading();
+        if (!channel.write(type, data)) {
+            channel.pause();
         }
     }
 
     @Override
     public void readyToWrite(Channel channel) {
-        resume(channel);
-    }
-
-    @Override
-    public void closed(Channel channel, org.dapstream.protocol.CloseReason reason) {
-        resume(channel);
-    }
-
-    private static void resume(Channel channel) {
-        if (channel.attachment() != null) {
-            channel.attach(null);
-            channel.stream().resumeReading();
-        }
+        channel.resume();
     }
 }

@@ -437,14 +437,32 @@ public final class Stream {
         return writeAccepted(ch);
     }
 
-    /** write's answer: false (and readyToWrite later) when this channel's queue or the connection is full. */
+    /** write's answer: false (and readyToWrite later) when this channel's writer should wait, or the connection is full. */
     private boolean writeAccepted(Channel ch) {
-        if (transport.writeQueueFull() || (ch.queuedBytes > flow.channelSendBuffer() && !ChannelType.MEDIA.equals(ch.type()))) {
+        if (transport.writeQueueFull() || (ch.queuedBytes > 0 && writerMustWait(ch))) {
             ch.writeBlocked = true;
             blockedWriters = true;
             return false;
         }
         return true;
+    }
+
+    /**
+     * A channel with queued messages whose writer should stop: the queue is over the send
+     * buffer, or it waits for the peer's credit. Nothing moves before the WINDOW_UPDATE then,
+     * and every further write would only be copied into the queue and sent later by the slower
+     * queued path; stopping the writer at the first queued message keeps a writer that outruns
+     * its reader on the zero-copy fast path. MEDIA channels never wait: they drop the oldest.
+     */
+    private boolean writerMustWait(Channel ch) {
+        return !ChannelType.MEDIA.equals(ch.type())
+                && (ch.queuedBytes > flow.channelSendBuffer() || ch.creditStalled || streamCreditStalled);
+    }
+
+    /** The other side of {@link #writerMustWait}: the queue is empty, or at half the buffer and moving (credit there). */
+    private boolean writerMayResume(Channel ch) {
+        return ch.queuedBytes == 0 || ChannelType.MEDIA.equals(ch.type())
+                || (ch.queuedBytes <= flow.channelSendBuffer() / 2 && !ch.creditStalled && !streamCreditStalled);
     }
 
     /** {@link Channel#send}: a write whose future says when the message has gone. */
@@ -647,7 +665,7 @@ public final class Stream {
 
     /** readyToWrite for a channel that reported back-pressure, once its queue is at half and the connection takes more. */
     private void wakeWriter(Channel ch) {
-        if (ch.writeBlocked && ch.queuedBytes <= flow.channelSendBuffer() / 2 && !transport.writeQueueFull()
+        if (ch.writeBlocked && writerMayResume(ch) && !transport.writeQueueFull()
                 && offLoopBytes.get() <= config.writeHighWater() / 2) {
             ch.writeBlocked = false;
             if (ch.state == Channel.State.OPEN) {
@@ -741,7 +759,7 @@ public final class Stream {
 
         boolean mayGo() {
             return !transport.writeQueueFull() && offLoopBytes.get() <= config.writeHighWater()
-                    && (channel == null || channel.queuedBytes <= flow.channelSendBuffer() / 2);
+                    && (channel == null || writerMayResume(channel));
         }
     }
 
@@ -773,7 +791,7 @@ public final class Stream {
         blockedWriters = false;
         for (Channel ch : channels.all()) {
             if (ch.writeBlocked) {
-                if (ch.queuedBytes > flow.channelSendBuffer() / 2 || transport.writeQueueFull()) {
+                if (!writerMayResume(ch) || transport.writeQueueFull()) {
                     blockedWriters = true; // still full: woken by the pump as its queue goes
                     continue;
                 }

@@ -36,33 +36,49 @@ class DiagnosticServicesTest extends EngineTest {
     }
 
     @Test
-    void echoPausesTheStreamWhileItsWritesBackUpAndResumesWhenWritable() {
+    void echoPausesItsOwnChannelWhileItsWritesBackUpAndResumesWhenWritable() {
         StreamHarness h = withDiagnostics();
         h.peer.open(1, ChannelType.ECHO);
         h.peer.open(3, ChannelType.ECHO);
         h.peer.frames();
         h.transport.writeQueueFull = true;
         h.peer.data(1, "a");
-        h.peer.data(3, "b");
-        assertTrue(h.transport.paused());
-        assertEquals(1, h.transport.pauseCalls());
+        assertFalse(h.transport.paused(), "the socket keeps reading: other channels are not held up");
+        Channel one = channel(h, 1);
+        assertTrue(one.paused(), "its own channel is paused");
+        assertEquals(1, h.peer.frames().size(), "the echo itself was accepted");
+        h.peer.data(1, "b");
+        h.peer.expectNothing(); // held uncredited while paused
         h.transport.writeQueueFull = false;
         h.stream.onWritable();
         h.transport.runPending();
-        assertFalse(h.transport.paused(), "both channels resumed their pause");
-        assertEquals(2, h.peer.frames().size());
+        assertFalse(one.paused());
+        List<Frame> echoed = h.peer.frames();
+        assertEquals(1, echoed.size());
+        assertArrayEquals("b".getBytes(java.nio.charset.StandardCharsets.UTF_8), echoed.get(0).payload());
+        h.peer.data(3, "c");
+        assertEquals(1, h.peer.frames().size(), "the other channel echoes");
     }
 
     @Test
-    void echoResumesWhenItsChannelClosesWhilePaused() {
+    void echoPausedChannelThatClosesLeavesTheOthersWorking() {
         StreamHarness h = withDiagnostics();
         h.peer.open(1, ChannelType.ECHO);
+        h.peer.open(3, ChannelType.ECHO);
         h.peer.frames();
         h.transport.writeQueueFull = true;
         h.peer.data(1, "a");
-        assertTrue(h.transport.paused());
+        assertTrue(channel(h, 1).paused());
         h.peer.close(1, ErrorCode.NORMAL, "");
+        h.transport.writeQueueFull = false;
+        h.peer.frames();
+        h.peer.data(3, "c");
+        assertEquals(1, h.peer.frames().size(), "the stream still reads and echoes on channel 3");
         assertFalse(h.transport.paused());
+    }
+
+    private static Channel channel(StreamHarness h, int id) {
+        return h.stream.channels().stream().filter(c -> c.id() == id).findFirst().orElseThrow();
     }
 
     @Test

@@ -61,7 +61,8 @@ class FlowControlTest extends EngineTest {
         spendChannelWindow(h, ch);
         assertEquals(STREAM_WINDOW - WINDOW, h.stream.sendCredit());
         for (int i = 0; i < 3; i++) {
-            assertTrue(ch.write(PacketType.DATA, filled(1000, 'a' + i)), "queued, well within the send buffer");
+            assertFalse(ch.write(PacketType.DATA, filled(1000, 'a' + i)),
+                    "accepted and queued, but the window is used up: the writer is told to wait");
         }
         h.peer.expectNothing();
         assertEquals(3000, ch.queuedBytes());
@@ -142,30 +143,32 @@ class FlowControlTest extends EngineTest {
     }
 
     @Test
-    void readyToWriteAndWhenWritableFollowTheQueueDrainingToHalf() {
+    void readyToWriteAndWhenWritableFollowTheCredit() {
         StreamHarness h = StreamHarness.activeAcceptor();
         Channel ch = h.peerOpens(1);
         spendChannelWindow(h, ch);
-        int accepted = 0;
-        while (ch.write(PacketType.DATA, new byte[FRAME])) {
-            accepted++;
-        }
-        assertEquals(FlowConfig.DEFAULT_CHANNEL_SEND_BUFFER / FRAME, accepted,
-                "write says false once more than channelSendBuffer (1 MiB) waits");
-        assertEquals(FlowConfig.DEFAULT_CHANNEL_SEND_BUFFER + FRAME, ch.queuedBytes(), "the refused-to-wait write is still queued");
+        assertFalse(ch.write(PacketType.DATA, new byte[FRAME]), "no credit: queued, and the writer is told to wait at once");
+        assertEquals(FRAME, ch.queuedBytes());
         CompletableFuture<Void> writable = ch.whenWritable();
-        assertFalse(writable.isDone());
+        assertFalse(writable.isDone(), "nothing moves before the peer's WINDOW_UPDATE");
+        // A writer that ignores the answer is not refused: every message is kept, in order.
+        for (int i = 0; i < 20; i++) {
+            assertFalse(ch.write(PacketType.DATA, new byte[FRAME]));
+        }
+        assertEquals(21L * FRAME, ch.queuedBytes());
 
         h.peer.control(new ControlMessage.WindowUpdate(1, 8L * FRAME));
         assertEquals(8, h.peer.frames().size());
-        assertEquals(9L * FRAME, ch.queuedBytes());
-        assertEquals(0, h.service.readyToWrite, "9 frames queued are more than half of 1 MiB");
+        assertEquals(13L * FRAME, ch.queuedBytes());
+        assertEquals(0, h.service.readyToWrite, "still out of credit with 13 frames queued");
         assertFalse(writable.isDone());
 
-        h.peer.control(new ControlMessage.WindowUpdate(1, FRAME));
-        assertEquals(8L * FRAME, ch.queuedBytes());
-        assertEquals(1, h.service.readyToWrite, "at half the buffer the writer hears it");
+        h.peer.control(new ControlMessage.WindowUpdate(1, 14L * FRAME));
+        assertEquals(13, h.peer.frames().size());
+        assertEquals(0, ch.queuedBytes());
+        assertEquals(1, h.service.readyToWrite, "the queue went and credit is left: the writer hears it");
         done(writable);
+        assertTrue(ch.write(PacketType.DATA, new byte[FRAME]), "and writes straight out again");
     }
 
     // ---------------------------------------------------------------- receiving: grants

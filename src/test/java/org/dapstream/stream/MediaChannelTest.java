@@ -107,7 +107,7 @@ class MediaChannelTest extends EngineTest {
                 refused++;
             }
         }
-        assertEquals(6, refused, "back-pressure instead of loss once more than 4096 bytes wait");
+        assertEquals(10, refused, "back-pressure instead of loss: with the window used up every write is told to wait");
         assertEquals(10_000, ch.queuedBytes());
         assertEquals(0, ch.mediaDropped());
         h.peer.control(new ControlMessage.WindowUpdate(1, 10_000));

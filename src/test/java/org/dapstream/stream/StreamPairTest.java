@@ -213,18 +213,16 @@ class StreamPairTest {
         ch.write(PacketType.DATA, "1".getBytes(StandardCharsets.UTF_8));
         ch.write(PacketType.DATA, "2".getBytes(StandardCharsets.UTF_8));
         pair.pump();
-        assertTrue(pair.acceptorTransport.paused(), "the echo service paused its stream");
-        assertEquals(List.of("in 1 DATA 1", "in 1 DATA 2"), mine.events("in"),
-                "both frames were in one read chunk; what was written is not dropped");
+        assertFalse(pair.acceptorTransport.paused(), "the echo service pauses its channel, not the stream");
+        assertEquals(List.of("in 1 DATA 1"), mine.events("in"),
+                "1 was echoed (accepted though the socket was full), then the channel paused: 2 is held");
         ch.write(PacketType.DATA, "3".getBytes(StandardCharsets.UTF_8));
         pair.pump();
-        assertTrue(pair.heldForAcceptor() > 0, "held while the acceptor does not read");
-        assertEquals(2, mine.events("in").size());
+        assertEquals(1, mine.events("in").size(), "3 is held too, uncredited");
 
         pair.acceptorTransport.writeQueueFull = false;
         pair.acceptor.onWritable();
         pair.acceptorTransport.runPending();
-        assertFalse(pair.acceptorTransport.paused(), "readyToWrite resumed reading");
         pair.pump();
         assertEquals(List.of("in 1 DATA 1", "in 1 DATA 2", "in 1 DATA 3"), mine.events("in"));
     }
