@@ -59,8 +59,8 @@ public final class Channel {
     final ConcurrentLinkedQueue<Packet> pulled = new ConcurrentLinkedQueue<>();
     final AtomicLong pulledBytes = new AtomicLong();
     final java.util.concurrent.atomic.AtomicInteger pulledCount = new java.util.concurrent.atomic.AtomicInteger();
-    /** pause(): push-mode packets are held in {@link #pulled} instead of delivered. */
-    volatile boolean paused;
+    /** pause(): push-mode packets are held in {@link #pulled} instead of delivered. Loop only (plain: read per frame). */
+    boolean paused;
     boolean writeBlocked;
     /** Set when our handler failed: inbound packets are dropped until the peer's CLOSE. */
     boolean handlerFailed;

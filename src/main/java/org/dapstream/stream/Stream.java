@@ -400,30 +400,41 @@ public final class Stream {
         if (inPacketOut) {
             throw new IllegalStateException("packetOut observers must not write");
         }
-        // Fast path: nothing queued before it, credit for it, one frame, no rate limit or
-        // compression to consider (directLimit folds those in): straight into the batch.
-        if (len <= ch.directLimit && ch.outbound.isEmpty() && len <= ch.sendCredit && len <= sendCredit) {
+        // Fast path, kept small so the JIT inlines it: nothing queued before it, credit for it,
+        // one frame, no rate limit, too small to compress (directLimit folds those in).
+        if (len <= ch.directLimit && len <= ch.sendCredit && len <= sendCredit && ch.outbound.isEmpty()) {
             ch.sendCredit -= len;
             sendCredit -= len;
-            if (len < ch.compressMin) {
-                if (buffer != null) {
-                    sendFrame(ch, ch.id(), type, buffer, null, buffer.position(), len);
-                } else {
-                    sendFrame(ch, ch.id(), type, null, array, offset, len);
-                }
+            if (buffer != null) {
+                sendFrame(ch, ch.id(), type, buffer, null, buffer.position(), len);
             } else {
-                // One frame that may be compressed, straight from the caller's bytes.
-                ByteBuffer source = buffer != null ? buffer : ByteBuffer.wrap(array, offset, len);
-                int from = buffer != null ? buffer.position() : offset;
-                if (ch.observesPacketOut) {
-                    RuntimeException failure = observePacketOut(ch, type, source.duplicate(), from, len);
-                    if (failure != null) {
-                        handlerFailed(ch, failure);
-                        return false;
-                    }
-                }
-                sendAppFrame(ch, type, source, from, len, -1, 0, false);
+                sendFrame(ch, ch.id(), type, null, array, offset, len);
             }
+            if (transport.writeQueueFull()) {
+                return blockWriter(ch);
+            }
+            return true;
+        }
+        return writeSlow(ch, type, buffer, array, offset, len);
+    }
+
+    /** Everything but the fast path: a frame that may be compressed, or a message to queue. */
+    private boolean writeSlow(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len) {
+        if (len <= OutboundMessage.FRAGMENT_DATA && ch.rate == null && streamRate == null && ch.outbound.isEmpty()
+                && len <= ch.sendCredit && len <= sendCredit) {
+            // One frame that may be compressed, straight from the caller's bytes.
+            ch.sendCredit -= len;
+            sendCredit -= len;
+            ByteBuffer source = buffer != null ? buffer : ByteBuffer.wrap(array, offset, len);
+            int from = buffer != null ? buffer.position() : offset;
+            if (ch.observesPacketOut) {
+                RuntimeException failure = observePacketOut(ch, type, source.duplicate(), from, len);
+                if (failure != null) {
+                    handlerFailed(ch, failure);
+                    return false;
+                }
+            }
+            sendAppFrame(ch, type, source, from, len, -1, 0, false);
         } else {
             // Queued: the caller may reuse its buffer the moment we return, so copy.
             byte[] copy = new byte[len];
@@ -437,12 +448,16 @@ public final class Stream {
         return writeAccepted(ch);
     }
 
+    private boolean blockWriter(Channel ch) {
+        ch.writeBlocked = true;
+        blockedWriters = true;
+        return false;
+    }
+
     /** write's answer: false (and readyToWrite later) when this channel's writer should wait, or the connection is full. */
     private boolean writeAccepted(Channel ch) {
         if (transport.writeQueueFull() || (ch.queuedBytes > 0 && writerMustWait(ch))) {
-            ch.writeBlocked = true;
-            blockedWriters = true;
-            return false;
+            return blockWriter(ch);
         }
         return true;
     }
@@ -486,10 +501,11 @@ public final class Stream {
 
     /** On the loop: a message whose array this side owns (no copy needed to queue it). */
     private void sendOwned(Channel ch, PacketType type, byte[] data, int len, CompletableFuture<Void> sent) {
-        if (len <= ch.directLimit && ch.outbound.isEmpty() && len <= ch.sendCredit && len <= sendCredit) {
+        if (len <= OutboundMessage.FRAGMENT_DATA && ch.rate == null && streamRate == null && ch.outbound.isEmpty()
+                && len <= ch.sendCredit && len <= sendCredit) {
             ch.sendCredit -= len;
             sendCredit -= len;
-            if (len < ch.compressMin) {
+            if (len <= ch.directLimit) {
                 sendFrame(ch, ch.id(), type, null, data, 0, len);
             } else {
                 if (ch.observesPacketOut) {
@@ -981,24 +997,32 @@ public final class Stream {
         // the previous frame, open and in push mode. Everything else takes the checked path.
         if (ch != null && ch.id() == chId && type == PacketType.DATA && seq == ch.seqIn && flags == expectedFlags
                 && ch.state != Channel.State.OPENING && !ch.handlerFailed && ch.reassembly == null && !ch.pullMode() && !ch.paused) {
-            ch.seqIn++;
-            if (flags != 0) {
-                size = open(ch.receiveKey != null ? ch.receiveKey : receiveKey, type, seq, chId, flags, payload);
-            }
-            if ((ch.receiveCredit -= size) < 0 || (receiveCredit -= size) < 0) {
-                throw overCredit(ch, size);
-            }
-            ch.packetsReceived++;
-            ch.bytesReceived += size;
-            try {
-                ch.handler.packetIn(ch, type, payload);
-            } catch (RuntimeException e) {
-                handlerFailed(ch, e);
-            }
-            consumed(ch, size);
+            receiveFast(ch, seq, flags, payload, size);
             return;
         }
         onFrameChecked(type, seq, chId, flags, payload, size);
+    }
+
+    /** The fast path's work, a method of its own so that onFrame stays small enough to inline into the decoder. */
+    private void receiveFast(Channel ch, int seq, int flags, ByteBuffer payload, int size) throws ProtocolException {
+        ch.seqIn++;
+        if (flags != 0) {
+            size = open(ch.receiveKey != null ? ch.receiveKey : receiveKey, PacketType.DATA, seq, ch.id(), flags, payload);
+        }
+        if ((ch.receiveCredit -= size) < 0 || (receiveCredit -= size) < 0) {
+            throw overCredit(ch, size);
+        }
+        ch.packetsReceived++;
+        ch.bytesReceived += size;
+        try {
+            ch.handler.packetIn(ch, PacketType.DATA, payload);
+        } catch (RuntimeException e) {
+            handlerFailed(ch, e);
+        }
+        // Both sums, then one test: a WINDOW_UPDATE is due every half window only.
+        if ((ch.grantPending += size) >= channelGrantThreshold | (grantPending += size) >= streamGrantThreshold) {
+            grantDue(ch);
+        }
     }
 
     private void onFrameChecked(PacketType type, int seq, int chId, int flags, ByteBuffer payload, int size) throws ProtocolException {
@@ -1193,18 +1217,31 @@ public final class Stream {
      * taken by reassembly): grant them back once half a window has gathered.
      */
     private void consumed(Channel ch, long size) {
-        if ((ch.grantPending += size) >= channelGrantThreshold && ch.state == Channel.State.OPEN && !closing) {
+        ch.grantPending += size;
+        grantPending += size;
+        grantDue(ch);
+    }
+
+    /** Sends the WINDOW_UPDATEs that half a window of consumed bytes has made due (channel, stream). */
+    private void grantDue(Channel ch) {
+        if (ch.grantPending >= channelGrantThreshold && ch.state == Channel.State.OPEN && !closing) {
             long grant = ch.grantPending;
             ch.grantPending = 0;
             ch.receiveCredit += grant;
             sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.WindowUpdate(ch.id(), grant)));
         }
-        grantStream(size);
+        grantStreamDue();
     }
 
-    /** Stream-window part of {@link #consumed}: a WINDOW_UPDATE(0) once half the stream window has gathered. */
+    /** Bytes consumed on the stream window only (a closed channel's held bytes). */
     private void grantStream(long size) {
-        if ((grantPending += size) >= streamGrantThreshold && state == StreamState.ACTIVE && !closing) {
+        grantPending += size;
+        grantStreamDue();
+    }
+
+    /** A WINDOW_UPDATE(0) once half the stream window has gathered. */
+    private void grantStreamDue() {
+        if (grantPending >= streamGrantThreshold && state == StreamState.ACTIVE && !closing) {
             long grant = grantPending;
             grantPending = 0;
             receiveCredit += grant;
@@ -1823,7 +1860,7 @@ public final class Stream {
     /** {@link Channel#pause()} / {@link Channel#resume()}: resuming delivers what was held, in order. */
     void pauseChannel(Channel ch, boolean pause) {
         if (pause) {
-            ch.paused = true; // at once, from any thread: the next packet is held
+            onLoop(() -> ch.paused = true); // on the loop at once; from another thread, with the next task
             return;
         }
         onLoop(() -> {
@@ -1855,7 +1892,7 @@ public final class Stream {
             ch.compressor = new AdaptiveCompression(policy, clock::nanoTime);
             ch.compressMin = policy.minSize();
         }
-        ch.directLimit = ch.rate != null || streamRate != null ? -1 : OutboundMessage.FRAGMENT_DATA;
+        ch.directLimit = ch.rate != null || streamRate != null ? -1 : Math.min(OutboundMessage.FRAGMENT_DATA, ch.compressMin - 1);
     }
 
     private static int largestFrame(StreamConfig config) {
