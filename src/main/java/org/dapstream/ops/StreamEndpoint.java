@@ -88,7 +88,8 @@ public class StreamEndpoint {
         this.started = true;
         LOG.log(System.Logger.Level.INFO, "DAP Stream node " + node + " listening on " + options.host() + ":" + started.port()
                 + " (" + options.effectiveInstances() + " event loops, " + (security == null ? "PLAINTEXT"
-                : "secure, auth " + security.handshake().peerPolicy().describe()) + ")");
+                : "secure, auth " + security.handshake().peerPolicy().describe()) + "; compression "
+                + (flow.compression() ? "offered, " + org.dapstream.compress.Lz4Payload.implementation() : "off") + ")");
     }
 
     void onStop(@Observes ShutdownEvent event) {

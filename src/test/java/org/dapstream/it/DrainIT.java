@@ -131,6 +131,9 @@ class DrainIT {
         assertTrue(exitedAfter < GRACE.plus(CLOSE_TIMEOUT).toMillis() + 3000,
                 "exited " + exitedAfter + " ms after SIGTERM (grace " + GRACE.toMillis() + " ms)");
         String output = Files.readString(log);
+        // The packaged application loads lz4-java with its own class loader: it must still use
+        // the JNI compressor (lz4-java's fastestInstance() would quietly pick pure Java there).
+        assertTrue(output.contains("compression offered, LZ4Factory:JNI"), "the packaged node compresses with JNI LZ4\n" + output);
         assertTrue(output.contains("drained: 2 streams, 1 closed by their peers, 1 closed at the grace period, 0 ended without an answer"),
                 "the drain's summary line\n" + output);
     }
