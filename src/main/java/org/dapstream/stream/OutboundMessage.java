@@ -15,19 +15,17 @@ final class OutboundMessage {
     static final int FRAGMENT_DATA = FrameLimits.DEFAULT_MESSAGE_PAYLOAD;
 
     final PacketType type;
-    /** Owned by the queue: a copy, or the caller's array it handed over. */
+    /** Owned by the queue, the message from index 0: a copy, or the array {@code send} cloned. */
     final byte[] data;
-    final int offset;
     final int length;
     /** Completes when the last frame went to the connection; fails if it never will. Null: nobody waits. */
     final CompletableFuture<Void> sent;
     /** Message bytes already sent. */
     int done;
 
-    OutboundMessage(PacketType type, byte[] data, int offset, int length, CompletableFuture<Void> sent) {
+    OutboundMessage(PacketType type, byte[] data, int length, CompletableFuture<Void> sent) {
         this.type = type;
         this.data = data;
-        this.offset = offset;
         this.length = length;
         this.sent = sent;
     }

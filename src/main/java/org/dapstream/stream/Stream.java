@@ -56,6 +56,8 @@ public final class Stream {
     private static final int FEATURES_V1 = 0;
     /** Channel ids one side can open: the odd (or even) numbers of 1..65535. */
     private static final int IDS_PER_SIDE = 32768;
+    /** The largest frame this side sends, the least a rate limit's bucket holds so every frame fits. */
+    private static final int LARGEST_FRAME = FrameHeader.SIZE + FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD;
 
     private final int id = IDS.incrementAndGet();
     private final StreamRole role;
@@ -188,7 +190,7 @@ public final class Stream {
         this.maxMessage = flow.maxMessageSize();
         this.channelGrantThreshold = flow.channelWindow() / 2;
         this.streamGrantThreshold = flow.streamWindow() / 2;
-        this.streamRate = flow.streamRate().limited() ? new TokenBucket(flow.streamRate(), largestFrame(config), clock.nanoTime()) : null;
+        this.streamRate = flow.streamRate().limited() ? new TokenBucket(flow.streamRate(), LARGEST_FRAME, clock.nanoTime()) : null;
         this.nextChannelId = role.firstChannelId();
         this.createTime = clock.currentTimeMillis();
         if (role == StreamRole.ACCEPTOR && sessions == null) {
@@ -420,32 +422,46 @@ public final class Stream {
 
     /** Everything but the fast path: a frame that may be compressed, or a message to queue. */
     private boolean writeSlow(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len) {
-        if (len <= OutboundMessage.FRAGMENT_DATA && ch.rate == null && streamRate == null && ch.outbound.isEmpty()
-                && len <= ch.sendCredit && len <= sendCredit) {
-            // One frame that may be compressed, straight from the caller's bytes.
-            ch.sendCredit -= len;
-            sendCredit -= len;
-            ByteBuffer source = buffer != null ? buffer : ByteBuffer.wrap(array, offset, len);
-            int from = buffer != null ? buffer.position() : offset;
-            if (ch.observesPacketOut) {
-                RuntimeException failure = observePacketOut(ch, type, source.duplicate(), from, len);
-                if (failure != null) {
-                    handlerFailed(ch, failure);
-                    return false;
-                }
-            }
-            sendAppFrame(ch, type, source, from, len, -1, 0, false);
-        } else {
+        ByteBuffer source = buffer != null ? buffer : ByteBuffer.wrap(array, offset, len);
+        int from = buffer != null ? buffer.position() : offset;
+        if (!sendNow(ch, type, source, from, len)) {
             // Queued: the caller may reuse its buffer the moment we return, so copy.
             byte[] copy = new byte[len];
-            if (buffer != null) {
-                buffer.duplicate().get(copy);
-            } else {
-                System.arraycopy(array, offset, copy, 0, len);
-            }
-            enqueue(ch, new OutboundMessage(type, copy, 0, len, null));
+            source.get(from, copy);
+            enqueue(ch, new OutboundMessage(type, copy, len, null));
+        }
+        if (ch.handlerFailed) {
+            return false; // its packetOut observer threw: the channel is closing
         }
         return writeAccepted(ch);
+    }
+
+    /**
+     * One frame straight from the caller's bytes (compressed when it pays) when nothing waits
+     * ahead of it on the channel, it has credit, fits one frame and no rate limit applies.
+     *
+     * @return false when it must be queued instead
+     */
+    private boolean sendNow(Channel ch, PacketType type, ByteBuffer source, int from, int len) {
+        if (len > OutboundMessage.FRAGMENT_DATA || ch.rate != null || streamRate != null || !ch.outbound.isEmpty()
+                || len > ch.sendCredit || len > sendCredit) {
+            return false;
+        }
+        ch.sendCredit -= len;
+        sendCredit -= len;
+        if (len <= ch.directLimit) {
+            sendFrame(ch, ch.id(), type, source, null, from, len); // calls the observer itself
+            return true;
+        }
+        if (ch.observesPacketOut) {
+            RuntimeException failure = observePacketOut(ch, type, source.duplicate(), from, len);
+            if (failure != null) {
+                handlerFailed(ch, failure); // nothing goes after the channel's ERROR
+                return true;
+            }
+        }
+        sendAppFrame(ch, type, source, from, len, -1, 0, false);
+        return true;
     }
 
     private boolean blockWriter(Channel ch) {
@@ -501,26 +517,10 @@ public final class Stream {
 
     /** On the loop: a message whose array this side owns (no copy needed to queue it). */
     private void sendOwned(Channel ch, PacketType type, byte[] data, int len, CompletableFuture<Void> sent) {
-        if (len <= OutboundMessage.FRAGMENT_DATA && ch.rate == null && streamRate == null && ch.outbound.isEmpty()
-                && len <= ch.sendCredit && len <= sendCredit) {
-            ch.sendCredit -= len;
-            sendCredit -= len;
-            if (len <= ch.directLimit) {
-                sendFrame(ch, ch.id(), type, null, data, 0, len);
-            } else {
-                if (ch.observesPacketOut) {
-                    RuntimeException failure = observePacketOut(ch, type, ByteBuffer.wrap(data), 0, len);
-                    if (failure != null) {
-                        handlerFailed(ch, failure);
-                    }
-                }
-                sendAppFrame(ch, type, ByteBuffer.wrap(data), 0, len, -1, 0, false);
-            }
-            if (sent != null) {
-                sent.complete(null);
-            }
-        } else {
-            enqueue(ch, new OutboundMessage(type, data, 0, len, sent));
+        if (!sendNow(ch, type, ByteBuffer.wrap(data), 0, len)) {
+            enqueue(ch, new OutboundMessage(type, data, len, sent));
+        } else if (sent != null) {
+            sent.complete(null);
         }
     }
 
@@ -532,7 +532,7 @@ public final class Stream {
         ch.outbound.addLast(m);
         ch.queuedBytes += m.length;
         if (ch.observesPacketOut) {
-            RuntimeException failure = observePacketOut(ch, m.type, ByteBuffer.wrap(m.data, m.offset, m.length), m.offset, m.length);
+            RuntimeException failure = observePacketOut(ch, m.type, ByteBuffer.wrap(m.data), 0, m.length);
             if (failure != null) {
                 handlerFailed(ch, failure);
                 return;
@@ -858,7 +858,7 @@ public final class Stream {
     private int sendQueuedFrame(Channel ch, OutboundMessage m, int chunk) {
         boolean fragment = m.fragmented();
         boolean more = fragment && m.done + chunk < m.length;
-        return sendAppFrame(ch, m.type, ByteBuffer.wrap(m.data), m.offset + m.done, chunk, fragment ? m.length : -1, m.done, more);
+        return sendAppFrame(ch, m.type, ByteBuffer.wrap(m.data), m.done, chunk, fragment ? m.length : -1, m.done, more);
     }
 
     /**
@@ -1065,11 +1065,10 @@ public final class Stream {
     }
 
     /**
-     * Checks a received frame's flags and, on an encrypted stream, opens it in place.
-     *
-     * @return the plaintext payload size ({@code payload}'s limit is moved to its end)
+     * Checks a received frame's flags and, on an encrypted stream, opens it in place
+     * ({@code payload}'s limit is moved to the plaintext's end).
      */
-    private int unprotect(FrameKey key, Channel ch, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
+    private void unprotect(FrameKey key, Channel ch, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
         if (expectedFlags != 0 && (flags & Flags.ENCRYPTED) == 0) {
             throw new ProtocolException(ErrorCode.NOT_ENCRYPTED, type + " on channel " + chId + " seq " + Integer.toUnsignedString(seq)
                     + " is not encrypted; after the handshake every frame is");
@@ -1079,7 +1078,9 @@ public final class Stream {
             throw new ProtocolException(ErrorCode.FLAG_NOT_NEGOTIATED, String.format(
                     "flags 0x%02x on %s %s; %s", flags, type, chId == 0 ? "ch 0" : "channel " + chId, notNegotiated(ch, type, transforms)));
         }
-        return expectedFlags == 0 ? payload.remaining() : open(key, type, seq, chId, flags, payload);
+        if (expectedFlags != 0) {
+            open(key, type, seq, chId, flags, payload);
+        }
     }
 
     /** COMPRESSED on channels that negotiated it (DATA, CONTROL); FRAGMENTED on DATA. Nothing on ch 0, CLOSE, ERROR. */
@@ -1884,7 +1885,7 @@ public final class Stream {
     private void prepareFlow(Channel ch, boolean compression) {
         ch.compression = compression;
         if (flow.channelRate().limited()) {
-            ch.rate = new TokenBucket(flow.channelRate(), largestFrame(config), clock.nanoTime());
+            ch.rate = new TokenBucket(flow.channelRate(), LARGEST_FRAME, clock.nanoTime());
         }
         if (compression && flow.compression() && (!ChannelType.SECURITY.equals(ch.type()) || ch.openedLocally())) {
             // On SECURITY channels only the opener, who chose to offer it, compresses (see DECISIONS, CRIME-style leaks).
@@ -1893,10 +1894,6 @@ public final class Stream {
             ch.compressMin = policy.minSize();
         }
         ch.directLimit = ch.rate != null || streamRate != null ? -1 : Math.min(OutboundMessage.FRAGMENT_DATA, ch.compressMin - 1);
-    }
-
-    private static int largestFrame(StreamConfig config) {
-        return FrameHeader.SIZE + FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD;
     }
 
     private void onChannelClose(Channel ch, PacketType type, CloseReason reason) {

@@ -2,7 +2,6 @@ package org.dapstream.it;
 
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
-import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
@@ -24,12 +23,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.List;
 import java.util.stream.Stream.Builder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Peers that break flow control or fragmentation over a real socket (issue 4): each row is
@@ -169,14 +165,7 @@ class FlowViolationSocketTest {
         long sentBefore = server.counters().errorsSent(expected);
         try (RawPeer peer = new RawPeer(server.port(), READ_TIMEOUT_MS)) {
             script.run(peer);
-            List<RawPeer.Frame> frames = peer.readUntilClosed();
-            RawPeer.Frame error = frames.stream().filter(f -> f.type() == PacketType.ERROR && f.channel() == 0)
-                    .findFirst().orElse(null);
-            assertNotNull(error, name + ": no ERROR on ch 0 before the close; got " + frames);
-            CloseReason reason = error.closeReason();
-            assertEquals(expected, reason.errorCode(), name + ": " + reason);
-            assertTrue(!reason.reason().isBlank(), name + ": the ERROR says what was wrong");
-            assertEquals(error, frames.get(frames.size() - 1), name + ": ERROR is the last frame");
+            peer.assertEndsWithError(name, expected);
         }
         assertEquals(sentBefore + 1, server.counters().errorsSent(expected), "counted by code");
         healthy.roundTrip();

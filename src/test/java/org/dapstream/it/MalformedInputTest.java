@@ -27,13 +27,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream.Builder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -172,14 +170,7 @@ class MalformedInputTest {
         long sentBefore = endpoint.counters().errorsSent(expected);
         try (RawPeer peer = new RawPeer(endpoint.server().port(), READ_TIMEOUT_MS)) {
             script.run(peer);
-            List<RawPeer.Frame> frames = peer.readUntilClosed();
-            RawPeer.Frame error = frames.stream().filter(f -> f.type() == PacketType.ERROR && f.channel() == 0)
-                    .findFirst().orElse(null);
-            assertNotNull(error, name + ": no ERROR on ch 0 before the close; got " + frames);
-            CloseReason reason = error.closeReason();
-            assertEquals(expected, reason.errorCode(), name + ": " + reason);
-            assertTrue(!reason.reason().isBlank(), name + ": the ERROR says what was wrong");
-            assertEquals(error, frames.get(frames.size() - 1), name + ": ERROR is the last frame");
+            peer.assertEndsWithError(name, expected);
         }
         assertEquals(sentBefore + 1, endpoint.counters().errorsSent(expected), "counted by code");
         if (expected == ErrorCode.KEEPALIVE_TIMEOUT) {

@@ -161,6 +161,20 @@ final class RawPeer implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads until the server closes and asserts how the stream ended: an ERROR on ch 0 with
+     * {@code expected} and a reason, as the last frame. {@code name} labels the failures.
+     */
+    void assertEndsWithError(String name, ErrorCode expected) throws IOException, ProtocolException {
+        List<Frame> frames = readUntilClosed();
+        Frame error = frames.stream().filter(f -> f.type() == PacketType.ERROR && f.channel() == 0).findFirst().orElse(null);
+        org.junit.jupiter.api.Assertions.assertNotNull(error, name + ": no ERROR on ch 0 before the close; got " + frames);
+        CloseReason reason = error.closeReason();
+        org.junit.jupiter.api.Assertions.assertEquals(expected, reason.errorCode(), name + ": " + reason);
+        org.junit.jupiter.api.Assertions.assertFalse(reason.reason().isBlank(), name + ": the ERROR says what was wrong");
+        org.junit.jupiter.api.Assertions.assertEquals(error, frames.get(frames.size() - 1), name + ": ERROR is the last frame");
+    }
+
     /** Reads until a frame matching {@code type} on {@code channel} arrives. */
     Frame await(PacketType type, int channel) throws IOException {
         byte[] buf = new byte[8192];
