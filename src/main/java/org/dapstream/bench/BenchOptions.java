@@ -1,5 +1,6 @@
 package org.dapstream.bench;
 
+import org.dapstream.compress.CompressionGoal;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.FrameLimits;
 import org.dapstream.stream.HandshakeGate;
@@ -34,11 +35,13 @@ import java.util.regex.Pattern;
  * @param compression whether channels offer compression, or off then on
  * @param linkRate    bytes per second each client stream may put on the wire (its stream rate limit),
  *                    to stand for a network link slower than loopback; {@link #UNLIMITED_RATE} for none
+ * @param compressionGoal what the client's compressing channels optimise (the product default: throughput)
  */
 public record BenchOptions(Target target, int connections, int channels, int size, Duration duration, Duration warmup,
                            long count, long rate, Workload workload, List<TransportKind> transports,
                            int serverLoops, int clientLoops, Security security, SignatureAlgorithm identity,
-                           Payload payload, Compression compression, long linkRate) {
+                           Payload payload, Compression compression, long linkRate,
+                           CompressionGoal compressionGoal) {
     public static final int DEFAULT_CONNECTIONS = 1;
     /**
      * Handshake mode's connectors when {@code --connections} is not given: enough to keep both
@@ -106,6 +109,9 @@ public record BenchOptions(Target target, int connections, int channels, int siz
               --compression on|off|both
                                       channels offer adaptive LZ4 (the product default), do not, or off then
                                       on with the ratio compressed/uncompressed and wire bytes (default on)
+              --compression-goal throughput|bytes
+                                      what compressing channels optimise while held back: payload per second,
+                                      measured by trials (the product default), or bytes on the wire
               --help                  this text
             exit status: 0 done, 1 the run failed, 2 bad options
             """;
@@ -114,7 +120,8 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     public static BenchOptions defaults() {
         return new BenchOptions(null, DEFAULT_CONNECTIONS, DEFAULT_CHANNELS, DEFAULT_SIZE, DEFAULT_DURATION,
                 DEFAULT_WARMUP, NO_COUNT, UNLIMITED_RATE, Workload.ONEWAY, List.of(TransportKind.STREAM),
-                DEFAULT_LOOPS, DEFAULT_LOOPS, Security.ON, DEFAULT_IDENTITY, Payload.RANDOM, Compression.ON, UNLIMITED_RATE);
+                DEFAULT_LOOPS, DEFAULT_LOOPS, Security.ON, DEFAULT_IDENTITY, Payload.RANDOM, Compression.ON, UNLIMITED_RATE,
+                CompressionGoal.THROUGHPUT);
     }
 
     /** True when the run starts its own server. */
@@ -140,7 +147,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --compression both}. */
     public BenchOptions withCompression(Compression phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, security, identity, payload, phase, linkRate);
+                serverLoops, clientLoops, security, identity, payload, phase, linkRate, compressionGoal);
     }
 
     /** True when this phase runs secure streams ({@code --security on}). */
@@ -151,7 +158,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --security both}. */
     public BenchOptions withSecurity(Security phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, phase, identity, payload, compression, linkRate);
+                serverLoops, clientLoops, phase, identity, payload, compression, linkRate, compressionGoal);
     }
 
     /** Parses the arguments after {@code bench}; {@code --help} is handled by the caller. */
@@ -174,6 +181,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         Payload payload = d.payload;
         Compression compression = d.compression;
         long linkRate = d.linkRate;
+        CompressionGoal compressionGoal = d.compressionGoal;
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i];
@@ -213,6 +221,13 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 case "--payload" -> payload = Payload.parse(value);
                 case "--compression" -> compression = Compression.parse(value);
                 case "--link-rate" -> linkRate = number(name, value, 0, Long.MAX_VALUE);
+                case "--compression-goal" -> {
+                    try {
+                        compressionGoal = CompressionGoal.parse(value);
+                    } catch (IllegalArgumentException e) {
+                        throw new OptionException("--compression-goal: '" + value + "' is not throughput or bytes");
+                    }
+                }
                 case "--security" -> security = switch (value) {
                     case "on" -> Security.ON;
                     case "off" -> Security.OFF;
@@ -258,7 +273,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
             }
         }
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload,
-                transports, serverLoops, clientLoops, security, identity, payload, compression, linkRate);
+                transports, serverLoops, clientLoops, security, identity, payload, compression, linkRate, compressionGoal);
     }
 
     private static long number(String name, String value, long min, long max) throws OptionException {
@@ -296,13 +311,13 @@ public record BenchOptions(Target target, int connections, int channels, int siz
 
     /** The options as one line, for the output header. */
     public String describe() {
-        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s identity=%s payload=%s compression=%s link-rate=%s",
+        return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s identity=%s payload=%s compression=%s compression-goal=%s link-rate=%s",
                 workload.option(), transports.size() > 1 ? "both" : transports.get(0).option(),
                 embedded() ? "embedded" : target.toString(), connections, channels, size,
                 count != NO_COUNT ? "count=" + count : "duration=" + format(duration), format(warmup),
                 rate == UNLIMITED_RATE ? "unlimited" : Long.toString(rate),
                 embedded() ? Integer.toString(serverLoops) : "n/a", clientLoops, security.option(), identity.configName(),
-                payload.option(), compression.option(), linkRate == UNLIMITED_RATE ? "none" : Long.toString(linkRate));
+                payload.option(), compression.option(), compressionGoal.configName(), linkRate == UNLIMITED_RATE ? "none" : Long.toString(linkRate));
     }
 
     static String format(Duration d) {

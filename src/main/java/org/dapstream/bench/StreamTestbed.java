@@ -91,7 +91,7 @@ final class StreamTestbed implements Testbed {
 
     /** Both sides' stream settings: the defaults, compression as the phase says, and the link rate on the client's streams. */
     static StreamConfig streamConfig(BenchOptions options) {
-        return StreamConfig.defaults().withFlow(FlowConfig.defaults().withCompression(options.compressing()));
+        return StreamConfig.defaults().withFlow(FlowConfig.defaults().withCompression(options.compressing()).withCompressionGoal(options.compressionGoal()));
     }
 
     private static StreamConfig clientStreamConfig(BenchOptions options) {

@@ -20,6 +20,11 @@ import java.util.function.LongSupplier;
  * one of random bytes, as in a file transfer) is then compressed again from its first frame,
  * not after a skip run; on incompressible data the sample costs about 1/64 of a full try of
  * a 64 KiB frame.
+ *
+ * <p>With {@link CompressionGoal#THROUGHPUT} (the default) a {@link ThroughputTrial} sits in
+ * front of all this: while the channel's writer is held back, compression runs only if it
+ * moves more payload per second than sending raw (on a link faster than LZ4 it does not).
+ * {@link CompressionGoal#BYTES} compresses every eligible frame that shrinks, whatever it costs.
  */
 public final class AdaptiveCompression {
     /** Bytes compressed as a sample of a frame while skipping: 1 KiB. */
@@ -31,6 +36,8 @@ public final class AdaptiveCompression {
     private final int maxSkip;
     private final long reprobeNanos;
     private final LongSupplier nanoClock;
+    /** Null with {@link CompressionGoal#BYTES}. */
+    private final ThroughputTrial trial;
 
     /** Frames still to skip; meaningful while {@link #skipping}. */
     private int skipLeft;
@@ -46,8 +53,15 @@ public final class AdaptiveCompression {
     private long samples;
     private long bytesIn;
     private long bytesOut;
+    private long framesTrialRaw;
 
+    /** With {@link CompressionGoal#BYTES}: compress whenever it shrinks, as the policy says. */
     public AdaptiveCompression(CompressionPolicy policy, LongSupplier nanoClock) {
+        this(policy, CompressionGoal.BYTES, nanoClock);
+    }
+
+    public AdaptiveCompression(CompressionPolicy policy, CompressionGoal goal, LongSupplier nanoClock) {
+        this.trial = goal == CompressionGoal.THROUGHPUT ? new ThroughputTrial() : null;
         this.minSize = policy.minSize();
         this.keepPercent = 100 - policy.minSavingsPercent();
         this.baseSkip = policy.skipFrames();
@@ -68,12 +82,20 @@ public final class AdaptiveCompression {
         if (len < minSize) {
             return -1;
         }
+        if (trial != null && !trial.allows(nanoClock.getAsLong(), len)) {
+            framesTrialRaw++;
+            return -1;
+        }
         if (skipping && skipLeft > 0 && nanoClock.getAsLong() - probeDueAt < 0 && !sampleShrinks(src, srcOff, len, dst, dstOff)) {
             skipLeft--;
             framesSkipped++;
             return -1;
         }
+        long started = trial != null ? nanoClock.getAsLong() : 0;
         int compressed = Lz4Payload.compress(src, srcOff, len, dst, dstOff);
+        if (trial != null) {
+            trial.spent(nanoClock.getAsLong() - started);
+        }
         if ((long) compressed * 100 > (long) len * keepPercent) {
             failedTry();
             return -1;
@@ -81,6 +103,9 @@ public final class AdaptiveCompression {
         skipping = false;
         nextSkip = baseSkip;
         framesCompressed++;
+        if (trial != null) {
+            trial.compressed();
+        }
         bytesIn += len;
         bytesOut += compressed;
         return compressed;
@@ -92,8 +117,32 @@ public final class AdaptiveCompression {
             return false; // a sample would cost half a try: keep skipping
         }
         samples++;
+        long started = trial != null ? nanoClock.getAsLong() : 0;
         int compressed = Lz4Payload.compress(src, srcOff, SAMPLE_BYTES, dst, dstOff) - Lz4Payload.LENGTH_PREFIX;
+        if (trial != null) {
+            trial.spent(nanoClock.getAsLong() - started);
+        }
         return (long) compressed * 100 <= (long) SAMPLE_BYTES * keepPercent;
+    }
+
+    /**
+     * The channel's writer had to wait (write returned false, or a message was queued behind
+     * credit, a rate limit or a full connection): the throughput trial may start.
+     */
+    public void writerHeldBack() {
+        if (trial != null) {
+            trial.writerHeldBack();
+        }
+    }
+
+    /** The throughput trial, or null with {@link CompressionGoal#BYTES}. */
+    public ThroughputTrial trial() {
+        return trial;
+    }
+
+    /** Eligible frames sent raw without trying because the throughput trial had compression off. */
+    public long framesTrialRaw() {
+        return framesTrialRaw;
     }
 
     /** Samples taken while skipping. */

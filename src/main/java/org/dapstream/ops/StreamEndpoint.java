@@ -74,7 +74,8 @@ public class StreamEndpoint {
         FlowConfig flow = new FlowConfig(f.channelWindow(), f.streamWindow(), f.channelSendBuffer(), f.maxMessageSize(),
                 f.maxReassemblyBytes(), f.reassemblyTimeout(),
                 new RateLimit(f.streamRate().bytesPerSecond(), f.streamRate().framesPerSecond()),
-                new RateLimit(f.channelRate().bytesPerSecond(), f.channelRate().framesPerSecond()), f.compression());
+                new RateLimit(f.channelRate().bytesPerSecond(), f.channelRate().framesPerSecond()), f.compression(),
+                compressionGoal(f.compressionGoal()));
         StreamConfig streamConfig = new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
                 config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
                 config.writeHighWater(), flow);
@@ -139,5 +140,13 @@ public class StreamEndpoint {
 
     public StreamCounters counters() {
         return counters;
+    }
+
+    private static org.dapstream.compress.CompressionGoal compressionGoal(String value) {
+        try {
+            return org.dapstream.compress.CompressionGoal.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("dap.stream.flow.compression-goal: " + e.getMessage(), e);
+        }
     }
 }

@@ -79,6 +79,14 @@ public interface StreamServerConfig {
         @WithDefault("true")
         boolean compression();
 
+        /**
+         * What compression optimises while a channel's writer is held back: {@code throughput}
+         * (compress only while trials show it moves more payload per second than raw) or
+         * {@code bytes} (compress every frame that shrinks, for metered links).
+         */
+        @WithDefault("throughput")
+        String compressionGoal();
+
         /** Send rate limit of each stream, all channels. */
         Rate streamRate();
 

@@ -1,5 +1,6 @@
 package org.dapstream.stream;
 
+import org.dapstream.compress.CompressionGoal;
 import org.dapstream.protocol.FlowWindow;
 
 import java.time.Duration;
@@ -23,10 +24,12 @@ import java.time.Duration;
  * @param channelRate        send rate limit of each channel
  * @param compression        offer adaptive LZ4 on the channels this side opens (never by default on
  *                           SECURITY channels), and compress on channels where it was negotiated
+ * @param compressionGoal    what compression optimises on a channel whose writer is held back:
+ *                           payload throughput (the default, measured by trials) or bytes on the wire
  */
 public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuffer, int maxMessageSize,
                          int maxReassemblyBytes, Duration reassemblyTimeout, RateLimit streamRate,
-                         RateLimit channelRate, boolean compression) {
+                         RateLimit channelRate, boolean compression, CompressionGoal compressionGoal) {
     /** 1 MiB: the protocol's initial channel window (no WINDOW_UPDATE needed at open). */
     public static final int DEFAULT_CHANNEL_WINDOW = FlowWindow.INITIAL_CHANNEL_WINDOW;
     /** 4 MiB: the protocol's initial stream window. */
@@ -65,6 +68,9 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
         if (reassemblyTimeout == null || reassemblyTimeout.isNegative() || reassemblyTimeout.isZero()) {
             throw new IllegalArgumentException("reassemblyTimeout must be a positive duration, got " + reassemblyTimeout);
         }
+        if (compressionGoal == null) {
+            throw new IllegalArgumentException("compressionGoal must not be null");
+        }
         if (streamRate == null || channelRate == null) {
             throw new IllegalArgumentException("rate limits must not be null; use RateLimit.NONE");
         }
@@ -72,26 +78,30 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
 
     public static FlowConfig defaults() {
         return new FlowConfig(DEFAULT_CHANNEL_WINDOW, DEFAULT_STREAM_WINDOW, DEFAULT_CHANNEL_SEND_BUFFER, DEFAULT_MAX_MESSAGE_SIZE,
-                DEFAULT_MAX_REASSEMBLY_BYTES, DEFAULT_REASSEMBLY_TIMEOUT, RateLimit.NONE, RateLimit.NONE, true);
+                DEFAULT_MAX_REASSEMBLY_BYTES, DEFAULT_REASSEMBLY_TIMEOUT, RateLimit.NONE, RateLimit.NONE, true, CompressionGoal.THROUGHPUT);
     }
 
     public FlowConfig withWindows(int channel, int stream) {
-        return new FlowConfig(channel, stream, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression);
+        return new FlowConfig(channel, stream, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression, compressionGoal);
     }
 
     public FlowConfig withChannelSendBuffer(int bytes) {
-        return new FlowConfig(channelWindow, streamWindow, bytes, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression);
+        return new FlowConfig(channelWindow, streamWindow, bytes, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression, compressionGoal);
     }
 
     public FlowConfig withMessageLimits(int maxMessage, int maxReassembly, Duration timeout) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessage, maxReassembly, timeout, streamRate, channelRate, compression);
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessage, maxReassembly, timeout, streamRate, channelRate, compression, compressionGoal);
     }
 
     public FlowConfig withRates(RateLimit stream, RateLimit channel) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, stream, channel, compression);
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, stream, channel, compression, compressionGoal);
+    }
+
+    public FlowConfig withCompressionGoal(CompressionGoal goal) {
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression, goal);
     }
 
     public FlowConfig withCompression(boolean on) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, on);
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, on, compressionGoal);
     }
 }

@@ -465,6 +465,9 @@ public final class Stream {
     }
 
     private boolean blockWriter(Channel ch) {
+        if (ch.compressor != null) {
+            ch.compressor.writerHeldBack();
+        }
         ch.writeBlocked = true;
         blockedWriters = true;
         return false;
@@ -531,6 +534,9 @@ public final class Stream {
         }
         ch.outbound.addLast(m);
         ch.queuedBytes += m.length;
+        if (ch.compressor != null) {
+            ch.compressor.writerHeldBack();
+        }
         if (ch.observesPacketOut) {
             RuntimeException failure = observePacketOut(ch, m.type, ByteBuffer.wrap(m.data), 0, m.length);
             if (failure != null) {
@@ -1890,7 +1896,7 @@ public final class Stream {
         if (compression && flow.compression() && (!ChannelType.SECURITY.equals(ch.type()) || ch.openedLocally())) {
             // On SECURITY channels only the opener, who chose to offer it, compresses (see DECISIONS, CRIME-style leaks).
             CompressionPolicy policy = CompressionPolicy.defaults();
-            ch.compressor = new AdaptiveCompression(policy, clock::nanoTime);
+            ch.compressor = new AdaptiveCompression(policy, flow.compressionGoal(), clock::nanoTime);
             ch.compressMin = policy.minSize();
         }
         ch.directLimit = ch.rate != null || streamRate != null ? -1 : Math.min(OutboundMessage.FRAGMENT_DATA, ch.compressMin - 1);
