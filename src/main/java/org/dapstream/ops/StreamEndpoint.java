@@ -75,7 +75,7 @@ public class StreamEndpoint {
                 f.maxReassemblyBytes(), f.reassemblyTimeout(),
                 new RateLimit(f.streamRate().bytesPerSecond(), f.streamRate().framesPerSecond()),
                 new RateLimit(f.channelRate().bytesPerSecond(), f.channelRate().framesPerSecond()), f.compression(),
-                compressionGoal(f.compressionGoal()));
+                f.maxChannelWindow(), f.maxStreamWindow(), compressionGoal(f.compressionGoal()));
         StreamConfig streamConfig = new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
                 config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
                 config.writeHighWater(), flow);

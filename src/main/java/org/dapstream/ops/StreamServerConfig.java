@@ -59,6 +59,14 @@ public interface StreamServerConfig {
         @WithDefault("4194304")
         int streamWindow();
 
+        /** Largest a channel's window grows to while its application consumes half of it within 100 ms; at least channel-window. */
+        @WithDefault("8388608")
+        long maxChannelWindow();
+
+        /** Largest the stream window grows to the same way; at least stream-window. */
+        @WithDefault("16777216")
+        long maxStreamWindow();
+
         /** Bytes queued on one channel before write reports back-pressure (MEDIA: drops its oldest beyond it). */
         @WithDefault("1048576")
         int channelSendBuffer();

@@ -103,6 +103,12 @@ public final class Channel {
     long receiveCredit = org.dapstream.protocol.FlowWindow.INITIAL_CHANNEL_WINDOW;
     /** Consumed bytes not yet granted back; negative while a held reassembled message is unread. */
     long grantPending;
+    /** This channel's receive window now: the configured one, grown while the application consumes fast. */
+    long receiveWindow = org.dapstream.protocol.FlowWindow.INITIAL_CHANNEL_WINDOW;
+    /** A WINDOW_UPDATE goes once this much was consumed: half of {@link #receiveWindow}. */
+    long grantThreshold = org.dapstream.protocol.FlowWindow.INITIAL_CHANNEL_WINDOW / 2;
+    /** Clock time of the last grant (or of the open): how fast the last half window was consumed. */
+    long lastGrantNanos;
     /** The fragmented message being received, or null. */
     Reassembly reassembly;
     /** Pull-mode bytes read and not yet credited to the peer (reads happen on any thread). */
@@ -281,6 +287,11 @@ public final class Channel {
     }
 
     /** Payload bytes the peer lets us send on this channel now. A monitoring value when read off the loop. */
+    /** This side's receive window on the channel now (bytes), grown from the configured one while the application consumes fast. */
+    public long receiveWindow() {
+        return receiveWindow;
+    }
+
     public long sendCredit() {
         return sendCredit;
     }

@@ -24,16 +24,26 @@ import java.time.Duration;
  * @param channelRate        send rate limit of each channel
  * @param compression        offer adaptive LZ4 on the channels this side opens (never by default on
  *                           SECURITY channels), and compress on channels where it was negotiated
+ * @param maxChannelWindow   largest a channel's receive window grows to while its application consumes
+ *                           half of it within {@code WindowGrowth.GROWTH_INTERVAL_NANOS} (100 ms); at least
+ *                           {@code channelWindow} (equal: no growth)
+ * @param maxStreamWindow    the same for the stream window; with {@code maxReassemblyBytes} it bounds what
+ *                           a peer can make this side hold
  * @param compressionGoal    what compression optimises on a channel whose writer is held back:
  *                           payload throughput (the default, measured by trials) or bytes on the wire
  */
 public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuffer, int maxMessageSize,
                          int maxReassemblyBytes, Duration reassemblyTimeout, RateLimit streamRate,
-                         RateLimit channelRate, boolean compression, CompressionGoal compressionGoal) {
+                         RateLimit channelRate, boolean compression, long maxChannelWindow, long maxStreamWindow,
+                         CompressionGoal compressionGoal) {
     /** 1 MiB: the protocol's initial channel window (no WINDOW_UPDATE needed at open). */
     public static final int DEFAULT_CHANNEL_WINDOW = FlowWindow.INITIAL_CHANNEL_WINDOW;
     /** 4 MiB: the protocol's initial stream window. */
     public static final int DEFAULT_STREAM_WINDOW = FlowWindow.INITIAL_STREAM_WINDOW;
+    /** 8 MiB: what one channel's window grows to, enough for 1 Gbit/s across a 60 ms round trip. */
+    public static final long DEFAULT_MAX_CHANNEL_WINDOW = 8L * 1024 * 1024;
+    /** 16 MiB: what a stream's window grows to (gRPC's and quic-go's limits are of this order). */
+    public static final long DEFAULT_MAX_STREAM_WINDOW = 16L * 1024 * 1024;
     /** 1 MiB per channel. */
     public static final int DEFAULT_CHANNEL_SEND_BUFFER = 1024 * 1024;
     /** 16 MiB. */
@@ -68,6 +78,14 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
         if (reassemblyTimeout == null || reassemblyTimeout.isNegative() || reassemblyTimeout.isZero()) {
             throw new IllegalArgumentException("reassemblyTimeout must be a positive duration, got " + reassemblyTimeout);
         }
+        if (maxChannelWindow < channelWindow || maxChannelWindow > org.dapstream.protocol.FlowWindow.MAX_WINDOW) {
+            throw new IllegalArgumentException("maxChannelWindow must be channelWindow (" + channelWindow + ") .. 2^31-1 bytes, got "
+                    + maxChannelWindow);
+        }
+        if (maxStreamWindow < streamWindow || maxStreamWindow > org.dapstream.protocol.FlowWindow.MAX_WINDOW) {
+            throw new IllegalArgumentException("maxStreamWindow must be streamWindow (" + streamWindow + ") .. 2^31-1 bytes, got "
+                    + maxStreamWindow);
+        }
         if (compressionGoal == null) {
             throw new IllegalArgumentException("compressionGoal must not be null");
         }
@@ -78,30 +96,38 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
 
     public static FlowConfig defaults() {
         return new FlowConfig(DEFAULT_CHANNEL_WINDOW, DEFAULT_STREAM_WINDOW, DEFAULT_CHANNEL_SEND_BUFFER, DEFAULT_MAX_MESSAGE_SIZE,
-                DEFAULT_MAX_REASSEMBLY_BYTES, DEFAULT_REASSEMBLY_TIMEOUT, RateLimit.NONE, RateLimit.NONE, true, CompressionGoal.THROUGHPUT);
+                DEFAULT_MAX_REASSEMBLY_BYTES, DEFAULT_REASSEMBLY_TIMEOUT, RateLimit.NONE, RateLimit.NONE, true,
+                DEFAULT_MAX_CHANNEL_WINDOW, DEFAULT_MAX_STREAM_WINDOW, CompressionGoal.THROUGHPUT);
     }
 
     public FlowConfig withWindows(int channel, int stream) {
-        return new FlowConfig(channel, stream, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression, compressionGoal);
+        return new FlowConfig(channel, stream, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression,
+                Math.max(channel, maxChannelWindow), Math.max(stream, maxStreamWindow), compressionGoal);
+    }
+
+    /** Windows that grow to at most {@code maxChannel} and {@code maxStream}; equal to the windows: fixed. */
+    public FlowConfig withMaxWindows(long maxChannel, long maxStream) {
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression,
+                maxChannel, maxStream, compressionGoal);
     }
 
     public FlowConfig withChannelSendBuffer(int bytes) {
-        return new FlowConfig(channelWindow, streamWindow, bytes, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression, compressionGoal);
+        return new FlowConfig(channelWindow, streamWindow, bytes, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression, maxChannelWindow, maxStreamWindow, compressionGoal);
     }
 
     public FlowConfig withMessageLimits(int maxMessage, int maxReassembly, Duration timeout) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessage, maxReassembly, timeout, streamRate, channelRate, compression, compressionGoal);
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessage, maxReassembly, timeout, streamRate, channelRate, compression, maxChannelWindow, maxStreamWindow, compressionGoal);
     }
 
     public FlowConfig withRates(RateLimit stream, RateLimit channel) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, stream, channel, compression, compressionGoal);
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, stream, channel, compression, maxChannelWindow, maxStreamWindow, compressionGoal);
     }
 
     public FlowConfig withCompressionGoal(CompressionGoal goal) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression, goal);
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression, maxChannelWindow, maxStreamWindow, goal);
     }
 
     public FlowConfig withCompression(boolean on) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, on, compressionGoal);
+        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, on, maxChannelWindow, maxStreamWindow, compressionGoal);
     }
 }

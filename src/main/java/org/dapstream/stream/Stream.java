@@ -117,9 +117,12 @@ public final class Stream {
     private long receiveCredit = FlowWindow.INITIAL_STREAM_WINDOW;
     /** Consumed bytes not yet granted back on the stream window (negative while held messages are unread). */
     private long grantPending;
-    /** A WINDOW_UPDATE goes once this much was consumed: half a window, so the sender never runs dry on a fast reader. */
-    private final long channelGrantThreshold;
-    private final long streamGrantThreshold;
+    /** The stream's receive window now: the configured one, grown while the application consumes fast. */
+    private long streamReceiveWindow;
+    /** A WINDOW_UPDATE(0) goes once this much was consumed: half the window, so the sender never runs dry on a fast reader. */
+    private long streamGrantThreshold;
+    /** Clock time of the last stream grant (or of the setup). */
+    private long lastStreamGrantNanos;
     /** Channels with queued messages that may send now, served one frame each in turn (fairness). */
     private final ArrayDeque<Channel> sendRing = new ArrayDeque<>();
     private boolean pumping;
@@ -188,7 +191,7 @@ public final class Stream {
         this.decoder = new FrameDecoder(config.maxFramePayload());
         this.flow = config.flow();
         this.maxMessage = flow.maxMessageSize();
-        this.channelGrantThreshold = flow.channelWindow() / 2;
+        this.streamReceiveWindow = flow.streamWindow();
         this.streamGrantThreshold = flow.streamWindow() / 2;
         this.streamRate = flow.streamRate().limited() ? new TokenBucket(flow.streamRate(), LARGEST_FRAME, clock.nanoTime()) : null;
         this.nextChannelId = role.firstChannelId();
@@ -1026,8 +1029,8 @@ public final class Stream {
             handlerFailed(ch, e);
         }
         // Both sums, then one test: a WINDOW_UPDATE is due every half window only.
-        if ((ch.grantPending += size) >= channelGrantThreshold | (grantPending += size) >= streamGrantThreshold) {
-            grantDue(ch);
+        if ((ch.grantPending += size) >= ch.grantThreshold | (grantPending += size) >= streamGrantThreshold) {
+            grantDue(ch, true);
         }
     }
 
@@ -1188,8 +1191,10 @@ public final class Stream {
         }
         ch.bytesReceived += size;
         // Reassembly took the bytes (it has its own limit): credit flows back as fragments come,
-        // so a message larger than the window still completes.
-        consumed(ch, size);
+        // so a message larger than the window still completes. On a push channel that is the
+        // application's pace (its handler takes each message as it completes), so the windows
+        // may grow; a pull or paused channel's messages wait unread, so they may not.
+        consumed(ch, size, !ch.pullMode() && !ch.paused);
         if (!more) {
             ch.reassembly = null;
             reassembling--;
@@ -1223,34 +1228,55 @@ public final class Stream {
      * The application took {@code size} bytes (handled in push mode, read in pull mode, or
      * taken by reassembly): grant them back once half a window has gathered.
      */
-    private void consumed(Channel ch, long size) {
+    /** {@code byApplication}: handled or read (may grow the windows), not taken by reassembly or dropped. */
+    private void consumed(Channel ch, long size, boolean byApplication) {
         ch.grantPending += size;
         grantPending += size;
-        grantDue(ch);
+        grantDue(ch, byApplication);
     }
 
-    /** Sends the WINDOW_UPDATEs that half a window of consumed bytes has made due (channel, stream). */
-    private void grantDue(Channel ch) {
-        if (ch.grantPending >= channelGrantThreshold && ch.state == Channel.State.OPEN && !closing) {
+    /**
+     * Sends the WINDOW_UPDATEs that half a window of consumed bytes has made due (channel, stream).
+     * Only consumption by the application may grow a window (WindowGrowth): bytes taken by
+     * reassembly say nothing about how fast the application reads.
+     */
+    private void grantDue(Channel ch, boolean mayGrow) {
+        if (ch.grantPending >= ch.grantThreshold && ch.state == Channel.State.OPEN && !closing) {
             long grant = ch.grantPending;
             ch.grantPending = 0;
+            long now = clock.nanoTime();
+            long grown = mayGrow ? WindowGrowth.grown(ch.receiveWindow, flow.maxChannelWindow(), now - ch.lastGrantNanos) : ch.receiveWindow;
+            if (grown > ch.receiveWindow) {
+                grant += grown - ch.receiveWindow;
+                ch.receiveWindow = grown;
+                ch.grantThreshold = grown / 2;
+            }
+            ch.lastGrantNanos = now;
             ch.receiveCredit += grant;
             sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.WindowUpdate(ch.id(), grant)));
         }
-        grantStreamDue();
+        grantStreamDue(mayGrow);
     }
 
     /** Bytes consumed on the stream window only (a closed channel's held bytes). */
     private void grantStream(long size) {
         grantPending += size;
-        grantStreamDue();
+        grantStreamDue(false);
     }
 
     /** A WINDOW_UPDATE(0) once half the stream window has gathered. */
-    private void grantStreamDue() {
+    private void grantStreamDue(boolean mayGrow) {
         if (grantPending >= streamGrantThreshold && state == StreamState.ACTIVE && !closing) {
             long grant = grantPending;
             grantPending = 0;
+            long now = clock.nanoTime();
+            long grown = mayGrow ? WindowGrowth.grown(streamReceiveWindow, flow.maxStreamWindow(), now - lastStreamGrantNanos) : streamReceiveWindow;
+            if (grown > streamReceiveWindow) {
+                grant += grown - streamReceiveWindow;
+                streamReceiveWindow = grown;
+                streamGrantThreshold = grown / 2;
+            }
+            lastStreamGrantNanos = now;
             receiveCredit += grant;
             sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.WindowUpdate(0, grant)));
         }
@@ -1258,6 +1284,9 @@ public final class Stream {
 
     /** A configured window above the protocol's initial one: the difference is granted at once. */
     private void grantInitialWindow(Channel ch) {
+        ch.receiveWindow = flow.channelWindow();
+        ch.grantThreshold = flow.channelWindow() / 2;
+        ch.lastGrantNanos = clock.nanoTime();
         long extra = flow.channelWindow() - (long) FlowWindow.INITIAL_CHANNEL_WINDOW;
         if (extra > 0) {
             ch.receiveCredit += extra;
@@ -1751,6 +1780,7 @@ public final class Stream {
         if (deadline != null) {
             deadline.cancel();
         }
+        lastStreamGrantNanos = clock.nanoTime();
         long extra = flow.streamWindow() - (long) FlowWindow.INITIAL_STREAM_WINDOW;
         if (extra > 0) { // before anything the application may send once ready completes
             receiveCredit += extra;
@@ -1819,7 +1849,7 @@ public final class Stream {
         int size = payload.remaining();
         if (ch.handlerFailed) {
             if (!credited) {
-                consumed(ch, size); // dropped: its handler failed and the channel is closing; keep the window open
+                consumed(ch, size, false); // dropped: its handler failed and the channel is closing; keep the window open
             }
             return;
         }
@@ -1846,19 +1876,19 @@ public final class Stream {
             handlerFailed(ch, e);
         }
         if (!credited) {
-            consumed(ch, size);
+            consumed(ch, size, true);
         }
     }
 
     /** Pull mode: {@code size} bytes were read (any thread); they are credited in batches, and when the buffer empties. */
     void pullConsumed(Channel ch, int size, boolean emptied) {
         long waiting = ch.readUncredited.addAndGet(size);
-        if ((emptied || waiting >= channelGrantThreshold / 2) && ch.creditTaskPosted.compareAndSet(false, true)) {
+        if ((emptied || waiting >= flow.channelWindow() / 4) && ch.creditTaskPosted.compareAndSet(false, true)) {
             onLoop(() -> {
                 ch.creditTaskPosted.set(false);
                 long read = ch.readUncredited.getAndSet(0);
                 if (read > 0 && ch.state != Channel.State.CLOSED && state == StreamState.ACTIVE) {
-                    consumed(ch, read);
+                    consumed(ch, read, true);
                 }
             });
         }

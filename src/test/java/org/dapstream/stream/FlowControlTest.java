@@ -56,7 +56,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void aWriterStopsAtExactlyTheChannelWindowAndGoesOnInOrderAfterWindowUpdate() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         Channel ch = h.peerOpens(1);
         spendChannelWindow(h, ch);
         assertEquals(STREAM_WINDOW - WINDOW, h.stream.sendCredit());
@@ -86,7 +86,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void writersStopAtTheStreamWindowAcrossChannels() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         for (int id = 1; id <= 7; id += 2) {
             spendChannelWindow(h, h.peerOpens(id));
         }
@@ -109,7 +109,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void aChannelWithoutCreditDoesNotHoldUpTheOthers() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         Channel one = h.peerOpens(1);
         Channel three = h.peerOpens(3);
         spendChannelWindow(h, one);
@@ -122,7 +122,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void sendFuturesCompleteWhenTheirLastFrameWent() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         Channel ch = h.peerOpens(1);
         List<CompletableFuture<Void>> sent = new ArrayList<>();
         for (int i = 0; i < WINDOW / FRAME + 2; i++) {
@@ -144,7 +144,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void readyToWriteAndWhenWritableFollowTheCredit() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         Channel ch = h.peerOpens(1);
         spendChannelWindow(h, ch);
         assertFalse(ch.write(PacketType.DATA, new byte[FRAME]), "no credit: queued, and the writer is told to wait at once");
@@ -175,7 +175,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void aPushChannelGrantsExactlyWhenHalfAWindowWasConsumed() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         h.peerOpens(1);
         // 64 frames: 4 MiB, four channel windows and one stream window; the channel's grant goes first.
         for (int i = 1; i <= STREAM_WINDOW / FRAME; i++) {
@@ -194,7 +194,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void theStreamGrantSumsAllChannels() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         h.peerOpens(1);
         h.peerOpens(3);
         for (int i = 0; i < WINDOW / FRAME; i++) {
@@ -208,7 +208,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void aPausedChannelGrantsNothingUntilResumed() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         Channel ch = h.peerOpens(1);
         ch.pause();
         fillWindow(h, 1);
@@ -225,7 +225,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void anUnreadPullChannelGrantsNothingAndReadingGrantsIt() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         h.service.pullMode();
         Channel ch = h.peerOpens(1);
         fillWindow(h, 1);
@@ -244,7 +244,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void aReassembledMessageInAPullBufferWithholdsItsCreditUntilRead() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         h.service.pullMode();
         Channel ch = h.peerOpens(1);
         int size = 10 * FRAME; // 640 KiB
@@ -272,7 +272,7 @@ class FlowControlTest extends EngineTest {
 
     @Test
     void aWindowUpdateForAChannelNotInTheTableIsIgnored() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         h.peer.control(new ControlMessage.WindowUpdate(41, 100));
         h.peerOpens(1);
         h.peer.close(1, ErrorCode.NORMAL, "");

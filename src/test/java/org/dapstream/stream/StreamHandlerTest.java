@@ -221,7 +221,7 @@ class StreamHandlerTest extends EngineTest {
 
     @Test
     void readingGrantsTheWindowBackInHalves() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         h.service.pullMode();
         Channel ch = h.peerOpens(1);
         fillWindow(h, 1);
@@ -241,7 +241,7 @@ class StreamHandlerTest extends EngineTest {
 
     @Test
     void readingFromAnotherThreadGrantsOnTheLoop() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
         h.service.pullMode();
         Channel ch = h.peerOpens(1);
         int half = FlowConfig.DEFAULT_CHANNEL_WINDOW / 2;

@@ -74,6 +74,16 @@ final class StreamHarness {
         return StreamConfig.defaults();
     }
 
+    /**
+     * The defaults with windows that never grow: for tests that pin the grant arithmetic
+     * (every grant is half a window). The manual clock does not move between grants, so with
+     * growth on every grant would look fast and double the window; WindowGrowthTest tests that.
+     */
+    static StreamConfig fixedWindows() {
+        FlowConfig flow = FlowConfig.defaults();
+        return StreamConfig.defaults().withFlow(flow.withMaxWindows(flow.channelWindow(), flow.streamWindow()));
+    }
+
     static StreamConfig config(int maxChannels, int writeHighWater) {
         return new StreamConfig(FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD, StreamConfig.DEFAULT_KEEPALIVE_INTERVAL,
                 StreamConfig.DEFAULT_KEEPALIVE_TIMEOUT, StreamConfig.DEFAULT_SETUP_TIMEOUT, maxChannels,
