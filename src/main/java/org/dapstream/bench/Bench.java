@@ -44,6 +44,7 @@ public final class Bench {
         out.println(jvm());
         out.println("jvm flags: " + ManagementFactory.getRuntimeMXBean().getInputArguments());
         out.println("lz4: " + org.dapstream.compress.Lz4Payload.implementation());
+        out.println("ml-kem-768: " + org.dapstream.crypto.HybridKem.mlKemImplementation());
         if (options.workload() == Workload.HANDSHAKE && !options.embedded()
                 && options.connections() > HandshakeGate.DEFAULT_MAX_PER_ADDRESS) {
             out.println("note: " + options.connections() + " connectors exceed a node's default cap of "

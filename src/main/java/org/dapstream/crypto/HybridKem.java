@@ -1,20 +1,16 @@
 package org.dapstream.crypto;
 
-import org.bouncycastle.crypto.SecretWithEncapsulation;
 import org.bouncycastle.crypto.agreement.X25519Agreement;
 import org.bouncycastle.crypto.params.X25519PrivateKeyParameters;
 import org.bouncycastle.crypto.params.X25519PublicKeyParameters;
-import org.bouncycastle.pqc.crypto.mlkem.MLKEMExtractor;
-import org.bouncycastle.pqc.crypto.mlkem.MLKEMGenerator;
-import org.bouncycastle.pqc.crypto.mlkem.MLKEMParameters;
-import org.bouncycastle.pqc.crypto.mlkem.MLKEMPrivateKeyParameters;
-import org.bouncycastle.pqc.crypto.mlkem.MLKEMPublicKeyParameters;
 import org.dapstream.protocol.HandshakeMessage;
 
 /**
  * The hybrid key exchange: X25519 and ML-KEM-768 side by side, so the shared secret stays
  * secret while either one holds (a classical break of ML-KEM, or a quantum break of
- * X25519). Randomness comes in as bytes so test vectors can fix it.
+ * X25519). Randomness comes in as bytes so test vectors can fix it. ML-KEM-768 runs on
+ * {@link MlKemEngine#current()} (the JDK's on JDK 24+, else Bouncy Castle: the same bytes either
+ * way); X25519 stays on Bouncy Castle, which is faster than the JDK's XDH on JDK 17 and 25.
  *
  * <p>Shared secret = ML-KEM shared secret (32) || X25519 shared secret (32), the order of
  * TLS's X25519MLKEM768 hybrid.
@@ -25,24 +21,28 @@ public final class HybridKem {
     public static final int CLIENT_RANDOM_BYTES = 32 + 64;
     /** Random bytes the acceptor draws: X25519 private key (32), ML-KEM message m (32). */
     public static final int SERVER_RANDOM_BYTES = 32 + 32;
-    private static final MLKEMParameters MLKEM = MLKEMParameters.ml_kem_768;
 
     private HybridKem() {
+    }
+
+    /** Which implementation computes ML-KEM-768 in this JVM (for logs and benchmark headers; chooses it if not yet done). */
+    public static String mlKemImplementation() {
+        return MlKemEngine.current().name();
     }
 
     /** The connector's ephemeral keys; {@link #share()} goes into CLIENT_HELLO. */
     public static final class ClientKeys implements AutoCloseable {
         private final X25519PrivateKeyParameters x25519;
-        private final MLKEMPrivateKeyParameters mlkem;
+        private final MlKemEngine.DecapsulationKey mlkem;
         private final byte[] share;
         private boolean closed;
 
-        private ClientKeys(X25519PrivateKeyParameters x25519, MLKEMPrivateKeyParameters mlkem) {
+        private ClientKeys(X25519PrivateKeyParameters x25519, MlKemEngine.DecapsulationKey mlkem) {
             this.x25519 = x25519;
             this.mlkem = mlkem;
             this.share = new byte[HandshakeMessage.CLIENT_SHARE_SIZE];
             x25519.generatePublicKey().encode(share, 0);
-            byte[] ek = mlkem.getPublicKey();
+            byte[] ek = mlkem.encapsulationKey();
             System.arraycopy(ek, 0, share, HandshakeMessage.X25519_SIZE, ek.length);
         }
 
@@ -61,14 +61,17 @@ public final class HybridKem {
             }
             byte[] ct = new byte[HandshakeMessage.MLKEM768_CT_SIZE];
             System.arraycopy(serverShare, HandshakeMessage.X25519_SIZE, ct, 0, ct.length);
-            byte[] kemSecret = new MLKEMExtractor(mlkem).extractSecret(ct);
+            byte[] kemSecret = mlkem.decapsulate(ct);
             byte[] xSecret = x25519Agree(x25519, serverShare);
             return concat(kemSecret, xSecret);
         }
 
         @Override
         public void close() {
-            closed = true; // BC keeps its key arrays private; dropping the references is all we can do
+            closed = true;
+            // The JDK's ML-KEM key is destroyed (zeroed); BC's keeps its arrays private and is only dropped,
+            // as is BC's X25519 key.
+            mlkem.close();
         }
     }
 
@@ -80,7 +83,7 @@ public final class HybridKem {
         X25519PrivateKeyParameters x = new X25519PrivateKeyParameters(random, 0);
         byte[] seed = new byte[64];
         System.arraycopy(random, 32, seed, 0, 64);
-        MLKEMPrivateKeyParameters k = new MLKEMPrivateKeyParameters(MLKEM, seed);
+        MlKemEngine.DecapsulationKey k = MlKemEngine.current().generate(seed);
         Secrets.wipe(seed);
         return new ClientKeys(x, k);
     }
@@ -102,29 +105,28 @@ public final class HybridKem {
         }
         byte[] ek = new byte[HandshakeMessage.MLKEM768_EK_SIZE];
         System.arraycopy(clientShare, HandshakeMessage.X25519_SIZE, ek, 0, ek.length);
-        MLKEMPublicKeyParameters pub;
-        try {
-            pub = new MLKEMPublicKeyParameters(MLKEM, ek); // checks the key's encoding (FIPS 203 modulus check)
-        } catch (IllegalArgumentException e) {
-            throw HandshakeException.malformed("client ML-KEM-768 key is not a valid encapsulation key");
-        }
         byte[] m = new byte[32];
         System.arraycopy(random, 32, m, 0, 32);
-        SecretWithEncapsulation kem = new MLKEMGenerator(null).internalGenerateEncapsulated(pub, m);
-        Secrets.wipe(m);
+        MlKemEngine.Encapsulation kem;
+        try {
+            // Either engine runs FIPS 203's modulus check on ek and refuses with the same malformed error.
+            kem = MlKemEngine.current().encapsulate(ek, m);
+        } finally {
+            Secrets.wipe(m);
+        }
         X25519PrivateKeyParameters x = new X25519PrivateKeyParameters(random, 0);
-        byte[] xSecret = x25519Agree(x, clientShare);
+        byte[] xSecret;
+        try {
+            xSecret = x25519Agree(x, clientShare);
+        } catch (HandshakeException e) {
+            Secrets.wipe(kem.sharedSecret());
+            throw e;
+        }
         byte[] share = new byte[HandshakeMessage.SERVER_SHARE_SIZE];
         x.generatePublicKey().encode(share, 0);
-        byte[] ct = kem.getEncapsulation();
+        byte[] ct = kem.ciphertext();
         System.arraycopy(ct, 0, share, HandshakeMessage.X25519_SIZE, ct.length);
-        byte[] kemSecret = kem.getSecret();
-        try {
-            kem.destroy();
-        } catch (javax.security.auth.DestroyFailedException ignored) {
-            // nothing more we can do: the copy we use is wiped below
-        }
-        return new ServerResult(share, concat(kemSecret, xSecret));
+        return new ServerResult(share, concat(kem.sharedSecret(), xSecret));
     }
 
     private static byte[] x25519Agree(X25519PrivateKeyParameters own, byte[] peerShare) throws HandshakeException {
