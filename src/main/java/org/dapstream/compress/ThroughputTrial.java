@@ -27,7 +27,9 @@ package org.dapstream.compress;
  *       {@link #HOLD_MAX_NANOS} while trials keep choosing it. Raw wins only by more than
  *       {@link #RAW_MARGIN_PERCENT} (compression saves bytes, so it wins a tie: an
  *       application-limited writer moves the same either way), or when the compressed phase
- *       compressed nothing (incompressible data: raw saves the probing). After a hold comes
+ *       compressed nothing (incompressible data: raw saves the probing; a sample of one frame
+ *       in {@code AdaptiveCompression.RAW_HOLD_SAMPLE_EVERY} that shrinks ends such a hold,
+ *       so data that turns compressible is compressed again within a few frames). After a hold comes
  *       another trial, unless compression held and the writer was never held back during it
  *       (then free again).</li>
  * </ul>
@@ -67,6 +69,9 @@ public final class ThroughputTrial {
     private long holdUntil;
     private long compressedRate;
     private long compressedPhaseFrames;
+
+    /** The current raw hold is for incompressible data (not for speed): samples may end it. */
+    private boolean heldForIncompressible;
 
     private long trials;
     private long rawWins;
@@ -163,6 +168,7 @@ public final class ThroughputTrial {
             return;
         }
         boolean compress = compressedPhaseFrames > 0 && rate * 100 <= compressedRate * (100L + RAW_MARGIN_PERCENT);
+        heldForIncompressible = compressedPhaseFrames == 0;
         trials++;
         if (!compress) {
             rawWins++;
@@ -173,6 +179,20 @@ public final class ThroughputTrial {
         state = State.HOLD;
         holdUntil = now + holdNanos;
         heldBack = false;
+    }
+
+    /**
+     * True while raw holds because the compressed phase compressed nothing: then a sample of
+     * the data that turns out to shrink ({@link #dataTurnedCompressible()}) ends the hold early,
+     * so text after random bytes on one channel is not sent raw for a whole hold.
+     */
+    public boolean holdingRawForIncompressibleData() {
+        return state == State.HOLD && !compressWins && heldForIncompressible;
+    }
+
+    /** A sample taken during a raw hold for incompressible data shrank: compression is allowed again (free). */
+    public void dataTurnedCompressible() {
+        becomeFree();
     }
 
     /** Trials completed. */

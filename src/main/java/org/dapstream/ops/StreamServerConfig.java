@@ -59,12 +59,15 @@ public interface StreamServerConfig {
         @WithDefault("4194304")
         int streamWindow();
 
-        /** Largest a channel's window grows to while its application consumes half of it within 100 ms; at least channel-window. */
-        @WithDefault("8388608")
+        /**
+         * Largest a channel's window grows to while its application consumes half of it within
+         * 100 ms; 0 (the default): no growth; else at least channel-window.
+         */
+        @WithDefault("0")
         long maxChannelWindow();
 
-        /** Largest the stream window grows to the same way; at least stream-window. */
-        @WithDefault("16777216")
+        /** Largest the stream window grows to the same way; 0 (the default): no growth; else at least stream-window. */
+        @WithDefault("0")
         long maxStreamWindow();
 
         /** Bytes queued on one channel before write reports back-pressure (MEDIA: drops its oldest beyond it). */

@@ -26,7 +26,8 @@ import java.time.Duration;
  *                           SECURITY channels), and compress on channels where it was negotiated
  * @param maxChannelWindow   largest a channel's receive window grows to while its application consumes
  *                           half of it within {@code WindowGrowth.GROWTH_INTERVAL_NANOS} (100 ms); at least
- *                           {@code channelWindow} (equal: no growth)
+ *                           {@code channelWindow}; {@link #NO_GROWTH} (the default) or equal to it: the window
+ *                           stays as configured
  * @param maxStreamWindow    the same for the stream window; with {@code maxReassemblyBytes} it bounds what
  *                           a peer can make this side hold
  * @param compressionGoal    what compression optimises on a channel whose writer is held back:
@@ -40,10 +41,20 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
     public static final int DEFAULT_CHANNEL_WINDOW = FlowWindow.INITIAL_CHANNEL_WINDOW;
     /** 4 MiB: the protocol's initial stream window. */
     public static final int DEFAULT_STREAM_WINDOW = FlowWindow.INITIAL_STREAM_WINDOW;
-    /** 8 MiB: what one channel's window grows to, enough for 1 Gbit/s across a 60 ms round trip. */
-    public static final long DEFAULT_MAX_CHANNEL_WINDOW = 8L * 1024 * 1024;
-    /** 16 MiB: what a stream's window grows to (gRPC's and quic-go's limits are of this order). */
-    public static final long DEFAULT_MAX_STREAM_WINDOW = 16L * 1024 * 1024;
+    /**
+     * A maximum of 0: the window does not grow (the default). Growth buys bulk throughput on
+     * paths whose bandwidth-delay product exceeds the window, and costs every other channel of
+     * the stream latency, because the bytes a larger window lets into the socket buffers queue
+     * ahead of their frames (measured: docs/DECISIONS.md, "Windows that grow").
+     */
+    public static final long NO_GROWTH = 0;
+    /** Windows fixed at the configured size by default. */
+    public static final long DEFAULT_MAX_CHANNEL_WINDOW = NO_GROWTH;
+    public static final long DEFAULT_MAX_STREAM_WINDOW = NO_GROWTH;
+    /** 8 MiB: a channel maximum for a high bandwidth-delay path (1 Gbit/s across 67 ms). */
+    public static final long SUGGESTED_MAX_CHANNEL_WINDOW = 8L * 1024 * 1024;
+    /** 16 MiB: a stream maximum to go with it (gRPC's and quic-go's limits are of this order). */
+    public static final long SUGGESTED_MAX_STREAM_WINDOW = 16L * 1024 * 1024;
     /** 1 MiB per channel. */
     public static final int DEFAULT_CHANNEL_SEND_BUFFER = 1024 * 1024;
     /** 16 MiB. */
@@ -78,12 +89,18 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
         if (reassemblyTimeout == null || reassemblyTimeout.isNegative() || reassemblyTimeout.isZero()) {
             throw new IllegalArgumentException("reassemblyTimeout must be a positive duration, got " + reassemblyTimeout);
         }
+        if (maxChannelWindow == NO_GROWTH) {
+            maxChannelWindow = channelWindow;
+        }
+        if (maxStreamWindow == NO_GROWTH) {
+            maxStreamWindow = streamWindow;
+        }
         if (maxChannelWindow < channelWindow || maxChannelWindow > org.dapstream.protocol.FlowWindow.MAX_WINDOW) {
-            throw new IllegalArgumentException("maxChannelWindow must be channelWindow (" + channelWindow + ") .. 2^31-1 bytes, got "
+            throw new IllegalArgumentException("maxChannelWindow must be 0 (no growth) or channelWindow (" + channelWindow + ") .. 2^31-1 bytes, got "
                     + maxChannelWindow);
         }
         if (maxStreamWindow < streamWindow || maxStreamWindow > org.dapstream.protocol.FlowWindow.MAX_WINDOW) {
-            throw new IllegalArgumentException("maxStreamWindow must be streamWindow (" + streamWindow + ") .. 2^31-1 bytes, got "
+            throw new IllegalArgumentException("maxStreamWindow must be 0 (no growth) or streamWindow (" + streamWindow + ") .. 2^31-1 bytes, got "
                     + maxStreamWindow);
         }
         if (compressionGoal == null) {
@@ -105,7 +122,7 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
                 Math.max(channel, maxChannelWindow), Math.max(stream, maxStreamWindow), compressionGoal);
     }
 
-    /** Windows that grow to at most {@code maxChannel} and {@code maxStream}; equal to the windows: fixed. */
+    /** Windows that grow to at most {@code maxChannel} and {@code maxStream}; {@link #NO_GROWTH} or equal to the windows: fixed. */
     public FlowConfig withMaxWindows(long maxChannel, long maxStream) {
         return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression,
                 maxChannel, maxStream, compressionGoal);

@@ -134,9 +134,10 @@ class BulkTransferSocketTest {
             double aloneSeconds = (end - receiver.smallDoneAt) / 1e9;
             assertWithinRate("channel " + big + " alone", aloneBytes, aloneSeconds, CHANNEL_RATE);
             System.out.printf("[bulk] %d MiB over %d channels in %.2f s (%.1f MiB/s); all sending: %.1f MiB/s (stream limit %d);"
-                            + " big channel alone: %.1f MiB/s (channel limit %d); %d messages, compression negotiated %s%n",
+                            + " big channel alone: %.1f MiB/s (channel limit %d); %d messages, compression negotiated %s, saved %.1f MiB (bound %d)%n",
                     total >> 20, CHANNELS, seconds, total / seconds / (1 << 20), sharedBytes / sharedSeconds / (1 << 20), STREAM_RATE >> 20,
-                    aloneBytes / aloneSeconds / (1 << 20), CHANNEL_RATE >> 20, receiver.messages.get(), channels.get(0).compression());
+                    aloneBytes / aloneSeconds / (1 << 20), CHANNEL_RATE >> 20, receiver.messages.get(), channels.get(0).compression(),
+                    saved / (double) (1 << 20), total >> 22);
             stream.close();
         }
     }

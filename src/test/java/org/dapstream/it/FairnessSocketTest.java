@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,11 +35,23 @@ class FairnessSocketTest {
     /** Room for the 100 MB message on both sides (it is reassembled whole before delivery). */
     static final int MESSAGE_LIMIT = 128 * 1024 * 1024;
     /**
-     * Bound on the slowest small round trip during the transfer. Measured here (2 shared
-     * cores): p50 0.08 ms, p99 41 ms, max 159 ms; the bound is ~3x that max, generous for a
-     * noisy box. A channel that waited for the whole 100 MB would take over a second.
+     * Bound on the slowest small round trip that ended while the big message was in transfer
+     * (before its handler ran), as a share of that transfer's time: a channel that had to wait
+     * for the whole 100 MB would wait about the whole transfer (share ~1). Measured here
+     * (2 shared cores, round trips ending before delivery): max 140-474 ms of 1.1-2.2 s
+     * transfers, shares 0.13-0.22 (occasional stalls of the whole process, from allocating
+     * and zeroing the 100 MB buffers, not from the send ring). Round trips that ended after the
+     * handler ran are reported, not bounded: the test's handler copies 100 MB on the event loop,
+     * and one measured 527 ms that way.
      */
-    static final long MAX_ROUND_TRIP_MILLIS = 500;
+    static final double MAX_ROUND_TRIP_SHARE = 0.5;
+    /**
+     * Bound on the median small round trip during the transfer. Measured here with the default
+     * (fixed) windows: 2.6-3.8 ms; with windows grown to 8 / 16 MiB it was 23-32 ms, the bulk
+     * channel's extra bytes queueing in the socket buffers ahead of every small frame
+     * (docs/DECISIONS.md, "Windows that grow"), so this bound is what keeps that trade visible.
+     */
+    static final double MAX_MEDIAN_ROUND_TRIP_MILLIS = 20;
     /** Fewer samples than this means the big message went too fast to show anything. */
     static final int MIN_SAMPLES = 20;
 
@@ -46,9 +59,14 @@ class FairnessSocketTest {
     @Timeout(120)
     void smallMessagesKeepABoundedLatencyDuringAHundredMegabyteMessage() throws Exception {
         CompletableFuture<String> bigDigest = new CompletableFuture<>();
+        // When the whole message reached the handler: after it the test's own handler copies
+        // 100 MB on the event loop (and allocates it), which stalls that loop by design; the
+        // fairness bound is about the transfer, so it counts round trips that ended before.
+        AtomicLong deliveredAt = new AtomicLong(Long.MAX_VALUE);
         ChannelRegistry services = ChannelRegistry.withDiagnostics().register(ChannelType.FILE, new ChannelHandler() {
             @Override
             public void packetIn(Channel channel, PacketType type, ByteBuffer data) {
+                deliveredAt.compareAndSet(Long.MAX_VALUE, System.nanoTime());
                 // Hash off the event loop: 100 MB of SHA-256 there would stall the echo itself.
                 byte[] copy = new byte[data.remaining()];
                 data.get(copy);
@@ -76,27 +94,45 @@ class FairnessSocketTest {
                 small.roundTrip(); // warm up: the first round trips pay for class loading and JIT
             }
             long[] samples = new long[100_000];
+            long[] endedAt = new long[samples.length];
             int n = 0;
             long start = System.nanoTime();
             CompletableFuture<Void> sent = file.send(PacketType.DATA, big);
             while (!bigDigest.isDone() && n < samples.length) {
-                samples[n++] = small.roundTrip();
+                long began = System.nanoTime();
+                samples[n] = small.roundTrip();
+                endedAt[n++] = began + samples[n - 1];
             }
             String got = bigDigest.get(60, TimeUnit.SECONDS);
             double seconds = (System.nanoTime() - start) / 1e9;
             sent.get(10, TimeUnit.SECONDS);
             assertEquals(expected, got, "the 100 MB message arrives intact (size, SHA-256)");
 
-            long[] sorted = Arrays.copyOf(samples, n);
+            long transferEnd = deliveredAt.get();
+            int during = 0;
+            long[] sorted = new long[n];
+            for (int i = 0; i < n; i++) {
+                if (endedAt[i] < transferEnd) {
+                    sorted[during++] = samples[i];
+                }
+            }
+            sorted = Arrays.copyOf(sorted, during);
             Arrays.sort(sorted);
-            assertTrue(n >= MIN_SAMPLES, "only " + n + " small round trips during the big message");
-            double p50 = sorted[n / 2] / 1e6;
-            double p99 = sorted[Math.min(n - 1, (int) Math.ceil(n * 0.99) - 1)] / 1e6;
-            double max = sorted[n - 1] / 1e6;
-            System.out.printf("[fairness] 100 MB message in %.2f s; %d small (64 B) round trips meanwhile: p50 %.2f ms, p99 %.2f ms, max %.2f ms (bound %d ms)%n",
-                    seconds, n, p50, p99, max, MAX_ROUND_TRIP_MILLIS);
-            assertTrue(max < MAX_ROUND_TRIP_MILLIS, String.format("slowest small round trip %.1f ms during the big message (bound %d ms)",
-                    max, MAX_ROUND_TRIP_MILLIS));
+            long[] all = Arrays.copyOf(samples, n);
+            Arrays.sort(all);
+            double p50 = during == 0 ? 0 : sorted[during / 2] / 1e6;
+            double p99 = during == 0 ? 0 : sorted[Math.max(0, Math.min(during - 1, (int) Math.ceil(during * 0.99) - 1))] / 1e6;
+            double max = during == 0 ? 0 : sorted[during - 1] / 1e6;
+            double transferMillis = (transferEnd - start) / 1e6;
+            double maxBound = transferMillis * MAX_ROUND_TRIP_SHARE;
+            System.out.printf("[fairness] 100 MB message in %.2f s (%.2f s to the handler); %d small (64 B) round trips ended during the transfer: "
+                            + "p50 %.2f ms (bound %.0f), p99 %.2f ms, max %.2f ms (bound %.0f, half the transfer); %d in all, max %.2f ms with the handler's 100 MB copy%n",
+                    seconds, transferMillis / 1e3, during, p50, MAX_MEDIAN_ROUND_TRIP_MILLIS, p99, max, maxBound, n, all[n - 1] / 1e6);
+            assertTrue(during >= MIN_SAMPLES, "only " + during + " small round trips ended during the big message's transfer");
+            assertTrue(p50 < MAX_MEDIAN_ROUND_TRIP_MILLIS, String.format("median small round trip %.1f ms during the big message (bound %.0f ms)",
+                    p50, MAX_MEDIAN_ROUND_TRIP_MILLIS));
+            assertTrue(max < maxBound, String.format("slowest small round trip %.1f ms during the big message's %.0f ms transfer (bound %.0f ms)",
+                    max, transferMillis, maxBound));
             stream.close();
         }
     }

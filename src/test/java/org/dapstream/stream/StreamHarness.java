@@ -75,9 +75,9 @@ final class StreamHarness {
     }
 
     /**
-     * The defaults with windows that never grow: for tests that pin the grant arithmetic
-     * (every grant is half a window). The manual clock does not move between grants, so with
-     * growth on every grant would look fast and double the window; WindowGrowthTest tests that.
+     * Windows that never grow, explicitly (the default too): for tests that pin the grant
+     * arithmetic (every grant is half a window). With growth on, the manual clock, which does
+     * not move between grants, would make every grant look fast; WindowGrowthTest tests that.
      */
     static StreamConfig fixedWindows() {
         FlowConfig flow = FlowConfig.defaults();

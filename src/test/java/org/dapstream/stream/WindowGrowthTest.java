@@ -20,6 +20,13 @@ class WindowGrowthTest extends EngineTest {
     private static final int FRAME = FlowControlTest.FRAME;
     private static final int WINDOW = FlowWindow.INITIAL_CHANNEL_WINDOW;
     private static final long GROWTH_MS = WindowGrowth.GROWTH_INTERVAL_NANOS / 1_000_000;
+    private static final long MAX_CHANNEL = FlowConfig.SUGGESTED_MAX_CHANNEL_WINDOW;
+    private static final long MAX_STREAM = FlowConfig.SUGGESTED_MAX_STREAM_WINDOW;
+
+    /** Growth is opt-in: the suggested maxima for a high bandwidth-delay path. */
+    private static StreamHarness growing() {
+        return StreamHarness.activeAcceptor(StreamHarness.defaults().withFlow(FlowConfig.defaults().withMaxWindows(MAX_CHANNEL, MAX_STREAM)));
+    }
 
     /** The peer sends {@code frames} frames of 64 KiB on channel 1, {@code gapMs} apart; returns the grants in order. */
     private static List<ControlMessage.WindowUpdate> stream(StreamHarness h, int frames, long gapMs) {
@@ -40,7 +47,7 @@ class WindowGrowthTest extends EngineTest {
 
     @Test
     void aFastReaderDoublesTheChannelWindowAtEachGrantUpToTheMaximum() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = growing();
         h.peerOpens(1);
         // Consumed as fast as it comes (the clock does not move): every grant is "fast".
         List<Long> increments = channelIncrements(stream(h, 160, 0));
@@ -48,14 +55,14 @@ class WindowGrowthTest extends EngineTest {
         assertEquals(List.of(512 * 1024L + WINDOW, 1024 * 1024L + 2 * WINDOW, 2048 * 1024L + 4 * WINDOW, 4096 * 1024L),
                 increments.subList(0, 4));
         for (long inc : increments.subList(3, increments.size())) {
-            assertEquals(FlowConfig.DEFAULT_MAX_CHANNEL_WINDOW / 2, inc, "at the maximum every grant is half of it");
+            assertEquals(MAX_CHANNEL / 2, inc, "at the maximum every grant is half of it");
         }
-        assertEquals(FlowConfig.DEFAULT_MAX_CHANNEL_WINDOW, h.service.channel(1).receiveWindow());
+        assertEquals(MAX_CHANNEL, h.service.channel(1).receiveWindow());
     }
 
     @Test
     void aReaderThatTakesLongerThanTheGrowthIntervalPerHalfWindowKeepsItsWindow() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = growing();
         h.peerOpens(1);
         // Half a window is 8 frames, 7 gaps between the grants' frames; 15 ms gaps make that 105 ms, over the interval.
         long gap = GROWTH_MS / 7 + 1;
@@ -69,20 +76,20 @@ class WindowGrowthTest extends EngineTest {
 
     @Test
     void theStreamWindowGrowsToItsMaximumTooAndNoFurther() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = growing();
         h.peerOpens(1);
         List<ControlMessage.WindowUpdate> grants = stream(h, 1024, 0);
         long streamGranted = grants.stream().filter(g -> g.channelId() == 0).mapToLong(ControlMessage.WindowUpdate::increment).sum();
         long consumed = 1024L * FRAME;
         // What was granted on the stream = what was consumed (rounded to the last half window) + growth to the maximum.
-        long growth = FlowConfig.DEFAULT_MAX_STREAM_WINDOW - FlowWindow.INITIAL_STREAM_WINDOW;
-        assertTrue(streamGranted <= consumed + growth && streamGranted > consumed + growth - FlowConfig.DEFAULT_MAX_STREAM_WINDOW / 2,
+        long growth = MAX_STREAM - FlowWindow.INITIAL_STREAM_WINDOW;
+        assertTrue(streamGranted <= consumed + growth && streamGranted > consumed + growth - MAX_STREAM / 2,
                 "stream grants " + streamGranted + " for " + consumed + " consumed");
     }
 
     @Test
     void anUnreadPullChannelNeverGrowsSoItsBoundStaysTheConfiguredWindow() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = growing();
         h.service.pullMode();
         h.peerOpens(1);
         List<ControlMessage.WindowUpdate> grants = stream(h, WINDOW / FRAME, 0);
@@ -94,7 +101,7 @@ class WindowGrowthTest extends EngineTest {
 
     @Test
     void aPeerCanMakeAFastReaderThatStopsHoldAtMostTheMaximumWindow() {
-        StreamHarness h = StreamHarness.activeAcceptor();
+        StreamHarness h = growing();
         RecordingHandler handler = h.service;
         Channel ch = h.peerOpens(1);
         long credit = WINDOW;
@@ -105,7 +112,7 @@ class WindowGrowthTest extends EngineTest {
             }
         }
         credit -= 256L * FRAME;
-        assertEquals(FlowConfig.DEFAULT_MAX_CHANNEL_WINDOW, ch.receiveWindow());
+        assertEquals(MAX_CHANNEL, ch.receiveWindow());
         // Then the application pauses: what the peer may still send is bounded by the grown window.
         ch.pause();
         while (credit >= FRAME) {
@@ -117,15 +124,17 @@ class WindowGrowthTest extends EngineTest {
                 }
             }
         }
-        assertTrue(h.stream.heldBytes() <= FlowConfig.DEFAULT_MAX_CHANNEL_WINDOW,
-                h.stream.heldBytes() + " held, maximum window " + FlowConfig.DEFAULT_MAX_CHANNEL_WINDOW);
-        assertTrue(h.stream.heldBytes() >= FlowConfig.DEFAULT_MAX_CHANNEL_WINDOW / 2, "the grown window was usable: " + h.stream.heldBytes());
+        assertTrue(h.stream.heldBytes() <= MAX_CHANNEL,
+                h.stream.heldBytes() + " held, maximum window " + MAX_CHANNEL);
+        assertTrue(h.stream.heldBytes() >= MAX_CHANNEL / 2, "the grown window was usable: " + h.stream.heldBytes());
         assertTrue(handler.payloads.size() >= 256, "the fast phase was handled");
     }
 
     @Test
-    void fixedWindowsWhenTheMaximumEqualsTheWindow() {
-        StreamHarness h = StreamHarness.activeAcceptor(StreamHarness.fixedWindows());
+    void byDefaultTheWindowsDoNotGrow() {
+        StreamHarness h = StreamHarness.activeAcceptor();
+        assertEquals(FlowConfig.defaults().channelWindow(), FlowConfig.defaults().maxChannelWindow());
+        assertEquals(FlowConfig.defaults().streamWindow(), FlowConfig.defaults().maxStreamWindow());
         h.peerOpens(1);
         for (long inc : channelIncrements(stream(h, 160, 0))) {
             assertEquals(WINDOW / 2, inc);
@@ -136,7 +145,8 @@ class WindowGrowthTest extends EngineTest {
     @Test
     void theMaximumMayNotBeBelowTheWindow() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> FlowConfig.defaults().withMaxWindows(WINDOW - 1, FlowConfig.DEFAULT_MAX_STREAM_WINDOW));
+                () -> FlowConfig.defaults().withMaxWindows(WINDOW - 1, MAX_STREAM));
+        assertEquals(WINDOW, FlowConfig.defaults().withMaxWindows(FlowConfig.NO_GROWTH, MAX_STREAM).maxChannelWindow(), "0: no growth");
         assertTrue(e.getMessage().contains("maxChannelWindow"), e.getMessage());
     }
 }
