@@ -49,8 +49,11 @@ class BenchRunTest {
 
     @Test
     void compressionBothReportsWireBytesAndTheRatio() {
-        Outcome o = run("--compression both --payload json --size 16384 " + SHORT);
+        // The bytes goal: on loopback the default throughput goal sends raw (faster than LZ4 here),
+        // and this test is about how the bench reports the wire bytes of compressed frames.
+        Outcome o = run("--compression both --compression-goal bytes --payload json --size 16384 " + SHORT);
         o.assertCounted("stream oneway", "stream oneway");
+        assertTrue(o.out.contains("compression-goal=bytes"), o.out);
         int off = o.out.indexOf("stream oneway security=on compression=off payload=json size=16384");
         int on = o.out.indexOf("stream oneway security=on compression=on payload=json size=16384");
         assertTrue(off >= 0 && on > off, "uncompressed first, then compressed: " + o.out);
@@ -59,8 +62,10 @@ class BenchRunTest {
         assertTrue(ratio.find(), o.out);
         double compressed = Double.parseDouble(ratio.group(1));
         double plain = Double.parseDouble(ratio.group(2));
-        // Per frame sent: 16 KiB messages and a few small ones (report requests, keepalives).
-        assertTrue(plain >= 16384, "an uncompressed 16 KiB message costs about its frame: " + o.out);
+        // Per frame sent: 16 KiB messages (16,412 bytes each, sealed) and a few small ones (report
+        // requests, keepalives, window updates), which in a cold 300 ms window of a few hundred
+        // messages pull the mean below 16,384 (16,379.6 seen): "about its frame" is within 3 %.
+        assertTrue(plain >= 16384 * 0.97 && plain <= 16412, "an uncompressed 16 KiB message costs about its frame: " + o.out);
         assertTrue(compressed < plain / 2, "JSON log lines shrink by more than half on the wire: " + o.out);
     }
 
