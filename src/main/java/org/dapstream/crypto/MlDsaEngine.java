@@ -2,9 +2,6 @@ package org.dapstream.crypto;
 
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAPrivateKeyParameters;
 
-import java.security.GeneralSecurityException;
-import java.util.Locale;
-
 /**
  * Who computes ML-DSA-65 in this JVM: the JDK's own implementation where the JDK has one
  * (JDK 24+, about twice as fast) and it passes a cross-check against Bouncy Castle, otherwise
@@ -17,8 +14,8 @@ import java.util.Locale;
  */
 abstract class MlDsaEngine {
     static final String ENGINE_PROPERTY = "dap.crypto.mldsa.engine";
-    static final String AUTO = "auto";
-    static final String BOUNCY_CASTLE = "bc";
+    static final String AUTO = EngineChoice.AUTO;
+    static final String BOUNCY_CASTLE = EngineChoice.BOUNCY_CASTLE;
     static final System.Logger LOG = System.getLogger(MlDsaEngine.class.getName());
 
     /** Human-readable, for logs: which implementation, nothing about keys. */
@@ -55,22 +52,6 @@ abstract class MlDsaEngine {
 
     /** The engine for a value of {@value #ENGINE_PROPERTY}. */
     static MlDsaEngine choose(String requested) {
-        String mode = requested.trim().toLowerCase(Locale.ROOT);
-        if (mode.equals(BOUNCY_CASTLE)) {
-            LOG.log(System.Logger.Level.INFO, "ML-DSA-65 engine: Bouncy Castle (" + ENGINE_PROPERTY + "=" + BOUNCY_CASTLE + ")");
-            return BcMlDsaEngine.INSTANCE;
-        }
-        if (!mode.equals(AUTO)) {
-            LOG.log(System.Logger.Level.WARNING, ENGINE_PROPERTY + "=" + requested + " is not one of " + AUTO + ", "
-                    + BOUNCY_CASTLE + "; using " + AUTO);
-        }
-        try {
-            MlDsaEngine jdk = JdkMlDsaEngine.probe();
-            LOG.log(System.Logger.Level.INFO, "ML-DSA-65 engine: " + jdk.name());
-            return jdk;
-        } catch (GeneralSecurityException | RuntimeException e) {
-            LOG.log(System.Logger.Level.INFO, "ML-DSA-65 engine: Bouncy Castle (the JDK's ML-DSA-65 is not usable: " + e.getMessage() + ")");
-            return BcMlDsaEngine.INSTANCE;
-        }
+        return EngineChoice.choose("ML-DSA-65", ENGINE_PROPERTY, requested, BcMlDsaEngine.INSTANCE, JdkMlDsaEngine::probe, MlDsaEngine::name, LOG);
     }
 }

@@ -1,8 +1,5 @@
 package org.dapstream.crypto;
 
-import java.security.GeneralSecurityException;
-import java.util.Locale;
-
 /**
  * Who computes ML-KEM-768 in this JVM: the JDK's own implementation where the JDK has one
  * (JDK 24+, 1.3-1.9x faster than Bouncy Castle on JDK 25) and it passes a cross-check against
@@ -16,8 +13,8 @@ import java.util.Locale;
  */
 abstract class MlKemEngine {
     static final String ENGINE_PROPERTY = "dap.crypto.mlkem.engine";
-    static final String AUTO = "auto";
-    static final String BOUNCY_CASTLE = "bc";
+    static final String AUTO = EngineChoice.AUTO;
+    static final String BOUNCY_CASTLE = EngineChoice.BOUNCY_CASTLE;
     static final int SEED_SIZE = 64;
     static final int MESSAGE_SIZE = 32;
     /** The one refusal of a peer's key, whichever engine finds it, so the handshake fails alike on every JDK. */
@@ -77,22 +74,6 @@ abstract class MlKemEngine {
 
     /** The engine for a value of {@value #ENGINE_PROPERTY}. */
     static MlKemEngine choose(String requested) {
-        String mode = requested.trim().toLowerCase(Locale.ROOT);
-        if (mode.equals(BOUNCY_CASTLE)) {
-            LOG.log(System.Logger.Level.INFO, "ML-KEM-768 engine: Bouncy Castle (" + ENGINE_PROPERTY + "=" + BOUNCY_CASTLE + ")");
-            return BcMlKemEngine.INSTANCE;
-        }
-        if (!mode.equals(AUTO)) {
-            LOG.log(System.Logger.Level.WARNING, ENGINE_PROPERTY + "=" + requested + " is not one of " + AUTO + ", "
-                    + BOUNCY_CASTLE + "; using " + AUTO);
-        }
-        try {
-            MlKemEngine jdk = JdkMlKemEngine.probe();
-            LOG.log(System.Logger.Level.INFO, "ML-KEM-768 engine: " + jdk.name());
-            return jdk;
-        } catch (GeneralSecurityException | RuntimeException e) {
-            LOG.log(System.Logger.Level.INFO, "ML-KEM-768 engine: Bouncy Castle (the JDK's ML-KEM-768 is not usable: " + e.getMessage() + ")");
-            return BcMlKemEngine.INSTANCE;
-        }
+        return EngineChoice.choose("ML-KEM-768", ENGINE_PROPERTY, requested, BcMlKemEngine.INSTANCE, JdkMlKemEngine::probe, MlKemEngine::name, LOG);
     }
 }
