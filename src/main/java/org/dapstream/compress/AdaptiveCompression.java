@@ -29,12 +29,6 @@ import java.util.function.LongSupplier;
 public final class AdaptiveCompression {
     /** Bytes compressed as a sample of a frame while skipping: 1 KiB. */
     public static final int SAMPLE_BYTES = 1024;
-    /**
-     * While the throughput trial holds raw for incompressible data, one eligible frame in 16 is
-     * sampled (about 0.3 % of the cost of sending 64 KiB frames), so a channel whose data turns
-     * compressible (text after random bytes) compresses again within 16 frames, not a whole hold.
-     */
-    public static final int RAW_HOLD_SAMPLE_EVERY = 16;
 
     private final int minSize;
     private final int keepPercent;
@@ -60,7 +54,6 @@ public final class AdaptiveCompression {
     private long bytesIn;
     private long bytesOut;
     private long framesTrialRaw;
-    private int rawHoldFrames;
 
     /** With {@link CompressionGoal#BYTES}: compress whenever it shrinks, as the policy says. */
     public AdaptiveCompression(CompressionPolicy policy, LongSupplier nanoClock) {
@@ -90,13 +83,8 @@ public final class AdaptiveCompression {
             return -1;
         }
         if (trial != null && !trial.allows(nanoClock.getAsLong(), len)) {
-            if (!trial.holdingRawForIncompressibleData() || ++rawHoldFrames % RAW_HOLD_SAMPLE_EVERY != 0
-                    || !sampleShrinks(src, srcOff, len, dst, dstOff)) {
-                framesTrialRaw++;
-                return -1;
-            }
-            trial.dataTurnedCompressible(); // and try this frame now
-            skipping = false;
+            framesTrialRaw++;
+            return -1;
         }
         if (skipping && skipLeft > 0 && nanoClock.getAsLong() - probeDueAt < 0 && !sampleShrinks(src, srcOff, len, dst, dstOff)) {
             skipLeft--;
@@ -115,9 +103,6 @@ public final class AdaptiveCompression {
         skipping = false;
         nextSkip = baseSkip;
         framesCompressed++;
-        if (trial != null) {
-            trial.compressed();
-        }
         bytesIn += len;
         bytesOut += compressed;
         return compressed;

@@ -65,13 +65,8 @@ public final class ThroughputTrial {
     private long phaseStart;
     private long phaseBytes;
     private int phaseFrames;
-    private long phaseCompressed;
     private long holdUntil;
     private long compressedRate;
-    private long compressedPhaseFrames;
-
-    /** The current raw hold is for incompressible data (not for speed): samples may end it. */
-    private boolean heldForIncompressible;
 
     private long trials;
     private long rawWins;
@@ -88,7 +83,7 @@ public final class ThroughputTrial {
 
     /**
      * Called for every frame large enough to compress, before it is built. Returns whether
-     * compression may be tried on it; {@link #compressed()} follows when it went COMPRESSED.
+     * compression may be tried on it.
      */
     public boolean allows(long now, int payloadBytes) {
         switch (state) {
@@ -121,11 +116,6 @@ public final class ThroughputTrial {
         };
     }
 
-    /** The frame just allowed went COMPRESSED. */
-    public void compressed() {
-        phaseCompressed++;
-    }
-
     /** Free: did compressing take at least its busy share of the window that just ended? */
     private boolean compressorBusy(long now) {
         if (!windowOpen) {
@@ -155,7 +145,6 @@ public final class ThroughputTrial {
         phaseStart = now;
         phaseBytes = 0;
         phaseFrames = 0;
-        phaseCompressed = 0;
         heldBack = false;
     }
 
@@ -163,12 +152,10 @@ public final class ThroughputTrial {
         long rate = phaseBytes * 1_000_000_000L / Math.max(1, now - phaseStart);
         if (state == State.TRIAL_COMPRESSED) {
             compressedRate = rate;
-            compressedPhaseFrames = phaseCompressed;
             startPhase(State.TRIAL_RAW, now);
             return;
         }
-        boolean compress = compressedPhaseFrames > 0 && rate * 100 <= compressedRate * (100L + RAW_MARGIN_PERCENT);
-        heldForIncompressible = compressedPhaseFrames == 0;
+        boolean compress = rate * 100 <= compressedRate * (100L + RAW_MARGIN_PERCENT);
         trials++;
         if (!compress) {
             rawWins++;
@@ -179,20 +166,6 @@ public final class ThroughputTrial {
         state = State.HOLD;
         holdUntil = now + holdNanos;
         heldBack = false;
-    }
-
-    /**
-     * True while raw holds because the compressed phase compressed nothing: then a sample of
-     * the data that turns out to shrink ({@link #dataTurnedCompressible()}) ends the hold early,
-     * so text after random bytes on one channel is not sent raw for a whole hold.
-     */
-    public boolean holdingRawForIncompressibleData() {
-        return state == State.HOLD && !compressWins && heldForIncompressible;
-    }
-
-    /** A sample taken during a raw hold for incompressible data shrank: compression is allowed again (free). */
-    public void dataTurnedCompressible() {
-        becomeFree();
     }
 
     /** Trials completed. */

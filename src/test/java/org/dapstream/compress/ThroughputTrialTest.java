@@ -19,16 +19,13 @@ class ThroughputTrialTest {
      * Sends frames for {@code nanos} with the writer held back before each frame (saturated),
      * spacing them by the mode's cost per frame. Returns how many went with compression allowed.
      */
-    private int saturated(long nanos, long compressedFrameNanos, long rawFrameNanos, boolean shrinks) {
+    private int saturated(long nanos, long compressedFrameNanos, long rawFrameNanos) {
         long end = now + nanos;
         int allowed = 0;
         while (now < end) {
             trial.writerHeldBack();
             if (trial.allows(now, FRAME)) {
                 allowed++;
-                if (shrinks) {
-                    trial.compressed();
-                }
                 now += compressedFrameNanos;
             } else {
                 now += rawFrameNanos;
@@ -42,7 +39,6 @@ class ThroughputTrialTest {
         for (int i = 0; i < 10_000; i++) {
             assertTrue(trial.allows(now, FRAME));
             trial.spent(58_000); // 58 µs compressing every 1 ms: 6 % of the time
-            trial.compressed();
             now += 1_000_000;
         }
         assertEquals(0, trial.trials());
@@ -57,7 +53,6 @@ class ThroughputTrialTest {
         while (now < end) {
             if (trial.allows(now, FRAME)) {
                 trial.spent(58_000);
-                trial.compressed();
                 now += 64_000;
             } else {
                 now += 30_000;
@@ -70,19 +65,19 @@ class ThroughputTrialTest {
     @Test
     void onALinkFasterThanTheCompressorRawWinsAndHolds() {
         // Loopback-like: 64 µs per compressed frame, 30 µs per raw frame.
-        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 64_000, 30_000, true);
+        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 64_000, 30_000);
         assertEquals(1, trial.trials());
         assertEquals(1, trial.rawWins());
         assertTrue(trial.holdingRaw());
         // During the hold nothing is compressed.
-        int allowed = saturated(ThroughputTrial.HOLD_MIN_NANOS - 5_000_000, 64_000, 30_000, true);
+        int allowed = saturated(ThroughputTrial.HOLD_MIN_NANOS - 5_000_000, 64_000, 30_000);
         assertEquals(0, allowed);
     }
 
     @Test
     void whereTheLinkIsTheLimitCompressionWins() {
         // A 1 Gbit/s link: a raw 64 KiB frame takes 524 µs on the wire, a compressed one (0.32) 168 µs.
-        saturated(ThroughputTrial.PHASE_NANOS * 2 + 2_000_000, 168_000, 524_000, true);
+        saturated(ThroughputTrial.PHASE_NANOS * 2 + 2_000_000, 168_000, 524_000);
         assertEquals(1, trial.trials());
         assertEquals(0, trial.rawWins());
         assertFalse(trial.holdingRaw());
@@ -103,7 +98,7 @@ class ThroughputTrialTest {
     @Test
     void aTieGoesToCompressionAndAClearRawWinToRaw() {
         // Raw only 4 % faster: within the margin, compression (which saves bytes) stays.
-        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 104_000, 100_000, true);
+        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 104_000, 100_000);
         assertEquals(0, trial.rawWins());
         ThroughputTrial other = new ThroughputTrial();
         long t = 0;
@@ -118,22 +113,23 @@ class ThroughputTrialTest {
     }
 
     @Test
-    void incompressibleDataGoesRawEvenAtEqualSpeed() {
-        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 30_000, 30_000, false);
-        assertEquals(1, trial.rawWins(), "the compressed phase compressed nothing: raw saves the probing");
-        assertTrue(trial.holdingRaw());
+    void incompressibleDataIsJudgedOnSpeedLikeAnyOther() {
+        // Equal speed (a rate limit, or the skip logic costing nothing): compression keeps the tie.
+        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 30_000, 30_000);
+        assertEquals(0, trial.rawWins());
+        assertFalse(trial.holdingRaw());
     }
 
     @Test
     void holdsDoubleWhileTrialsAgreeUpToTheMaximum() {
-        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 64_000, 30_000, true);
+        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 64_000, 30_000);
         assertEquals(ThroughputTrial.HOLD_MIN_NANOS, trial.holdNanos());
         long expected = ThroughputTrial.HOLD_MIN_NANOS;
         for (int round = 2; round <= 8; round++) {
             long before = trial.trials();
             // Run through the hold and the next trial.
             while (trial.trials() == before) {
-                saturated(1_000_000, 64_000, 30_000, true);
+                saturated(1_000_000, 64_000, 30_000);
             }
             expected = Math.min(expected * 2, ThroughputTrial.HOLD_MAX_NANOS);
             assertEquals(expected, trial.holdNanos(), "after trial " + round);
@@ -144,14 +140,14 @@ class ThroughputTrialTest {
 
     @Test
     void aChangedWinnerStartsAgainFromTheShortestHold() {
-        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 64_000, 30_000, true);
+        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 64_000, 30_000);
         while (trial.trials() < 3) {
-            saturated(1_000_000, 64_000, 30_000, true);
+            saturated(1_000_000, 64_000, 30_000);
         }
         assertEquals(4 * ThroughputTrial.HOLD_MIN_NANOS, trial.holdNanos());
         // The link slows down: now compression wins, and the hold starts at 1 s again.
         while (trial.trials() < 4) {
-            saturated(1_000_000, 168_000, 524_000, true);
+            saturated(1_000_000, 168_000, 524_000);
         }
         assertFalse(trial.holdingRaw());
         assertEquals(ThroughputTrial.HOLD_MIN_NANOS, trial.holdNanos());
@@ -159,14 +155,13 @@ class ThroughputTrialTest {
 
     @Test
     void aRawHoldAlwaysEndsInATrialAndAnApplicationLimitedWriterGetsCompressionBack() {
-        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 64_000, 30_000, true);
+        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 64_000, 30_000);
         assertTrue(trial.holdingRaw());
         // The application slows to one frame per ms, below what either mode can carry.
         now += ThroughputTrial.HOLD_MIN_NANOS;
         long end = now + 2 * ThroughputTrial.PHASE_NANOS + 2_000_000;
         while (now < end) {
             if (trial.allows(now, FRAME)) {
-                trial.compressed();
             }
             now += 1_000_000;
         }
@@ -181,9 +176,9 @@ class ThroughputTrialTest {
 
     @Test
     void aCompressionHoldWithBackPressureEndsInAnotherTrial() {
-        saturated(ThroughputTrial.PHASE_NANOS * 2 + 2_000_000, 168_000, 524_000, true);
+        saturated(ThroughputTrial.PHASE_NANOS * 2 + 2_000_000, 168_000, 524_000);
         assertFalse(trial.holdingRaw());
-        saturated(ThroughputTrial.HOLD_MIN_NANOS + 1_000_000, 168_000, 524_000, true);
+        saturated(ThroughputTrial.HOLD_MIN_NANOS + 1_000_000, 168_000, 524_000);
         assertFalse(trial.isFree(), "held back during the hold: a trial runs, not free");
     }
 
@@ -192,12 +187,10 @@ class ThroughputTrialTest {
         // One frame per 40 ms: the phase outlasts 50 ms until 8 frames went.
         trial.writerHeldBack();
         trial.allows(now, FRAME);
-        trial.compressed();
         for (int i = 1; i < ThroughputTrial.PHASE_MIN_FRAMES; i++) {
             now += 40_000_000;
             trial.writerHeldBack();
             assertTrue(trial.allows(now, FRAME), "frame " + i + " is still in the compressed phase");
-            trial.compressed();
         }
         now += 40_000_000;
         trial.writerHeldBack();
