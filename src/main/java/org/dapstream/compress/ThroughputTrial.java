@@ -26,10 +26,10 @@ package org.dapstream.compress;
  *   <li><em>hold</em>: the winner stays for {@link #HOLD_MIN_NANOS}, doubling up to
  *       {@link #HOLD_MAX_NANOS} while trials keep choosing it. Raw wins only by more than
  *       {@link #RAW_MARGIN_PERCENT} (compression saves bytes, so it wins a tie: an
- *       application-limited writer moves the same either way), or when the compressed phase
- *       compressed nothing (incompressible data: raw saves the probing; a sample of one frame
- *       in {@code AdaptiveCompression.RAW_HOLD_SAMPLE_EVERY} that shrinks ends such a hold,
- *       so data that turns compressible is compressed again within a few frames). After a hold comes
+ *       application-limited writer moves the same either way). Incompressible data is judged
+ *       on speed like any other: its compressed phase runs AdaptiveCompression's skip logic (a
+ *       1 KiB sample per frame), so a channel mixing text and binary keeps that per-frame
+ *       logic unless it costs more than the margin. After a hold comes
  *       another trial, unless compression held and the writer was never held back during it
  *       (then free again).</li>
  * </ul>
