@@ -82,16 +82,17 @@ public final class AdaptiveCompression {
         if (len < minSize) {
             return -1;
         }
-        if (trial != null && !trial.allows(nanoClock.getAsLong(), len)) {
+        long now = nanoClock.getAsLong();
+        if (trial != null && !trial.allows(now, len)) {
             framesTrialRaw++;
             return -1;
         }
-        if (skipping && skipLeft > 0 && nanoClock.getAsLong() - probeDueAt < 0 && !sampleShrinks(src, srcOff, len, dst, dstOff)) {
+        if (skipping && skipLeft > 0 && now - probeDueAt < 0 && !sampleShrinks(src, srcOff, len, dst, dstOff)) {
             skipLeft--;
             framesSkipped++;
             return -1;
         }
-        long started = trial != null ? nanoClock.getAsLong() : 0;
+        long started = trial != null ? nanoClock.getAsLong() : 0; // after a sample: not `now`
         int compressed = Lz4Payload.compress(src, srcOff, len, dst, dstOff);
         if (trial != null) {
             trial.spent(nanoClock.getAsLong() - started);

@@ -178,7 +178,7 @@ public final class ThroughputTrial {
         return rawWins;
     }
 
-    /** True while compression is off because the last trial found raw faster (or the data incompressible). */
+    /** True while compression is off because the last trial found raw faster. */
     public boolean holdingRaw() {
         return state == State.HOLD && !compressWins;
     }

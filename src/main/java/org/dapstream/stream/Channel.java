@@ -286,12 +286,12 @@ public final class Channel {
         return queuedBytes;
     }
 
-    /** Payload bytes the peer lets us send on this channel now. A monitoring value when read off the loop. */
     /** This side's receive window on the channel now (bytes), grown from the configured one while the application consumes fast. */
     public long receiveWindow() {
         return receiveWindow;
     }
 
+    /** Payload bytes the peer lets us send on this channel now. A monitoring value when read off the loop. */
     public long sendCredit() {
         return sendCredit;
     }

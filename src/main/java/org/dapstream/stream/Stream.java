@@ -1227,8 +1227,9 @@ public final class Stream {
     /**
      * The application took {@code size} bytes (handled in push mode, read in pull mode, or
      * taken by reassembly): grant them back once half a window has gathered.
+     * {@code byApplication}: the application's own pace (may grow the windows), not bytes that
+     * wait unread in reassembly or were dropped.
      */
-    /** {@code byApplication}: handled or read (may grow the windows), not taken by reassembly or dropped. */
     private void consumed(Channel ch, long size, boolean byApplication) {
         ch.grantPending += size;
         grantPending += size;

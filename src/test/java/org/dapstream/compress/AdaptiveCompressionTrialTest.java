@@ -68,9 +68,11 @@ class AdaptiveCompressionTrialTest {
         }
         assertTrue(adaptive.trial().holdingRaw(), "raw won on speed");
         long samples = adaptive.samples();
+        long trialRaw = adaptive.framesTrialRaw();
         for (int i = 0; i < 100; i++) {
             assertEquals(-1, send(text));
         }
         assertEquals(samples, adaptive.samples(), "no sampling while raw holds for speed");
+        assertEquals(trialRaw + 100, adaptive.framesTrialRaw(), "every frame of the hold counted as sent raw by the trial");
     }
 }

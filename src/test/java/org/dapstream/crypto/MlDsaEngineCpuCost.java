@@ -12,7 +12,6 @@ import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
-import java.util.Locale;
 
 /**
  * Thread CPU time per ML-DSA-65 operation for each {@link MlDsaEngine} available in this JVM,
@@ -26,12 +25,7 @@ public final class MlDsaEngineCpuCost {
     private static final byte[] TRANSCRIPT = new byte[32];
     public static void main(String[] args) throws Exception {
         double budgetSeconds = args.length > 0 ? Double.parseDouble(args[0]) : 0.5;
-        System.out.println("jvm: " + System.getProperty("java.vm.name") + " " + Runtime.version());
-        long t0 = System.nanoTime();
-        long c0 = CpuCost.threadCpuNanos();
-        MlDsaEngine chosen = MlDsaEngine.current();
-        System.out.printf(Locale.ROOT, "engine chosen: %s (first use, cold, incl. the JDK probe: %.1f ms CPU, %.1f ms wall)%n",
-                chosen.name(), (CpuCost.threadCpuNanos() - c0) / 1e6, (System.nanoTime() - t0) / 1e6);
+        MlDsaEngine chosen = CpuCost.firstUse(MlDsaEngine::current, MlDsaEngine::name);
         SecureRandom random = new SecureRandom();
         MLDSAKeyPairGenerator g = new MLDSAKeyPairGenerator();
         g.init(new MLDSAKeyGenerationParameters(random, MLDSAParameters.ml_dsa_65));

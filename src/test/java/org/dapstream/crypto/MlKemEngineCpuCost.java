@@ -3,7 +3,6 @@ package org.dapstream.crypto;
 import org.dapstream.jmh.CpuCost;
 
 import java.security.SecureRandom;
-import java.util.Locale;
 
 /**
  * Thread CPU time per ML-KEM-768 operation for each {@link MlKemEngine} available in this JVM
@@ -18,12 +17,7 @@ import java.util.Locale;
 public final class MlKemEngineCpuCost {
     public static void main(String[] args) throws Exception {
         double budgetSeconds = args.length > 0 ? Double.parseDouble(args[0]) : 0.5;
-        System.out.println("jvm: " + System.getProperty("java.vm.name") + " " + Runtime.version());
-        long t0 = System.nanoTime();
-        long c0 = CpuCost.threadCpuNanos();
-        MlKemEngine chosen = MlKemEngine.current();
-        System.out.printf(Locale.ROOT, "engine chosen: %s (first use, cold, incl. the JDK probe: %.1f ms CPU, %.1f ms wall)%n",
-                chosen.name(), (CpuCost.threadCpuNanos() - c0) / 1e6, (System.nanoTime() - t0) / 1e6);
+        MlKemEngine chosen = CpuCost.firstUse(MlKemEngine::current, MlKemEngine::name);
         SecureRandom random = new SecureRandom();
 
         measureEngine("bc ", MlKemEngine.bouncyCastle(), random, budgetSeconds);

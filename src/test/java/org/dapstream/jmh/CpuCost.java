@@ -27,6 +27,20 @@ public final class CpuCost {
     private CpuCost() {
     }
 
+    /**
+     * Prints the JVM, then makes the engine choice of {@code choose} (its first use: the JDK
+     * probe and cross-check) and prints its name with the CPU and wall time that took.
+     */
+    public static <T> T firstUse(java.util.function.Supplier<T> choose, java.util.function.Function<T, String> name) {
+        System.out.println("jvm: " + System.getProperty("java.vm.name") + " " + Runtime.version());
+        long t0 = System.nanoTime();
+        long c0 = threadCpuNanos();
+        T chosen = choose.get();
+        System.out.printf(java.util.Locale.ROOT, "engine chosen: %s (first use, cold, incl. the JDK probe: %.1f ms CPU, %.1f ms wall)%n",
+                name.apply(chosen), (threadCpuNanos() - c0) / 1e6, (System.nanoTime() - t0) / 1e6);
+        return chosen;
+    }
+
     /** CPU time of the calling thread so far, in nanoseconds. */
     public static long threadCpuNanos() {
         return THREADS.getCurrentThreadCpuTime();

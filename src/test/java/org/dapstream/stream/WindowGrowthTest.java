@@ -136,7 +136,9 @@ class WindowGrowthTest extends EngineTest {
         assertEquals(FlowConfig.defaults().channelWindow(), FlowConfig.defaults().maxChannelWindow());
         assertEquals(FlowConfig.defaults().streamWindow(), FlowConfig.defaults().maxStreamWindow());
         h.peerOpens(1);
-        for (long inc : channelIncrements(stream(h, 160, 0))) {
+        List<Long> increments = channelIncrements(stream(h, 160, 0));
+        assertEquals(160 / 8, increments.size(), "a grant every 8 frames (half of 1 MiB)");
+        for (long inc : increments) {
             assertEquals(WINDOW / 2, inc);
         }
         assertEquals(WINDOW, h.service.channel(1).receiveWindow());
