@@ -133,6 +133,13 @@ public final class AdaptiveCompression {
         }
     }
 
+    /** A frame of this channel had to wait for a rate limit at {@code now}: see {@link ThroughputTrial#rateLimitWaited}. */
+    public void rateLimitWaited(long now) {
+        if (trial != null) {
+            trial.rateLimitWaited(now);
+        }
+    }
+
     /** The throughput trial, or null with {@link CompressionGoal#BYTES}. */
     public ThroughputTrial trial() {
         return trial;

@@ -652,6 +652,10 @@ public final class Stream {
     private boolean rateAllows(Channel ch, int frameBytes) {
         long now = clock.nanoTime();
         long channelWait = ch.rate == null ? 0 : ch.rate.delayNanos(now, frameBytes);
+        long streamWait = channelWait > 0 || streamRate == null ? 0 : streamRate.delayNanos(now, frameBytes);
+        if ((channelWait > 0 || streamWait > 0) && ch.compressor != null) {
+            ch.compressor.rateLimitWaited(now); // the wire budget is the bottleneck: compression pays
+        }
         if (channelWait > 0) {
             ch.rateWaiting = true;
             transport.after(toMillisCeil(channelWait), () -> {
@@ -661,7 +665,6 @@ public final class Stream {
             });
             return false;
         }
-        long streamWait = streamRate == null ? 0 : streamRate.delayNanos(now, frameBytes);
         if (streamWait > 0) {
             streamRateWaiting = true;
             ch.inSendRing = true;

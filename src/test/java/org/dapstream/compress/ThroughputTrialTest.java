@@ -196,4 +196,25 @@ class ThroughputTrialTest {
         trial.writerHeldBack();
         assertFalse(trial.allows(now, FRAME), "the 9th frame starts the raw phase");
     }
+
+    @Test
+    void aRateLimitWaitEndsARawHoldAndKeepsTrialsAwayForItsMemory() {
+        saturated(ThroughputTrial.PHASE_NANOS * 2 + 1_000_000, 64_000, 30_000);
+        assertTrue(trial.holdingRaw());
+        trial.rateLimitWaited(now);
+        assertTrue(trial.isFree(), "a rate-limit wait ends the raw hold");
+        // Held back all along, but by the limit: no trial while the wait is remembered.
+        long end = now + ThroughputTrial.RATE_LIMIT_MEMORY_NANOS - 1_000_000;
+        while (now < end) {
+            trial.writerHeldBack();
+            assertTrue(trial.allows(now, FRAME));
+            now += 1_000_000;
+        }
+        assertEquals(1, trial.trials());
+        // No wait for longer than the memory: back-pressure starts a trial again.
+        now += 2_000_000;
+        trial.writerHeldBack();
+        trial.allows(now, FRAME);
+        assertFalse(trial.isFree(), "a trial started");
+    }
 }

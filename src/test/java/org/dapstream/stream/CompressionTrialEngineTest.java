@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The throughput trial inside the engine: a compressing channel behind a stream rate limit
- * (the link is the bottleneck, so compression must win), with the manual clock.
+ * (the link is the bottleneck, so it must compress, and needs no trial to know), with the
+ * manual clock.
  */
 class CompressionTrialEngineTest extends EngineTest {
     /** 200 kB/s of frame bytes: a 2 KiB text message compresses to well under half of that. */
@@ -63,28 +64,17 @@ class CompressionTrialEngineTest extends EngineTest {
     }
 
     @Test
-    void behindARateLimitTheTrialKeepsCompression() {
+    void behindARateLimitEveryFrameIsCompressedWithoutATrial() {
         StreamHarness h = StreamHarness.activeAcceptor(config(CompressionGoal.THROUGHPUT));
         List<long[]> frames = run(h);
         ThroughputTrial trial = h.service.channel(1).compressor.trial();
-        assertTrue(trial.trials() >= 1, "the queued writer was held back: a trial ran");
-        assertEquals(0, trial.rawWins(), "under a rate limit compressed frames move more payload");
-        // The raw phase of the first trial, then compressed again. Raw frames of 2 KiB take
-        // 10 ms each at this rate, so the phase lasts its minimum of 8 frames (over 50 ms).
-        int firstRaw = -1;
-        int lastRaw = -1;
-        for (int i = 0; i < frames.size(); i++) {
-            if (frames.get(i)[1] == 0) {
-                firstRaw = firstRaw < 0 ? i : firstRaw;
-                lastRaw = i;
-            }
+        // The queued writer is held back, but by the rate limit: the wire budget is the known
+        // bottleneck, so no raw phase is spent finding out.
+        assertEquals(0, trial.trials());
+        assertTrue(trial.isFree());
+        for (long[] f : frames) {
+            assertEquals(1, f[1], "frame at " + f[0] + " ms compressed");
         }
-        assertTrue(firstRaw > 0, "the trial starts with its compressed phase");
-        assertEquals(ThroughputTrial.PHASE_MIN_FRAMES, lastRaw - firstRaw + 1, "one raw phase, contiguous");
-        assertEquals(ThroughputTrial.PHASE_MIN_FRAMES, frames.stream().filter(f -> f[1] == 0).count(), "no other raw frame");
-        long rawMs = frames.get(lastRaw)[0] - frames.get(firstRaw)[0];
-        assertTrue(rawMs >= 50 && rawMs <= 100, "the raw phase took " + rawMs + " ms");
-        assertEquals(1, frames.get(frames.size() - 1)[1], "compressed again after the trial");
     }
 
     @Test
