@@ -59,6 +59,7 @@ final class OneWayRun {
             ReportRound first = reportRound(options.count() != BenchOptions.NO_COUNT);
             long wireBefore = bed.wireBytesSent();
             long framesBefore = bed.wireFramesSent();
+            long cpuBefore = ProcessCpu.nanos();
             if (options.count() != BenchOptions.NO_COUNT) {
                 CompletableFuture<Void> all = CompletableFuture.allOf(producers.stream()
                         .map(Producer::quotaReached).toArray(CompletableFuture[]::new));
@@ -69,8 +70,10 @@ final class OneWayRun {
             ReportRound last = reportRound(false);
             long wireAfter = bed.wireBytesSent();
             long framesAfter = bed.wireFramesSent();
+            long cpuAfter = ProcessCpu.nanos();
+            long cpu = cpuBefore == ProcessCpu.UNKNOWN || cpuAfter == ProcessCpu.UNKNOWN ? ProcessCpu.UNKNOWN : cpuAfter - cpuBefore;
             return new PhaseResult(kind, options, last.messages() - first.messages(), last.bytes() - first.bytes(),
-                    last.lastAnswerNanos() - first.lastAnswerNanos(), null, null)
+                    last.lastAnswerNanos() - first.lastAnswerNanos(), null, null, Map.of(), cpu)
                     .withWire(wireBefore < 0 ? -1 : wireAfter - wireBefore, framesAfter - framesBefore);
         } finally {
             if (metronome != null) {

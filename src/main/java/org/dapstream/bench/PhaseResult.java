@@ -16,8 +16,9 @@ import java.util.stream.Collectors;
  *                     which count from the moment a message is handed to the lane (null otherwise)
  * @param failures     handshake mode: failed connects, setups and closes in the window by error code
  *                     (empty otherwise); {@code messages} counts the completed setups
- * @param cpuNanos     handshake mode: CPU time of this whole JVM in the window (client, embedded server,
- *                     JIT and GC threads), {@link ProcessCpu#UNKNOWN} when the JVM cannot tell
+ * @param cpuNanos     handshake and one-way modes: CPU time of this whole JVM in the window (client,
+ *                     embedded server, JIT and GC threads; the kernel's work on this process's system
+ *                     calls included), {@link ProcessCpu#UNKNOWN} when the JVM cannot tell or did not measure
  */
 record PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
                    LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos,
@@ -55,6 +56,17 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
         return elapsedNanos <= 0 ? 0 : messages * NANOS_PER_SECOND / elapsedNanos;
     }
 
+    /** CPU nanoseconds of this JVM per message (or setup); NaN when not measured. */
+    double cpuNanosPerMessage() {
+        return cpuNanos == ProcessCpu.UNKNOWN || messages == 0 ? Double.NaN : (double) cpuNanos / messages;
+    }
+
+    /** {@code "; cpu/msg <name> 1.23"} when both phases measured their CPU, else nothing. */
+    private String cpuRatio(String name, PhaseResult base) {
+        double ratio = cpuNanosPerMessage() / base.cpuNanosPerMessage();
+        return Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, "; cpu/msg %s %.3f", name, ratio);
+    }
+
     double megabytesPerSecond() {
         return elapsedNanos <= 0 ? 0 : bytes / BYTES_PER_MB * NANOS_PER_SECOND / elapsedNanos;
     }
@@ -77,6 +89,10 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
         b.append(String.format(Locale.ROOT, ": %,.0f msg/s %.1f MB/s", messagesPerSecond(), megabytesPerSecond()));
         if (wireBytes >= 0) {
             b.append(String.format(Locale.ROOT, " wire=%.1f B/msg", wireBytesPerMessage()));
+        }
+        if (cpuNanos != ProcessCpu.UNKNOWN && messages > 0) {
+            // What a message costs this JVM (sender and embedded receiver together), steadier than the rate on a shared machine.
+            b.append(String.format(Locale.ROOT, " cpu=%.2fus/msg (%.2f cores busy)", cpuNanos / 1e3 / messages, (double) cpuNanos / elapsedNanos));
         }
         if (latency != null) {
             b.append(String.format(Locale.ROOT, " p50=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus",
@@ -125,26 +141,27 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
     String securityRatioTo(PhaseResult plaintext) {
         String unit = options.workload() == Workload.HANDSHAKE ? "handshakes/s" : "msg/s";
         String throughput = String.format(Locale.ROOT, "ratio secure/plaintext: %.3f (%s)", messagesPerSecond() / plaintext.messagesPerSecond(), unit);
+        String cpu = cpuRatio("secure/plaintext", plaintext);
         if (latency == null || plaintext.latency == null || latency.count() == 0 || plaintext.latency.count() == 0) {
-            return throughput;
+            return throughput + cpu;
         }
-        return throughput + String.format(Locale.ROOT, "; latency secure/plaintext: p50 %.2f p99 %.2f",
+        return throughput + cpu + String.format(Locale.ROOT, "; latency secure/plaintext: p50 %.2f p99 %.2f",
                 latency.percentileMicros(50) / plaintext.latency.percentileMicros(50),
                 latency.percentileMicros(99) / plaintext.latency.percentileMicros(99));
     }
 
-    /** The summary of {@code --transport both}: this (the stream) over the raw baseline. */
     /** {@code --compression both}: this (compressed) phase against the uncompressed one. */
     String compressionRatioTo(PhaseResult uncompressed) {
         return String.format(Locale.ROOT, "ratio compressed/uncompressed: %.3f (msg/s); wire bytes per message %.1f vs %.1f (%.3f)",
                 messagesPerSecond() / uncompressed.messagesPerSecond(), wireBytesPerMessage(), uncompressed.wireBytesPerMessage(),
-                wireBytesPerMessage() / uncompressed.wireBytesPerMessage());
+                wireBytesPerMessage() / uncompressed.wireBytesPerMessage()) + cpuRatio("compressed/uncompressed", uncompressed);
     }
 
+    /** The summary of {@code --transport both}: this (the stream) over the raw baseline. */
     String ratioTo(PhaseResult raw) {
         String throughput = String.format(Locale.ROOT, "ratio stream/raw: %.2f", messagesPerSecond() / raw.messagesPerSecond());
         if (latency == null || raw.latency == null) {
-            return throughput;
+            return throughput + " (msg/s)" + cpuRatio("stream/raw", raw);
         }
         return throughput + String.format(Locale.ROOT, " (msg/s); latency stream/raw: p50 %.2f p99 %.2f p99.9 %.2f max %.2f",
                 latency.percentileMicros(50) / raw.latency.percentileMicros(50),

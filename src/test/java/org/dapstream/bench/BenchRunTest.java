@@ -28,6 +28,15 @@ class BenchRunTest {
         Outcome o = run("--transport both " + SHORT);
         o.assertCounted("raw oneway", "stream oneway");
         assertTrue(o.out.contains("ratio stream/raw: "), o.out);
+        // One-way phases report what a message cost this JVM, and the stream/raw ratio of that cost.
+        Matcher cpu = Pattern.compile("^(stream|raw) oneway .* cpu=([\\d.]+)us/msg \\(([\\d.]+) cores busy\\)", Pattern.MULTILINE).matcher(o.out);
+        int phases = 0;
+        while (cpu.find()) {
+            phases++;
+            assertTrue(Double.parseDouble(cpu.group(2)) > 0, o.out);
+        }
+        assertEquals(2, phases, o.out);
+        assertTrue(Pattern.compile("ratio stream/raw: [\\d.]+ \\(msg/s\\); cpu/msg stream/raw [\\d.]+").matcher(o.out).find(), o.out);
     }
 
     @Test
@@ -44,7 +53,7 @@ class BenchRunTest {
         int plain = o.out.indexOf("stream oneway security=off compression=on payload=random size=64");
         int secure = o.out.indexOf("stream oneway security=on compression=on payload=random size=64");
         assertTrue(plain >= 0 && secure > plain, "plaintext first, then secure: " + o.out);
-        assertTrue(o.out.contains("ratio secure/plaintext: "), o.out);
+        assertTrue(Pattern.compile("ratio secure/plaintext: [\\d.]+ \\(msg/s\\); cpu/msg secure/plaintext [\\d.]+").matcher(o.out).find(), o.out);
     }
 
     @Test
