@@ -74,12 +74,14 @@ final class HandshakeRun {
         }
         sleep(options.warmup());
         long cpuAtStart = ProcessCpu.nanos();
+        long jitAtStart = JitTime.millis();
         measuring = true;
         long start = System.nanoTime();
         sleep(options.duration());
         measuring = false;
         long elapsed = System.nanoTime() - start;
         long cpu = ProcessCpu.nanos() - cpuAtStart;
+        long jit = JitTime.between(jitAtStart, JitTime.millis());
         stopping = true;
         awaitConnectors();
         LatencyRecorder latency = new LatencyRecorder();
@@ -94,7 +96,7 @@ final class HandshakeRun {
                     + PhaseResult.failureText(failed));
         }
         return new PhaseResult(TransportKind.STREAM, options, completed, 0, elapsed, latency, null, failed,
-                cpuAtStart < 0 ? ProcessCpu.UNKNOWN : cpu);
+                cpuAtStart < 0 ? ProcessCpu.UNKNOWN : cpu).withJit(jit);
     }
 
     private void awaitConnectors() throws BenchFailure {

@@ -60,6 +60,7 @@ final class OneWayRun {
             long wireBefore = bed.wireBytesSent();
             long framesBefore = bed.wireFramesSent();
             long cpuBefore = ProcessCpu.nanos();
+            long jitBefore = JitTime.millis();
             if (options.count() != BenchOptions.NO_COUNT) {
                 CompletableFuture<Void> all = CompletableFuture.allOf(producers.stream()
                         .map(Producer::quotaReached).toArray(CompletableFuture[]::new));
@@ -71,10 +72,12 @@ final class OneWayRun {
             long wireAfter = bed.wireBytesSent();
             long framesAfter = bed.wireFramesSent();
             long cpuAfter = ProcessCpu.nanos();
+            long jit = JitTime.between(jitBefore, JitTime.millis());
             long cpu = cpuBefore == ProcessCpu.UNKNOWN || cpuAfter == ProcessCpu.UNKNOWN ? ProcessCpu.UNKNOWN : cpuAfter - cpuBefore;
             return new PhaseResult(kind, options, last.messages() - first.messages(), last.bytes() - first.bytes(),
                     last.lastAnswerNanos() - first.lastAnswerNanos(), null, null, Map.of(), cpu)
-                    .withWire(wireBefore < 0 ? -1 : wireAfter - wireBefore, framesAfter - framesBefore);
+                    .withWire(wireBefore < 0 ? -1 : wireAfter - wireBefore, framesAfter - framesBefore)
+                    .withJit(jit);
         } finally {
             if (metronome != null) {
                 metronome.close();

@@ -19,13 +19,15 @@ import java.util.stream.Collectors;
  * @param cpuNanos     handshake and one-way modes: CPU time of this whole JVM in the window (client,
  *                     embedded server, JIT and GC threads; the kernel's work on this process's system
  *                     calls included), {@link ProcessCpu#UNKNOWN} when the JVM cannot tell or did not measure
+ * @param jitMillis    handshake and one-way modes: JIT compile time inside the window, part of {@code cpuNanos}
+ *                     ({@link JitTime#UNKNOWN} when not measured)
  */
 record PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
                    LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos,
-                   long wireBytes, long wireMessages) {
+                   long wireBytes, long wireMessages, long jitMillis) {
     PhaseResult(TransportKind transport, BenchOptions options, long messages, long bytes, long elapsedNanos,
                 LatencyRecorder latency, LatencyRecorder sendLag, Map<String, Long> failures, long cpuNanos) {
-        this(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, -1, 0);
+        this(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, -1, 0, JitTime.UNKNOWN);
     }
 
     /**
@@ -34,7 +36,12 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
      * receiver's counts lag; one message is one frame up to 64 KiB); -1: not known, e.g. raw.
      */
     PhaseResult withWire(long wire, long sentMessages) {
-        return new PhaseResult(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, wire, sentMessages);
+        return new PhaseResult(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, wire, sentMessages, jitMillis);
+    }
+
+    /** This result with the JIT's compile time inside the window ({@link JitTime#UNKNOWN}: not measured). */
+    PhaseResult withJit(long millis) {
+        return new PhaseResult(transport, options, messages, bytes, elapsedNanos, latency, sendLag, failures, cpuNanos, wireBytes, wireMessages, millis);
     }
 
     /** Frame bytes on the wire per message frame (header, tag, compression included); NaN when not measured. */
@@ -94,6 +101,7 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
             // What a message costs this JVM (sender and embedded receiver together), steadier than the rate on a shared machine.
             b.append(String.format(Locale.ROOT, " cpu=%.2fus/msg (%.2f cores busy)", cpuNanos / 1e3 / messages, (double) cpuNanos / elapsedNanos));
         }
+        b.append(jitText());
         if (latency != null) {
             b.append(String.format(Locale.ROOT, " p50=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus",
                     latency.percentileMicros(50), latency.percentileMicros(99), latency.percentileMicros(99.9), latency.maxMicros()));
@@ -123,9 +131,15 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
             b.append(String.format(Locale.ROOT, " cpu=%.2fms/handshake (%.2f cores busy)",
                     cpuNanos / 1e6 / messages, (double) cpuNanos / elapsedNanos));
         }
+        b.append(jitText());
         b.append(String.format(Locale.ROOT, " (%,d handshakes in %.3f s; failures: %s)", messages,
                 elapsedNanos / NANOS_PER_SECOND, failureText(failures)));
         return b.toString();
+    }
+
+    /** {@code " jit=120ms"}: compile time inside the window, when measured. */
+    private String jitText() {
+        return jitMillis == JitTime.UNKNOWN ? "" : " jit=" + jitMillis + "ms";
     }
 
     /** {@code none}, or {@code CODE=count} pairs in a stable order. */

@@ -29,7 +29,7 @@ class BenchRunTest {
         o.assertCounted("raw oneway", "stream oneway");
         assertTrue(o.out.contains("ratio stream/raw: "), o.out);
         // One-way phases report what a message cost this JVM, and the stream/raw ratio of that cost.
-        Matcher cpu = Pattern.compile("^(stream|raw) oneway .* cpu=([\\d.]+)us/msg \\(([\\d.]+) cores busy\\)", Pattern.MULTILINE).matcher(o.out);
+        Matcher cpu = Pattern.compile("^(stream|raw) oneway .* cpu=([\\d.]+)us/msg \\(([\\d.]+) cores busy\\) jit=\\d+ms ", Pattern.MULTILINE).matcher(o.out);
         int phases = 0;
         while (cpu.find()) {
             phases++;
@@ -150,7 +150,7 @@ class BenchRunTest {
 
     private static Pattern handshakeLine(String security, String identity) {
         return Pattern.compile("^stream handshake security=" + security + " identity=" + identity
-                + " conns=\\d+: ([\\d,]+) handshakes/s connect-to-ready p50=[\\d.]+us p99=[\\d.]+us .* cpu=[\\d.]+ms/handshake \\([\\d.]+ cores busy\\) \\(([\\d,]+) handshakes in [\\d.]+ s; failures: ([^)]*)\\)$", Pattern.MULTILINE);
+                + " conns=\\d+: ([\\d,]+) handshakes/s connect-to-ready p50=[\\d.]+us p99=[\\d.]+us .* cpu=[\\d.]+ms/handshake \\([\\d.]+ cores busy\\) jit=\\d+ms \\(([\\d,]+) handshakes in [\\d.]+ s; failures: ([^)]*)\\)$", Pattern.MULTILINE);
     }
 
     @Test
