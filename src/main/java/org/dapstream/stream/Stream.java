@@ -2150,7 +2150,9 @@ public final class Stream {
         }
         transport.close();
         counters.streamClosed(this);
-        ready.completeExceptionally(new StreamException(reason));
+        if (!ready.isDone()) { // a stream that got ready needs no exception (and its stack trace) at every close
+            ready.completeExceptionally(new StreamException(reason));
+        }
         try {
             listener.closed(this, reason);
         } finally {
