@@ -49,6 +49,12 @@ public record BenchOptions(Target target, int connections, int channels, int siz
      * per-address cap of a node ({@link HandshakeGate#DEFAULT_MAX_PER_ADDRESS}).
      */
     public static final int DEFAULT_HANDSHAKE_CONNECTIONS = 8;
+    /**
+     * Open-loop handshake mode ({@code --rate}) when {@code --connections} is not given: the
+     * most setups in flight at once; a setup due while this many are open is skipped and
+     * counted, so a node that cannot keep up shows it instead of slowing the schedule.
+     */
+    public static final int DEFAULT_OPEN_LOOP_HANDSHAKES = 64;
     public static final SignatureAlgorithm DEFAULT_IDENTITY = SignatureAlgorithm.ML_DSA_65;
     /** More sockets than this from one load generator measure the kernel, not the stream. */
     public static final int MAX_CONNECTIONS = 1024;
@@ -87,7 +93,9 @@ public record BenchOptions(Target target, int connections, int channels, int siz
               --duration D            measured time, e.g. 500ms, 10s, 1m (default 10s)
               --warmup D              time before measuring (default 2s)
               --count N               measure N messages instead of a duration
-              --rate N                messages/s over all channels, 0 = unlimited (default 0)
+              --rate N                messages/s over all channels, 0 = unlimited (default 0); handshake:
+                                      setups started per second (open loop, --connections in flight at most,
+                                      default 64; a setup due beyond that is skipped and counted)
               --mode oneway|pingpong|handshake
                                       throughput to a discard channel, echo latency, or stream setups per
                                       second: each connector loops connect -> ready -> close (default oneway)
@@ -260,7 +268,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
             throw new OptionException("--security both compares secure to plaintext streams; it needs --transport stream");
         }
         if (workload == Workload.HANDSHAKE) {
-            for (String perMessage : List.of("--channels", "--size", "--count", "--rate")) {
+            for (String perMessage : List.of("--channels", "--size", "--count")) {
                 if (seen.contains(perMessage)) {
                     throw new OptionException(perMessage + " does not apply to --mode handshake (connectors loop connect -> ready -> close)");
                 }
@@ -269,7 +277,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 throw new OptionException("--mode handshake measures stream setups; it needs --transport stream (use --security both for a baseline)");
             }
             if (!seen.contains("--connections")) {
-                connections = DEFAULT_HANDSHAKE_CONNECTIONS;
+                connections = rate == UNLIMITED_RATE ? DEFAULT_HANDSHAKE_CONNECTIONS : DEFAULT_OPEN_LOOP_HANDSHAKES;
             }
         }
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload,

@@ -20,11 +20,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Stream setups per second: {@code --connections} connectors each loop connect, wait until
+ * Stream setups per second. Closed loop (no {@code --rate}): {@code --connections} connectors each loop connect, wait until
  * the stream is ready (the secure handshake done, or HELLO/WELCOME when plaintext), close it
  * and wait until it has ended, then start again. Setups that complete inside the window are
  * counted, with their connect-to-ready time; every failed connect, setup or close is counted
- * by its error code over the whole phase, so nothing is dropped silently.
+ * by its error code over the whole phase, so nothing is dropped silently. Open loop
+ * ({@code --rate}): see {@link Schedule}.
  */
 final class HandshakeRun {
     /**
@@ -33,6 +34,10 @@ final class HandshakeRun {
      * stays meaningful.
      */
     static final Duration FAILURE_BACKOFF = Duration.ofMillis(10);
+    /** Open loop: how often the schedule releases the setups that have come due (Vert.x timers have 1 ms steps). */
+    static final long TICK_MILLIS = 1;
+    /** Open loop: the failure count of setups not started because {@code --connections} were already in flight. */
+    static final String SKIPPED = "SKIPPED_IN_FLIGHT_CAP";
     /** How long the connectors may take to finish their last setup and close once the window is over. */
     static final Duration DRAIN_TIMEOUT = Testbed.SETUP_TIMEOUT.plus(Testbed.CLOSE_TIMEOUT);
 
@@ -42,6 +47,8 @@ final class HandshakeRun {
     private final int port;
     private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
     private final List<Connector> connectors = new ArrayList<>();
+    /** Open loop ({@code --rate}): the schedule that starts setups; null for closed loop. */
+    private Schedule schedule;
     private volatile boolean measuring;
     private volatile boolean stopping;
 
@@ -67,10 +74,15 @@ final class HandshakeRun {
     }
 
     private PhaseResult measure() throws BenchFailure {
-        for (int i = 0; i < options.connections(); i++) {
-            Connector c = new Connector();
-            connectors.add(c);
-            c.next();
+        if (options.rate() != BenchOptions.UNLIMITED_RATE) {
+            schedule = new Schedule();
+            schedule.start();
+        } else {
+            for (int i = 0; i < options.connections(); i++) {
+                Connector c = new Connector();
+                connectors.add(c);
+                c.next();
+            }
         }
         sleep(options.warmup());
         long cpuAtStart = ProcessCpu.nanos();
@@ -90,6 +102,10 @@ final class HandshakeRun {
             latency.add(c.latency);
             completed += c.completed;
         }
+        if (schedule != null) {
+            latency.add(schedule.latency);
+            completed += schedule.completed;
+        }
         Map<String, Long> failed = failureCounts();
         if (completed == 0) {
             throw new BenchFailure("no stream setup to " + host + ":" + port + " completed in the window; failures: "
@@ -100,13 +116,17 @@ final class HandshakeRun {
     }
 
     private void awaitConnectors() throws BenchFailure {
-        CompletableFuture<?> all = CompletableFuture.allOf(connectors.stream().map(c -> c.done).toArray(CompletableFuture[]::new));
+        List<CompletableFuture<Void>> workers = new ArrayList<>(connectors.stream().map(c -> c.done).toList());
+        if (schedule != null) {
+            workers.add(schedule.done);
+        }
+        CompletableFuture<?> all = CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new));
         try {
             all.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            long busy = connectors.stream().filter(c -> !c.done.isDone()).count();
+            long busy = workers.stream().filter(w -> !w.isDone()).count();
             throw new BenchFailure(String.format(Locale.ROOT, "%d of %d connectors did not finish their last setup and close within %s",
-                    busy, connectors.size(), BenchOptions.format(DRAIN_TIMEOUT)));
+                    busy, workers.size(), BenchOptions.format(DRAIN_TIMEOUT)));
         } catch (ExecutionException e) {
             throw new BenchFailure("a connector failed: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
@@ -200,6 +220,89 @@ final class HandshakeRun {
                     next();
                 });
             });
+        }
+    }
+
+    /**
+     * Open loop: setups start at {@code --rate} per second whatever the earlier ones are
+     * doing, as independent clients would arrive, with at most {@code --connections} in
+     * flight; a setup due while that many are open is not started and counts as
+     * {@link #SKIPPED}. A 1 ms Vert.x timer releases the setups due since its last tick, and
+     * every completion hops back to the timer's context, so the fields need no locking.
+     */
+    private final class Schedule {
+        final LatencyRecorder latency = new LatencyRecorder();
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        long completed;
+        private long started;
+        private int inFlight;
+        private long t0;
+        private long timer;
+        private boolean ticking = true;
+        private io.vertx.core.Context context;
+
+        void start() {
+            t0 = System.nanoTime();
+            timer = client.vertx().setPeriodic(TICK_MILLIS, id -> tick());
+        }
+
+        private void tick() {
+            if (context == null) {
+                context = io.vertx.core.Vertx.currentContext();
+            }
+            if (stopping) {
+                if (ticking) {
+                    ticking = false;
+                    client.vertx().cancelTimer(timer);
+                }
+                if (inFlight == 0) {
+                    done.complete(null);
+                }
+                return;
+            }
+            long due = (long) ((System.nanoTime() - t0) * (options.rate() / 1e9));
+            for (; started < due; started++) {
+                if (inFlight >= options.connections()) {
+                    fail(SKIPPED);
+                    continue;
+                }
+                inFlight++;
+                attempt();
+            }
+        }
+
+        private void attempt() {
+            long start = System.nanoTime();
+            client.connect(host, port).whenComplete((stream, error) -> {
+                long ready = System.nanoTime();
+                context.runOnContext(v -> {
+                    if (error != null) {
+                        fail(failureCode(error));
+                        ended();
+                        return;
+                    }
+                    if (measuring) {
+                        latency.record(ready - start);
+                        completed++;
+                    }
+                    stream.close();
+                    stream.closed().whenComplete((reason, closeError) -> context.runOnContext(w -> {
+                        if (closeError != null) {
+                            fail("close:" + failureCode(closeError));
+                        } else if (reason.code() != ErrorCode.NORMAL.code()) {
+                            fail("close:" + codeName(reason));
+                        }
+                        ended();
+                    }));
+                });
+            });
+        }
+
+        private void ended() {
+            inFlight--;
+            if (!ticking && inFlight == 0) {
+                done.complete(null);
+            }
         }
     }
 }

@@ -119,9 +119,10 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
      * (12,340 handshakes in 10.000 s; failures: none)}.
      */
     private String handshakeLine() {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s handshake security=%s identity=%s conns=%d: %,.0f handshakes/s",
+        String rate = options.rate() == BenchOptions.UNLIMITED_RATE ? "" : " rate=" + options.rate();
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s handshake security=%s identity=%s conns=%d%s: %,.0f handshakes/s",
                 transport.option(), options.security().option(), options.secure() ? options.identity().configName() : "none",
-                options.connections(), messagesPerSecond()));
+                options.connections(), rate, messagesPerSecond()));
         if (latency.count() > 0) {
             b.append(String.format(Locale.ROOT, " connect-to-ready p50=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus",
                     latency.percentileMicros(50), latency.percentileMicros(99), latency.percentileMicros(99.9), latency.maxMicros()));

@@ -87,7 +87,9 @@ class BenchOptionsTest {
                 row("--mode handshake --connections 1", o -> o.workload() == Workload.HANDSHAKE && o.connections() == 1),
                 row("--mode handshake --connections 1024 --security both", o -> o.connections() == 1024 && o.compares()),
                 row("--mode handshake --target 10.0.0.5:8079 --identity ed25519", o -> !o.embedded() && o.connections() == 8),
-                row("--connections 3 --mode handshake", o -> o.connections() == 3));
+                row("--connections 3 --mode handshake", o -> o.connections() == 3),
+                row("--mode handshake --rate 500", o -> o.rate() == 500 && o.connections() == BenchOptions.DEFAULT_OPEN_LOOP_HANDSHAKES),
+                row("--mode handshake --rate 500 --connections 16", o -> o.rate() == 500 && o.connections() == 16));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -127,7 +129,6 @@ class BenchOptionsTest {
                 bad("--mode handshake --channels 2",          "--channels does not apply to --mode handshake"),
                 bad("--mode handshake --size 64",             "--size does not apply to --mode handshake"),
                 bad("--mode handshake --count 100",           "--count does not apply to --mode handshake"),
-                bad("--mode handshake --rate 100",            "--rate does not apply to --mode handshake"),
                 bad("--mode handshake --connections 0",       "--connections: 0 is out of range 1..1024"),
                 bad("--transport tcp",                        "--transport: 'tcp' is not stream, raw or both"),
                 bad("--target localhost",                     "--target: 'localhost' is not host:port"),

@@ -126,6 +126,31 @@ class BenchRunTest {
     }
 
     @Test
+    void openLoopHandshakesFollowTheirSchedule() {
+        // Plaintext setups take well under a millisecond: at 200/s the schedule, not the node, sets the count.
+        Outcome o = run("--mode handshake --security off --rate 200 --duration 1s --warmup 0s");
+        assertEquals(Bench.EXIT_OK, o.exit, () -> o.out + o.err);
+        assertTrue(o.out.contains("conns=64 rate=200: "), "open loop caps setups in flight at 64 by default: " + o.out);
+        Matcher m = handshakeLine("off", "none").matcher(o.out);
+        assertTrue(m.find(), o.out);
+        long setups = Long.parseLong(m.group(2).replace(",", ""));
+        assertTrue(setups <= 201, "no more setups complete than the schedule starts in 1 s: " + o.out);
+        assertTrue(setups >= 50, "most of the 200 scheduled setups complete: " + o.out);
+        assertEquals("none", m.group(3), o.out);
+    }
+
+    @Test
+    void openLoopHandshakesOverTheInFlightCapAreSkippedAndCounted() {
+        // One secure setup in flight at a time cannot start 2,000 a second: the rest are skipped, and say so.
+        Outcome o = run("--mode handshake --rate 2000 --connections 1 --duration 1s --warmup 0s");
+        assertEquals(Bench.EXIT_OK, o.exit, () -> o.out + o.err);
+        Matcher m = handshakeLine("on", "ml-dsa-65").matcher(o.out);
+        assertTrue(m.find(), o.out);
+        assertTrue(Long.parseLong(m.group(2).replace(",", "")) > 0, o.out);
+        assertTrue(m.group(3).matches("SKIPPED_IN_FLIGHT_CAP=\\d+"), "skips are counted, nothing else failed: " + o.out);
+    }
+
+    @Test
     void handshakesAgainstANodeThatIsNotThereFailWithTheCount() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -150,7 +175,7 @@ class BenchRunTest {
 
     private static Pattern handshakeLine(String security, String identity) {
         return Pattern.compile("^stream handshake security=" + security + " identity=" + identity
-                + " conns=\\d+: ([\\d,]+) handshakes/s connect-to-ready p50=[\\d.]+us p99=[\\d.]+us .* cpu=[\\d.]+ms/handshake \\([\\d.]+ cores busy\\) jit=\\d+ms \\(([\\d,]+) handshakes in [\\d.]+ s; failures: ([^)]*)\\)$", Pattern.MULTILINE);
+                + " conns=\\d+(?: rate=\\d+)?: ([\\d,]+) handshakes/s connect-to-ready p50=[\\d.]+us p99=[\\d.]+us .* cpu=[\\d.]+ms/handshake \\([\\d.]+ cores busy\\) jit=\\d+ms \\(([\\d,]+) handshakes in [\\d.]+ s; failures: ([^)]*)\\)$", Pattern.MULTILINE);
     }
 
     @Test
