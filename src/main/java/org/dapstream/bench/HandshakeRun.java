@@ -3,6 +3,7 @@ package org.dapstream.bench;
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
+import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamException;
 
 import java.time.Duration;
@@ -20,9 +21,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Stream setups per second. Closed loop (no {@code --rate}): {@code --connections} connectors each loop connect, wait until
- * the stream is ready (the secure handshake done, or HELLO/WELCOME when plaintext), close it
- * and wait until it has ended, then start again. Setups that complete inside the window are
+ * Stream setups per second. Closed loop (no {@code --rate}): {@code --connections}
+ * connectors each loop connect, wait until the stream is ready (the secure handshake done,
+ * or HELLO/WELCOME when plaintext), close it and wait until it has ended, then start again. Setups that complete inside the window are
  * counted, with their connect-to-ready time; every failed connect, setup or close is counted
  * by its error code over the whole phase, so nothing is dropped silently. Open loop
  * ({@code --rate}): see {@link Schedule}.
@@ -94,7 +95,7 @@ final class HandshakeRun {
         sleep(options.duration());
         measuring = false;
         long elapsed = System.nanoTime() - start;
-        long cpu = ProcessCpu.nanos() - cpuAtStart;
+        long cpu = ProcessCpu.between(cpuAtStart, ProcessCpu.nanos());
         long jit = JitTime.between(jitAtStart, JitTime.millis());
         stopping = true;
         awaitConnectors();
@@ -114,7 +115,7 @@ final class HandshakeRun {
                     + PhaseResult.failureText(failed));
         }
         return new PhaseResult(TransportKind.STREAM, options, completed, 0, elapsed, latency, null, failed,
-                cpuAtStart < 0 ? ProcessCpu.UNKNOWN : cpu).withJit(jit);
+                cpu).withJit(jit);
     }
 
     private void awaitConnectors() throws BenchFailure {
@@ -145,6 +146,19 @@ final class HandshakeRun {
 
     private void fail(String what) {
         failures.computeIfAbsent(what, k -> new LongAdder()).increment();
+    }
+
+    /** Closes a stream that got ready, counts a close that failed or ended abnormally, then runs {@code then}. */
+    private void closeAndCount(Stream stream, Runnable then) {
+        stream.close();
+        stream.closed().whenComplete((reason, closeError) -> {
+            if (closeError != null) {
+                fail("close:" + failureCode(closeError));
+            } else if (reason.code() != ErrorCode.NORMAL.code()) {
+                fail("close:" + codeName(reason));
+            }
+            then.run();
+        });
     }
 
     private static void sleep(Duration time) throws BenchFailure {
@@ -212,15 +226,7 @@ final class HandshakeRun {
                     latency.record(ready - start);
                     completed++;
                 }
-                stream.close();
-                stream.closed().whenComplete((reason, closeError) -> {
-                    if (closeError != null) {
-                        fail("close:" + failureCode(closeError));
-                    } else if (reason.code() != ErrorCode.NORMAL.code()) {
-                        fail("close:" + codeName(reason));
-                    }
-                    next();
-                });
+                closeAndCount(stream, this::next);
             });
         }
     }
@@ -229,8 +235,9 @@ final class HandshakeRun {
      * Open loop: setups start at {@code --rate} per second whatever the earlier ones are
      * doing, as independent clients would arrive, with at most {@code --connections} in
      * flight; a setup due while that many are open is not started and counts as
-     * {@link #SKIPPED} (or {@link #SKIPPED_BEFORE_WINDOW} during the warm-up). A 1 ms Vert.x timer releases the setups due since its last tick, and
-     * every completion hops back to the timer's context, so the fields need no locking.
+     * {@link #SKIPPED} (or {@link #SKIPPED_BEFORE_WINDOW} during the warm-up). A 1 ms Vert.x
+     * timer releases the setups due since its last tick, and every completion hops back to
+     * the timer's context, so the fields need no locking.
      */
     private final class Schedule {
         final LatencyRecorder latency = new LatencyRecorder();
@@ -287,15 +294,7 @@ final class HandshakeRun {
                         latency.record(ready - start);
                         completed++;
                     }
-                    stream.close();
-                    stream.closed().whenComplete((reason, closeError) -> context.runOnContext(w -> {
-                        if (closeError != null) {
-                            fail("close:" + failureCode(closeError));
-                        } else if (reason.code() != ErrorCode.NORMAL.code()) {
-                            fail("close:" + codeName(reason));
-                        }
-                        ended();
-                    }));
+                    closeAndCount(stream, () -> context.runOnContext(w -> ended()));
                 });
             });
         }

@@ -23,4 +23,9 @@ final class ProcessCpu {
         }
         return UNKNOWN;
     }
+
+    /** {@code after - before}, or {@link #UNKNOWN} when either is unknown. */
+    static long between(long before, long after) {
+        return before == UNKNOWN || after == UNKNOWN ? UNKNOWN : after - before;
+    }
 }

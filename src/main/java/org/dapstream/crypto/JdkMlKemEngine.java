@@ -21,7 +21,6 @@ import java.security.spec.NamedParameterSpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * ML-KEM-768 with the running JDK's own implementation (JCA {@code KEM "ML-KEM"},
@@ -198,28 +197,23 @@ final class JdkMlKemEngine extends MlKemEngine {
     }
 
     /**
-     * Key classes whose destroy() threw DestroyFailedException once: not tried again. JDK 25's
+     * Set once the KEM's secret keys have refused {@code destroy()}: not tried again. The
+     * engine uses one provider, whose secret keys are all of one class; JDK 25's
      * SecretKeySpec always throws, and filling in that exception's stack trace, once per
      * encapsulation and once per decapsulation, was about 0.5 % of the event loops' busy
      * time in a handshake run.
      */
-    private static final ClassValue<AtomicBoolean> INDESTRUCTIBLE = new ClassValue<>() {
-        @Override
-        protected AtomicBoolean computeValue(Class<?> type) {
-            return new AtomicBoolean();
-        }
-    };
+    private static volatile boolean secretKeysRefuseDestroy;
 
-    /** Tried for providers whose secret keys can be destroyed; skipped for classes known to refuse. */
+    /** Tried for providers whose secret keys can be destroyed; skipped once they are known to refuse. */
     private static void destroy(SecretKey key) {
-        AtomicBoolean refuses = INDESTRUCTIBLE.get(key.getClass());
-        if (refuses.get()) {
+        if (secretKeysRefuseDestroy) {
             return; // dropping the reference is all we can do; our copy is wiped by the caller
         }
         try {
             key.destroy();
         } catch (DestroyFailedException e) {
-            refuses.set(true);
+            secretKeysRefuseDestroy = true;
         }
     }
 
