@@ -57,8 +57,7 @@ final class OneWayRun {
         try {
             bed.pause(options.warmup());
             ReportRound first = reportRound(options.count() != BenchOptions.NO_COUNT);
-            long wireBefore = bed.wireBytesSent();
-            long framesBefore = bed.wireFramesSent();
+            Testbed.WireCount wireBefore = bed.wireSent();
             long cpuBefore = ProcessCpu.nanos();
             long jitBefore = JitTime.millis();
             if (options.count() != BenchOptions.NO_COUNT) {
@@ -69,14 +68,13 @@ final class OneWayRun {
                 bed.pause(options.duration());
             }
             ReportRound last = reportRound(false);
-            long wireAfter = bed.wireBytesSent();
-            long framesAfter = bed.wireFramesSent();
-            long cpuAfter = ProcessCpu.nanos();
+            Testbed.WireCount wireAfter = bed.wireSent();
+            long cpu = ProcessCpu.between(cpuBefore, ProcessCpu.nanos());
             long jit = JitTime.between(jitBefore, JitTime.millis());
-            long cpu = cpuBefore == ProcessCpu.UNKNOWN || cpuAfter == ProcessCpu.UNKNOWN ? ProcessCpu.UNKNOWN : cpuAfter - cpuBefore;
             return new PhaseResult(kind, options, last.messages() - first.messages(), last.bytes() - first.bytes(),
                     last.lastAnswerNanos() - first.lastAnswerNanos(), null, null, Map.of(), cpu)
-                    .withWire(wireBefore < 0 ? -1 : wireAfter - wireBefore, framesAfter - framesBefore)
+                    .withWire(wireBefore == null ? -1 : wireAfter.bytes() - wireBefore.bytes(),
+                            wireBefore == null ? 0 : wireAfter.frames() - wireBefore.frames())
                     .withJit(jit);
         } finally {
             if (metronome != null) {

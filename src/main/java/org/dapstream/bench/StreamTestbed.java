@@ -13,6 +13,7 @@ import org.dapstream.stream.Channel;
 import org.dapstream.stream.FlowConfig;
 import org.dapstream.stream.RateLimit;
 import org.dapstream.stream.Stream;
+import org.dapstream.stream.StreamStats;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamListener;
 import org.dapstream.transport.StreamServer;
@@ -26,6 +27,8 @@ final class StreamTestbed implements Testbed {
     private final BenchOptions options;
     private final CompletableFuture<Void> failure = new CompletableFuture<>();
     private final List<Stream> streams = new ArrayList<>();
+    /** Each stream's event loop, in the order of {@link #streams}. */
+    private final List<Context> contexts = new ArrayList<>();
     private final List<Lane> lanes = new ArrayList<>();
     private EmbeddedServer server;
     private StreamClient client;
@@ -64,6 +67,7 @@ final class StreamTestbed implements Testbed {
             Watch watch = new Watch();
             Stream stream = await(client.connect(host, port, watch), SETUP_TIMEOUT, "stream connection to " + host + ":" + port);
             streams.add(stream);
+            contexts.add(watch.context);
             List<CompletableFuture<Channel>> opening = new ArrayList<>();
             List<StreamLane> opened = new ArrayList<>();
             for (int ch = 0; ch < options.channels(); ch++) {
@@ -101,21 +105,18 @@ final class StreamTestbed implements Testbed {
     }
 
     @Override
-    public long wireBytesSent() {
-        long sent = 0;
-        for (Stream s : streams) {
-            sent += s.stats().bytesSent();
+    public WireCount wireSent() throws BenchFailure {
+        long bytes = 0;
+        long frames = 0;
+        for (int i = 0; i < streams.size(); i++) {
+            Stream stream = streams.get(i);
+            CompletableFuture<StreamStats> read = new CompletableFuture<>();
+            contexts.get(i).runOnContext(v -> read.complete(stream.stats()));
+            StreamStats stats = await(read, SETUP_TIMEOUT, "the sent-frame counts of " + stream);
+            bytes += stats.bytesSent();
+            frames += stats.packetsSent();
         }
-        return sent;
-    }
-
-    @Override
-    public long wireFramesSent() {
-        long sent = 0;
-        for (Stream s : streams) {
-            sent += s.stats().packetsSent();
-        }
-        return sent;
+        return new WireCount(bytes, frames);
     }
 
     /** Learns the stream's event loop and reports an unexpected end as the run's failure. */

@@ -21,14 +21,18 @@ interface Testbed extends AutoCloseable {
     /** A run whose message count stands still this long is stuck: 10 s. */
     Duration STALL_TIMEOUT = Duration.ofSeconds(10);
 
-    /** Frame bytes the client side has sent so far (a monitoring read); -1 when not known (the raw baseline). */
-    default long wireBytesSent() {
-        return -1;
+    /** Frame bytes and frames the client side has sent so far; a message of up to 64 KiB is one frame. */
+    record WireCount(long bytes, long frames) {
     }
 
-    /** Frames the client side has sent so far; a message of up to 64 KiB is one frame. -1 when not known. */
-    default long wireFramesSent() {
-        return -1;
+    /**
+     * What the client side has sent so far, read on each stream's event loop so that bytes and
+     * frames are of the same moment (read from another thread, the loop's unpublished counter
+     * updates made the mean frame size of a 16 KiB run come out above the frame's own size);
+     * null when not known (the raw baseline).
+     */
+    default WireCount wireSent() throws BenchFailure {
+        return null;
     }
 
     /** Every producer's lane. */
