@@ -1,5 +1,7 @@
 package org.dapstream.bench;
 
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
@@ -248,7 +250,7 @@ final class HandshakeRun {
         private long t0;
         private long timer;
         private boolean ticking = true;
-        private io.vertx.core.Context context;
+        private Context context;
 
         void start() {
             t0 = System.nanoTime();
@@ -257,7 +259,7 @@ final class HandshakeRun {
 
         private void tick() {
             if (context == null) {
-                context = io.vertx.core.Vertx.currentContext();
+                context = Vertx.currentContext();
             }
             if (stopping) {
                 if (ticking) {
