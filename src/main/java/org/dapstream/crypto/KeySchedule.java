@@ -45,6 +45,25 @@ public final class KeySchedule {
         return out;
     }
 
+    /** Requests either side may send on one stream: the count's top bit names the acceptor's requests. */
+    public static final long MAX_CHANNEL_KEY_REQUESTS = 0x7FFF_FFFFL;
+    private static final int ACCEPTOR_REQUEST = 0x8000_0000;
+
+    /**
+     * The generation {@code g} of a CHANNEL_KEY request: {@code n} for the connector's
+     * {@code n}-th request on the stream, {@code 2^31 + n} for the acceptor's. Counted per
+     * stream, not per channel, so a channel id that closes and opens again never derives
+     * the same keys twice, and the two sides' requests never share a context.
+     *
+     * @param n the requester's count of CHANNEL_KEY messages it sent on the stream, 1 for its first
+     */
+    public static int channelKeyGeneration(long n, boolean byAcceptor) {
+        if (n < 1 || n > MAX_CHANNEL_KEY_REQUESTS) {
+            throw new IllegalArgumentException("CHANNEL_KEY request " + n + " is outside 1.." + MAX_CHANNEL_KEY_REQUESTS);
+        }
+        return (int) n | (byAcceptor ? ACCEPTOR_REQUEST : 0);
+    }
+
     /** Channel context: ch_id u16 LE || generation u32 LE. */
     static byte[] channelContext(int channelId, int generation) {
         return new byte[]{(byte) channelId, (byte) (channelId >>> 8),

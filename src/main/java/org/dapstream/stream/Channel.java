@@ -118,8 +118,6 @@ public final class Channel {
     // Its own keys (setEncryption), per direction; null: the stream's keys. On the loop only.
     FrameKey sendKey;
     FrameKey receiveKey;
-    /** Completed CHANNEL_KEY exchanges: the generation the next one derives. */
-    int keyGeneration;
     /** Our CHANNEL_KEY in flight: what it will install once the peer accepts. */
     PendingChannelKey pendingKey;
     /** The peer's accepted CHANNEL_KEY: its frames switch to this at CHANNEL_KEY_ACTIVE. */

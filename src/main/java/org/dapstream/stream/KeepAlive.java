@@ -12,6 +12,11 @@ public final class KeepAlive {
 
     /** Weight of a new round-trip sample in the average (TCP's SRTT uses 1/8). */
     static final double RTT_WEIGHT = 0.125;
+    /**
+     * Pings remembered for their pongs. A ping goes out at most once per interval and the
+     * stream times out after a silent timeout, so a few cover every pong still worth a sample.
+     */
+    static final int PINGS_IN_FLIGHT = 4;
 
     private final long intervalNanos;
     private final long timeoutNanos;
@@ -20,6 +25,10 @@ public final class KeepAlive {
     private double avgRttNanos = Double.NaN;
     private long lastRttNanos = -1;
     private long pongs;
+    /** Timestamps of our pings whose pongs may still come, oldest overwritten first. */
+    private final long[] pingsInFlight = new long[PINGS_IN_FLIGHT];
+    private final boolean[] awaited = new boolean[PINGS_IN_FLIGHT];
+    private int nextPingSlot;
 
     public KeepAlive(long intervalNanos, long timeoutNanos, long nowNanos) {
         if (intervalNanos <= 0 || timeoutNanos <= 0) {
@@ -57,16 +66,33 @@ public final class KeepAlive {
         return Action.NONE;
     }
 
+    /** A ping with {@code timestamp} went out: its pong, and only its pong, gives a round trip. */
+    public void pingSent(long timestamp) {
+        pingsInFlight[nextPingSlot] = timestamp;
+        awaited[nextPingSlot] = true;
+        nextPingSlot = (nextPingSlot + 1) % PINGS_IN_FLIGHT;
+    }
+
     /**
      * A pong echoed {@code pingTimestamp}, which we sent at that {@code nanoTime}.
      *
-     * @return the round trip in nanoseconds, or -1 when the timestamp cannot be ours (ignored)
+     * @return the round trip in nanoseconds, or -1 when it answers no ping of ours still in
+     *         flight (forged, repeated, or for a ping long given up): ignored, so a peer cannot
+     *         set the round trip to whatever it likes
      */
     public long onPong(long nowNanos, long pingTimestamp) {
-        long rtt = nowNanos - pingTimestamp;
-        if (rtt < 0) {
-            return -1; // not a timestamp of ours: ignore rather than poison the average
+        int slot = -1;
+        for (int i = 0; i < PINGS_IN_FLIGHT; i++) {
+            if (awaited[i] && pingsInFlight[i] == pingTimestamp) {
+                slot = i;
+                break;
+            }
         }
+        long rtt = nowNanos - pingTimestamp;
+        if (slot < 0 || rtt < 0) {
+            return -1;
+        }
+        awaited[slot] = false;
         lastRttNanos = rtt;
         pongs++;
         avgRttNanos = Double.isNaN(avgRttNanos) ? rtt : avgRttNanos + RTT_WEIGHT * (rtt - avgRttNanos);

@@ -11,6 +11,7 @@ import org.dapstream.crypto.HandshakeException;
 import org.dapstream.crypto.HandshakeResult;
 import org.dapstream.crypto.PeerIdentity;
 import org.dapstream.crypto.ServerHandshake;
+import org.dapstream.crypto.KeySchedule;
 import org.dapstream.crypto.SessionSecrets;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
@@ -151,6 +152,9 @@ public final class Stream {
     /** The flags every received frame carries: ENCRYPTED once the handshake is done, else 0. */
     private int expectedFlags;
     private boolean rekeying;
+    /** CHANNEL_KEY requests this side sent, and the peer sent, on this stream: they name each exchange's keys. */
+    private long channelKeysSent;
+    private long channelKeysReceived;
 
     // Stats: written on the loop only (see Channel for why they are plain fields).
     private long packetsSent;
@@ -835,6 +839,9 @@ public final class Stream {
     private void sendFrame(Channel ch, int chId, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len) {
         int seq = ch == null ? seqOut++ : ch.seqOut++;
         FrameKey key = sendKey == null ? null : ch != null && ch.sendKey != null ? ch.sendKey : sendKey;
+        if (key != null && chId != 0) {
+            keepNonceFresh(key, chId, seq);
+        }
         int wire = key == null ? len : len + FrameCipher.TAG_SIZE;
         int frame = FrameHeader.SIZE + wire;
         ByteBuffer out = transport.claim(frame);
@@ -882,6 +889,9 @@ public final class Stream {
     private int sendAppFrame(Channel ch, PacketType type, ByteBuffer data, int from, int len, long total, long fragmentOffset, boolean more) {
         int seq = ch.seqOut++;
         FrameKey key = sendKey == null ? null : ch.sendKey != null ? ch.sendKey : sendKey;
+        if (key != null) {
+            keepNonceFresh(key, ch.id(), seq);
+        }
         int headerBytes = total >= 0 ? FragmentHeader.SIZE : 0;
         int plain = headerBytes + len;
         int tag = key == null ? 0 : FrameCipher.TAG_SIZE;
@@ -950,8 +960,28 @@ public final class Stream {
         }
     }
 
+    /**
+     * Before sealing a frame on channel {@code chId} under {@code key}: the first frame of a
+     * channel whose id already carried frames under the stream key's current epoch (an earlier
+     * channel on the same id) would repeat their nonces, so the stream key moves to the next
+     * epoch first (PROTOCOL.md section 22).
+     */
+    private void keepNonceFresh(FrameKey key, int chId, int seq) {
+        if (key.wouldRepeatNonce(chId, seq)) {
+            updateSendingKey(key);
+        }
+        key.used(chId);
+    }
+
     /** KEY_UPDATE for {@code key}, sealed under its old epoch; what follows is sealed under the next. */
     private void updateSendingKey(FrameKey key) {
+        if (!key.canRotate()) {
+            // Four billion epochs: never in practice, but sealing on under the last one could repeat a nonce.
+            ProtocolException spent = new ProtocolException(ErrorCode.RESOURCE_EXHAUSTED, "every key epoch of "
+                    + (key.channelId == 0 ? "the stream" : "channel " + key.channelId) + " is used up");
+            fail(spent);
+            throw new StreamException(ErrorCode.RESOURCE_EXHAUSTED, spent.getMessage());
+        }
         rekeying = true;
         try {
             long next = Integer.toUnsignedLong(key.epoch()) + 1;
@@ -1124,6 +1154,12 @@ public final class Stream {
     private void receiveMessage(Channel ch, PacketType type, int flags, ByteBuffer payload) throws ProtocolException {
         if ((flags & Flags.COMPRESSED) != 0) {
             payload = inflate(ch, type, payload);
+        }
+        if (type == PacketType.CONTROL && payload.remaining() > FrameLimits.DEFAULT_MESSAGE_PAYLOAD) {
+            // What no sender may write (section 6) no receiver hands on: a service that
+            // answers in kind (ECHO) could not send it back.
+            throw new ProtocolException(ErrorCode.MESSAGE_TOO_LARGE, "CONTROL packet of " + payload.remaining() + " bytes on channel "
+                    + ch.id() + "; a channel's CONTROL packets are at most " + FrameLimits.DEFAULT_MESSAGE_PAYLOAD);
         }
         if ((flags & Flags.FRAGMENTED) != 0 || ch.reassembly != null) {
             if (type != PacketType.DATA) {
@@ -1329,6 +1365,13 @@ public final class Stream {
 
     private int open(FrameKey key, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
         int size = payload.remaining();
+        if (chId != 0) {
+            if (key.wouldRepeatNonce(chId, seq)) {
+                throw new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "channel " + chId + " opened again and its seq 0 sent under key epoch "
+                        + Integer.toUnsignedString(key.epoch()) + ", which already carried that channel id: a KEY_UPDATE must come first");
+            }
+            key.used(chId);
+        }
         int plain;
         try {
             plain = key.cipher.open(size, type.code(), seq, chId, flags, payload);
@@ -1361,6 +1404,8 @@ public final class Stream {
                     long rtt = keepAlive.onPong(clock.nanoTime(), ka.timestamp());
                     if (rtt >= 0) {
                         counters.roundTrip(rtt);
+                    } else {
+                        counters.pongIgnored();
                     }
                 } else if (!closing) {
                     byte[] pong = new byte[KeepAlivePayload.SIZE];
@@ -1578,6 +1623,12 @@ public final class Stream {
     private void onChannelKey(ControlMessage.ChannelKey request) throws ProtocolException {
         requireActive("CHANNEL_KEY");
         requireEncrypted("CHANNEL_KEY");
+        // Every request counts, whatever its answer: both sides agree on the generation.
+        if (++channelKeysReceived > KeySchedule.MAX_CHANNEL_KEY_REQUESTS) {
+            throw new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "more than " + KeySchedule.MAX_CHANNEL_KEY_REQUESTS
+                    + " CHANNEL_KEY requests on one stream");
+        }
+        int generation = KeySchedule.channelKeyGeneration(channelKeysReceived, role == StreamRole.CONNECTOR);
         Channel ch = channels.get(request.channelId());
         if (ch == null || ch.state != Channel.State.OPEN) {
             answerChannelKey(request.channelId(), ErrorCode.KEY_REJECTED);
@@ -1604,14 +1655,12 @@ public final class Stream {
                 return;
             }
         }
-        int generation = ch.keyGeneration + 1;
         SessionSecrets.ChannelSecrets keys = secrets.channel(ch.id(), generation, applicationKey);
         if (!org.dapstream.crypto.ConstantTime.equals(keys.check(), request.check())) {
             keys.close();
             answerChannelKey(ch.id(), ErrorCode.KEY_REJECTED);
             return;
         }
-        ch.keyGeneration = generation;
         answerChannelKey(ch.id(), null);
         // Our frames on the channel after the ACK use the channel key; the peer's after its CHANNEL_KEY_ACTIVE.
         replaceKey(ch, true, new FrameKey(ch.id(), keys.sending()));
@@ -1624,7 +1673,7 @@ public final class Stream {
             byte[] key = ch.handler.encryptionKey(ch);
             return key != null && key.length == 32 ? key : null;
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "encryptionKey callback of " + ch + " threw; refusing the channel key", e);
+            CallbackFailure.log(LOG, "encryptionKey callback of " + ch + " threw; refusing the channel key", e);
             return null;
         }
     }
@@ -1653,7 +1702,6 @@ public final class Stream {
                     "peer refused a key of its own for channel " + ch.id() + " (it has no such key, or a different one)"));
             return;
         }
-        ch.keyGeneration = pending.generation();
         // The peer's frames after its ACK are under the channel key; ours after CHANNEL_KEY_ACTIVE.
         replaceKey(ch, false, new FrameKey(ch.id(), pending.secrets().receiving()));
         sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.ChannelKeyActive(ch.id())));
@@ -1704,8 +1752,11 @@ public final class Stream {
                 result.completeExceptionally(new IllegalStateException("cannot set a key on " + ch));
             } else if (ch.pendingKey != null) {
                 result.completeExceptionally(new IllegalStateException("a channel key request is already in flight on " + ch));
+            } else if (channelKeysSent >= KeySchedule.MAX_CHANNEL_KEY_REQUESTS) {
+                result.completeExceptionally(new IllegalStateException("this stream sent its last CHANNEL_KEY request ("
+                        + KeySchedule.MAX_CHANNEL_KEY_REQUESTS + "); open a new stream"));
             } else {
-                int generation = ch.keyGeneration + 1;
+                int generation = KeySchedule.channelKeyGeneration(++channelKeysSent, role == StreamRole.ACCEPTOR);
                 SessionSecrets.ChannelSecrets keys = secrets.channel(ch.id(), generation, key);
                 ch.pendingKey = new PendingChannelKey(generation, keys, result);
                 sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.ChannelKey(ch.id(),
@@ -1714,6 +1765,11 @@ public final class Stream {
             org.dapstream.crypto.Secrets.wipe(key);
         });
         return result;
+    }
+
+    /** The epoch of the stream key we send under; -1 on a plaintext stream. For tests of the nonce rules. */
+    long sendEpoch() {
+        return sendKey == null ? -1 : Integer.toUnsignedLong(sendKey.epoch());
     }
 
     /** Moves what we send to the next key epoch now (on demand; it also happens before any limit). */
@@ -1970,7 +2026,7 @@ public final class Stream {
         try {
             ch.handler.closed(ch, reason);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "closed callback of " + ch + " threw", e);
+            CallbackFailure.log(LOG, "closed callback of " + ch + " threw", e);
         }
         ch.closeFuture.complete(reason);
     }
@@ -2015,7 +2071,7 @@ public final class Stream {
     }
 
     private void handlerFailed(Channel ch, RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "handler of " + ch + " failed; closing the channel", e);
+        CallbackFailure.log(LOG, "handler of " + ch + " failed; closing the channel", e);
         if (ch.state == Channel.State.OPEN && state == StreamState.ACTIVE && !closing) {
             ch.handlerFailed = true;
             ch.state = Channel.State.CLOSING;
@@ -2058,7 +2114,9 @@ public final class Stream {
             }
         } else if (action == KeepAlive.Action.PING && state == StreamState.ACTIVE && !closing) {
             byte[] ping = new byte[KeepAlivePayload.SIZE];
-            KeepAlivePayload.encode(ping, 0, false, clock.nanoTime());
+            long stamp = clock.nanoTime();
+            keepAlive.pingSent(stamp);
+            KeepAlivePayload.encode(ping, 0, false, stamp);
             sendStreamFrame(PacketType.KEEPALIVE, ping);
         }
     }

@@ -36,6 +36,7 @@ public final class StreamCounters {
     private final LongAdder flowControlStalls = new LongAdder();
     private final LongAdder compressionSavedBytes = new LongAdder();
     private final LongAdder mediaDropped = new LongAdder();
+    private final LongAdder pongsIgnored = new LongAdder();
 
     public StreamCounters() {
         for (ErrorCode c : ErrorCode.values()) {
@@ -93,6 +94,10 @@ public final class StreamCounters {
 
     void setupTimeout() {
         setupTimeouts.increment();
+    }
+
+    void pongIgnored() {
+        pongsIgnored.increment();
     }
 
     void errorSent(ErrorCode code) {
@@ -162,6 +167,11 @@ public final class StreamCounters {
 
     public long setupTimeouts() {
         return setupTimeouts.sum();
+    }
+
+    /** Pongs that answered no ping of ours in flight: forged or stale, and not taken as a round trip. */
+    public long pongsIgnored() {
+        return pongsIgnored.sum();
     }
 
     public long errorsSent(ErrorCode code) {

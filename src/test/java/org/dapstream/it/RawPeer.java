@@ -42,7 +42,15 @@ final class RawPeer implements AutoCloseable {
         }
     }
 
+    /** Where a server frame sealed under the stream key sat in the nonce space: (epoch, ch_id, seq_id). */
+    record NonceUse(long epoch, int channel, int seq) {
+    }
+
     private final Socket socket;
+    /** Every server frame on a channel opened with the stream key, in arrival order. */
+    private final List<NonceUse> serverNonces = new ArrayList<>();
+    private long receiveEpoch;
+    private long sendEpoch;
     private final InputStream in;
     private final FrameDecoder decoder = new FrameDecoder(FrameLimits.HARD_CAP_FRAME_PAYLOAD);
     private final List<Frame> received = new ArrayList<>();
@@ -209,11 +217,48 @@ final class RawPeer implements AutoCloseable {
                 }
                 byte[] copy = new byte[size];
                 payload.get(copy);
+                if ((flags & Flags.ENCRYPTED) != 0 && ch != 0) {
+                    serverNonces.add(new NonceUse(receiveEpoch, ch, seq));
+                }
+                if ((flags & Flags.ENCRYPTED) != 0 && ch == 0 && type == PacketType.CONTROL && copy.length > 0
+                        && copy[0] == KEY_UPDATE_KIND && ControlCodec.decode(ByteBuffer.wrap(copy)) instanceof ControlMessage.KeyUpdate u
+                        && u.channelId() == 0) {
+                    // The server's frames after this one are sealed under its next epoch.
+                    opener.close();
+                    opener = handshake.secrets().receiving().next();
+                    receiveEpoch++;
+                }
                 received.add(new Frame(type, seq, ch, flags, copy));
             });
         } catch (ProtocolException e) {
             throw new IOException("server sent a malformed frame: " + e, e);
         }
+    }
+
+    private static final byte KEY_UPDATE_KIND = 0x0A;
+
+    /** Server frames on channels under the stream key, with the epoch each was sealed under. */
+    List<NonceUse> serverNonces() {
+        return serverNonces;
+    }
+
+    /** The handshake's outcome (for channel keys). */
+    HandshakeResult handshakeResult() {
+        return handshake;
+    }
+
+    /** KEY_UPDATE of the stream key: what this peer sends after it is sealed under the next epoch. */
+    RawPeer keyUpdate() throws IOException {
+        sendFrame(PacketType.CONTROL, 0, ControlCodec.encode(new ControlMessage.KeyUpdate(0, sendEpoch + 1)));
+        sealer.close();
+        sealer = handshake.secrets().sending().next();
+        sendEpoch++;
+        return this;
+    }
+
+    /** Starts the seq_id of {@code channel} at 0 again, as for a channel newly opened on a used id. */
+    void resetSeq(int channel) {
+        seqOut[channel] = 0;
     }
 
     static byte[] concat(byte[]... parts) {

@@ -84,7 +84,13 @@ final class FakeTransport implements StreamTransport {
         }
         committed = claimedAt + bytes;
         claimOpen = false;
+        if (onCommit != null && bytes > 0) {
+            onCommit.accept(ByteBuffer.wrap(sent, claimedAt, bytes).slice().asReadOnlyBuffer());
+        }
     }
+
+    /** Sees each committed frame as it is committed (the stream's state is that of its sealing); null: none. */
+    java.util.function.Consumer<ByteBuffer> onCommit;
 
     /** Bytes committed since the previous call. */
     byte[] takeSent() {

@@ -83,10 +83,13 @@ class KeepAliveTest {
         assertEquals(-1, ka.lastRttNanos());
         assertEquals(0, ka.pongs());
 
+        ka.pingSent(T0);
         ka.onPong(T0 + 100 * MS, T0);
         assertEquals(100.0, ka.avgLatencyMillis(), 1e-9, "the first sample is the average");
+        ka.pingSent(T0 + 1000 * MS);
         ka.onPong(T0 + 1020 * MS, T0 + 1000 * MS);
         assertEquals(100 + (20 - 100) / 8.0, ka.avgLatencyMillis(), 1e-9);   // 90
+        ka.pingSent(T0 + 2000 * MS);
         ka.onPong(T0 + 2060 * MS, T0 + 2000 * MS);
         assertEquals(90 + (60 - 90) / 8.0, ka.avgLatencyMillis(), 1e-9);     // 86.25
         assertEquals(60 * MS, ka.lastRttNanos());
@@ -97,8 +100,10 @@ class KeepAliveTest {
     @Test
     void aPongFromTheFutureIsIgnored() {
         KeepAlive ka = new KeepAlive(1000 * MS, 3000 * MS, T0);
-        ka.onPong(T0 + 10 * MS, T0);
-        ka.onPong(T0 + 20 * MS, T0 + 5000 * MS);
+        ka.pingSent(T0);
+        ka.pingSent(T0 + 5000 * MS); // even a ping of ours: a pong before it left is no sample
+        assertEquals(10 * MS, ka.onPong(T0 + 10 * MS, T0));
+        assertEquals(-1, ka.onPong(T0 + 20 * MS, T0 + 5000 * MS));
         assertEquals(10.0, ka.avgLatencyMillis(), 1e-9);
         assertEquals(1, ka.pongs());
         assertEquals(10 * MS, ka.lastRttNanos());
@@ -107,8 +112,32 @@ class KeepAliveTest {
     @Test
     void aZeroRoundTripIsASample() {
         KeepAlive ka = new KeepAlive(1000 * MS, 3000 * MS, T0);
+        ka.pingSent(T0);
         ka.onPong(T0, T0);
         assertEquals(0.0, ka.avgLatencyMillis());
         assertEquals(1, ka.pongs());
+    }
+
+    @Test
+    void onlyAPongThatAnswersAPingInFlightIsASample() {
+        KeepAlive ka = new KeepAlive(1000 * MS, 3000 * MS, T0);
+        assertEquals(-1, ka.onPong(T0 + 10 * MS, T0 + 5 * MS), "no ping sent: a forged pong");
+        assertEquals(-1, ka.onPong(T0 + 10 * MS, 1), "timestamp 1 would make the round trip the uptime");
+        ka.pingSent(T0 + 100 * MS);
+        assertEquals(-1, ka.onPong(T0 + 150 * MS, T0 + 99 * MS), "a timestamp we never sent");
+        assertEquals(50 * MS, ka.onPong(T0 + 150 * MS, T0 + 100 * MS));
+        assertEquals(-1, ka.onPong(T0 + 160 * MS, T0 + 100 * MS), "the same pong twice is one sample");
+        assertEquals(1, ka.pongs());
+        assertEquals(50.0, ka.avgLatencyMillis(), 1e-9);
+    }
+
+    @Test
+    void aPingLongGivenUpNoLongerGetsASample() {
+        KeepAlive ka = new KeepAlive(1000 * MS, 3000 * MS, T0);
+        for (int i = 0; i <= KeepAlive.PINGS_IN_FLIGHT; i++) {
+            ka.pingSent(T0 + i * 1000 * MS);
+        }
+        assertEquals(-1, ka.onPong(T0 + 9000 * MS, T0), "the oldest ping was forgotten for a newer one");
+        assertEquals(8000 * MS, ka.onPong(T0 + 9000 * MS, T0 + 1000 * MS));
     }
 }

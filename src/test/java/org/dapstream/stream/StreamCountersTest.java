@@ -56,11 +56,16 @@ class StreamCountersTest extends EngineTest {
         StreamHarness h = StreamHarness.activeAcceptor();
         List<Long> seen = new ArrayList<>();
         h.counters.onRoundTrip(seen::add);
-        h.advanceMillis(5);
-        h.peer.pong(h.clock.nanoTime() - 7 * MS);
+        long first = StreamKeepAliveTest.awaitPing(h, 2000).keepAlive().timestamp();
+        h.advance(java.time.Duration.ofNanos(first + 7 * MS - h.clock.nanoTime()));
+        h.peer.pong(first);
         h.peer.pong(h.clock.nanoTime() + 1000 * MS); // not a timestamp of ours: no sample
-        h.peer.pong(h.clock.nanoTime() - 3 * MS);
+        h.peer.pong(first); // answered already: no second sample
+        long second = StreamKeepAliveTest.awaitPing(h, 2000).keepAlive().timestamp();
+        h.advance(java.time.Duration.ofNanos(second + 3 * MS - h.clock.nanoTime()));
+        h.peer.pong(second);
         assertEquals(List.of(7 * MS, 3 * MS), seen);
+        assertEquals(2, h.counters.pongsIgnored());
         assertTrue(h.stream.active());
     }
 }

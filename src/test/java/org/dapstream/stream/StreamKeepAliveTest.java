@@ -21,7 +21,7 @@ class StreamKeepAliveTest extends EngineTest {
     private static final long MS = 1_000_000;
 
     /** Advances in 5 ms steps until the stream sends a ping; fails after {@code limitMs}. */
-    private static Frame awaitPing(StreamHarness h, long limitMs) {
+    static Frame awaitPing(StreamHarness h, long limitMs) {
         long start = h.clock.elapsedMillis();
         while (h.clock.elapsedMillis() - start < limitMs) {
             h.advanceMillis(5);
@@ -118,12 +118,19 @@ class StreamKeepAliveTest extends EngineTest {
     }
 
     @Test
-    void aPongWithATimestampFromTheFutureIsIgnored() {
+    void aPongThatAnswersNoPingIsIgnored() {
         StreamHarness h = StreamHarness.activeAcceptor();
-        h.peer.pong(h.clock.nanoTime() + 1000 * MS);
+        h.advanceMillis(5);
+        h.peer.pong(h.clock.nanoTime() + 1000 * MS); // from the future
+        h.peer.pong(1); // from the stream's start: would make the round trip its uptime
+        h.peer.pong(h.clock.nanoTime() - 7 * MS); // a plausible time, but no ping of ours
         assertTrue(Double.isNaN(h.stream.stats().avgLatencyMillis()));
-        h.peer.pong(h.clock.nanoTime() - 7 * MS);
+        assertEquals(3, h.counters.pongsIgnored());
+        Frame ping = awaitPing(h, 2000);
+        h.advance(Duration.ofNanos(ping.keepAlive().timestamp() + 7 * MS - h.clock.nanoTime()));
+        h.peer.pong(ping.keepAlive().timestamp());
         assertEquals(7.0, h.stream.stats().avgLatencyMillis(), 1e-9);
+        assertTrue(h.stream.active(), "an ignored pong does not end the stream");
     }
 
     @Test

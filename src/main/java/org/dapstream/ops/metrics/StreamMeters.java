@@ -79,6 +79,8 @@ public class StreamMeters implements MeterBinder {
                 .description("Streams ended by keepalive timeout").register(registry);
         FunctionCounter.builder("dap.stream.setup.timeouts", c, StreamCounters::setupTimeouts)
                 .description("Streams ended by the setup deadline").register(registry);
+        FunctionCounter.builder("dap.stream.keepalive.pongs.ignored", c, StreamCounters::pongsIgnored)
+                .description("Keepalive pongs that answered no ping in flight (forged or stale): not taken as a round trip").register(registry);
         for (HandshakeOutcome outcome : HandshakeOutcome.values()) {
             FunctionCounter.builder("dap.stream.handshakes", c, x -> x.handshakes(outcome))
                     .description("Secure handshakes by outcome").tag("outcome", outcome.tag()).register(registry);
