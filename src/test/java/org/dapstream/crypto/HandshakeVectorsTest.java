@@ -147,6 +147,26 @@ class HandshakeVectorsTest {
         byte[] nonce = c2sIv.clone();
         nonce[0] ^= 1; // ch_id 1 LE at bytes 0-1; epoch 0 and seq 0 leave the rest
         v.put("nonce of that frame", nonce);
+
+        // Channel keys (mode 1) on channel 1: the connector's first request and the acceptor's.
+        byte[] channelBase = Hkdf.expand(master, KeySchedule.CHANNEL, 32);
+        byte[] connectorFirst = {0x01, 0x00, 0x01, 0x00, 0x00, 0x00};         // ch 1, g = 1
+        byte[] acceptorFirst = {0x01, 0x00, 0x01, 0x00, 0x00, (byte) 0x80};   // ch 1, g = 2^31 + 1
+        assertArrayEquals(connectorFirst, KeySchedule.channelContext(1, KeySchedule.channelKeyGeneration(1, false)));
+        assertArrayEquals(acceptorFirst, KeySchedule.channelContext(1, KeySchedule.channelKeyGeneration(1, true)));
+        byte[] check1 = Arrays.copyOf(Hkdf.expand(channelBase, KeySchedule.KEY_CHECK, connectorFirst, 32), 8);
+        byte[] check2 = Arrays.copyOf(Hkdf.expand(channelBase, KeySchedule.KEY_CHECK, acceptorFirst, 32), 8);
+        byte[] channelC2s = Hkdf.expand(channelBase, KeySchedule.CHANNEL_C2S, connectorFirst, 32);
+        try (SessionSecrets.ChannelSecrets byConnector = clientResult.secrets().channel(1, KeySchedule.channelKeyGeneration(1, false), null);
+             SessionSecrets.ChannelSecrets byAcceptor = clientResult.secrets().channel(1, KeySchedule.channelKeyGeneration(1, true), null)) {
+            assertArrayEquals(check1, byConnector.check(), "the stream's channel keys are the documented ones");
+            assertArrayEquals(check2, byAcceptor.check());
+        }
+        v.put("channel key context (ch 1, the connector's first CHANNEL_KEY, g = 1)", connectorFirst);
+        v.put("channel key check (ch 1, g = 1)", check1);
+        v.put("channel c2s secret (ch 1, g = 1)", channelC2s);
+        v.put("channel key context (ch 1, the acceptor's first CHANNEL_KEY, g = 2^31 + 1)", acceptorFirst);
+        v.put("channel key check (ch 1, g = 2^31 + 1)", check2);
         client.close();
         server.close();
         finish.result().secrets().close();
