@@ -13,7 +13,7 @@ import org.dapstream.protocol.NodeAddress;
 import java.security.SecureRandom;
 
 /**
- * A node's long-term signing key pair (DESIGN.md §4): ML-DSA-65 by default, Ed25519 as the
+ * A node's long-term signing key pair: ML-DSA-65 by default, Ed25519 as the
  * small alternative. Signing is thread-safe (each call uses its own signer); ML-DSA-65 signs with
  * this JVM's {@link MlDsaEngine} (the JDK's own on JDK 24+, else Bouncy Castle). {@link #close()}
  * drops the private key; {@link #toString()} never shows key material.

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The graceful drain on SIGTERM (issue 5): readiness goes DOWN ({@link DrainState}), the
+ * The graceful drain on SIGTERM: readiness goes DOWN ({@link DrainState}), the
  * stream endpoint refuses new connections, every peer is sent GOAWAY with the grace period,
  * and shutdown waits until the peers have closed their streams or the grace period (plus the
  * close timeout) is over; only then does {@link StreamEndpoint} stop the server.

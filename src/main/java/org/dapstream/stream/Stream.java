@@ -883,7 +883,7 @@ public final class Stream {
     /**
      * One application frame: the data, after a {@link FragmentHeader} when {@code total >= 0};
      * compressed when the channel compresses and it pays; then sealed. The send order of
-     * DESIGN.md: fragment, compress, encrypt.
+     * PROTOCOL.md section 8: fragment, compress, encrypt.
      */
     /** @return the frame's size on the wire */
     private int sendAppFrame(Channel ch, PacketType type, ByteBuffer data, int from, int len, long total, long fragmentOffset, boolean more) {

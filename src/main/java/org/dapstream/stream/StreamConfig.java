@@ -23,7 +23,7 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
     public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(3);
     /** A third of the timeout, so two pings can be lost before the peer gives up: 1 s. */
     public static final Duration DEFAULT_KEEPALIVE_INTERVAL = Duration.ofSeconds(1);
-    /** 5 s, the handshake deadline of DESIGN.md §4. */
+    /** 5 s: the deadline for the whole setup, the secure handshake included. */
     public static final Duration DEFAULT_SETUP_TIMEOUT = Duration.ofSeconds(5);
     /** 1024 channels per stream. */
     public static final int DEFAULT_MAX_CHANNELS = 1024;

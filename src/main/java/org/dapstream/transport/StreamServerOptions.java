@@ -18,7 +18,7 @@ import org.dapstream.stream.StreamSecurity;
  */
 public record StreamServerOptions(String host, int port, int instances, StreamConfig stream, NodeAddress node,
                                   StreamSecurity security, HandshakeGate handshakeGate) {
-    /** The stream port of DESIGN.md: 8079 (HTTP stays on 8080). */
+    /** The stream port: 8079 (HTTP stays on 8080). */
     public static final int DEFAULT_PORT = 8079;
     public static final String DEFAULT_HOST = "0.0.0.0";
 
