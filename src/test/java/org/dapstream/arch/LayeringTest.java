@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
-/** The architecture of DESIGN.md §2, enforced: pure cores, adapters around them. */
+/** The package layering, enforced: pure cores, adapters around them (README.md, "Layout"). */
 class LayeringTest {
     private static final String[] FRAMEWORKS = {
             "io.quarkus..", "io.vertx..", "io.netty..", "jakarta..", "javax.enterprise..", "io.smallrye..", "org.jboss.."};
@@ -29,7 +29,7 @@ class LayeringTest {
     void protocolUsesOnlyTheJdk() {
         classes().that().resideInAPackage("org.dapstream.protocol..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage("org.dapstream.protocol..", "java..")
-                .because("the wire codec is pure: bytes in, typed values out (DESIGN.md §2)")
+                .because("the wire codec is pure: bytes in, typed values out")
                 .check(main);
     }
 
@@ -38,7 +38,7 @@ class LayeringTest {
         classes().that().resideInAPackage("org.dapstream.crypto..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage(
                         "java..", "javax.crypto..", "org.bouncycastle..", "org.dapstream.crypto..", "org.dapstream.protocol..")
-                .because("crypto is pure: JDK (JCE for the bulk AEAD) and Bouncy Castle's lightweight API only (DESIGN.md §2)")
+                .because("crypto is pure: JDK (JCE for the bulk AEAD) and Bouncy Castle's lightweight API only")
                 .check(main);
     }
 
@@ -56,7 +56,7 @@ class LayeringTest {
     void compressUsesOnlyTheJdkAndLz4() {
         classes().that().resideInAPackage("org.dapstream.compress..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "net.jpountz..", "org.dapstream.compress..")
-                .because("compression is pure: bytes in, bytes out, JDK and lz4-java only (DESIGN.md §2)")
+                .because("compression is pure: bytes in, bytes out, JDK and lz4-java only")
                 .check(main);
     }
 
@@ -80,7 +80,7 @@ class LayeringTest {
     void metricsStayInTheShell() {
         noClasses().that().resideOutsideOfPackage("org.dapstream.ops..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", "org.eclipse.microprofile.health..")
-                .because("the engine's counters are plain Java; Micrometer and health bind them in ops (issue 5)")
+                .because("the engine's counters are plain Java; Micrometer and health bind them in ops")
                 .check(main);
     }
 

@@ -53,10 +53,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every manifest under {@code k8s/} parses into fabric8 model objects, and what they say
+ * Every manifest under {@code k8s/} (the base in {@code k8s/base}, the Prometheus Operator
+ * resources in {@code k8s/monitoring}) parses into fabric8 model objects, and what they say
  * about the application matches the application: ports, probe paths, configuration keys,
  * labels and selectors, Secret mounts, the drain timing, and every metric the alerts and the
- * dashboard use (against the metrics table of docs/OPERATIONS.md).
+ * dashboard use (against the metrics table of docs/OPERATIONS.md). That kustomize renders
+ * them is {@link KustomizeRenderTest}'s part.
  */
 class ManifestConsistencyTest {
     static final Path K8S = Path.of("k8s");
@@ -67,11 +69,7 @@ class ManifestConsistencyTest {
     /** Quarkus' defaults for the HTTP and management ports. */
     static final int QUARKUS_HTTP_PORT = 8080;
     static final int QUARKUS_MANAGEMENT_PORT = 9000;
-    /**
-     * Keys of issue 3 (the secure handshake) that the manifests already use for the key
-     * Secret. TODO(lead): drop this set once the security config mapping is merged; the keys
-     * must then be found in it like every other.
-     */
+    /** Configuration keys whose value must be a file of the mounted key Secret. */
     static final Set<String> SECRET_KEYS = Set.of("dap.stream.security.cluster.key-file");
     /** Written by the node at start: on a writable volume of the pod, never in the Secret. */
     static final String IDENTITY_KEY = "dap.stream.security.identity.file";
@@ -137,9 +135,21 @@ class ManifestConsistencyTest {
         try (Stream<Path> files = Files.walk(K8S)) {
             for (Path kustomization : files.filter(p -> p.getFileName().toString().equals("kustomization.yaml")).toList()) {
                 Map<?, ?> k = YAML.readValue(kustomization.toFile(), Map.class);
-                for (Object entry : (List<?>) k.get("resources")) {
+                List<Object> entries = new ArrayList<>();
+                // "bases" for directories: the form the kustomize of older kubectl releases reads.
+                for (String field : List.of("resources", "bases")) {
+                    entries.addAll(Optional.ofNullable((List<?>) k.get(field)).orElse(List.of()));
+                }
+                assertFalse(entries.isEmpty(), kustomization + " lists nothing");
+                for (Object entry : entries) {
                     Path target = kustomization.getParent().resolve(entry.toString()).normalize();
                     assertTrue(Files.exists(target), kustomization + " lists " + entry + ", which does not exist");
+                    if (Files.isDirectory(target)) {
+                        assertTrue(Files.exists(target.resolve("kustomization.yaml")), kustomization + " lists " + entry
+                                + ", a directory without a kustomization.yaml");
+                        assertFalse(kustomization.getParent().toAbsolutePath().normalize().startsWith(target.toAbsolutePath()),
+                                kustomization + " includes its own parent " + entry + ": kustomize refuses the cycle");
+                    }
                     listed.add(target);
                 }
                 for (Object generator : Optional.ofNullable((List<?>) k.get("configMapGenerator")).orElse(List.of())) {
@@ -156,7 +166,7 @@ class ManifestConsistencyTest {
     }
 
     @Test
-    void theBaseHasEveryKindTheIssueAsksFor() {
+    void theManifestsHaveEveryKindOfADeploymentWithMonitoring() {
         Set<String> kinds = resources.stream().map(HasMetadata::getKind).collect(Collectors.toCollection(TreeSet::new));
         assertEquals(new TreeSet<>(Set.of("Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "PodDisruptionBudget",
                 "PrometheusRule", "Role", "RoleBinding", "Service", "ServiceAccount", "ServiceMonitor")), kinds);
@@ -207,7 +217,7 @@ class ManifestConsistencyTest {
         for (EnvVar e : container(one(Deployment.class)).getEnv()) {
             assertTrue(known.contains(e.getName()), e.getName() + " is no configuration key of the application; known: " + known);
         }
-        // The reflection itself finds the keys README.md documents.
+        // The reflection itself finds the keys docs/OPERATIONS.md documents.
         assertTrue(configKeys("dap.stream", StreamServerConfig.class).containsAll(
                 Set.of("dap.stream.tcp.port", "dap.stream.keepalive.timeout", "dap.stream.drain.grace-period", "dap.stream.node-address")));
     }

@@ -18,12 +18,16 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import io.smallrye.config.ConfigMapping;
 import org.dapstream.ops.StreamServerConfig;
+import org.dapstream.ops.admin.AdminConfig;
+import org.dapstream.ops.health.HealthConfig;
 import org.junit.jupiter.api.Test;
 
 /**
- * The configuration tables of docs/OPERATIONS.md and docs/API.md name only keys that
- * {@link StreamServerConfig} has, with its defaults, and OPERATIONS.md lists every key: a key
+ * The configuration tables of docs/OPERATIONS.md and docs/API.md name only keys that the
+ * application's {@code dap.stream} mappings ({@link StreamServerConfig}, {@link AdminConfig},
+ * {@link HealthConfig}) have, with their defaults, and OPERATIONS.md lists every key: a key
  * that is renamed or removed (as {@code dap.stream.channel-buffer-size} was) or a default that
  * changes fails here until the documents follow.
  */
@@ -36,22 +40,27 @@ class ConfigDocsTest {
     private static final Pattern KEY = Pattern.compile("`(dap\\.stream\\.[a-z0-9.-]+)`");
     private static final Pattern CODE = Pattern.compile("^\\s*`([^`]*)`\\s*$");
 
-    /** Every key of the mapping with its {@code @WithDefault} (empty when it has none). */
+    /** The application's configuration mappings under {@code dap.stream}. */
+    static final List<Class<?>> MAPPINGS = List.of(StreamServerConfig.class, AdminConfig.class, HealthConfig.class);
+
+    /** Every key of the mappings with its {@code @WithDefault} (empty when it has none). */
     static Map<String, Optional<String>> configKeys() {
         Map<String, Optional<String>> keys = new TreeMap<>();
-        collect("dap.stream", StreamServerConfig.class, keys);
+        for (Class<?> mapping : MAPPINGS) {
+            collect(mapping.getAnnotation(ConfigMapping.class).prefix(), mapping, mapping, keys);
+        }
         return keys;
     }
 
-    private static void collect(String prefix, Class<?> group, Map<String, Optional<String>> out) {
+    private static void collect(String prefix, Class<?> root, Class<?> group, Map<String, Optional<String>> out) {
         for (Method m : group.getDeclaredMethods()) {
             if (m.isDefault() || Modifier.isStatic(m.getModifiers())) {
                 continue;
             }
             String key = prefix + "." + m.getName().replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase();
             Class<?> type = m.getReturnType();
-            if (type.isInterface() && type.getEnclosingClass() == StreamServerConfig.class) {
-                collect(key, type, out);
+            if (type.isInterface() && type.getEnclosingClass() == root) {
+                collect(key, root, type, out);
             } else {
                 WithDefault d = m.getAnnotation(WithDefault.class);
                 out.put(key, Optional.ofNullable(d).map(WithDefault::value));
@@ -88,7 +97,7 @@ class ConfigDocsTest {
         Map<String, Optional<String>> keys = configKeys();
         Map<String, String> doc = documented(OPERATIONS);
         assertEquals(new TreeSet<>(keys.keySet()), new TreeSet<>(doc.keySet()),
-                "keys of StreamServerConfig (left) against the tables of " + OPERATIONS + " (right)");
+                "keys of the configuration mappings (left) against the tables of " + OPERATIONS + " (right)");
         keys.forEach((key, value) -> value.ifPresent(expected -> {
             Matcher cell = CODE.matcher(doc.get(key));
             assertTrue(cell.find(), key + ": the default cell of " + OPERATIONS + " should be `" + expected + "`, is '" + doc.get(key) + "'");
@@ -100,7 +109,7 @@ class ConfigDocsTest {
     void apiNamesOnlyKeysThatExist() throws IOException {
         Set<String> unknown = new TreeSet<>(documented(API).keySet());
         unknown.removeAll(configKeys().keySet());
-        assertEquals(Set.of(), unknown, "keys in the tables of " + API + " that StreamServerConfig does not have");
+        assertEquals(Set.of(), unknown, "keys in the tables of " + API + " that no configuration mapping has");
         assertTrue(documented(API).keySet().containsAll(List.of("dap.stream.flow.channel-window",
                 "dap.stream.flow.stream-rate.frames-per-second", "dap.stream.flow.channel-rate.bytes-per-second")),
                 "API.md documents the flow keys");

@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A bulk transfer over real sockets (issue 4): several FILE channels of one stream carry
+ * A bulk transfer over real sockets: several FILE channels of one stream carry
  * messages of random size (1 B .. 1 MiB, so most are fragmented), half compressible text and
  * half random bytes, under a stream and a channel rate limit that both bind, checked end to
  * end by SHA-256 per channel. The rate check is an upper bound only (a lower one is not a

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Fairness over a real socket (issue 4): while one channel sends a 100 MB message, 64-byte
+ * Fairness over a real socket: while one channel sends a 100 MB message, 64-byte
  * messages on another channel of the same stream keep a bounded round-trip latency (the
  * send ring interleaves one frame per channel per turn), and the big message arrives intact.
  */

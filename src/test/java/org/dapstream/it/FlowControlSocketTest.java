@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Flow control over real sockets (issue 4): a server-side reader that never reads stops the
+ * Flow control over real sockets: a server-side reader that never reads stops the
  * client's writer at the window, the server holds no more than the window for it, other
  * channels and other streams keep flowing, and reading again resumes the flow with every
  * byte in order.

@@ -28,7 +28,7 @@ import java.util.stream.Stream.Builder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Peers that break flow control or fragmentation over a real socket (issue 4): each row is
+ * Peers that break flow control or fragmentation over a real socket: each row is
  * a hand-driven secure peer ({@link RawPeer}) answered by an ERROR on ch 0 with its exact
  * code, then the close; a healthy client stream on the same server keeps echoing after
  * every row. A plain-JUnit server rather than MalformedInputTest's Quarkus one, because the

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Encoding and decoding a 64-byte DATA frame, alone and in a 64 KiB batch of them (what
- * one socket read carries under load). Run: see README, "Benchmarks".
+ * one socket read carries under load). Run: see docs/BENCHMARKS.md, "JMH and CPU cost per operation".
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * buffer into a direct transport batch, decompress from a direct (or heap) read buffer into a
  * heap scratch buffer; and the adaptive wrapper. MB/s = size / time. The implementation is the
  * one {@link Lz4Payload} picks (JNI); add {@code -jvmArgsAppend -Ddap.lz4.java-only=true} for
- * the pure-Java one. Run: see README, "Benchmarks"; with {@code -prof gc} for B/op.
+ * the pure-Java one. Run: see docs/BENCHMARKS.md, "JMH and CPU cost per operation"; with {@code -prof gc} for B/op.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
