@@ -9,7 +9,7 @@ import java.util.Optional;
 
 /**
  * Configuration of the stream endpoint, prefix {@code dap.stream}. Each default here is the
- * one documented in README.md and docs/OPERATIONS.md.
+ * one documented in docs/OPERATIONS.md.
  */
 @ConfigMapping(prefix = "dap.stream")
 public interface StreamServerConfig {

@@ -5,7 +5,7 @@ import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 
-/** Health-check settings, prefix {@code dap.stream.health}; defaults as in README.md. */
+/** Health-check settings, prefix {@code dap.stream.health}; defaults as in docs/OPERATIONS.md. */
 @ConfigMapping(prefix = "dap.stream.health")
 public interface HealthConfig {
     /**
