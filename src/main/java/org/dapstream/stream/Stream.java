@@ -98,6 +98,9 @@ public final class Stream {
     private int seqIn;
     private int pauseRequests;
     private boolean readSinceTick;
+    /** Clock time a tick first found the frame now in part (-1: none), and the frames decoded then. */
+    private long partialFrameSince = -1;
+    private long partialFrameDecoded;
     private boolean wroteSinceTick;
     private boolean blockedWriters;
     private boolean inPacketOut;
@@ -251,6 +254,7 @@ public final class Stream {
     /** The connection is gone (the peer closed it, or the network failed). */
     public void onTransportClosed() {
         if (state != StreamState.CLOSED) {
+            counters.connectionLost(decoder.hasPartialFrame());
             finish(CloseReason.of(ErrorCode.CONNECTION_LOST, "connection closed without CLOSE"));
         }
     }
@@ -2047,10 +2051,14 @@ public final class Stream {
         if (reassembling > 0 && reassemblyTimedOut()) {
             return;
         }
+        if (frameTimedOut()) {
+            return;
+        }
         KeepAlive.Action action = keepAlive.tick(clock.nanoTime(), read, wrote);
         if (action == KeepAlive.Action.TIMEOUT) {
             long silentMs = config.keepAliveTimeout().toMillis();
             if (decoder.hasPartialFrame()) {
+                counters.frameTruncated();
                 fail(new ProtocolException(ErrorCode.TRUNCATED_FRAME, "a frame was begun and not completed within " + silentMs + " ms"));
             } else {
                 counters.keepAliveTimeout();
@@ -2061,6 +2069,33 @@ public final class Stream {
             KeepAlivePayload.encode(ping, 0, false, clock.nanoTime());
             sendStreamFrame(PacketType.KEEPALIVE, ping);
         }
+    }
+
+    /**
+     * The frame deadline: read silence alone misses a peer that drips a frame a byte at a
+     * time. Checked per tick, never per read: the clock starts at the first tick that finds
+     * a frame in part, and restarts whenever a frame completed in between or our own reading
+     * is paused (then the peer cannot finish it).
+     */
+    private boolean frameTimedOut() {
+        if (!decoder.hasPartialFrame() || pauseRequests > 0) {
+            partialFrameSince = -1;
+            return false;
+        }
+        long now = clock.nanoTime();
+        long decoded = decoder.framesDecoded();
+        if (partialFrameSince < 0 || decoded != partialFrameDecoded) {
+            partialFrameSince = now;
+            partialFrameDecoded = decoded;
+            return false;
+        }
+        if (now - partialFrameSince < config.frameTimeout().toNanos()) {
+            return false;
+        }
+        counters.frameTruncated();
+        fail(new ProtocolException(ErrorCode.TRUNCATED_FRAME, "a frame was begun and not completed within "
+                + config.frameTimeout().toMillis() + " ms"));
+        return true;
     }
 
     private boolean reassemblyTimedOut() {
