@@ -98,8 +98,9 @@ public final class Stream {
     private int seqIn;
     private int pauseRequests;
     private boolean readSinceTick;
-    /** Clock time a tick first found the frame now in part (-1: none), and the frames decoded then. */
-    private long partialFrameSince = -1;
+    /** A tick found a frame in part: since when (clock time), and the frames decoded then. */
+    private boolean partialFrameSeen;
+    private long partialFrameSince;
     private long partialFrameDecoded;
     private boolean wroteSinceTick;
     private boolean blockedWriters;
@@ -2079,12 +2080,13 @@ public final class Stream {
      */
     private boolean frameTimedOut() {
         if (!decoder.hasPartialFrame() || pauseRequests > 0) {
-            partialFrameSince = -1;
+            partialFrameSeen = false;
             return false;
         }
         long now = clock.nanoTime();
         long decoded = decoder.framesDecoded();
-        if (partialFrameSince < 0 || decoded != partialFrameDecoded) {
+        if (!partialFrameSeen || decoded != partialFrameDecoded) {
+            partialFrameSeen = true;
             partialFrameSince = now;
             partialFrameDecoded = decoded;
             return false;
