@@ -74,7 +74,7 @@ class AdmissionFloodSocketTest {
         assertTrue(r.peakInProgress <= HandshakeGate.DEFAULT_MAX_PER_PREFIX, "the /24 held at most its cap: " + r);
     }
 
-    record Result(int successes, List<String> failures, long floodConnections, long evictions, long firstFrameTimeouts,
+    record Result(int successes, List<String> failures, long floodConnections, long evictions, long setupTimeouts,
                   int peakInProgress, List<Long> handshakeMillis) {
     }
 
