@@ -7,6 +7,7 @@ import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.HandshakeGate;
+import org.dapstream.stream.StreamCaps;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamCounters;
@@ -42,7 +43,8 @@ final class EmbeddedServer implements AutoCloseable {
             security = StreamSecurity.of(HandshakeSettings.defaults(NodeIdentity.generate(options.identity(), random), random));
         }
         StreamServer server = new StreamServer(vertx, new StreamServerOptions(BenchOptions.EMBEDDED_HOST, 0,
-                options.serverLoops(), StreamTestbed.streamConfig(options), NodeAddress.NONE, security, gateFor(options.connections())),
+                options.serverLoops(), StreamTestbed.streamConfig(options), NodeAddress.NONE, security, gateFor(options.connections()),
+                capsFor(options.connections())),
                 ChannelRegistry.withDiagnostics(), new Sessions(), new StreamCounters());
         EmbeddedServer embedded = new EmbeddedServer(vertx, server);
         try {
@@ -69,7 +71,14 @@ final class EmbeddedServer implements AutoCloseable {
      */
     static HandshakeGate gateFor(int connections) {
         return new HandshakeGate(Math.max(HandshakeGate.DEFAULT_MAX_TOTAL, connections),
-                Math.max(HandshakeGate.DEFAULT_MAX_PER_ADDRESS, connections));
+                Math.max(HandshakeGate.DEFAULT_MAX_PER_ADDRESS, connections),
+                Math.max(HandshakeGate.DEFAULT_MAX_PER_PREFIX, connections), HandshakeGate.DEFAULT_FIRST_FRAME_TIMEOUT);
+    }
+
+    /** Connection caps that never refuse the load generator either (all its connections come from one address). */
+    static StreamCaps capsFor(int connections) {
+        return new StreamCaps(Math.max(StreamCaps.DEFAULT_MAX_STREAMS, connections),
+                Math.max(StreamCaps.DEFAULT_MAX_STREAMS_PER_ADDRESS, connections));
     }
 
     String host() {

@@ -66,7 +66,7 @@ final class NodeSecurity {
 
     static HandshakeGate gate(StreamServerConfig.Security config) {
         return parse("dap.stream.security.handshake.*", () -> new HandshakeGate(config.handshake().maxConcurrent(),
-                config.handshake().maxPerAddress()));
+                config.handshake().maxPerAddress(), config.handshake().maxPerPrefix(), config.handshake().firstFrameTimeout()));
     }
 
     private static AuthPolicy policy(StreamServerConfig.Security config, NodeIdentity clusterKey) {

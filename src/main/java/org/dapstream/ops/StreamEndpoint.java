@@ -10,6 +10,7 @@ import jakarta.enterprise.inject.Instance;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.HandshakeGate;
+import org.dapstream.stream.StreamCaps;
 import org.dapstream.stream.StreamSecurity;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.ChannelService;
@@ -59,12 +60,13 @@ public class StreamEndpoint {
         }
         SecureRandom random = new SecureRandom();
         StreamSecurity security = null;
-        HandshakeGate gate = HandshakeGate.defaults();
+        // Admission applies to plaintext setup too: an idle connection costs the same either way.
+        HandshakeGate gate = NodeSecurity.gate(config.security());
+        StreamCaps caps = new StreamCaps(config.maxStreams(), config.maxStreamsPerAddress());
         NodeAddress node;
         if (config.security().enabled()) {
             identity = NodeSecurity.loadIdentity(config.security(), random);
             security = NodeSecurity.streamSecurity(config.security(), identity, random);
-            gate = NodeSecurity.gate(config.security());
             node = identity.address();
         } else {
             LOG.log(System.Logger.Level.WARNING, "security disabled (dap.stream.security.enabled=false): streams are plaintext and unauthenticated");
@@ -78,9 +80,9 @@ public class StreamEndpoint {
                 f.maxChannelWindow(), f.maxStreamWindow(), compressionGoal(f.compressionGoal()));
         StreamConfig streamConfig = new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
                 config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
-                config.writeHighWater(), flow);
+                config.writeHighWater(), flow, config.frameTimeout());
         StreamServerOptions options = new StreamServerOptions(config.tcp().host(), config.tcp().port(),
-                config.tcp().instances(), streamConfig, node, security, gate);
+                config.tcp().instances(), streamConfig, node, security, gate, caps);
         StreamServer started = new StreamServer(vertx, options, services, sessions, counters);
         started.start().toCompletionStage().toCompletableFuture()
                 .orTimeout(BIND_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join();

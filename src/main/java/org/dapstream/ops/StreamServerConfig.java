@@ -31,6 +31,18 @@ public interface StreamServerConfig {
     @WithDefault("1024")
     int maxChannels();
 
+    /** A frame begun after setup must be complete within this long, however steadily its bytes arrive (TRUNCATED_FRAME). */
+    @WithDefault("10s")
+    Duration frameTimeout();
+
+    /** Connections open at once on this node, set up or not; more are refused with RESOURCE_EXHAUSTED. */
+    @WithDefault("10000")
+    int maxStreams();
+
+    /** Connections open at once from one remote address; more are refused with RESOURCE_EXHAUSTED. */
+    @WithDefault("1000")
+    int maxStreamsPerAddress();
+
     Flow flow();
 
     /** Bytes written from other threads and not yet on the loop before {@code write} reports back-pressure. */
@@ -162,13 +174,24 @@ public interface StreamServerConfig {
     }
 
     interface Handshake {
-        /** Streams in setup at once on this node; more are refused with HANDSHAKE_BUSY. */
+        /** Streams in setup at once on this node (also on plaintext nodes); more are refused with HANDSHAKE_BUSY. */
         @WithDefault("256")
         int maxConcurrent();
 
         /** Streams in setup at once from one remote address. */
         @WithDefault("32")
         int maxPerAddress();
+
+        /** Streams in setup at once from one IPv4 /24 or IPv6 /64; at least max-per-address. */
+        @WithDefault("64")
+        int maxPerPrefix();
+
+        /**
+         * A connection must deliver its first complete frame within this long, or it ends with
+         * SETUP_TIMEOUT; until then its slot may go to a newer connection when a cap is full.
+         */
+        @WithDefault("1s")
+        Duration firstFrameTimeout();
     }
 
     interface Rekey {

@@ -33,7 +33,7 @@ public enum ErrorCode {
     FLAG_NOT_NEGOTIATED(0x000C),
     /** The peer's read side was silent for the keepalive timeout. */
     KEEPALIVE_TIMEOUT(0x000D),
-    /** A frame was begun but not completed within the keepalive timeout. */
+    /** A frame was begun but not completed within the keepalive timeout, or within the frame timeout however steadily it arrived. */
     TRUNCATED_FRAME(0x000E),
     /** The peer does not speak a protocol version we do. */
     UNSUPPORTED_VERSION(0x000F),
@@ -69,7 +69,7 @@ public enum ErrorCode {
     MALFORMED_HANDSHAKE(0x001E),
     /** This node requires the secure handshake; the peer started a plaintext stream. */
     SECURITY_REQUIRED(0x001F),
-    /** Too many handshakes in progress (from this address, or in all); try again later. */
+    /** Too many handshakes in progress (in all, from this address or its prefix), or evicted before a complete first frame; try again later. */
     HANDSHAKE_BUSY(0x0020),
     /** A per-channel key request was refused: no key for the channel, or the key check differs. */
     KEY_REJECTED(0x0021),

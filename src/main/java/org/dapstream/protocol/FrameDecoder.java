@@ -9,13 +9,19 @@ import java.nio.ByteBuffer;
  * buffered: first {@code size} against the limit, then {@code type}, then the reserved flag
  * bits. A frame that lies whole inside one input chunk reaches the sink as a view of that
  * chunk (no copy); only a frame split across chunks is gathered into the decoder's own
- * buffer, which grows up to the payload limit and is then reused.
+ * buffer, which is then reused. That buffer grows as the payload's bytes arrive, never on
+ * the header's word: a header announcing 64 KiB followed by a few bytes costs
+ * {@value #MIN_GATHER_BUFFER} bytes, not 64 KiB. The buffer doubles while a frame needs more,
+ * so it holds at most twice the largest part of a frame ever gathered (at least
+ * {@value #MIN_GATHER_BUFFER} bytes, at most the frame's size), and is kept for later frames.
  *
  * <p>After the first error (its own, or any exception thrown by the sink) the decoder is
  * failed: it throws nothing more and ignores all later input, as the stream is going down. Not thread-safe: one stream, one loop.
  */
 public final class FrameDecoder {
-    private static final int MIN_GATHER_BUFFER = 4096;
+    /** The gather buffer's first size: a small split frame needs no growth. */
+    static final int MIN_GATHER_BUFFER = 4096;
+    private static final byte[] EMPTY = new byte[0];
 
     private final int maxPayload;
     private final byte[] header = new byte[FrameHeader.SIZE];
@@ -136,20 +142,36 @@ public final class FrameDecoder {
         flags = frameFlags;
         size = frameSize;
         bodyFill = 0;
-        if (body == null || body.length < frameSize) {
-            int grown = body == null ? MIN_GATHER_BUFFER : body.length * 2;
-            body = new byte[Math.min(maxPayload, Math.max(frameSize, grown))];
+        if (body == null) {
+            body = EMPTY;
             bodyView = ByteBuffer.wrap(body);
         }
     }
 
     private void gatherPayload(ByteBuffer in, FrameSink sink) throws ProtocolException {
         int n = Math.min(size - bodyFill, in.remaining());
+        if (bodyFill + n > body.length) {
+            grow(bodyFill + n);
+        }
         in.get(body, bodyFill, n);
         bodyFill += n;
         if (bodyFill == size) {
             finishGathered(sink);
         }
+    }
+
+    /** Room for {@code needed} bytes of the frame being gathered: doubling, at least the minimum, at most the frame's size. */
+    private void grow(int needed) {
+        int grown = Math.min(size, Math.max(needed, Math.max(MIN_GATHER_BUFFER, body.length * 2)));
+        byte[] bigger = new byte[grown];
+        System.arraycopy(body, 0, bigger, 0, bodyFill);
+        body = bigger;
+        bodyView = ByteBuffer.wrap(body);
+    }
+
+    /** Bytes the decoder holds for gathering split frames (for tests and memory accounting). */
+    public int gatherCapacity() {
+        return body == null ? 0 : body.length;
     }
 
     private void finishGathered(FrameSink sink) throws ProtocolException {

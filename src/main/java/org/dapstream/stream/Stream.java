@@ -99,6 +99,10 @@ public final class Stream {
     private int seqIn;
     private int pauseRequests;
     private boolean readSinceTick;
+    /** A tick found a frame in part: since when (clock time), and the frames decoded then. */
+    private boolean partialFrameSeen;
+    private long partialFrameSince;
+    private long partialFrameDecoded;
     private boolean wroteSinceTick;
     private boolean blockedWriters;
     private boolean inPacketOut;
@@ -255,6 +259,7 @@ public final class Stream {
     /** The connection is gone (the peer closed it, or the network failed). */
     public void onTransportClosed() {
         if (state != StreamState.CLOSED) {
+            counters.connectionLost(decoder.hasPartialFrame());
             finish(CloseReason.of(ErrorCode.CONNECTION_LOST, "connection closed without CLOSE"));
         }
     }
@@ -2103,10 +2108,14 @@ public final class Stream {
         if (reassembling > 0 && reassemblyTimedOut()) {
             return;
         }
+        if (frameTimedOut()) {
+            return;
+        }
         KeepAlive.Action action = keepAlive.tick(clock.nanoTime(), read, wrote);
         if (action == KeepAlive.Action.TIMEOUT) {
             long silentMs = config.keepAliveTimeout().toMillis();
             if (decoder.hasPartialFrame()) {
+                counters.frameTruncated();
                 fail(new ProtocolException(ErrorCode.TRUNCATED_FRAME, "a frame was begun and not completed within " + silentMs + " ms"));
             } else {
                 counters.keepAliveTimeout();
@@ -2119,6 +2128,34 @@ public final class Stream {
             KeepAlivePayload.encode(ping, 0, false, stamp);
             sendStreamFrame(PacketType.KEEPALIVE, ping);
         }
+    }
+
+    /**
+     * The frame deadline: read silence alone misses a peer that drips a frame a byte at a
+     * time. Checked per tick, never per read: the clock starts at the first tick that finds
+     * a frame in part, and restarts whenever a frame completed in between or our own reading
+     * is paused (then the peer cannot finish it).
+     */
+    private boolean frameTimedOut() {
+        if (!decoder.hasPartialFrame() || pauseRequests > 0) {
+            partialFrameSeen = false;
+            return false;
+        }
+        long now = clock.nanoTime();
+        long decoded = decoder.framesDecoded();
+        if (!partialFrameSeen || decoded != partialFrameDecoded) {
+            partialFrameSeen = true;
+            partialFrameSince = now;
+            partialFrameDecoded = decoded;
+            return false;
+        }
+        if (now - partialFrameSince < config.frameTimeout().toNanos()) {
+            return false;
+        }
+        counters.frameTruncated();
+        fail(new ProtocolException(ErrorCode.TRUNCATED_FRAME, "a frame was begun and not completed within "
+                + config.frameTimeout().toMillis() + " ms"));
+        return true;
     }
 
     private boolean reassemblyTimedOut() {

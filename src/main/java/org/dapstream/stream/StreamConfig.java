@@ -16,9 +16,12 @@ import java.time.Duration;
  * @param maxChannels       channels open at once on one stream (both sides together)
  * @param writeHighWater    bytes queued by writers off the event loop before {@code write} reports back-pressure
  * @param flow              flow control, fragmentation, rate limits and compression
+ * @param frameTimeout      a frame begun after setup must be complete within this time, however
+ *                          steadily its bytes trickle in (TRUNCATED_FRAME)
  */
 public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Duration keepAliveTimeout,
-                           Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow) {
+                           Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow,
+                           Duration frameTimeout) {
     /** The seed's {@code STREAM_KEEPALIVE_TIMEOUT}: 3 s. */
     public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(3);
     /** A third of the timeout, so two pings can be lost before the peer gives up: 1 s. */
@@ -29,12 +32,18 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
     public static final int DEFAULT_MAX_CHANNELS = 1024;
     /** 1 MiB of off-loop writes in flight per stream. */
     public static final int DEFAULT_WRITE_HIGH_WATER = 1024 * 1024;
+    /**
+     * 10 s for one frame: a full 65,792-byte frame at 53 kbit/s. A frame is written whole, so
+     * on any working path it arrives within a few round trips; only a peer that drips it takes longer.
+     */
+    public static final Duration DEFAULT_FRAME_TIMEOUT = Duration.ofSeconds(10);
 
     public StreamConfig {
         FrameLimits.checkConfigured(maxFramePayload);
         positive("keepAliveInterval", keepAliveInterval);
         positive("keepAliveTimeout", keepAliveTimeout);
         positive("setupTimeout", setupTimeout);
+        positive("frameTimeout", frameTimeout);
         if (maxChannels < 1 || maxChannels > 65535) {
             throw new IllegalArgumentException("maxChannels must be 1..65535, got " + maxChannels);
         }
@@ -46,22 +55,33 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
         }
     }
 
+    /** The limits without a frame deadline of their own: {@link #DEFAULT_FRAME_TIMEOUT}. */
+    public StreamConfig(int maxFramePayload, Duration keepAliveInterval, Duration keepAliveTimeout,
+                        Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow) {
+        this(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
+                DEFAULT_FRAME_TIMEOUT);
+    }
+
     public static StreamConfig defaults() {
         return new StreamConfig(FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD, DEFAULT_KEEPALIVE_INTERVAL,
                 DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_SETUP_TIMEOUT, DEFAULT_MAX_CHANNELS,
-                DEFAULT_WRITE_HIGH_WATER, FlowConfig.defaults());
+                DEFAULT_WRITE_HIGH_WATER, FlowConfig.defaults(), DEFAULT_FRAME_TIMEOUT);
     }
 
     public StreamConfig withKeepAlive(Duration interval, Duration timeout) {
-        return new StreamConfig(maxFramePayload, interval, timeout, setupTimeout, maxChannels, writeHighWater, flow);
+        return new StreamConfig(maxFramePayload, interval, timeout, setupTimeout, maxChannels, writeHighWater, flow, frameTimeout);
     }
 
     public StreamConfig withSetupTimeout(Duration timeout) {
-        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, timeout, maxChannels, writeHighWater, flow);
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, timeout, maxChannels, writeHighWater, flow, frameTimeout);
     }
 
     public StreamConfig withFlow(FlowConfig flow) {
-        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow);
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow, frameTimeout);
+    }
+
+    public StreamConfig withFrameTimeout(Duration timeout) {
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow, timeout);
     }
 
     private static void positive(String name, Duration d) {

@@ -37,6 +37,10 @@ public final class StreamCounters {
     private final LongAdder compressionSavedBytes = new LongAdder();
     private final LongAdder mediaDropped = new LongAdder();
     private final LongAdder pongsIgnored = new LongAdder();
+    private final LongAdder connectionsLost = new LongAdder();
+    private final LongAdder truncatedFrames = new LongAdder();
+    private final Map<AdmissionCap, LongAdder> refused = new EnumMap<>(AdmissionCap.class);
+    private final LongAdder evicted = new LongAdder();
 
     public StreamCounters() {
         for (ErrorCode c : ErrorCode.values()) {
@@ -49,6 +53,9 @@ public final class StreamCounters {
         for (StreamRole r : StreamRole.values()) {
             opened.put(r, new LongAdder());
             closed.put(r, new LongAdder());
+        }
+        for (AdmissionCap cap : AdmissionCap.values()) {
+            refused.put(cap, new LongAdder());
         }
     }
 
@@ -92,7 +99,8 @@ public final class StreamCounters {
         keepAliveTimeouts.increment();
     }
 
-    void setupTimeout() {
+    /** Public because the server's first-frame deadline, a setup deadline too, ends streams from outside. */
+    public void setupTimeout() {
         setupTimeouts.increment();
     }
 
@@ -221,5 +229,58 @@ public final class StreamCounters {
 
     public long mediaDroppedMessages() {
         return mediaDropped.sum();
+    }
+
+    /**
+     * A connection ended without CLOSE or ERROR (the peer closed or reset it, or the network
+     * failed); {@code midFrame}: part of a frame had arrived, and is lost with it.
+     */
+    void connectionLost(boolean midFrame) {
+        connectionsLost.increment();
+        if (midFrame) {
+            truncatedFrames.increment();
+        }
+    }
+
+    /** A frame was begun and not completed in time (the stream ended with TRUNCATED_FRAME). */
+    void frameTruncated() {
+        truncatedFrames.increment();
+    }
+
+    /**
+     * A connection refused at accept by {@code cap}, with an ERROR of {@code code}; public because
+     * the server refuses before a stream exists.
+     */
+    public void refused(AdmissionCap cap, ErrorCode code) {
+        refused.get(cap).increment();
+        errorsSent.get(code).increment();
+    }
+
+    /**
+     * A connection that had not yet delivered a complete frame was ended to make room for a
+     * newer one (its ERROR HANDSHAKE_BUSY is counted by the stream as it goes out).
+     */
+    public void evicted() {
+        evicted.increment();
+    }
+
+    /** Connections that ended without CLOSE or ERROR: closed or reset by the peer, or lost. */
+    public long connectionsLost() {
+        return connectionsLost.sum();
+    }
+
+    /** Frames begun and never completed: the connection ended mid-frame, or the frame deadline passed. */
+    public long truncatedFrames() {
+        return truncatedFrames.sum();
+    }
+
+    /** Connections refused at accept by {@code cap}. */
+    public long refused(AdmissionCap cap) {
+        return refused.get(cap).sum();
+    }
+
+    /** Unproven connections evicted for newer ones. */
+    public long evictions() {
+        return evicted.sum();
     }
 }

@@ -16,6 +16,10 @@ import org.dapstream.stream.HandshakeOutcome;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.dapstream.stream.AdmissionCap;
+import org.dapstream.stream.StreamCaps;
+import org.dapstream.stream.StreamState;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.Stream;
@@ -40,6 +44,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class StreamServer {
     /** The reason text of GOAWAY and of refused connections while draining. */
     public static final String DRAIN_REASON = "node draining";
+    /** The reason text of the HANDSHAKE_BUSY that ends a connection evicted for a newer one. */
+    public static final String EVICTED_REASON = "no complete frame yet and the handshake slots are full: evicted for a newer connection; retry";
     private final Vertx vertx;
     private final StreamServerOptions options;
     private final ChannelRegistry services;
@@ -138,6 +144,16 @@ public final class StreamServer {
         return options.handshakeGate().inProgress();
     }
 
+    /** Streams in setup that have not yet delivered a complete frame (the ones eviction may end). */
+    public int handshakesUnproven() {
+        return options.handshakeGate().unproven();
+    }
+
+    /** Connections counted against the connection caps now (set up or not). */
+    public int connections() {
+        return options.streamCaps().streams();
+    }
+
     /** The live streams. */
     public Collection<Stream> streams() {
         return List.copyOf(streams);
@@ -171,59 +187,109 @@ public final class StreamServer {
                     .setTcpNoDelay(true)
                     .setReuseAddress(true);
             server = vertx.createNetServer(netOptions);
-            server.connectHandler(socket -> {
-                String from = socket.remoteAddress().host();
-                HandshakeGate gate = options.handshakeGate();
-                if (!gate.admit(from)) {
-                    refuseBusy(socket, gate);
-                    return;
-                }
-                AtomicBoolean slotHeld = new AtomicBoolean(true);
-                Runnable freeSlot = () -> {
-                    if (slotHeld.compareAndSet(true, false)) {
-                        gate.release(from);
-                    }
-                };
-                VertxTransport transport = new VertxTransport(socket);
-                Stream stream = transport.bind(t -> new Stream(StreamRole.ACCEPTOR, options.stream(), t, StreamClock.SYSTEM,
-                        services, sessions, options.node(), counters, new StreamListener() {
-                            @Override
-                            public void active(Stream stream) {
-                                freeSlot.run();
-                            }
-
-                            @Override
-                            public void closed(Stream stream, CloseReason reason) {
-                                freeSlot.run();
-                                streams.remove(stream);
-                                Drain d = drain;
-                                if (d != null) {
-                                    d.checkEmpty();
-                                }
-                            }
-                        }, options.security()));
-                if (stream.state() != org.dapstream.stream.StreamState.CLOSED) {
-                    streams.add(stream);
-                }
-                if (drain != null) {
-                    // Still in setup: goAway ends it with ERROR GOING_AWAY, nothing was accepted on it.
-                    stream.goAway(0, "", DRAIN_REASON);
-                }
-            });
+            server.connectHandler(this::accept);
             server.listen().onSuccess(s -> {
                 port = s.actualPort();
                 started.complete();
             }).onFailure(started::fail);
         }
 
+        /**
+         * Admission, in order: the connection caps (RESOURCE_EXHAUSTED over them), then a
+         * setup slot (HANDSHAKE_BUSY when none can be had, see {@link HandshakeGate}), then the
+         * stream, watched for its first complete frame: until then its slot may be evicted,
+         * and it ends at the first-frame deadline.
+         */
+        private void accept(NetSocket socket) {
+            String from = socket.remoteAddress().host();
+            StreamCaps caps = options.streamCaps();
+            AdmissionCap overStreams = caps.admit(from);
+            if (overStreams != null) {
+                counters.refused(overStreams, ErrorCode.RESOURCE_EXHAUSTED);
+                refuse(socket, ErrorCode.RESOURCE_EXHAUSTED, "too many connections (this node allows " + caps.maxStreams()
+                        + ", " + caps.maxPerAddress() + " per address); retry later");
+                return;
+            }
+            HandshakeGate gate = options.handshakeGate();
+            AtomicReference<Stream> bound = new AtomicReference<>();
+            HandshakeGate.Slot slot = gate.admit(from, () -> {
+                // On the newcomer's loop: count here, end the victim on its own loop (abort hands it over).
+                counters.evicted();
+                if (options.security() != null) {
+                    counters.handshake(HandshakeOutcome.REJECTED_BUSY);
+                }
+                Stream victim = bound.get();
+                if (victim != null) {
+                    victim.abort(ErrorCode.HANDSHAKE_BUSY, EVICTED_REASON);
+                }
+            });
+            if (slot.refusedBy() != null) {
+                caps.release(from);
+                refuseBusy(socket, gate, slot.refusedBy());
+                return;
+            }
+            AtomicBoolean counted = new AtomicBoolean(true);
+            long firstFrameMillis = gate.firstFrameTimeout().toMillis();
+            long firstFrameTimer = vertx.setTimer(firstFrameMillis, id -> {
+                Stream s = bound.get();
+                if (s != null && slot.isUnproven() && s.state() == StreamState.SETUP) {
+                    counters.setupTimeout();
+                    if (options.security() != null) {
+                        counters.handshake(HandshakeOutcome.TIMEOUT);
+                    }
+                    s.abort(ErrorCode.SETUP_TIMEOUT, "no complete frame within " + firstFrameMillis + " ms of connecting");
+                }
+            });
+            VertxTransport transport = new VertxTransport(socket);
+            transport.onFirstFrame(slot::proven);
+            Stream stream = transport.bind(t -> new Stream(StreamRole.ACCEPTOR, options.stream(), t, StreamClock.SYSTEM,
+                    services, sessions, options.node(), counters, new StreamListener() {
+                        @Override
+                        public void active(Stream stream) {
+                            slot.release();
+                        }
+
+                        @Override
+                        public void closed(Stream stream, CloseReason reason) {
+                            slot.release();
+                            vertx.cancelTimer(firstFrameTimer);
+                            if (counted.compareAndSet(true, false)) {
+                                caps.release(from);
+                            }
+                            streams.remove(stream);
+                            Drain d = drain;
+                            if (d != null) {
+                                d.checkEmpty();
+                            }
+                        }
+                    }, options.security()));
+            bound.set(stream);
+            if (slot.evicted()) {
+                // Evicted from another loop before the stream existed: end it now (a second abort does nothing).
+                stream.abort(ErrorCode.HANDSHAKE_BUSY, EVICTED_REASON);
+            }
+            if (stream.state() != StreamState.CLOSED) {
+                streams.add(stream);
+            }
+            if (drain != null) {
+                // Still in setup: goAway ends it with ERROR GOING_AWAY, nothing was accepted on it.
+                stream.goAway(0, "", DRAIN_REASON);
+            }
+        }
+
         /** Over a handshake cap: one plaintext ERROR saying so, then the connection ends; no stream, no session. */
-        private void refuseBusy(NetSocket socket, HandshakeGate gate) {
+        private void refuseBusy(NetSocket socket, HandshakeGate gate, AdmissionCap cap) {
             if (options.security() != null) {
                 counters.handshake(HandshakeOutcome.REJECTED_BUSY);
             }
-            byte[] error = FrameHeader.frame(PacketType.ERROR, 0, 0, 0, CloseReason.of(ErrorCode.HANDSHAKE_BUSY,
-                    "too many handshakes in progress (this node allows " + gate.maxTotal() + ", " + gate.maxPerAddress()
-                            + " per address); retry later").encode());
+            counters.refused(cap, ErrorCode.HANDSHAKE_BUSY);
+            refuse(socket, ErrorCode.HANDSHAKE_BUSY, "too many handshakes in progress (this node allows " + gate.maxTotal() + ", "
+                    + gate.maxPerAddress() + " per address, " + gate.maxPerPrefix() + " per network prefix); retry later");
+        }
+
+        /** One plaintext ERROR on ch 0 (seq 0), then the connection ends; no stream, no session. */
+        private void refuse(NetSocket socket, ErrorCode code, String reason) {
+            byte[] error = FrameHeader.frame(PacketType.ERROR, 0, 0, 0, CloseReason.of(code, reason).encode());
             socket.write(Buffer.buffer(error)).onComplete(ar -> socket.close());
         }
 

@@ -2,6 +2,7 @@ package org.dapstream.transport;
 
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.HandshakeGate;
+import org.dapstream.stream.StreamCaps;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamSecurity;
 
@@ -14,10 +15,12 @@ import org.dapstream.stream.StreamSecurity;
  *                  connections across them. 0 means one per available processor
  * @param node      this node's address, sent in WELCOME (a secure node's address is its identity's)
  * @param security  the secure handshake every stream must complete; null disables security (plaintext HELLO)
- * @param handshakeGate caps on streams in setup at once, in all and per remote address
+ * @param handshakeGate admission to setup: caps on streams in setup at once (in all, per remote address, per
+ *                      prefix), the first-frame deadline and eviction; null: {@link HandshakeGate#defaults()}
+ * @param streamCaps    caps on connections open at once, in all and per remote address; null: {@link StreamCaps#defaults()}
  */
 public record StreamServerOptions(String host, int port, int instances, StreamConfig stream, NodeAddress node,
-                                  StreamSecurity security, HandshakeGate handshakeGate) {
+                                  StreamSecurity security, HandshakeGate handshakeGate, StreamCaps streamCaps) {
     /** The stream port: 8079 (HTTP stays on 8080). */
     public static final int DEFAULT_PORT = 8079;
     public static final String DEFAULT_HOST = "0.0.0.0";
@@ -32,14 +35,23 @@ public record StreamServerOptions(String host, int port, int instances, StreamCo
         if (handshakeGate == null) {
             handshakeGate = HandshakeGate.defaults();
         }
+        if (streamCaps == null) {
+            streamCaps = StreamCaps.defaults();
+        }
         if (security != null) {
             node = security.handshake().identity().address();
         }
     }
 
-    /** A plaintext server (security disabled), default handshake caps. */
+    /** Default connection caps. */
+    public StreamServerOptions(String host, int port, int instances, StreamConfig stream, NodeAddress node,
+                               StreamSecurity security, HandshakeGate handshakeGate) {
+        this(host, port, instances, stream, node, security, handshakeGate, null);
+    }
+
+    /** A plaintext server (security disabled), default handshake and connection caps. */
     public StreamServerOptions(String host, int port, int instances, StreamConfig stream, NodeAddress node) {
-        this(host, port, instances, stream, node, null, null);
+        this(host, port, instances, stream, node, null, null, null);
     }
 
     /** Instances after resolving 0 to the processor count. */

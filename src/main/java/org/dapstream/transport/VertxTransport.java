@@ -36,6 +36,8 @@ public final class VertxTransport implements StreamTransport {
     private ByteBuf claimed;
     private int claimedAt;
     private boolean closed;
+    /** Runs once, after the read that completed the stream's first frame; null once run (or when unset). */
+    private Runnable firstFrame;
 
     /** Call on the socket's event loop (in the connect or accept handler). */
     public VertxTransport(NetSocket socket) {
@@ -47,6 +49,14 @@ public final class VertxTransport implements StreamTransport {
         this.chctx = this.socket.channelHandlerContext();
         this.remote = String.valueOf(socket.remoteAddress());
         this.batch = new WriteBatch(this.socket);
+    }
+
+    /**
+     * What to run once the stream has received its first complete frame (the server's
+     * admission learns the connection is no longer a cheap partial one). Set before {@link #bind}.
+     */
+    public void onFirstFrame(Runnable task) {
+        this.firstFrame = task;
     }
 
     /** Builds the stream for this transport and wires the socket's events to it. */
@@ -79,6 +89,12 @@ public final class VertxTransport implements StreamTransport {
             }
         } finally {
             buf.release();
+        }
+        // Looked at only until the first frame is in: one null test per read after that.
+        if (firstFrame != null && stream.stats().packetsReceived() > 0) {
+            Runnable task = firstFrame;
+            firstFrame = null;
+            task.run();
         }
     }
 

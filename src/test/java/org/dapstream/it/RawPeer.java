@@ -269,6 +269,12 @@ final class RawPeer implements AutoCloseable {
         return out.toByteArray();
     }
 
+    /** Ends the connection with a TCP reset (SO_LINGER 0), as a crashed or cut-off peer does. */
+    void reset() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
+    }
+
     @Override
     public void close() throws IOException {
         if (handshake != null) {

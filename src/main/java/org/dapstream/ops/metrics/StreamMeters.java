@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import jakarta.inject.Singleton;
 import org.dapstream.ops.StreamEndpoint;
 import org.dapstream.protocol.ErrorCode;
+import org.dapstream.stream.AdmissionCap;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.HandshakeOutcome;
@@ -91,6 +92,16 @@ public class StreamMeters implements MeterBinder {
                 .baseUnit("bytes").description("Payload bytes kept off the wire by compression").register(registry);
         FunctionCounter.builder("dap.stream.media.dropped.frames", c, StreamCounters::mediaDroppedMessages)
                 .description("MEDIA messages dropped from a full send queue for fresher ones").register(registry);
+        FunctionCounter.builder("dap.stream.connections.lost", c, StreamCounters::connectionsLost)
+                .description("Connections that ended without CLOSE or ERROR: closed or reset by the peer, or lost").register(registry);
+        FunctionCounter.builder("dap.stream.truncated.frames", c, StreamCounters::truncatedFrames)
+                .description("Frames begun and never completed: the connection ended mid-frame, or a deadline passed").register(registry);
+        for (AdmissionCap cap : AdmissionCap.values()) {
+            FunctionCounter.builder("dap.stream.connections.refused", c, x -> x.refused(cap))
+                    .description("Connections refused at accept, by the cap that was full").tag("cap", cap.tag()).register(registry);
+        }
+        FunctionCounter.builder("dap.stream.handshakes.evicted", c, StreamCounters::evictions)
+                .description("Connections without a complete frame yet, ended to make room for newer ones").register(registry);
         Timer roundTrip = Timer.builder("dap.stream.round.trip")
                 .description("Keepalive round-trip times")
                 .serviceLevelObjectives(ROUND_TRIP_BUCKETS)
