@@ -511,9 +511,13 @@ public final class Stream {
         }
         CompletableFuture<Void> sent = new CompletableFuture<>();
         byte[] copy = data.clone();
+        boolean fromElsewhere = !transport.inLoop();
         onLoop(() -> {
             if (ch.state != Channel.State.OPEN || closing) {
                 sent.completeExceptionally(new StreamException(ErrorCode.CHANNEL_CLOSED, "cannot write to " + ch));
+                if (fromElsewhere && ch.lost.lostLater(len)) {
+                    transport.execute(() -> ch.lost.report(ch, "written from another thread after the channel closed"));
+                }
                 return;
             }
             sendOwned(ch, type, copy, len, sent);
@@ -736,10 +740,8 @@ public final class Stream {
             offLoopBytes.addAndGet(-len);
             if (ch.state == Channel.State.OPEN && !closing) {
                 sendOwned(ch, type, copy, len, null);
-            } else {
-                ch.writesLost++; // volatile, but only ever written here on the loop
-                LOG.log(System.Logger.Level.WARNING, "dropped a " + len + "-byte " + type + " written to " + ch
-                        + " from another thread after it closed");
+            } else if (ch.lost.lostLater(len)) {
+                transport.execute(() -> ch.lost.report(ch, "written from another thread after the channel closed"));
             }
             if (ch.writeBlocked && offLoopBytes.get() <= config.writeHighWater() / 2 && !transport.writeQueueFull()) {
                 notifyWritable();
@@ -1987,7 +1989,7 @@ public final class Stream {
         }
     }
 
-    /** Messages still queued when a channel ends will never go: their futures fail, and they are counted and logged. */
+    /** Messages still queued when a channel ends will never go: their futures fail, and they are counted and reported. */
     private void failQueued(Channel ch, CloseReason reason) {
         if (ch.outbound.isEmpty()) {
             return;
@@ -2001,8 +2003,7 @@ public final class Stream {
             }
         }
         ch.queuedBytes = 0;
-        ch.writesLost += count; // volatile, but only ever written on the loop
-        LOG.log(System.Logger.Level.WARNING, count + " queued message(s), " + bytes + " bytes, not sent: " + ch + " ended (" + reason + ")");
+        ch.lost.lostNow(ch, count, bytes, reason);
     }
 
     /** Runs a handler callback; a throwing handler closes its own channel with HANDLER_FAILED, nothing more. */
