@@ -169,6 +169,14 @@ public interface StreamServerConfig {
         /** Streams in setup at once from one remote address. */
         @WithDefault("32")
         int maxPerAddress();
+
+        /** Threads the handshakes' signing, key exchange and verification run on, off the event loops; 0 = one per processor. */
+        @WithDefault("0")
+        int workers();
+
+        /** Handshake steps that may wait for a worker; a handshake that finds the queue full is refused with HANDSHAKE_BUSY. */
+        @WithDefault("256")
+        int workQueue();
     }
 
     interface Rekey {
