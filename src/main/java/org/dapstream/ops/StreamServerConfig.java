@@ -170,7 +170,7 @@ public interface StreamServerConfig {
         @WithDefault("32")
         int maxPerAddress();
 
-        /** Threads the handshakes' signing, key exchange and verification run on, off the event loops; 0 = one per processor. */
+        /** Threads the handshakes' signing, key exchange and verification run on, off the event loops; 0 = half the processors (at least 1). */
         @WithDefault("0")
         int workers();
 

@@ -28,15 +28,15 @@ public final class HandshakeWorkers implements HandshakeWork, AutoCloseable {
     private final int queue;
 
     /**
-     * @param threads worker threads; 0 = one per available processor
+     * @param threads worker threads; 0 = {@link #defaultThreads()}
      * @param queue   jobs that may wait for a thread, at least 1
      */
     public HandshakeWorkers(int threads, int queue) {
         if (threads < 0 || queue < 1) {
-            throw new IllegalArgumentException("handshake workers: threads must be >= 0 (0 = one per processor), queue >= 1; got "
+            throw new IllegalArgumentException("handshake workers: threads must be >= 0 (0 = half the processors), queue >= 1; got "
                     + threads + " threads, queue " + queue);
         }
-        this.threads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        this.threads = threads > 0 ? threads : defaultThreads();
         this.queue = queue;
         int pool = POOLS.incrementAndGet();
         AtomicInteger n = new AtomicInteger();
@@ -50,9 +50,19 @@ public final class HandshakeWorkers implements HandshakeWork, AutoCloseable {
         this.pool.allowCoreThreadTimeOut(true);
     }
 
-    /** One thread per processor, {@link #DEFAULT_QUEUE} waiting. */
+    /** {@link #defaultThreads()} threads, {@link #DEFAULT_QUEUE} waiting. */
     public static HandshakeWorkers defaults() {
         return new HandshakeWorkers(0, DEFAULT_QUEUE);
+    }
+
+    /**
+     * Half the processors, at least one. The event loops (one per processor by default) carry
+     * the established streams; workers on every processor too would, under a storm of
+     * handshakes, take as much CPU as the loops and hold their frames back. Half leaves the
+     * loops most of the machine and still signs thousands of handshakes a second.
+     */
+    public static int defaultThreads() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     }
 
     @Override
