@@ -5,6 +5,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.HandshakeWorkers;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.Stream;
@@ -37,6 +38,8 @@ public final class StreamClient implements AutoCloseable {
     private final ClientOptions options;
     private final StreamCounters counters = new StreamCounters();
     private final ChannelRegistry services;
+    /** The handshake's key generation, verification and signing, off the event loop the application may share. */
+    private final HandshakeWorkers handshakeWorkers = HandshakeWorkers.defaults();
 
     /** A client on its own Vert.x instance, closed with the client. */
     public StreamClient(ClientOptions options) {
@@ -88,7 +91,7 @@ public final class StreamClient implements AutoCloseable {
             return result;
         }
         StreamSecurity security = settings == null ? null
-                : StreamSecurity.of(expected == null ? settings : settings.withExpectedPeer(expected));
+                : StreamSecurity.of(expected == null ? settings : settings.withExpectedPeer(expected)).withWork(handshakeWorkers);
         netClient.connect(port, host).onComplete(ar -> {
             if (ar.failed()) {
                 result.completeExceptionally(ar.cause());
@@ -124,6 +127,7 @@ public final class StreamClient implements AutoCloseable {
     @Override
     public void close() {
         netClient.close().toCompletionStage().toCompletableFuture().join();
+        handshakeWorkers.close();
         if (ownsVertx) {
             vertx.close().toCompletionStage().toCompletableFuture().join();
         }

@@ -9,6 +9,7 @@ import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.HandshakeGate;
+import org.dapstream.stream.HandshakeWorkers;
 import org.dapstream.stream.StreamSecurity;
 
 import java.io.IOException;
@@ -61,7 +62,9 @@ final class NodeSecurity {
         }
         HandshakeSettings settings = new HandshakeSettings(identity, endorsement, suites, 0,
                 EnumSet.allOf(SignatureAlgorithm.class), policy, null, random);
-        return new StreamSecurity(settings, config.rekey().frames(), config.rekey().bytes());
+        HandshakeWorkers workers = parse("dap.stream.security.handshake.workers/work-queue",
+                () -> new HandshakeWorkers(config.handshake().workers(), config.handshake().workQueue()));
+        return new StreamSecurity(settings, config.rekey().frames(), config.rekey().bytes(), workers);
     }
 
     static HandshakeGate gate(StreamServerConfig.Security config) {

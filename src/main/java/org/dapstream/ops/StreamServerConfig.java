@@ -192,6 +192,14 @@ public interface StreamServerConfig {
          */
         @WithDefault("1s")
         Duration firstFrameTimeout();
+
+        /** Threads the handshakes' signing, key exchange and verification run on, off the event loops; 0 = half the processors (at least 1). */
+        @WithDefault("0")
+        int workers();
+
+        /** Handshake steps that may wait for a worker; a handshake that finds the queue full is refused with HANDSHAKE_BUSY. */
+        @WithDefault("256")
+        int workQueue();
     }
 
     interface Rekey {

@@ -66,8 +66,8 @@ public final class Channel {
     boolean handlerFailed;
     /** What we sent when we began closing; reported once the peer's CLOSE answers it. */
     CloseReason closeReasonSent;
-    /** Writes from other threads that reached the loop after the channel closed (logged too). */
-    volatile long writesLost;
+    /** Accepted messages that never reached the connection, reported to the handler. */
+    final LostWrites lost = new LostWrites();
     private volatile Object attachment;
 
     // Flow control, sending side (event loop only).
@@ -237,7 +237,8 @@ public final class Channel {
      *         {@link FlowConfig#channelSendBuffer()} or the connection's outbound queue is full:
      *         wait for {@link ChannelHandler#readyToWrite} (or {@link #whenWritable()}) before writing more
      * @throws IllegalStateException when the channel is not open (on the event loop; from
-     *         another thread a write that finds the channel closed is counted and logged)
+     *         another thread a write that finds the channel closed once it reaches the loop is
+     *         reported to {@link ChannelHandler#writesLost})
      * @throws IllegalArgumentException for another packet type or an over-long payload
      */
     public boolean write(PacketType type, ByteBuffer data) {
@@ -351,9 +352,19 @@ public final class Channel {
         return closeFuture;
     }
 
-    /** Packets written from another thread that found the channel closed when they reached the event loop. */
+    /**
+     * Messages this side accepted on the channel that never reached the connection: queued
+     * when the channel or the stream ended, or written from another thread and reaching the
+     * event loop after the channel closed. The running total of what
+     * {@link ChannelHandler#writesLost} reported (or is about to report).
+     */
     public long writesLost() {
-        return writesLost;
+        return lost.messages();
+    }
+
+    /** Bytes of the {@link #writesLost()} messages that were not sent. */
+    public long writesLostBytes() {
+        return lost.bytes();
     }
 
     public ChannelStats stats() {

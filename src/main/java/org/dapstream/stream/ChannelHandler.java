@@ -38,6 +38,20 @@ public interface ChannelHandler {
     default void readyToWrite(Channel channel) {
     }
 
+    /**
+     * Messages this side accepted ({@code write} returned, or {@code send} gave a future) that
+     * never reached the connection: {@code messages} of them, {@code bytes} not sent. They were
+     * queued when the channel or the stream ended (reported before {@link #closed}), or written
+     * from another thread and reached the event loop after the channel had closed (reported
+     * after it, gathered per run of such writes). May be called more than once; the sum is
+     * {@link Channel#writesLost()}. A channel's messages leave in the order the loop took them
+     * (from one writing thread: write order), so the lost ones are the last ones accepted.
+     * Messages that did reach the connection can still be lost with it in the network: only
+     * the peer's answer proves receipt.
+     */
+    default void writesLost(Channel channel, long messages, long bytes) {
+    }
+
     /** The channel closed, normally or with an error; called once. */
     default void closed(Channel channel, CloseReason reason) {
     }

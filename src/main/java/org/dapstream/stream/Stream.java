@@ -41,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The seed's {@code dap_stream_t}: one connection carrying many channels. It is the
@@ -147,6 +148,8 @@ public final class Stream {
     // Security: the handshake in progress, then the session's secrets and the stream keys.
     private ClientHandshake clientHandshake;
     private ServerHandshake serverHandshake;
+    /** A handshake step's crypto runs on a worker: the handshake is not touched here until it returns. */
+    private boolean handshakeStepRunning;
     private SessionSecrets secrets;
     private volatile PeerIdentity peer;
     /** Seals what we send on ch 0 and on channels without their own key; null while plaintext. */
@@ -221,8 +224,12 @@ public final class Stream {
                 config.keepAliveTimeout().toNanos()), this::tick);
         if (security != null) {
             if (role == StreamRole.CONNECTOR) {
-                clientHandshake = new ClientHandshake(security.handshake());
-                sendStreamFrame(PacketType.CONTROL, clientHandshake.start());
+                ClientHandshake hs = clientHandshake = new ClientHandshake(security.handshake());
+                try {
+                    handshakeStep(hs::start, hello -> sendStreamFrame(PacketType.CONTROL, hello), null);
+                } catch (ProtocolException e) {
+                    fail(e);
+                }
             } else {
                 serverHandshake = new ServerHandshake(security.handshake());
             }
@@ -520,9 +527,13 @@ public final class Stream {
         }
         CompletableFuture<Void> sent = new CompletableFuture<>();
         byte[] copy = data.clone();
+        boolean fromElsewhere = !transport.inLoop();
         onLoop(() -> {
             if (ch.state != Channel.State.OPEN || closing) {
                 sent.completeExceptionally(new StreamException(ErrorCode.CHANNEL_CLOSED, "cannot write to " + ch));
+                if (fromElsewhere && ch.lost.lostLater(len)) {
+                    transport.execute(() -> ch.lost.report(ch, "written from another thread after the channel closed"));
+                }
                 return;
             }
             sendOwned(ch, type, copy, len, sent);
@@ -745,10 +756,8 @@ public final class Stream {
             offLoopBytes.addAndGet(-len);
             if (ch.state == Channel.State.OPEN && !closing) {
                 sendOwned(ch, type, copy, len, null);
-            } else {
-                ch.writesLost++; // volatile, but only ever written here on the loop
-                LOG.log(System.Logger.Level.WARNING, "dropped a " + len + "-byte " + type + " written to " + ch
-                        + " from another thread after it closed");
+            } else if (ch.lost.lostLater(len)) {
+                transport.execute(() -> ch.lost.report(ch, "written from another thread after the channel closed"));
             }
             if (ch.writeBlocked && offLoopBytes.get() <= config.writeHighWater() / 2 && !transport.writeQueueFull()) {
                 notifyWritable();
@@ -1551,25 +1560,45 @@ public final class Stream {
         }
         byte[] raw = new byte[payload.remaining()];
         payload.duplicate().get(raw);
+        if (handshakeStepRunning) {
+            // The peer must wait for our answer to its last message: whatever it sends now is out of order.
+            throw new ProtocolException(ErrorCode.MALFORMED_HANDSHAKE, String.format(
+                    "handshake message 0x%02x is out of order: the previous one is still being answered", kind));
+        }
         try {
             if (role == StreamRole.ACCEPTOR && kind == HandshakeMessage.KIND_CLIENT_HELLO
                     && serverHandshake.state() == ServerHandshake.State.WAIT_CLIENT_HELLO) {
-                byte[] hello = serverHandshake.onClientHello(raw, claimed -> {
-                    node = claimed;
-                    Session s = sessions.create(claimed);
-                    attachSession(s);
-                    return s.id();
-                }, (int) config.keepAliveTimeout().toMillis());
-                sendStreamFrame(PacketType.CONTROL, hello);
+                ServerHandshake hs = serverHandshake;
+                int keepAliveMillis = (int) config.keepAliveTimeout().toMillis();
+                Session[] created = new Session[1]; // made on the worker (Sessions is thread-safe), attached on the loop
+                handshakeStep(() -> hs.onClientHello(raw, claimed -> {
+                    created[0] = sessions.create(claimed);
+                    return created[0].id();
+                }, keepAliveMillis), hello -> {
+                    node = hs.claimedNode();
+                    attachSession(created[0]);
+                    sendStreamFrame(PacketType.CONTROL, hello);
+                }, unused -> {
+                    if (created[0] != null) {
+                        sessions.delete(created[0]);
+                    }
+                });
             } else if (role == StreamRole.ACCEPTOR && kind == HandshakeMessage.KIND_CLIENT_FINISH
                     && serverHandshake.state() == ServerHandshake.State.WAIT_CLIENT_FINISH) {
-                ServerHandshake.Finish finish = serverHandshake.onClientFinish(raw);
-                sendStreamFrame(PacketType.CONTROL, finish.serverFinish());
-                secured(finish.result());
-                becomeActive();
+                ServerHandshake hs = serverHandshake;
+                handshakeStep(() -> hs.onClientFinish(raw), finish -> {
+                    sendStreamFrame(PacketType.CONTROL, finish.serverFinish());
+                    secured(finish.result());
+                    becomeActive();
+                }, finish -> {
+                    if (finish != null) {
+                        finish.result().secrets().close();
+                    }
+                });
             } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_SERVER_HELLO
                     && clientHandshake.state() == ClientHandshake.State.WAIT_SERVER_HELLO) {
-                sendStreamFrame(PacketType.CONTROL, clientHandshake.onServerHello(raw));
+                ClientHandshake hs = clientHandshake;
+                handshakeStep(() -> hs.onServerHello(raw), finish -> sendStreamFrame(PacketType.CONTROL, finish), null);
             } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_SERVER_FINISH
                     && clientHandshake.state() == ClientHandshake.State.WAIT_SERVER_FINISH) {
                 HandshakeResult result = clientHandshake.onServerFinish(raw);
@@ -1585,6 +1614,74 @@ public final class Stream {
             counters.handshake(HandshakeOutcome.of(e.code()));
             throw new ProtocolException(e.code(), e.getMessage());
         }
+    }
+
+    /**
+     * Runs a handshake step's crypto ({@code work}) on the handshake workers and {@code then}
+     * with its result back on this stream's loop, the only place stream state is touched.
+     * {@code cleanup} gets what is not used when the step failed (null) or the stream ended
+     * while it ran. Inline work on the loop (unit tests) does all of it now, as a plain call.
+     *
+     * @throws ProtocolException HANDSHAKE_BUSY when the workers refuse the job; inline, the step's own failure
+     */
+    private <T> void handshakeStep(HandshakeStep.Work<T> work, HandshakeStep.Then<T> then, Consumer<T> cleanup) throws ProtocolException {
+        HandshakeStep<T> step = new HandshakeStep<>(work);
+        handshakeStepRunning = true;
+        boolean[] inline = {false};
+        boolean taken = (security.work() == null ? HandshakeWork.INLINE : security.work()).submit(() -> {
+            step.run();
+            if (transport.inLoop()) {
+                inline[0] = true;
+            } else {
+                transport.execute(() -> {
+                    try {
+                        handshakeStepDone(step, then, cleanup);
+                    } catch (ProtocolException e) {
+                        fail(e);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.ERROR, "internal error on " + this, e);
+                        fail(new ProtocolException(ErrorCode.INTERNAL_ERROR, "internal error"));
+                    }
+                });
+            }
+        });
+        if (!taken) {
+            handshakeStepRunning = false;
+            counters.handshake(HandshakeOutcome.REJECTED_BUSY);
+            throw new ProtocolException(ErrorCode.HANDSHAKE_BUSY, "every handshake worker is busy and its queue is full");
+        }
+        if (inline[0]) {
+            handshakeStepDone(step, then, cleanup);
+        }
+    }
+
+    /** On the loop: a handshake step's result, applied unless the stream ended while it ran. */
+    private <T> void handshakeStepDone(HandshakeStep<T> step, HandshakeStep.Then<T> then, Consumer<T> cleanup) throws ProtocolException {
+        handshakeStepRunning = false;
+        if (state == StreamState.CLOSED) {
+            // finish() left the handshake alone while the worker used it: wipe it now.
+            if (clientHandshake != null) {
+                clientHandshake.fail();
+            }
+            if (serverHandshake != null) {
+                serverHandshake.fail();
+            }
+            if (cleanup != null) {
+                cleanup.accept(step.result());
+            }
+            return;
+        }
+        if (step.failure() != null || step.bug() != null) {
+            if (cleanup != null) {
+                cleanup.accept(null);
+            }
+            if (step.bug() != null) {
+                throw step.bug();
+            }
+            counters.handshake(HandshakeOutcome.of(step.failure().code()));
+            throw new ProtocolException(step.failure().code(), step.failure().getMessage());
+        }
+        then.accept(step.result());
     }
 
     /** The handshake is done: from the next frame on, everything is sealed both ways. */
@@ -1826,6 +1923,9 @@ public final class Stream {
         if (secrets != null) {
             secrets.close();
         }
+        if (handshakeStepRunning) {
+            return; // a worker is using the handshake; its step wipes it on return (handshakeStepDone)
+        }
         if (clientHandshake != null) {
             clientHandshake.fail();
         }
@@ -2048,7 +2148,7 @@ public final class Stream {
         }
     }
 
-    /** Messages still queued when a channel ends will never go: their futures fail, and they are counted and logged. */
+    /** Messages still queued when a channel ends will never go: their futures fail, and they are counted and reported. */
     private void failQueued(Channel ch, CloseReason reason) {
         if (ch.outbound.isEmpty()) {
             return;
@@ -2062,8 +2162,7 @@ public final class Stream {
             }
         }
         ch.queuedBytes = 0;
-        ch.writesLost += count; // volatile, but only ever written on the loop
-        LOG.log(System.Logger.Level.WARNING, count + " queued message(s), " + bytes + " bytes, not sent: " + ch + " ended (" + reason + ")");
+        ch.lost.lostNow(ch, count, bytes, reason);
     }
 
     /** Runs a handler callback; a throwing handler closes its own channel with HANDLER_FAILED, nothing more. */

@@ -11,8 +11,11 @@ import java.util.Objects;
  * @param rekeyFrames frames sealed under one key before the sender moves to the next epoch;
  *                    below 2^32 so no channel's {@code seq_id} can wrap under one key
  * @param rekeyBytes  payload bytes sealed under one key before the sender moves to the next epoch
+ * @param work        where the handshake's signing, key exchange and verification run; null:
+ *                    the server or client running the stream supplies its {@link HandshakeWorkers}
+ *                    (a bare {@link Stream} runs them inline)
  */
-public record StreamSecurity(HandshakeSettings handshake, long rekeyFrames, long rekeyBytes) {
+public record StreamSecurity(HandshakeSettings handshake, long rekeyFrames, long rekeyBytes, HandshakeWork work) {
     /** 2^31 frames: half the nonce space of one channel's u32 seq_id, so a key always changes long before a wrap. */
     public static final long DEFAULT_REKEY_FRAMES = 1L << 31;
     /** 64 GiB: far inside AES-GCM's safety margin for one key (about 2^35 blocks for a 2^-57 advantage). */
@@ -30,7 +33,16 @@ public record StreamSecurity(HandshakeSettings handshake, long rekeyFrames, long
         }
     }
 
+    public StreamSecurity(HandshakeSettings handshake, long rekeyFrames, long rekeyBytes) {
+        this(handshake, rekeyFrames, rekeyBytes, null);
+    }
+
     public static StreamSecurity of(HandshakeSettings handshake) {
         return new StreamSecurity(handshake, DEFAULT_REKEY_FRAMES, DEFAULT_REKEY_BYTES);
+    }
+
+    /** The same, with the handshake crypto on {@code work}. */
+    public StreamSecurity withWork(HandshakeWork work) {
+        return new StreamSecurity(handshake, rekeyFrames, rekeyBytes, work);
     }
 }

@@ -12,6 +12,8 @@ import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.HandshakeGate;
+import org.dapstream.stream.HandshakeWorkers;
+import org.dapstream.stream.StreamSecurity;
 import org.dapstream.stream.HandshakeOutcome;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
@@ -51,6 +53,10 @@ public final class StreamServer {
     private final ChannelRegistry services;
     private final Sessions sessions;
     private final StreamCounters counters;
+    /** The options' security, its handshake crypto on {@link #handshakeWorkers}; null when plaintext. */
+    private final StreamSecurity security;
+    /** Where handshakes sign, exchange keys and verify, off the event loops; closed by {@link #stop()}. */
+    private final HandshakeWorkers handshakeWorkers;
     private final Set<Stream> streams = ConcurrentHashMap.newKeySet();
     private final List<String> deployments = new ArrayList<>();
     private volatile int port = -1;
@@ -64,6 +70,17 @@ public final class StreamServer {
         this.services = services;
         this.sessions = sessions;
         this.counters = counters;
+        StreamSecurity given = options.security();
+        if (given != null && given.work() instanceof HandshakeWorkers workers) {
+            this.handshakeWorkers = workers;
+            this.security = given;
+        } else if (given != null && given.work() == null) {
+            this.handshakeWorkers = HandshakeWorkers.defaults();
+            this.security = given.withWork(handshakeWorkers);
+        } else {
+            this.handshakeWorkers = null; // plaintext, or work the caller runs itself
+            this.security = given;
+        }
     }
 
     /** Binds and starts accepting; completes once every instance listens. */
@@ -121,7 +138,7 @@ public final class StreamServer {
         return drain != null;
     }
 
-    /** Ends every stream with GOING_AWAY and stops listening. */
+    /** Ends every stream with GOING_AWAY, stops listening and closes the handshake workers. */
     public Future<Void> stop() {
         for (Stream s : streams) {
             s.abort(ErrorCode.GOING_AWAY, "server stopping");
@@ -131,7 +148,11 @@ public final class StreamServer {
             undeploys.add(vertx.undeploy(id));
         }
         deployments.clear();
-        return Future.join(new ArrayList<>(undeploys)).mapEmpty();
+        return Future.join(new ArrayList<>(undeploys)).onComplete(ar -> {
+            if (handshakeWorkers != null) {
+                handshakeWorkers.close();
+            }
+        }).mapEmpty();
     }
 
     /** The bound port, -1 before {@link #start()} completes. */
@@ -262,7 +283,7 @@ public final class StreamServer {
                                 d.checkEmpty();
                             }
                         }
-                    }, options.security()));
+                    }, security));
             bound.set(stream);
             if (slot.evicted()) {
                 // Evicted from another loop before the stream existed: end it now (a second abort does nothing).

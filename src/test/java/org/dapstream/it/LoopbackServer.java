@@ -71,6 +71,11 @@ final class LoopbackServer implements AutoCloseable {
         return client.connect("127.0.0.1", port()).get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 
+    /** The node goes away without a word: its Vert.x closes, and with it every connection (no ERROR, no CLOSE). */
+    void kill() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() throws Exception {
         try {

@@ -3,6 +3,7 @@ package org.dapstream.ops.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.Map;
@@ -34,6 +35,23 @@ final class AdminJson {
             text = "{\"error\":\"unprintable message\"}";
         }
         rc.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(text);
+    }
+
+    /**
+     * An error answer after which the connection is closed: for a request whose body was not
+     * read, so the rest of it is not drained into the server (HTTP/1.x; HTTP/2 resets the stream).
+     */
+    static void errorAndClose(RoutingContext rc, int status, String message) {
+        boolean http1 = rc.request().version() != HttpVersion.HTTP_2;
+        if (http1) {
+            rc.response().putHeader(HttpHeaders.CONNECTION, "close");
+        }
+        rc.response().endHandler(v -> {
+            if (http1) {
+                rc.request().connection().close();
+            }
+        });
+        error(rc, status, message);
     }
 
     static ObjectMapper mapper() {

@@ -1,13 +1,14 @@
 package org.dapstream.ops.admin;
 
+import io.quarkus.runtime.configuration.MemorySizeConverter;
 import io.quarkus.vertx.http.ManagementInterface;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.dapstream.ops.DrainState;
@@ -18,6 +19,7 @@ import org.dapstream.stream.FrameTrace;
 import org.dapstream.stream.Session;
 import org.dapstream.stream.Stream;
 import org.dapstream.transport.StreamServer;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,8 +43,18 @@ public class AdminRoutes {
     private static final System.Logger LOG = System.getLogger(AdminRoutes.class.getName());
     static final String ROOT = "/admin";
     static final String OPENAPI_RESOURCE = "org/dapstream/ops/admin/openapi.json";
-    /** Largest request body the admin API reads (its bodies are a few bytes of JSON). */
+    /**
+     * The management interface's body limit: Quarkus's body handler for that interface runs
+     * before any route an application adds (it is installed first, at the lowest order), reads
+     * every admin body, and refuses one over this limit with 413, from its Content-Length before
+     * reading it, or as soon as a chunked body passes it. application.properties sets it to
+     * {@link #MAX_BODY_BYTES} (Quarkus's own default is 10M).
+     */
+    static final String BODY_LIMIT_KEY = "quarkus.management.limits.max-body-size";
+    /** Largest request body the admin API reads by default (its bodies are a few bytes of JSON). */
     static final long MAX_BODY_BYTES = 4096;
+    /** Most digits of an id in a path: a session id is unsigned 32-bit (10 digits). */
+    private static final int MAX_ID_DIGITS = 10;
 
     /** One admin operation: method and path in OpenAPI's template form. */
     public record Operation(HttpMethod method, String path) {
@@ -74,6 +86,13 @@ public class AdminRoutes {
     void register(@Observes ManagementInterface management) {
         Router router = management.router();
         String openApi = loadOpenApi();
+        long bodyLimit = bodyLimit();
+        if (bodyLimit > MAX_BODY_BYTES) {
+            LOG.log(System.Logger.Level.WARNING, BODY_LIMIT_KEY + " is " + bodyLimit + " bytes: the admin API reads bodies up to that, "
+                    + MAX_BODY_BYTES + " bytes are enough for it");
+        }
+        // The body handler's 413 (see BODY_LIMIT_KEY) as a JSON answer; first of the failure handlers.
+        router.route(ROOT + "/*").order(Integer.MIN_VALUE).failureHandler(rc -> bodyRefused(rc, bodyLimit));
         router.route(ROOT + "/*").handler(new AdminAuth(config.token()));
         router.get(ROOT + "/node").handler(this::node);
         router.get(ROOT + "/streams").handler(this::streams);
@@ -83,7 +102,7 @@ public class AdminRoutes {
         router.delete(ROOT + "/sessions/:id").handler(this::closeSession);
         router.get(ROOT + "/channels").handler(this::channels);
         router.get(ROOT + "/trace").handler(rc -> AdminJson.ok(rc, 200, new AdminViews.TraceView(FrameTrace.enabled())));
-        router.put(ROOT + "/trace").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES)).handler(this::setTrace);
+        router.put(ROOT + "/trace").handler(this::setTrace);
         router.get(ROOT + "/openapi").handler(rc -> rc.response()
                 .putHeader(HttpHeaders.CONTENT_TYPE, AdminJson.JSON).end(openApi));
         // Last: anything else under /admin gets a JSON answer, not the default HTML page.
@@ -178,16 +197,52 @@ public class AdminRoutes {
         return all;
     }
 
+    /** A failure of the body handler: 413 for a body over the limit, the connection closed (its rest is unread). */
+    private static void bodyRefused(RoutingContext rc, long limit) {
+        if (rc.response().ended() || rc.response().closed() || rc.failure() instanceof HttpClosedException) {
+            // A client that went away mid-body, or the close after our own 413: nothing to answer,
+            // and nothing for the error log (any client can do it).
+            LOG.log(System.Logger.Level.DEBUG, () -> "admin request ended before its body: " + rc.failure());
+        } else if (rc.statusCode() == 413) {
+            AdminJson.errorAndClose(rc, 413, "request body larger than " + limit + " bytes; admin requests take at most "
+                    + limit + " bytes of JSON");
+        } else {
+            rc.next();
+        }
+    }
+
+    /** The body limit in force on the management interface, in bytes. */
+    private static long bodyLimit() {
+        return ConfigProvider.getConfig().getOptionalValue(BODY_LIMIT_KEY, String.class)
+                .map(v -> new MemorySizeConverter().convert(v).asLongValue())
+                .orElse(10L * 1024 * 1024); // Quarkus's default when the key is unset
+    }
+
+    /**
+     * An id as written in the API: plain ASCII decimal digits only (no sign, no spaces, no other
+     * script's digits, all of which {@link Long#parseLong} accepts), or -1.
+     */
+    static long decimalId(String raw) {
+        if (raw == null || raw.isEmpty() || raw.length() > MAX_ID_DIGITS) {
+            return -1;
+        }
+        long id = 0;
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            id = id * 10 + (c - '0');
+        }
+        return id;
+    }
+
     /** The {@code id} path parameter as a stream id, or null after answering 400. */
     private static Integer streamId(RoutingContext rc) {
         String raw = rc.pathParam("id");
-        try {
-            int id = Integer.parseInt(raw);
-            if (id > 0) {
-                return id;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
+        long id = decimalId(raw);
+        if (id > 0 && id <= Integer.MAX_VALUE) {
+            return (int) id;
         }
         AdminJson.error(rc, 400, "stream id must be a positive decimal integer, got '" + raw + "'");
         return null;
@@ -196,12 +251,7 @@ public class AdminRoutes {
     /** The session named by the {@code id} path parameter, or null after answering 400 or 404. */
     private Session sessionOrAnswer(RoutingContext rc) {
         String raw = rc.pathParam("id");
-        long id;
-        try {
-            id = Long.parseLong(raw);
-        } catch (NumberFormatException e) {
-            id = -1;
-        }
+        long id = decimalId(raw);
         if (id <= 0 || id > 0xFFFF_FFFFL) {
             AdminJson.error(rc, 400, "session id must be a decimal integer from 1 to 4294967295, got '" + raw + "'");
             return null;
