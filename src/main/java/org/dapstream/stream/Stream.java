@@ -106,6 +106,8 @@ public final class Stream {
     private StreamTransport.Cancellable ticker;
     private StreamTransport.Cancellable deadline;
     private final List<Waiter> writableWaiters = new ArrayList<>();
+    /** What the peer may make us queue for it before its connection is no longer read. */
+    private final OutputBudget output;
 
     // Flow control (event loop only). Credit counts application payload bytes (FlowWindow).
     private final FlowConfig flow;
@@ -196,6 +198,7 @@ public final class Stream {
         this.streamRate = flow.streamRate().limited() ? new TokenBucket(flow.streamRate(), LARGEST_FRAME, clock.nanoTime()) : null;
         this.nextChannelId = role.firstChannelId();
         this.createTime = clock.currentTimeMillis();
+        this.output = new OutputBudget(transport, config, this::pauseReading, this::resumeReading, this::outputStalled);
         if (role == StreamRole.ACCEPTOR && sessions == null) {
             throw new IllegalArgumentException("an accepting stream needs a session registry");
         }
@@ -245,6 +248,9 @@ public final class Stream {
             // A bug of ours, not the peer's: end this stream only, and say so in the log.
             LOG.log(System.Logger.Level.ERROR, "internal error on " + this, e);
             fail(new ProtocolException(ErrorCode.INTERNAL_ERROR, "internal error"));
+        }
+        if (state != StreamState.CLOSED) {
+            output.check(); // what this input made us owe the peer
         }
     }
 
@@ -468,6 +474,7 @@ public final class Stream {
     }
 
     private boolean blockWriter(Channel ch) {
+        output.check(); // a writer that ignores false is held to the budget too
         if (ch.compressor != null) {
             ch.compressor.writerHeldBack();
         }
@@ -809,6 +816,7 @@ public final class Stream {
     }
 
     private void notifyWritable() {
+        output.drained();
         pump(); // queued frames first: they were written before anything a woken writer adds
         if (!writableWaiters.isEmpty()) {
             completeWaiters();
@@ -2041,6 +2049,11 @@ public final class Stream {
         boolean wrote = wroteSinceTick;
         readSinceTick = false;
         wroteSinceTick = false;
+        if (!read && !wrote) {
+            releaseIdleBuffers();
+        }
+        output.drained();
+        read |= output.readingStopped(); // we chose not to read: that silence is not the peer's
         if (read && session != null) {
             session.touch(clock.currentTimeMillis());
         }
@@ -2061,6 +2074,24 @@ public final class Stream {
             KeepAlivePayload.encode(ping, 0, false, clock.nanoTime());
             sendStreamFrame(PacketType.KEEPALIVE, ping);
         }
+    }
+
+    /**
+     * A stream idle for a tick gives back the buffers that a split frame (the decoder's
+     * gathering buffer) or compression (inflate and compress scratch, a frame limit each) made
+     * it grow; the next such frame allocates them again. Idle streams then hold no frame-sized buffer.
+     */
+    private void releaseIdleBuffers() {
+        inflated = null;
+        compressScratch = null;
+        decoder.releaseBuffer();
+    }
+
+    /** The peer let what we owe it stay over the output budget for the stall timeout. */
+    private void outputStalled() {
+        fail(new ProtocolException(ErrorCode.OUTPUT_STALLED, "the peer read too little of what it was sent: "
+                + transport.queuedBytes() + " bytes queued, over the output budget of " + output.limit()
+                + " bytes for " + output.stallMillis() + " ms"));
     }
 
     private boolean reassemblyTimedOut() {
@@ -2128,6 +2159,7 @@ public final class Stream {
             return;
         }
         state = StreamState.CLOSED;
+        output.stop();
         if (ticker != null) {
             ticker.cancel();
         }
@@ -2281,6 +2313,25 @@ public final class Stream {
             held += ch.pulledBytes.get();
         }
         return held;
+    }
+
+    /**
+     * Bytes this stream has queued for its peer and not yet sent: in the transport (counted by
+     * the output budget) and in its channels' send queues. A monitoring value off the loop.
+     */
+    public long queuedOutputBytes() {
+        long queued = transport.queuedBytes();
+        for (Channel ch : channels.all()) {
+            queued += ch.queuedBytes;
+        }
+        return queued;
+    }
+
+    /** Bytes of frame-sized buffers this stream keeps between frames (gathering, inflating, compressing). A monitoring value off the loop. */
+    public long retainedBufferBytes() {
+        ByteBuffer in = inflated;
+        ByteBuffer scratch = compressScratch;
+        return decoder.bufferCapacity() + (in == null ? 0 : in.capacity()) + (scratch == null ? 0 : scratch.capacity());
     }
 
     /** Payload bytes the peer lets us send on the stream now (all channels). A monitoring value off the loop. */

@@ -16,9 +16,13 @@ import java.time.Duration;
  * @param maxChannels       channels open at once on one stream (both sides together)
  * @param writeHighWater    bytes queued by writers off the event loop before {@code write} reports back-pressure
  * @param flow              flow control, fragmentation, rate limits and compression
+ * @param outputBudget      bytes the stream may have queued for a peer that does not read them
+ *                          (see {@link OutputBudget}); over it, the stream stops reading the connection
+ * @param outputStallTimeout a stream that stays over its output budget this long ends with {@code OUTPUT_STALLED}
  */
 public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Duration keepAliveTimeout,
-                           Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow) {
+                           Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow,
+                           int outputBudget, Duration outputStallTimeout) {
     /** The seed's {@code STREAM_KEEPALIVE_TIMEOUT}: 3 s. */
     public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(3);
     /** A third of the timeout, so two pings can be lost before the peer gives up: 1 s. */
@@ -29,6 +33,19 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
     public static final int DEFAULT_MAX_CHANNELS = 1024;
     /** 1 MiB of off-loop writes in flight per stream. */
     public static final int DEFAULT_WRITE_HIGH_WATER = 1024 * 1024;
+    /** 4 MiB of output queued for one stream's peer before its connection is no longer read. */
+    public static final int DEFAULT_OUTPUT_BUDGET = 4 * 1024 * 1024;
+    /** 10 s over the output budget, without the peer reading it down, ends the stream. */
+    public static final Duration DEFAULT_OUTPUT_STALL_TIMEOUT = Duration.ofSeconds(10);
+    /** The least output budget: the largest frame and then some, so one reply never trips it. */
+    public static final int MIN_OUTPUT_BUDGET = 256 * 1024;
+
+    /** The limits without an explicit output budget: the defaults for it. */
+    public StreamConfig(int maxFramePayload, Duration keepAliveInterval, Duration keepAliveTimeout,
+                        Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow) {
+        this(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
+                DEFAULT_OUTPUT_BUDGET, DEFAULT_OUTPUT_STALL_TIMEOUT);
+    }
 
     public StreamConfig {
         FrameLimits.checkConfigured(maxFramePayload);
@@ -44,6 +61,10 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
         if (writeHighWater < 1024) {
             throw new IllegalArgumentException("writeHighWater must be at least 1024 bytes, got " + writeHighWater);
         }
+        if (outputBudget < MIN_OUTPUT_BUDGET) {
+            throw new IllegalArgumentException("outputBudget must be at least " + MIN_OUTPUT_BUDGET + " bytes, got " + outputBudget);
+        }
+        positive("outputStallTimeout", outputStallTimeout);
     }
 
     public static StreamConfig defaults() {
@@ -53,15 +74,21 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
     }
 
     public StreamConfig withKeepAlive(Duration interval, Duration timeout) {
-        return new StreamConfig(maxFramePayload, interval, timeout, setupTimeout, maxChannels, writeHighWater, flow);
+        return new StreamConfig(maxFramePayload, interval, timeout, setupTimeout, maxChannels, writeHighWater, flow, outputBudget, outputStallTimeout);
     }
 
     public StreamConfig withSetupTimeout(Duration timeout) {
-        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, timeout, maxChannels, writeHighWater, flow);
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, timeout, maxChannels, writeHighWater, flow, outputBudget, outputStallTimeout);
     }
 
     public StreamConfig withFlow(FlowConfig flow) {
-        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow);
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow, outputBudget, outputStallTimeout);
+    }
+
+    /** Output budget and stall timeout, see {@link OutputBudget}. */
+    public StreamConfig withOutputBudget(int budget, Duration stallTimeout) {
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
+                budget, stallTimeout);
     }
 
     private static void positive(String name, Duration d) {

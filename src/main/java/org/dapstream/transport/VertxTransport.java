@@ -27,6 +27,12 @@ import java.util.function.Function;
 public final class VertxTransport implements StreamTransport {
     private static final System.Logger LOG = System.getLogger(VertxTransport.class.getName());
 
+    /**
+     * How long a closing connection may take to hand its last frames (ERROR or CLOSE after
+     * what was queued) to a peer before it is closed without them: 5 s.
+     */
+    public static final long CLOSE_LINGER_MILLIS = 5_000;
+
     private final NetSocketInternal socket;
     private final ContextInternal context;
     private final ChannelHandlerContext chctx;
@@ -102,6 +108,11 @@ public final class VertxTransport implements StreamTransport {
     }
 
     @Override
+    public long queuedBytes() {
+        return batch.queuedBytes();
+    }
+
+    @Override
     public void pauseReading() {
         // With a raw message handler, NetSocket.pause() would only pause Vert.x's unused
         // inbound queue; turning off auto-read stops the socket itself.
@@ -120,6 +131,13 @@ public final class VertxTransport implements StreamTransport {
         }
         closed = true;
         batch.flushAndClose().onComplete(ar -> socket.close());
+        // A peer that does not read never lets that write (nor Vert.x's close, which waits for
+        // it) complete: past the linger the connection is closed at once and its queue dropped.
+        context.setTimer(CLOSE_LINGER_MILLIS, id -> {
+            if (chctx.channel().isOpen()) {
+                chctx.channel().close();
+            }
+        });
     }
 
     @Override
