@@ -10,12 +10,23 @@ package org.dapstream.stream;
  * the stream reads again; a peer that lets it stay over the budget for the stall timeout has
  * its stream ended with {@code OUTPUT_STALLED}.
  *
+ * <p>A built-in service whose replies back up pauses its channel, and the peer's next messages
+ * are held unread; flow control stops a peer at the window, but empty messages take no credit.
+ * So the held messages count too: more than {@link #MAX_HELD_MESSAGES} on the stream also stop
+ * reading, until the application takes them down to half. Held because the application is slow
+ * (the connection drains), they never end the stream; held behind output the peer does not
+ * read or grants no credit for (a service that paused its channel), they end it at the stall
+ * timeout like the output itself.
+ *
  * <p>Application writers are held back earlier, at the transport's high-water mark ({@code write}
  * returns false); the budget bounds a writer that ignores that too. Channel send queues waiting
  * for the peer's credit are not counted: they wait for a WINDOW_UPDATE, which only reading brings.
  * Event loop only.
  */
 final class OutputBudget {
+    /** Messages held unread on one stream (paused or pull-mode channels) before it stops reading: 65,536, about 4 MiB of bookkeeping. */
+    static final int MAX_HELD_MESSAGES = 65_536;
+
     private final StreamTransport transport;
     private final long limit;
     private final long lowWater;
@@ -23,10 +34,20 @@ final class OutputBudget {
     private final Runnable stopReading;
     private final Runnable readAgain;
     private final Runnable stalled;
+    private final java.util.function.LongSupplier heldMessages;
+    private final java.util.function.BooleanSupplier peerHoldsUp;
     private StreamTransport.Cancellable stallTimer;
     private boolean over;
 
-    OutputBudget(StreamTransport transport, StreamConfig config, Runnable stopReading, Runnable readAgain, Runnable stalled) {
+    /**
+     * @param heldMessages messages held unread on the stream's channels
+     * @param peerHoldsUp  true when what we send waits on the peer: the connection is full, or a
+     *                     channel holding messages has a writer waiting for the socket or the peer's credit
+     */
+    OutputBudget(StreamTransport transport, StreamConfig config, java.util.function.LongSupplier heldMessages,
+                 java.util.function.BooleanSupplier peerHoldsUp, Runnable stopReading, Runnable readAgain, Runnable stalled) {
+        this.heldMessages = heldMessages;
+        this.peerHoldsUp = peerHoldsUp;
         this.transport = transport;
         this.limit = config.outputBudget();
         this.lowWater = config.outputBudget() / 2;
@@ -43,15 +64,26 @@ final class OutputBudget {
      */
     void check() {
         if (!over && transport.writeQueueFull() && transport.queuedBytes() > limit) {
-            over = true;
-            stopReading.run();
-            stallTimer = transport.after(stallMillis, this::expired);
+            stop();
         }
+    }
+
+    /** A channel holds another {@code 1024}th message: count the stream's, and stop reading past the limit. */
+    void checkHeld() {
+        if (!over && heldMessages.getAsLong() > MAX_HELD_MESSAGES) {
+            stop();
+        }
+    }
+
+    private void stop() {
+        over = true;
+        stopReading.run();
+        stallTimer = transport.after(stallMillis, this::expired);
     }
 
     /** The connection drained (or a tick looks): at half the budget or less, read again. */
     void drained() {
-        if (over && transport.queuedBytes() <= lowWater) {
+        if (over && transport.queuedBytes() <= lowWater && heldMessages.getAsLong() <= MAX_HELD_MESSAGES / 2) {
             over = false;
             cancelTimer();
             readAgain.run();
@@ -63,23 +95,26 @@ final class OutputBudget {
         return over;
     }
 
-    long limit() {
-        return limit;
-    }
-
-    long stallMillis() {
-        return stallMillis;
+    /** Why the stream stopped reading, for the OUTPUT_STALLED reason. */
+    String describe() {
+        return transport.queuedBytes() + " bytes queued for it (budget " + limit + "), " + heldMessages.getAsLong()
+                + " of its messages held unread (limit " + MAX_HELD_MESSAGES + "), for " + stallMillis + " ms";
     }
 
     /** The stream ended: no more stall timer. */
-    void stop() {
+    void ended() {
         cancelTimer();
     }
 
     private void expired() {
         stallTimer = null;
-        if (over) {
-            stalled.run();
+        if (!over) {
+            return;
+        }
+        if (peerHoldsUp.getAsBoolean()) {
+            stalled.run(); // the output is not moving: the peer does not read, or grants no credit
+        } else {
+            stallTimer = transport.after(stallMillis, this::expired); // only the application is slow: wait on
         }
     }
 

@@ -198,7 +198,8 @@ public final class Stream {
         this.streamRate = flow.streamRate().limited() ? new TokenBucket(flow.streamRate(), LARGEST_FRAME, clock.nanoTime()) : null;
         this.nextChannelId = role.firstChannelId();
         this.createTime = clock.currentTimeMillis();
-        this.output = new OutputBudget(transport, config, this::pauseReading, this::resumeReading, this::outputStalled);
+        this.output = new OutputBudget(transport, config, this::heldMessages, this::outputWaitsOnPeer,
+                this::pauseReading, this::resumeReading, this::outputStalled);
         if (role == StreamRole.ACCEPTOR && sessions == null) {
             throw new IllegalArgumentException("an accepting stream needs a session registry");
         }
@@ -1875,8 +1876,12 @@ public final class Stream {
             ch.pulled.add(new Packet(type, copy));
             // Counted after the add, so a reader draining on another thread never sees a
             // count of 0 with a packet it has not taken: readyToRead fires on 0 -> 1 only.
-            boolean wasEmpty = ch.pulledCount.getAndIncrement() == 0;
+            int before = ch.pulledCount.getAndIncrement();
+            boolean wasEmpty = before == 0;
             ch.pulledBytes.addAndGet(size);
+            if ((before & 1023) == 1023) {
+                output.checkHeld(); // empty messages take no credit: their count is bounded here
+            }
             if (wasEmpty && ch.pullMode()) {
                 invoke(ch, () -> ch.handler.readyToRead(ch));
             }
@@ -1926,6 +1931,7 @@ public final class Stream {
                 ch.pulledBytes.addAndGet(-p.data().length);
                 deliver(ch, p.type(), ByteBuffer.wrap(p.data()), false);
             }
+            output.drained();
         });
     }
 
@@ -2089,9 +2095,7 @@ public final class Stream {
 
     /** The peer let what we owe it stay over the output budget for the stall timeout. */
     private void outputStalled() {
-        fail(new ProtocolException(ErrorCode.OUTPUT_STALLED, "the peer read too little of what it was sent: "
-                + transport.queuedBytes() + " bytes queued, over the output budget of " + output.limit()
-                + " bytes for " + output.stallMillis() + " ms"));
+        fail(new ProtocolException(ErrorCode.OUTPUT_STALLED, "the peer does not read what it is sent: " + output.describe()));
     }
 
     private boolean reassemblyTimedOut() {
@@ -2159,7 +2163,7 @@ public final class Stream {
             return;
         }
         state = StreamState.CLOSED;
-        output.stop();
+        output.ended();
         if (ticker != null) {
             ticker.cancel();
         }
@@ -2325,6 +2329,28 @@ public final class Stream {
             queued += ch.queuedBytes;
         }
         return queued;
+    }
+
+    /** Messages held unread on the stream's channels (pull mode, paused). */
+    private long heldMessages() {
+        long held = 0;
+        for (Channel ch : channels.all()) {
+            held += ch.pulledCount.get();
+        }
+        return held;
+    }
+
+    /** The connection is full, or a channel that holds messages has a writer waiting on the peer (socket or credit). */
+    private boolean outputWaitsOnPeer() {
+        if (transport.writeQueueFull()) {
+            return true;
+        }
+        for (Channel ch : channels.all()) {
+            if (ch.writeBlocked && ch.pulledCount.get() > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Bytes of frame-sized buffers this stream keeps between frames (gathering, inflating, compressing). A monitoring value off the loop. */

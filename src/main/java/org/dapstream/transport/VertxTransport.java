@@ -133,9 +133,11 @@ public final class VertxTransport implements StreamTransport {
         batch.flushAndClose().onComplete(ar -> socket.close());
         // A peer that does not read never lets that write (nor Vert.x's close, which waits for
         // it) complete: past the linger the connection is closed at once and its queue dropped.
+        // Closed beneath the pipeline: Vert.x's handler would turn a close into the same wait.
         context.setTimer(CLOSE_LINGER_MILLIS, id -> {
-            if (chctx.channel().isOpen()) {
-                chctx.channel().close();
+            io.netty.channel.Channel channel = chctx.channel();
+            if (channel.isOpen()) {
+                channel.unsafe().close(channel.voidPromise());
             }
         });
     }
