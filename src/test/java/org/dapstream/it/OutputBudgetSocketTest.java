@@ -52,6 +52,7 @@ class OutputBudgetSocketTest {
     static final int BATCH = 2048;
     static final long END_WAIT_MILLIS = 30_000;
     static final ChannelType UNSERVED = ChannelType.custom(0x7E);
+    static final long MEMORY_SAMPLE_NANOS = TimeUnit.MILLISECONDS.toNanos(1_500);
 
     private LoopbackServer server;
     private StreamClient client;
@@ -146,24 +147,21 @@ class OutputBudgetSocketTest {
             flooder.setDaemon(true);
             flooder.start();
 
-            // Watch until the flooder is held (no progress for a second) or has sent everything.
+            // Watch until the flooder's stream ends: what the server queues for it, its memory
+            // (every MEMORY_SAMPLE_NANOS: a full collection each time), and the concurrent stream's round trips.
             long maxQueued = 0;
-            long lastWritten = -1;
-            long lastProgress = System.nanoTime();
+            long peak = 0;
+            long nextMemorySample = 0;
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(END_WAIT_MILLIS);
-            while (System.nanoTime() < deadline && flooder.isAlive() && !flooded.closed().isDone()) {
+            while (System.nanoTime() < deadline && !flooded.closed().isDone()) {
                 maxQueued = Math.max(maxQueued, flooded.queuedOutputBytes());
-                long w = written.get();
-                if (w != lastWritten) {
-                    lastWritten = w;
-                    lastProgress = System.nanoTime();
-                } else if (System.nanoTime() - lastProgress > TimeUnit.SECONDS.toNanos(1)) {
-                    break;
+                if (System.nanoTime() >= nextMemorySample) {
+                    peak = Math.max(peak, memoryInUse() - baseline);
+                    nextMemorySample = System.nanoTime() + MEMORY_SAMPLE_NANOS;
                 }
                 probe.roundTrip();
                 Thread.sleep(20);
             }
-            long peak = memoryInUse() - baseline;
             maxQueued = Math.max(maxQueued, flooded.queuedOutputBytes());
             int roundTrips = probe.roundTrips();
             System.out.printf("[output-budget] %s: flooder wrote %.1f MiB of %d MiB; server queued at most %.2f MiB for it;"
@@ -203,9 +201,7 @@ class OutputBudgetSocketTest {
 
     /** Heap in use after a full collection plus Netty's pooled direct memory: what the process holds. */
     static long memoryInUse() {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-        }
+        System.gc();
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
         return heap + PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
     }
