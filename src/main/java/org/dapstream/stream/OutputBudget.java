@@ -26,6 +26,8 @@ package org.dapstream.stream;
 final class OutputBudget {
     /** Messages held unread on one stream (paused or pull-mode channels) before it stops reading: 65,536, about 4 MiB of bookkeeping. */
     static final int MAX_HELD_MESSAGES = 65_536;
+    /** Held messages between two counts of them (a count visits every channel). */
+    static final int HELD_CHECK_EVERY = 1024;
 
     private final StreamTransport transport;
     private final long limit;
@@ -38,6 +40,7 @@ final class OutputBudget {
     private final java.util.function.BooleanSupplier peerHoldsUp;
     private StreamTransport.Cancellable stallTimer;
     private boolean over;
+    private int heldSinceCheck;
 
     /**
      * @param heldMessages messages held unread on the stream's channels
@@ -68,10 +71,16 @@ final class OutputBudget {
         }
     }
 
-    /** A channel holds another {@code 1024}th message: count the stream's, and stop reading past the limit. */
-    void checkHeld() {
-        if (!over && heldMessages.getAsLong() > MAX_HELD_MESSAGES) {
-            stop();
+    /**
+     * A channel holds one more message. Every {@link #HELD_CHECK_EVERY} of them, on any channels,
+     * the stream's held messages are counted, and past the limit the stream stops reading.
+     */
+    void held() {
+        if (++heldSinceCheck >= HELD_CHECK_EVERY) {
+            heldSinceCheck = 0;
+            if (!over && heldMessages.getAsLong() > MAX_HELD_MESSAGES) {
+                stop();
+            }
         }
     }
 

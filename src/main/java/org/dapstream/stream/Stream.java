@@ -1876,12 +1876,9 @@ public final class Stream {
             ch.pulled.add(new Packet(type, copy));
             // Counted after the add, so a reader draining on another thread never sees a
             // count of 0 with a packet it has not taken: readyToRead fires on 0 -> 1 only.
-            int before = ch.pulledCount.getAndIncrement();
-            boolean wasEmpty = before == 0;
+            boolean wasEmpty = ch.pulledCount.getAndIncrement() == 0;
             ch.pulledBytes.addAndGet(size);
-            if ((before & 1023) == 1023) {
-                output.checkHeld(); // empty messages take no credit: their count is bounded here
-            }
+            output.held(); // empty messages take no credit: their count is bounded there
             if (wasEmpty && ch.pullMode()) {
                 invoke(ch, () -> ch.handler.readyToRead(ch));
             }
