@@ -102,6 +102,91 @@ class OutputBudgetSocketTest {
         flood("ECHO data", peer -> openOn(peer, ChannelType.ECHO), peer -> peer.frame(PacketType.DATA, 1, 0, new byte[0]));
     }
 
+    /**
+     * The budget is back-pressure, not a verdict: a peer that stops reading and then reads its
+     * backlog is read again (its next ping is answered) and keeps its stream.
+     */
+    @Test
+    @Timeout(90)
+    void aPeerThatReadsAgainIsReadAgain() throws Exception {
+        // The default stall timeout: time enough to notice the flooder is held, then drain.
+        try (LoopbackServer patient = LoopbackServer.start(StreamConfig.defaults(), ChannelRegistry.withDiagnostics())) {
+            Set<Stream> before = new HashSet<>(patient.counters().liveStreams());
+            try (RawPeer peer = new RawPeer(patient.port(), (int) END_WAIT_MILLIS)) {
+                peer.handshake();
+                Stream stream = awaitNewStreamOn(patient, before);
+                byte[] ping = new byte[KeepAlivePayload.SIZE];
+                KeepAlivePayload.encode(ping, 0, false, 1);
+                AtomicLong written = new AtomicLong();
+                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                Thread flooder = new Thread(() -> {
+                    try {
+                        ByteArrayOutputStream batch = new ByteArrayOutputStream();
+                        while (!stop.get() && written.get() < FLOOD_BYTES) {
+                            batch.reset();
+                            for (int i = 0; i < BATCH; i++) {
+                                batch.writeBytes(peer.frame(PacketType.KEEPALIVE, 0, 0, ping));
+                            }
+                            peer.send(batch.toByteArray());
+                            written.addAndGet(batch.size());
+                        }
+                    } catch (IOException | IllegalStateException e) {
+                        // ended by the server: the assertions below say so
+                    }
+                }, "flooder");
+                flooder.setDaemon(true);
+                flooder.start();
+                awaitHeld(written);
+                long held = written.get();
+                assertTrue(held < FLOOD_BYTES, "the node stopped reading the flooder");
+
+                // Read the backlog; once the flooder's last write went through, one more ping.
+                stop.set(true);
+                long pongs = 0;
+                boolean lastPingSent = false;
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(END_WAIT_MILLIS);
+                while (System.nanoTime() < deadline) {
+                    KeepAlivePayload pong = KeepAlivePayload.decode(java.nio.ByteBuffer.wrap(peer.await(PacketType.KEEPALIVE, 0).payload()));
+                    if (!pong.pong()) {
+                        continue; // the node's own keepalive
+                    }
+                    pongs++;
+                    if (pong.timestamp() == 2) {
+                        break;
+                    }
+                    if (!lastPingSent && !flooder.isAlive()) {
+                        byte[] last = new byte[KeepAlivePayload.SIZE];
+                        KeepAlivePayload.encode(last, 0, false, 2);
+                        peer.sendFrame(PacketType.KEEPALIVE, 0, last);
+                        lastPingSent = true;
+                    }
+                }
+                System.out.printf("[output-budget] a peer held after %.1f MiB of pings read %d pongs and was read again%n",
+                        held / 1048576.0, pongs);
+                assertTrue(lastPingSent, "the flooder's held write went through once the peer read");
+                assertTrue(stream.active(), "the stream goes on: " + stream);
+                assertEquals(0, patient.counters().errorsSent(ErrorCode.OUTPUT_STALLED), "nobody was ended");
+            }
+        }
+    }
+
+    /** Until the flooder has written nothing for a second: the node stopped reading it. */
+    private static void awaitHeld(AtomicLong written) throws InterruptedException {
+        long last = -1;
+        long since = System.nanoTime();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(END_WAIT_MILLIS);
+        while (System.nanoTime() < deadline) {
+            long w = written.get();
+            if (w != last) {
+                last = w;
+                since = System.nanoTime();
+            } else if (System.nanoTime() - since > TimeUnit.SECONDS.toNanos(1)) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+    }
+
     private static void openOn(RawPeer peer, ChannelType type) {
         try {
             peer.open(1, type);
@@ -190,6 +275,10 @@ class OutputBudgetSocketTest {
     }
 
     private Stream awaitNewStream(Set<Stream> before) throws InterruptedException {
+        return awaitNewStreamOn(server, before);
+    }
+
+    private static Stream awaitNewStreamOn(LoopbackServer server, Set<Stream> before) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (System.nanoTime() < deadline) {
             List<Stream> live = server.counters().liveStreams();
