@@ -42,6 +42,8 @@ public final class VertxTransport implements StreamTransport {
     private ByteBuf claimed;
     private int claimedAt;
     private boolean closed;
+    /** The linger timer of a close in progress, or -1; cancelled once the socket is closed so nothing keeps this transport. */
+    private long lingerTimer = -1;
 
     /** Call on the socket's event loop (in the connect or accept handler). */
     public VertxTransport(NetSocket socket) {
@@ -61,6 +63,9 @@ public final class VertxTransport implements StreamTransport {
         socket.messageHandler(this::onMessage);
         socket.closeHandler(v -> {
             closed = true;
+            if (lingerTimer >= 0) {
+                context.owner().cancelTimer(lingerTimer);
+            }
             batch.discard();
             stream.onTransportClosed();
         });
@@ -134,7 +139,7 @@ public final class VertxTransport implements StreamTransport {
         // A peer that does not read never lets that write (nor Vert.x's close, which waits for
         // it) complete: past the linger the connection is closed at once and its queue dropped.
         // Closed beneath the pipeline: Vert.x's handler would turn a close into the same wait.
-        context.setTimer(CLOSE_LINGER_MILLIS, id -> {
+        lingerTimer = context.setTimer(CLOSE_LINGER_MILLIS, id -> {
             io.netty.channel.Channel channel = chctx.channel();
             if (channel.isOpen()) {
                 channel.unsafe().close(channel.voidPromise());
