@@ -80,7 +80,7 @@ public class StreamEndpoint {
                 f.maxChannelWindow(), f.maxStreamWindow(), compressionGoal(f.compressionGoal()));
         StreamConfig streamConfig = new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
                 config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
-                config.writeHighWater(), flow, config.frameTimeout());
+                config.writeHighWater(), flow, config.frameTimeout(), config.outputBudget(), config.outputStallTimeout());
         StreamServerOptions options = new StreamServerOptions(config.tcp().host(), config.tcp().port(),
                 config.tcp().instances(), streamConfig, node, security, gate, caps);
         StreamServer started = new StreamServer(vertx, options, services, sessions, counters);

@@ -49,6 +49,17 @@ public interface StreamServerConfig {
     @WithDefault("1048576")
     int writeHighWater();
 
+    /**
+     * Bytes one stream may have queued for its peer (replies, pongs, rejects, data) before its
+     * connection is no longer read until the peer reads them down (docs/OPERATIONS.md, "Output budget").
+     */
+    @WithDefault("4194304")
+    int outputBudget();
+
+    /** A stream over its output budget this long, its peer not reading, ends with OUTPUT_STALLED. */
+    @WithDefault("10s")
+    Duration outputStallTimeout();
+
     /** Per-frame debug tracing at start (the seed's {@code g_dap_stream_debug_more}); switchable at run time. */
     @WithDefault("false")
     boolean debugMore();

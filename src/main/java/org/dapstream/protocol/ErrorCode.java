@@ -87,6 +87,8 @@ public enum ErrorCode {
     REASSEMBLY_TIMEOUT(0x0027),
     /** A COMPRESSED payload is malformed, declares more bytes than the frame limit (a bomb), or decodes to another length. */
     DECOMPRESSION_FAILED(0x0028),
+    /** The peer did not read what this side owed it: the stream's output stayed over its budget past the stall timeout. */
+    OUTPUT_STALLED(0x0029),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

@@ -88,6 +88,23 @@ public final class FrameDecoder {
         return failed;
     }
 
+    /**
+     * Drops the gathering buffer unless a frame is being gathered into it: an idle connection
+     * then keeps no frame-sized buffer; the next split frame allocates one again.
+     */
+    public void releaseBuffer() {
+        if (!gathering) {
+            body = null;
+            bodyView = null;
+        }
+    }
+
+    /** Bytes of the gathering buffer kept now. */
+    public int bufferCapacity() {
+        byte[] b = body;
+        return b == null ? 0 : b.length;
+    }
+
     /** Frames handed to the sink so far. */
     public long framesDecoded() {
         return framesDecoded;

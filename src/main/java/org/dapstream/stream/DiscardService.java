@@ -11,6 +11,8 @@ import java.nio.ByteOrder;
  * dropped. A CONTROL packet (any payload) asks for the counts: the answer is a CONTROL
  * packet of 16 bytes, {@code packets u64 LE | bytes u64 LE}, of the DATA received on this
  * channel before the request. The load generator measures one-way throughput with it.
+ * When a report cannot go on (the peer reads none and grants no credit), the channel is
+ * paused until it can, as {@link EchoService} does.
  */
 public final class DiscardService implements ChannelService {
     /** Size of the count report. */
@@ -32,11 +34,20 @@ public final class DiscardService implements ChannelService {
         if (type == PacketType.DATA) {
             counts[0]++;
             counts[1] += data.remaining();
-        } else {
+        } else if (channel.stream().active()) { // a closing stream writes nothing more
             ByteBuffer report = ByteBuffer.allocate(REPORT_SIZE).order(ByteOrder.LITTLE_ENDIAN);
             report.putLong(counts[0]).putLong(counts[1]).flip();
-            channel.write(PacketType.CONTROL, report);
+            if (!channel.write(PacketType.CONTROL, report)) {
+                // Back-pressure: hold what comes next uncredited until the reports move again,
+                // so a peer that asks and does not read stops at the channel window.
+                channel.pause();
+            }
         }
+    }
+
+    @Override
+    public void readyToWrite(Channel channel) {
+        channel.resume();
     }
 
     /** Reads a report: {@code [packets, bytes]}. */

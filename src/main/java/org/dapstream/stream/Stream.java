@@ -112,6 +112,8 @@ public final class Stream {
     private StreamTransport.Cancellable ticker;
     private StreamTransport.Cancellable deadline;
     private final List<Waiter> writableWaiters = new ArrayList<>();
+    /** What the peer may make us queue for it before its connection is no longer read. */
+    private final OutputBudget output;
 
     // Flow control (event loop only). Credit counts application payload bytes (FlowWindow).
     private final FlowConfig flow;
@@ -207,6 +209,8 @@ public final class Stream {
         this.streamRate = flow.streamRate().limited() ? new TokenBucket(flow.streamRate(), LARGEST_FRAME, clock.nanoTime()) : null;
         this.nextChannelId = role.firstChannelId();
         this.createTime = clock.currentTimeMillis();
+        this.output = new OutputBudget(transport, config, this::heldMessages, this::outputWaitsOnPeer,
+                this::pauseReading, this::resumeReading, this::outputStalled);
         if (role == StreamRole.ACCEPTOR && sessions == null) {
             throw new IllegalArgumentException("an accepting stream needs a session registry");
         }
@@ -260,6 +264,9 @@ public final class Stream {
             // A bug of ours, not the peer's: end this stream only, and say so in the log.
             LOG.log(System.Logger.Level.ERROR, "internal error on " + this, e);
             fail(new ProtocolException(ErrorCode.INTERNAL_ERROR, "internal error"));
+        }
+        if (state != StreamState.CLOSED) {
+            output.check(); // what this input made us owe the peer
         }
     }
 
@@ -484,6 +491,7 @@ public final class Stream {
     }
 
     private boolean blockWriter(Channel ch) {
+        output.check(); // a writer that ignores false is held to the budget too
         if (ch.compressor != null) {
             ch.compressor.writerHeldBack();
         }
@@ -827,6 +835,7 @@ public final class Stream {
     }
 
     private void notifyWritable() {
+        output.drained();
         pump(); // queued frames first: they were written before anything a woken writer adds
         if (!writableWaiters.isEmpty()) {
             completeWaiters();
@@ -2030,6 +2039,7 @@ public final class Stream {
             // count of 0 with a packet it has not taken: readyToRead fires on 0 -> 1 only.
             boolean wasEmpty = ch.pulledCount.getAndIncrement() == 0;
             ch.pulledBytes.addAndGet(size);
+            output.held(); // empty messages take no credit: their count is bounded there
             if (wasEmpty && ch.pullMode()) {
                 invoke(ch, () -> ch.handler.readyToRead(ch));
             }
@@ -2079,6 +2089,7 @@ public final class Stream {
                 ch.pulledBytes.addAndGet(-p.data().length);
                 deliver(ch, p.type(), ByteBuffer.wrap(p.data()), false);
             }
+            output.drained();
         });
     }
 
@@ -2201,6 +2212,11 @@ public final class Stream {
         boolean wrote = wroteSinceTick;
         readSinceTick = false;
         wroteSinceTick = false;
+        if (!read && !wrote) {
+            releaseIdleBuffers();
+        }
+        output.drained();
+        read |= output.readingStopped(); // we chose not to read: that silence is not the peer's
         if (read && session != null) {
             session.touch(clock.currentTimeMillis());
         }
@@ -2255,6 +2271,22 @@ public final class Stream {
         fail(new ProtocolException(ErrorCode.TRUNCATED_FRAME, "a frame was begun and not completed within "
                 + config.frameTimeout().toMillis() + " ms"));
         return true;
+    }
+
+    /**
+     * A stream idle for a tick gives back the buffers that a split frame (the decoder's
+     * gathering buffer) or compression (inflate and compress scratch, a frame limit each) made
+     * it grow; the next such frame allocates them again. Idle streams then hold no frame-sized buffer.
+     */
+    private void releaseIdleBuffers() {
+        inflated = null;
+        compressScratch = null;
+        decoder.releaseBuffer();
+    }
+
+    /** The peer let what we owe it stay over the output budget for the stall timeout. */
+    private void outputStalled() {
+        fail(new ProtocolException(ErrorCode.OUTPUT_STALLED, "the peer does not read what it is sent: " + output.describe()));
     }
 
     private boolean reassemblyTimedOut() {
@@ -2322,6 +2354,7 @@ public final class Stream {
             return;
         }
         state = StreamState.CLOSED;
+        output.ended();
         if (ticker != null) {
             ticker.cancel();
         }
@@ -2475,6 +2508,47 @@ public final class Stream {
             held += ch.pulledBytes.get();
         }
         return held;
+    }
+
+    /**
+     * Bytes this stream has queued for its peer and not yet sent: in the transport (counted by
+     * the output budget) and in its channels' send queues. A monitoring value off the loop.
+     */
+    public long queuedOutputBytes() {
+        long queued = transport.queuedBytes();
+        for (Channel ch : channels.all()) {
+            queued += ch.queuedBytes;
+        }
+        return queued;
+    }
+
+    /** Messages held unread on the stream's channels (pull mode, paused). */
+    private long heldMessages() {
+        long held = 0;
+        for (Channel ch : channels.all()) {
+            held += ch.pulledCount.get();
+        }
+        return held;
+    }
+
+    /** The connection is full, or a channel that holds messages has a writer waiting on the peer (socket or credit). */
+    private boolean outputWaitsOnPeer() {
+        if (transport.writeQueueFull()) {
+            return true;
+        }
+        for (Channel ch : channels.all()) {
+            if (ch.writeBlocked && ch.pulledCount.get() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Bytes of frame-sized buffers this stream keeps between frames (gathering, inflating, compressing). A monitoring value off the loop. */
+    public long retainedBufferBytes() {
+        ByteBuffer in = inflated;
+        ByteBuffer scratch = compressScratch;
+        return decoder.bufferCapacity() + (in == null ? 0 : in.capacity()) + (scratch == null ? 0 : scratch.capacity());
     }
 
     /** Payload bytes the peer lets us send on the stream now (all channels). A monitoring value off the loop. */

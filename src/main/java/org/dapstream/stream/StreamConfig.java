@@ -18,10 +18,13 @@ import java.time.Duration;
  * @param flow              flow control, fragmentation, rate limits and compression
  * @param frameTimeout      a frame begun after setup must be complete within this time, however
  *                          steadily its bytes trickle in (TRUNCATED_FRAME)
+ * @param outputBudget      bytes the stream may have queued for a peer that does not read them
+ *                          (see {@link OutputBudget}); over it, the stream stops reading the connection
+ * @param outputStallTimeout a stream that stays over its output budget this long ends with {@code OUTPUT_STALLED}
  */
 public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Duration keepAliveTimeout,
                            Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow,
-                           Duration frameTimeout) {
+                           Duration frameTimeout, int outputBudget, Duration outputStallTimeout) {
     /** The seed's {@code STREAM_KEEPALIVE_TIMEOUT}: 3 s. */
     public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(3);
     /** A third of the timeout, so two pings can be lost before the peer gives up: 1 s. */
@@ -37,6 +40,12 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
      * on any working path it arrives within a few round trips; only a peer that drips it takes longer.
      */
     public static final Duration DEFAULT_FRAME_TIMEOUT = Duration.ofSeconds(10);
+    /** 4 MiB of output queued for one stream's peer before its connection is no longer read. */
+    public static final int DEFAULT_OUTPUT_BUDGET = 4 * 1024 * 1024;
+    /** 10 s over the output budget, without the peer reading it down, ends the stream. */
+    public static final Duration DEFAULT_OUTPUT_STALL_TIMEOUT = Duration.ofSeconds(10);
+    /** The least output budget: the largest frame and then some, so one reply never trips it. */
+    public static final int MIN_OUTPUT_BUDGET = 256 * 1024;
 
     public StreamConfig {
         FrameLimits.checkConfigured(maxFramePayload);
@@ -53,35 +62,49 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
         if (writeHighWater < 1024) {
             throw new IllegalArgumentException("writeHighWater must be at least 1024 bytes, got " + writeHighWater);
         }
+        if (outputBudget < MIN_OUTPUT_BUDGET) {
+            throw new IllegalArgumentException("outputBudget must be at least " + MIN_OUTPUT_BUDGET + " bytes, got " + outputBudget);
+        }
+        positive("outputStallTimeout", outputStallTimeout);
     }
 
-    /** The limits without a frame deadline of their own: {@link #DEFAULT_FRAME_TIMEOUT}. */
+    /** The limits with the default frame deadline and output budget. */
     public StreamConfig(int maxFramePayload, Duration keepAliveInterval, Duration keepAliveTimeout,
                         Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow) {
         this(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
-                DEFAULT_FRAME_TIMEOUT);
+                DEFAULT_FRAME_TIMEOUT, DEFAULT_OUTPUT_BUDGET, DEFAULT_OUTPUT_STALL_TIMEOUT);
     }
 
     public static StreamConfig defaults() {
         return new StreamConfig(FrameLimits.DEFAULT_MAX_FRAME_PAYLOAD, DEFAULT_KEEPALIVE_INTERVAL,
                 DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_SETUP_TIMEOUT, DEFAULT_MAX_CHANNELS,
-                DEFAULT_WRITE_HIGH_WATER, FlowConfig.defaults(), DEFAULT_FRAME_TIMEOUT);
+                DEFAULT_WRITE_HIGH_WATER, FlowConfig.defaults());
     }
 
     public StreamConfig withKeepAlive(Duration interval, Duration timeout) {
-        return new StreamConfig(maxFramePayload, interval, timeout, setupTimeout, maxChannels, writeHighWater, flow, frameTimeout);
+        return new StreamConfig(maxFramePayload, interval, timeout, setupTimeout, maxChannels, writeHighWater, flow,
+                frameTimeout, outputBudget, outputStallTimeout);
     }
 
     public StreamConfig withSetupTimeout(Duration timeout) {
-        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, timeout, maxChannels, writeHighWater, flow, frameTimeout);
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, timeout, maxChannels, writeHighWater, flow,
+                frameTimeout, outputBudget, outputStallTimeout);
     }
 
     public StreamConfig withFlow(FlowConfig flow) {
-        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow, frameTimeout);
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
+                frameTimeout, outputBudget, outputStallTimeout);
     }
 
     public StreamConfig withFrameTimeout(Duration timeout) {
-        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow, timeout);
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
+                timeout, outputBudget, outputStallTimeout);
+    }
+
+    /** Output budget and stall timeout, see {@link OutputBudget}. */
+    public StreamConfig withOutputBudget(int budget, Duration stallTimeout) {
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
+                frameTimeout, budget, stallTimeout);
     }
 
     private static void positive(String name, Duration d) {

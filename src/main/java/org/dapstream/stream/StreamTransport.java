@@ -22,6 +22,15 @@ public interface StreamTransport {
     /** True while the connection's outbound queue is above its high-water mark. */
     boolean writeQueueFull();
 
+    /**
+     * Bytes committed and not yet handed to the network: the batch being filled plus the
+     * connection's outbound queue. What the stream's output budget counts; 0 where the
+     * transport queues nothing of its own.
+     */
+    default long queuedBytes() {
+        return 0;
+    }
+
     /** Stops delivering inbound bytes until {@link #resumeReading()}. */
     void pauseReading();
 

@@ -27,6 +27,12 @@ import java.util.function.Function;
 public final class VertxTransport implements StreamTransport {
     private static final System.Logger LOG = System.getLogger(VertxTransport.class.getName());
 
+    /**
+     * How long a closing connection may take to hand its last frames (ERROR or CLOSE after
+     * what was queued) to a peer before it is closed without them: 5 s.
+     */
+    public static final long CLOSE_LINGER_MILLIS = 5_000;
+
     private final NetSocketInternal socket;
     private final ContextInternal context;
     private final ChannelHandlerContext chctx;
@@ -38,6 +44,8 @@ public final class VertxTransport implements StreamTransport {
     private boolean closed;
     /** Runs once, after the read that completed the stream's first frame; null once run (or when unset). */
     private Runnable firstFrame;
+    /** The linger timer of a close in progress, or -1; cancelled once the socket is closed so nothing keeps this transport. */
+    private long lingerTimer = -1;
 
     /** Call on the socket's event loop (in the connect or accept handler). */
     public VertxTransport(NetSocket socket) {
@@ -65,6 +73,9 @@ public final class VertxTransport implements StreamTransport {
         socket.messageHandler(this::onMessage);
         socket.closeHandler(v -> {
             closed = true;
+            if (lingerTimer >= 0) {
+                context.owner().cancelTimer(lingerTimer);
+            }
             batch.discard();
             stream.onTransportClosed();
         });
@@ -118,6 +129,11 @@ public final class VertxTransport implements StreamTransport {
     }
 
     @Override
+    public long queuedBytes() {
+        return batch.queuedBytes();
+    }
+
+    @Override
     public void pauseReading() {
         // With a raw message handler, NetSocket.pause() would only pause Vert.x's unused
         // inbound queue; turning off auto-read stops the socket itself.
@@ -136,6 +152,15 @@ public final class VertxTransport implements StreamTransport {
         }
         closed = true;
         batch.flushAndClose().onComplete(ar -> socket.close());
+        // A peer that does not read never lets that write (nor Vert.x's close, which waits for
+        // it) complete: past the linger the connection is closed at once and its queue dropped.
+        // Closed beneath the pipeline: Vert.x's handler would turn a close into the same wait.
+        lingerTimer = context.setTimer(CLOSE_LINGER_MILLIS, id -> {
+            io.netty.channel.Channel channel = chctx.channel();
+            if (channel.isOpen()) {
+                channel.unsafe().close(channel.voidPromise());
+            }
+        });
     }
 
     @Override

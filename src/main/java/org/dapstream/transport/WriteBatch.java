@@ -55,6 +55,13 @@ public final class WriteBatch {
         return socket.writeQueueFull();
     }
 
+    /** Bytes committed and not yet written: this turn's batch plus the socket's outbound queue. */
+    public long queuedBytes() {
+        long queued = batch == null ? 0 : batch.readableBytes();
+        io.netty.channel.ChannelOutboundBuffer outbound = chctx.channel().unsafe().outboundBuffer();
+        return outbound == null ? queued : queued + outbound.totalPendingWriteBytes();
+    }
+
     /** Writes what is pending now and stops batching; completes when that write is done. */
     public Future<Void> flushAndClose() {
         ByteBuf out = batch;
