@@ -40,7 +40,9 @@ class FairnessSocketTest {
      * for the whole 100 MB would wait about the whole transfer (share ~1). Measured here
      * (2 shared cores, round trips ending before delivery): max 140-474 ms of 1.1-2.2 s
      * transfers, shares 0.13-0.22 (occasional stalls of the whole process, from allocating
-     * and zeroing the 100 MB buffers, not from the send ring). Round trips that ended after the
+     * and zeroing the 100 MB buffers, not from the send ring). Such a stall of the whole process
+     * stops every thread, so the bound adds the longest one a separate thread saw during the
+     * transfer (a fast transfer of 0.46 s once met a 276 ms stall). Round trips that ended after the
      * handler ran are reported, not bounded: the test's handler copies 100 MB on the event loop,
      * and one measured 527 ms that way.
      */
@@ -96,6 +98,7 @@ class FairnessSocketTest {
             long[] samples = new long[100_000];
             long[] endedAt = new long[samples.length];
             int n = 0;
+            ProcessStalls stalls = ProcessStalls.start();
             long start = System.nanoTime();
             CompletableFuture<Void> sent = file.send(PacketType.DATA, big);
             while (!bigDigest.isDone() && n < samples.length) {
@@ -103,6 +106,7 @@ class FairnessSocketTest {
                 samples[n] = small.roundTrip();
                 endedAt[n++] = began + samples[n - 1];
             }
+            double stallMillis = stalls.stopAndMaxMillis();
             String got = bigDigest.get(60, TimeUnit.SECONDS);
             double seconds = (System.nanoTime() - start) / 1e9;
             sent.get(10, TimeUnit.SECONDS);
@@ -124,16 +128,56 @@ class FairnessSocketTest {
             double p99 = during == 0 ? 0 : sorted[Math.max(0, Math.min(during - 1, (int) Math.ceil(during * 0.99) - 1))] / 1e6;
             double max = during == 0 ? 0 : sorted[during - 1] / 1e6;
             double transferMillis = (transferEnd - start) / 1e6;
-            double maxBound = transferMillis * MAX_ROUND_TRIP_SHARE;
+            double maxBound = transferMillis * MAX_ROUND_TRIP_SHARE + stallMillis;
             System.out.printf("[fairness] 100 MB message in %.2f s (%.2f s to the handler); %d small (64 B) round trips ended during the transfer: "
-                            + "p50 %.2f ms (bound %.0f), p99 %.2f ms, max %.2f ms (bound %.0f, half the transfer); %d in all, max %.2f ms with the handler's 100 MB copy%n",
-                    seconds, transferMillis / 1e3, during, p50, MAX_MEDIAN_ROUND_TRIP_MILLIS, p99, max, maxBound, n, all[n - 1] / 1e6);
+                            + "p50 %.2f ms (bound %.0f), p99 %.2f ms, max %.2f ms (bound %.0f, half the transfer + the longest process stall, %.0f ms); "
+                            + "%d in all, max %.2f ms with the handler's 100 MB copy%n",
+                    seconds, transferMillis / 1e3, during, p50, MAX_MEDIAN_ROUND_TRIP_MILLIS, p99, max, maxBound, stallMillis, n, all[n - 1] / 1e6);
             assertTrue(during >= MIN_SAMPLES, "only " + during + " small round trips ended during the big message's transfer");
             assertTrue(p50 < MAX_MEDIAN_ROUND_TRIP_MILLIS, String.format("median small round trip %.1f ms during the big message (bound %.0f ms)",
                     p50, MAX_MEDIAN_ROUND_TRIP_MILLIS));
             assertTrue(max < maxBound, String.format("slowest small round trip %.1f ms during the big message's %.0f ms transfer (bound %.0f ms)",
                     max, transferMillis, maxBound));
             stream.close();
+        }
+    }
+
+    /**
+     * The longest time a thread that only sleeps 1 ms at a time was kept from running: a pause
+     * of the whole process (allocation, GC, the machine), which no fairness of the send ring
+     * can avoid. Bounded: it stops when asked, or after a minute.
+     */
+    static final class ProcessStalls implements Runnable {
+        private static final long TICK_NANOS = 1_000_000;
+        private static final long LIMIT_NANOS = 60_000_000_000L;
+        private volatile boolean running = true;
+        private volatile long maxNanos;
+        private final Thread thread = new Thread(this, "process-stalls");
+
+        static ProcessStalls start() {
+            ProcessStalls s = new ProcessStalls();
+            s.thread.setDaemon(true);
+            s.thread.start();
+            return s;
+        }
+
+        @Override
+        public void run() {
+            long began = System.nanoTime();
+            while (running && System.nanoTime() - began < LIMIT_NANOS) {
+                long before = System.nanoTime();
+                java.util.concurrent.locks.LockSupport.parkNanos(TICK_NANOS);
+                long late = System.nanoTime() - before - TICK_NANOS;
+                if (late > maxNanos) {
+                    maxNanos = late;
+                }
+            }
+        }
+
+        double stopAndMaxMillis() throws InterruptedException {
+            running = false;
+            thread.join(1000);
+            return maxNanos / 1e6;
         }
     }
 }
