@@ -152,6 +152,8 @@ public final class Stream {
     private ServerHandshake serverHandshake;
     /** A handshake step's crypto runs on a worker: the handshake is not touched here until it returns. */
     private boolean handshakeStepRunning;
+    /** Set once the stream is closed: read by handshake workers, so a queued step of a gone stream is skipped. */
+    private volatile boolean ended;
     private SessionSecrets secrets;
     private volatile PeerIdentity peer;
     /** Seals what we send on ch 0 and on channels without their own key; null while plaintext. */
@@ -321,6 +323,15 @@ public final class Stream {
     /** Completes with the peer's GOAWAY when it says it is going away; stays pending otherwise. */
     public CompletableFuture<ControlMessage.GoAway> goingAway() {
         return peerGoingAway;
+    }
+
+    /**
+     * Ends the stream with an ERROR of {@code code} once the current event-loop task is over:
+     * for a service that finds, inside a callback, that the peer went too far (the frame being
+     * delivered is finished first).
+     */
+    void endAfterThisTask(ErrorCode code, String reason) {
+        transport.execute(() -> fail(new ProtocolException(code, reason)));
     }
 
     /** Ends the stream at once with an ERROR of {@code code}; for operators (admin API) and shutdown. */
@@ -1638,7 +1649,11 @@ public final class Stream {
         handshakeStepRunning = true;
         boolean[] inline = {false};
         boolean taken = (security.work() == null ? HandshakeWork.INLINE : security.work()).submit(() -> {
-            step.run();
+            if (!ended) {
+                // A connection that went away while its step waited costs no signature: its
+                // admission slot is free already, so its work must not outlive it in the queue.
+                step.run();
+            }
             if (transport.inLoop()) {
                 inline[0] = true;
             } else {
@@ -2354,6 +2369,7 @@ public final class Stream {
             return;
         }
         state = StreamState.CLOSED;
+        ended = true;
         output.ended();
         if (ticker != null) {
             ticker.cancel();
@@ -2514,6 +2530,11 @@ public final class Stream {
      * Bytes this stream has queued for its peer and not yet sent: in the transport (counted by
      * the output budget) and in its channels' send queues. A monitoring value off the loop.
      */
+    /** Bytes this stream may owe its peer before it stops reading ({@code dap.stream.output-budget}). */
+    public int outputBudget() {
+        return config.outputBudget();
+    }
+
     public long queuedOutputBytes() {
         long queued = transport.queuedBytes();
         for (Channel ch : channels.all()) {

@@ -25,8 +25,10 @@ public record StreamSecurity(HandshakeSettings handshake, long rekeyFrames, long
 
     public StreamSecurity {
         Objects.requireNonNull(handshake, "handshake");
-        if (rekeyFrames < 1 || rekeyFrames > MAX_FRAMES_PER_KEY - 1) {
-            throw new IllegalArgumentException("rekeyFrames must be 1.." + (MAX_FRAMES_PER_KEY - 1) + ", got " + rekeyFrames);
+        // At most 2^31 (PROTOCOL.md section 22): the KEY_UPDATEs that follow a limit, one per key
+        // that reached it, then always fit below the 2^32 - 1 frames a receiver opens under one key.
+        if (rekeyFrames < 1 || rekeyFrames > DEFAULT_REKEY_FRAMES) {
+            throw new IllegalArgumentException("rekeyFrames must be 1.." + DEFAULT_REKEY_FRAMES + ", got " + rekeyFrames);
         }
         if (rekeyBytes < 1) {
             throw new IllegalArgumentException("rekeyBytes must be positive, got " + rekeyBytes);
