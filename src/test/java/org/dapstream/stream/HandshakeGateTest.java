@@ -134,8 +134,11 @@ class HandshakeGateTest {
 
     @Test
     void concurrentAdmitsNeverExceedTheCaps() throws Exception {
-        // Caps below the 8 threads (4 per address), so they bind while the threads race; all proven, so no eviction.
+        // Caps below the 8 threads (4 per address), so they bind while the threads race. Each
+        // slot is proven right after admission; in between it is unproven, and a racing
+        // newcomer may evict it (by design): such a slot is not held, and its release does nothing.
         HandshakeGate gate = new HandshakeGate(3, 2, 3, SECOND);
+        AtomicInteger evictions = new AtomicInteger();
         AtomicInteger admitted = new AtomicInteger();
         AtomicInteger[] holding = {new AtomicInteger(), new AtomicInteger()};
         AtomicInteger mostTotal = new AtomicInteger();
@@ -146,8 +149,11 @@ class HandshakeGateTest {
             String address = "10.0.0." + a;
             threads[t] = new Thread(() -> {
                 for (int i = 0; i < 1000; i++) {
-                    HandshakeGate.Slot s = proven(gate, address);
+                    HandshakeGate.Slot s = gate.admit(address, evictions::incrementAndGet);
                     if (s.refusedBy() == null) {
+                        s.proven();
+                    }
+                    if (s.refusedBy() == null && !s.evicted()) {
                         admitted.incrementAndGet();
                         // Observed while this thread holds its slot: the caps must hold at every moment.
                         mostPerAddress.accumulateAndGet(holding[a].incrementAndGet(), Math::max);
