@@ -1397,12 +1397,17 @@ public final class Stream {
         }
     }
 
+    /** The peer opened a channel id again and did not move to a new epoch first (its message built off the hot path). */
+    private static ProtocolException nonceRepeated(FrameKey key, int chId) {
+        return new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "channel " + chId + " opened again and its seq 0 sent under key epoch "
+                + Integer.toUnsignedString(key.epoch()) + ", which already carried that channel id: a KEY_UPDATE must come first");
+    }
+
     private int open(FrameKey key, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
         int size = payload.remaining();
         if (chId != 0) {
             if (key.wouldRepeatNonce(chId, seq)) {
-                throw new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "channel " + chId + " opened again and its seq 0 sent under key epoch "
-                        + Integer.toUnsignedString(key.epoch()) + ", which already carried that channel id: a KEY_UPDATE must come first");
+                throw nonceRepeated(key, chId);
             }
             key.used(chId);
         }
