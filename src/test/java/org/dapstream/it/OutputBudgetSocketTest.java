@@ -55,6 +55,8 @@ class OutputBudgetSocketTest {
     /** Frames per socket write of the flooder. */
     static final int BATCH = 2048;
     static final long END_WAIT_MILLIS = 30_000;
+    /** Keepalive timeout of the node whose peer reads its backlog again (longer than reading it takes). */
+    static final java.time.Duration PATIENT_KEEPALIVE_TIMEOUT = java.time.Duration.ofSeconds(30);
     static final ChannelType UNSERVED = ChannelType.custom(0x7E);
     static final long MEMORY_SAMPLE_NANOS = TimeUnit.MILLISECONDS.toNanos(1_500);
 
@@ -109,8 +111,12 @@ class OutputBudgetSocketTest {
     @Test
     @Timeout(90)
     void aPeerThatReadsAgainIsReadAgain() throws Exception {
-        // The default stall timeout: time enough to notice the flooder is held, then drain.
-        try (LoopbackServer patient = LoopbackServer.start(StreamConfig.defaults(), ChannelRegistry.withDiagnostics())) {
+        // The default stall timeout: time enough to notice the flooder is held, then drain. This
+        // raw peer never answers the node's pings and is silent while it reads its backlog of
+        // pongs, which on a loaded machine can outlast the default 3 s keepalive timeout: that
+        // would end the stream for a reason this test is not about, so the timeout is long here.
+        StreamConfig config = StreamConfig.defaults().withKeepAlive(StreamConfig.DEFAULT_KEEPALIVE_INTERVAL, PATIENT_KEEPALIVE_TIMEOUT);
+        try (LoopbackServer patient = LoopbackServer.start(config, ChannelRegistry.withDiagnostics())) {
             Set<Stream> before = new HashSet<>(patient.counters().liveStreams());
             try (RawPeer peer = new RawPeer(patient.port(), (int) END_WAIT_MILLIS)) {
                 peer.handshake();
@@ -164,7 +170,7 @@ class OutputBudgetSocketTest {
                 System.out.printf("[output-budget] a peer held after %.1f MiB of pings read %d pongs and was read again%n",
                         held / 1048576.0, pongs);
                 assertTrue(lastPingSent, "the flooder's held write went through once the peer read");
-                assertTrue(stream.active(), "the stream goes on: " + stream);
+                assertTrue(stream.active(), "the stream goes on: " + stream + ", ended by " + stream.closed().getNow(null));
                 assertEquals(0, patient.counters().errorsSent(ErrorCode.OUTPUT_STALLED), "nobody was ended");
             }
         }
