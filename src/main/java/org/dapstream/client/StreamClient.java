@@ -8,6 +8,7 @@ import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.HandshakeWorkers;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.LocalNode;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamSecurity;
 import org.dapstream.stream.StreamClock;
@@ -97,8 +98,8 @@ public final class StreamClient implements AutoCloseable {
                 result.completeExceptionally(ar.cause());
                 return;
             }
-            Stream stream = new VertxTransport(ar.result()).bind(t -> new Stream(StreamRole.CONNECTOR,
-                    options.stream(), t, StreamClock.SYSTEM, services, null, options.node(), counters, listener, security));
+            Stream stream = new VertxTransport(ar.result()).bind(t -> new Stream(StreamRole.CONNECTOR, t,
+                    new LocalNode(options.stream(), StreamClock.SYSTEM, services, null, options.node(), counters, security), listener));
             stream.ready().whenComplete((s, e) -> {
                 if (e != null) {
                     result.completeExceptionally(e);

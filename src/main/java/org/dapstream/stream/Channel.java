@@ -2,12 +2,12 @@ package org.dapstream.stream;
 
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.FlowWindow;
 import org.dapstream.protocol.PacketType;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The seed's {@code dap_stream_ch_t}: one logical channel of a {@link Stream}, with its type,
@@ -33,20 +33,21 @@ public final class Channel {
         }
     };
 
+    /** Pull mode credits reads back in batches of a quarter of the channel window (and when the inbox empties). */
+    private static final int PULL_CREDIT_BATCHES = 4;
+    private static final System.Logger LOG = System.getLogger(Channel.class.getName());
+
     private final Stream stream;
     private final int id;
     private final ChannelType type;
-    private final boolean openedLocally;
+    /** Id, type and sequence numbers: what outlives this stream (see {@link ChannelLedger}). */
+    final ChannelLedger ledger;
     volatile State state;
     ChannelHandler handler;
     /** False when the handler keeps the no-op packetOut: the send path then skips the observer. */
     boolean observesPacketOut;
     CompletableFuture<Channel> opening;
     final CompletableFuture<CloseReason> closeFuture = new CompletableFuture<>();
-
-    // The seed's seq_id, per direction: next seq to send, next seq expected.
-    int seqOut;
-    int seqIn;
 
     // Stats: written on the loop only; plain fields keep the per-frame cost to an add.
     // stats() from another thread is a monitoring snapshot that may lag.
@@ -55,13 +56,6 @@ public final class Channel {
     long bytesSent;
     long bytesReceived;
 
-    private volatile boolean pullMode;
-    final ConcurrentLinkedQueue<Packet> pulled = new ConcurrentLinkedQueue<>();
-    final AtomicLong pulledBytes = new AtomicLong();
-    final java.util.concurrent.atomic.AtomicInteger pulledCount = new java.util.concurrent.atomic.AtomicInteger();
-    /** pause(): push-mode packets are held in {@link #pulled} instead of delivered. Loop only (plain: read per frame). */
-    boolean paused;
-    boolean writeBlocked;
     /** Set when our handler failed: inbound packets are dropped until the peer's CLOSE. */
     boolean handlerFailed;
     /** What we sent when we began closing; reported once the peer's CLOSE answers it. */
@@ -69,67 +63,26 @@ public final class Channel {
     /** Accepted messages that never reached the connection, reported to the handler. */
     final LostWrites lost = new LostWrites();
     private volatile Object attachment;
-
-    // Flow control, sending side (event loop only).
-    /** Messages waiting for credit, a rate limit or the socket, oldest first. */
-    final java.util.ArrayDeque<OutboundMessage> outbound = new java.util.ArrayDeque<>();
-    /** Message bytes in {@link #outbound} not yet sent. */
-    long queuedBytes;
-    /** Payload bytes the peer still lets us send on this channel. */
-    long sendCredit = org.dapstream.protocol.FlowWindow.INITIAL_CHANNEL_WINDOW;
-    /** Largest write that may skip the queue (no credit or order to wait for); -1 under a rate limit. */
-    int directLimit = OutboundMessage.FRAGMENT_DATA;
-    /** In the stream's round robin of channels with something to send. */
-    boolean inSendRing;
-    /** Out of the round robin until a WINDOW_UPDATE for this channel arrives. */
-    boolean creditStalled;
-    /** Out of the round robin until its rate-limit timer fires. */
-    boolean rateWaiting;
-    /** Null: no per-channel rate limit. */
-    TokenBucket rate;
-    /** close() was called with messages still queued: CLOSE goes once they have. */
-    boolean closeAfterDrain;
-    /** MEDIA messages dropped from the queue for fresher ones. */
-    volatile long mediaDropped;
     /** Compression was negotiated at open: both sides may send COMPRESSED frames. */
     boolean compression;
-    /** This side's compressor; null when it does not compress on this channel. */
-    org.dapstream.compress.AdaptiveCompression compressor;
-    /** Payloads shorter than this are never offered to the compressor (its policy's minSize); MAX_VALUE without one. */
-    int compressMin = Integer.MAX_VALUE;
 
-    // Flow control, receiving side (event loop only, but readUncredited).
-    /** Payload bytes the peer may still send before we grant more; below 0 is a violation. */
-    long receiveCredit = org.dapstream.protocol.FlowWindow.INITIAL_CHANNEL_WINDOW;
-    /** Consumed bytes not yet granted back; negative while a held reassembled message is unread. */
-    long grantPending;
-    /** This channel's receive window now: the configured one, grown while the application consumes fast. */
-    long receiveWindow = org.dapstream.protocol.FlowWindow.INITIAL_CHANNEL_WINDOW;
-    /** A WINDOW_UPDATE goes once this much was consumed: half of {@link #receiveWindow}. */
-    long grantThreshold = org.dapstream.protocol.FlowWindow.INITIAL_CHANNEL_WINDOW / 2;
-    /** Clock time of the last grant (or of the open): how fast the last half window was consumed. */
-    long lastGrantNanos;
+    /** What the peer lets us send on this channel. */
+    final SendWindow send = new SendWindow(FlowWindow.INITIAL_CHANNEL_WINDOW);
+    /** What we let the peer send on this channel. */
+    final ReceiveWindow receive = new ReceiveWindow(FlowWindow.INITIAL_CHANNEL_WINDOW);
+    final SendQueue queue = new SendQueue();
+    final Inbox inbox = new Inbox();
+    final ChannelKeys keys = new ChannelKeys();
     /** The fragmented message being received, or null. */
     Reassembly reassembly;
-    /** Pull-mode bytes read and not yet credited to the peer (reads happen on any thread). */
-    final AtomicLong readUncredited = new AtomicLong();
-    final java.util.concurrent.atomic.AtomicBoolean creditTaskPosted = new java.util.concurrent.atomic.AtomicBoolean();
-
-    // Its own keys (setEncryption), per direction; null: the stream's keys. On the loop only.
-    FrameKey sendKey;
-    FrameKey receiveKey;
-    /** Our CHANNEL_KEY in flight: what it will install once the peer accepts. */
-    PendingChannelKey pendingKey;
-    /** The peer's accepted CHANNEL_KEY: its frames switch to this at CHANNEL_KEY_ACTIVE. */
-    FrameKey nextReceiveKey;
 
     Channel(Stream stream, int id, ChannelType type, ChannelHandler handler, State state, boolean openedLocally) {
         this.stream = stream;
         this.id = id;
         this.type = type;
+        this.ledger = new ChannelLedger(id, type, openedLocally);
         handler(handler == null ? new ChannelHandler() { } : handler);
         this.state = state;
-        this.openedLocally = openedLocally;
     }
 
     public int id() {
@@ -159,17 +112,17 @@ public final class Channel {
 
     /** True when this side opened it (odd ids for a connector, even for an acceptor). */
     public boolean openedLocally() {
-        return openedLocally;
+        return ledger.openedLocally;
     }
 
     /** Next {@code seq_id} this side will send on the channel. */
     public int sendSeq() {
-        return seqOut;
+        return ledger.seqOut;
     }
 
     /** Next {@code seq_id} this side expects from the peer. */
     public int receiveSeq() {
-        return seqIn;
+        return ledger.seqIn;
     }
 
     public ChannelHandler handler() {
@@ -204,17 +157,17 @@ public final class Channel {
         if (key == null || key.length != 32) {
             throw new IllegalArgumentException("an AES-256 channel key is 32 bytes");
         }
-        return stream.setChannelKey(this, key);
+        return stream.keys.setChannelKey(this, key);
     }
 
     /** Gives this channel its own key, derived from the session's secrets (no key to share). */
     public CompletableFuture<Void> setEncryption() {
-        return stream.setChannelKey(this, null);
+        return stream.keys.setChannelKey(this, null);
     }
 
     /** Moves what this side sends on the channel to the next epoch of its own key. */
     public CompletableFuture<Void> rekey() {
-        return stream.rekey(this);
+        return stream.keys.rekey(this);
     }
 
     /** "stream" (the stream's keys), "own" (its own keys), or "none" (plaintext stream). */
@@ -222,7 +175,7 @@ public final class Channel {
         if (!stream.encrypted()) {
             return "none";
         }
-        return sendKey != null ? "own" : "stream";
+        return keys.send != null ? "own" : "stream";
     }
 
     /**
@@ -242,15 +195,15 @@ public final class Channel {
      * @throws IllegalArgumentException for another packet type or an over-long payload
      */
     public boolean write(PacketType type, ByteBuffer data) {
-        return stream.write(this, type, data, null, 0, 0);
+        return stream.gate.write(this, type, data, null, 0, 0);
     }
 
     public boolean write(PacketType type, byte[] data) {
-        return stream.write(this, type, null, data, 0, data.length);
+        return stream.gate.write(this, type, null, data, 0, data.length);
     }
 
     public boolean write(PacketType type, byte[] data, int offset, int length) {
-        return stream.write(this, type, null, data, offset, length);
+        return stream.gate.write(this, type, null, data, offset, length);
     }
 
     /**
@@ -260,7 +213,7 @@ public final class Channel {
      * Waiting for each future (or keeping a few outstanding) is back-pressure without callbacks.
      */
     public CompletableFuture<Void> send(PacketType type, byte[] data) {
-        return stream.send(this, type, data);
+        return stream.gate.send(this, type, data);
     }
 
     /**
@@ -269,35 +222,35 @@ public final class Channel {
      * Other channels go on. {@link #resume()} delivers what was held, in order.
      */
     public void pause() {
-        stream.pauseChannel(this, true);
+        stream.onLoop(() -> inbox.paused = true); // on the loop at once; from another thread, with the next task
     }
 
     public void resume() {
-        stream.pauseChannel(this, false);
+        stream.onLoop(this::resumeOnLoop);
     }
 
     public boolean paused() {
-        return paused;
+        return inbox.paused;
     }
 
     /** Message bytes queued on this channel and not yet sent. A monitoring value when read off the loop. */
     public long queuedBytes() {
-        return queuedBytes;
+        return queue.queuedBytes;
     }
 
     /** This side's receive window on the channel now (bytes), grown from the configured one while the application consumes fast. */
     public long receiveWindow() {
-        return receiveWindow;
+        return receive.window();
     }
 
     /** Payload bytes the peer lets us send on this channel now. A monitoring value when read off the loop. */
     public long sendCredit() {
-        return sendCredit;
+        return send.credit;
     }
 
     /** MEDIA channels: messages dropped from the send queue for fresher ones. */
     public long mediaDropped() {
-        return mediaDropped;
+        return queue.mediaDropped;
     }
 
     /** True when compression was negotiated for this channel when it opened. */
@@ -307,7 +260,7 @@ public final class Channel {
 
     /** A future that completes on the event loop when a write may go on (at once if it may now). */
     public CompletableFuture<Void> whenWritable() {
-        return stream.whenWritable(this);
+        return stream.gate.whenWritable(this);
     }
 
     /**
@@ -317,33 +270,45 @@ public final class Channel {
      * stops reading stops the peer's sender at the channel window; other channels go on.
      */
     public Channel pullMode(boolean on) {
-        this.pullMode = on;
+        inbox.pullMode = on;
         return this;
     }
 
     public boolean pullMode() {
-        return pullMode;
+        return inbox.pullMode;
     }
 
     /** {@code dap_stream_ch_packet_read}: the next buffered packet, or null when none waits. */
     public Packet read() {
-        Packet p = pulled.poll();
+        Packet p = inbox.take();
         if (p != null) {
-            int left = pulledCount.decrementAndGet();
-            pulledBytes.addAndGet(-p.data().length);
-            stream.pullConsumed(this, p.data().length, left == 0);
+            readConsumed(p.data().length, inbox.count.get() == 0);
         }
         return p;
     }
 
+    /** Pull mode: {@code size} bytes were read (any thread); they are credited in batches, and when the inbox empties. */
+    private void readConsumed(int size, boolean emptied) {
+        long waiting = inbox.readUncredited.addAndGet(size);
+        if ((emptied || waiting >= stream.flow.channelWindow() / PULL_CREDIT_BATCHES) && inbox.creditTaskPosted.compareAndSet(false, true)) {
+            stream.onLoop(() -> {
+                inbox.creditTaskPosted.set(false);
+                long read = inbox.readUncredited.getAndSet(0);
+                if (read > 0 && state != State.CLOSED && stream.state() == StreamState.ACTIVE) {
+                    stream.flow.consumed(this, read, true);
+                }
+            });
+        }
+    }
+
     /** Bytes waiting in the pull buffer. */
     public long bufferedBytes() {
-        return pulledBytes.get();
+        return inbox.bytes.get();
     }
 
     /** {@code dap_stream_ch_delete}: closes the channel on both sides; pending inbound packets are still delivered. */
     public CompletableFuture<CloseReason> close() {
-        stream.closeChannel(this);
+        stream.channels.close(this);
         return closeFuture;
     }
 
@@ -369,6 +334,84 @@ public final class Channel {
 
     public ChannelStats stats() {
         return new ChannelStats(packetsSent, packetsReceived, bytesSent, bytesReceived);
+    }
+
+    // ---------------------------------------------------------------- behaviour on the loop
+
+    /**
+     * Hands a received message to the application, or holds it (pull mode, paused) uncredited
+     * until it is read: so a reader that does not read stops its peer at the window.
+     *
+     * @param credited the bytes were already credited back (reassembly took them); holding them
+     *                 then takes that credit back until they are read
+     */
+    void deliver(PacketType type, ByteBuffer payload, boolean credited) {
+        int size = payload.remaining();
+        if (handlerFailed) {
+            if (!credited) {
+                stream.flow.consumed(this, size, false); // dropped: the channel is closing; keep the window open
+            }
+            return;
+        }
+        if (inbox.holds()) {
+            byte[] copy = new byte[size];
+            payload.get(copy);
+            if (credited) {
+                stream.flow.unconsumed(this, size);
+            }
+            boolean wasEmpty = inbox.hold(new Packet(type, copy));
+            stream.output.held(); // empty messages take no credit: their count is bounded there
+            if (wasEmpty && inbox.pullMode) {
+                invoke(() -> handler.readyToRead(this));
+            }
+            return;
+        }
+        try {
+            handler.packetIn(this, type, payload); // no lambda: this is the per-packet hot path
+        } catch (RuntimeException e) {
+            handlerFailed(e);
+        }
+        if (!credited) {
+            stream.flow.consumed(this, size, true);
+        }
+    }
+
+    /** {@link #resume()} on the loop: delivers what was held, in order (pull mode leaves it for read()). */
+    private void resumeOnLoop() {
+        if (!inbox.paused) {
+            return;
+        }
+        inbox.paused = false;
+        if (inbox.pullMode) {
+            return; // held packets wait for read() as any pulled packet does
+        }
+        Packet p;
+        while (!inbox.paused && state != State.CLOSED && (p = inbox.take()) != null) {
+            deliver(p.type(), ByteBuffer.wrap(p.data()), false);
+        }
+        stream.output.drained();
+    }
+
+    /** Runs a handler callback; a throwing handler closes its own channel with HANDLER_FAILED, nothing more. */
+    void invoke(Runnable callback) {
+        try {
+            callback.run();
+        } catch (RuntimeException e) {
+            handlerFailed(e);
+        }
+    }
+
+    /** The handler threw: the channel ends with ERROR HANDLER_FAILED; the stream and its other channels go on. */
+    void handlerFailed(RuntimeException e) {
+        CallbackFailure.log(LOG, "handler of " + this + " failed; closing the channel", e);
+        if (state == State.OPEN && stream.active()) {
+            handlerFailed = true;
+            state = State.CLOSING;
+            CloseReason reason = CloseReason.of(ErrorCode.HANDLER_FAILED, "handler failed: " + e.getClass().getSimpleName());
+            closeReasonSent = reason;
+            stream.counters().errorSent(ErrorCode.HANDLER_FAILED);
+            stream.writer.sendChannelFrame(this, PacketType.ERROR, reason.encode());
+        }
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.dapstream.stream;
 import org.dapstream.crypto.FrameCipher;
 import org.dapstream.crypto.TrafficSecret;
 
+import java.nio.ByteBuffer;
 import java.util.BitSet;
 
 /**
@@ -78,6 +79,13 @@ final class FrameKey implements AutoCloseable {
         bytes = 0;
         channelsUsed = null;
         lastChannel = 0;
+    }
+
+    /** Seals a frame's payload in place under this epoch and counts it toward the rekey limits. */
+    void seal(ByteBuffer frame, int at, int payload) {
+        cipher.seal(frame, at, payload);
+        frames++;
+        bytes += payload;
     }
 
     @Override

@@ -24,6 +24,7 @@ import org.dapstream.stream.StreamCaps;
 import org.dapstream.stream.StreamState;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.Sessions;
+import org.dapstream.stream.LocalNode;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamClock;
 import org.dapstream.stream.StreamCounters;
@@ -55,6 +56,8 @@ public final class StreamServer {
     private final StreamCounters counters;
     /** The options' security, its handshake crypto on {@link #handshakeWorkers}; null when plaintext. */
     private final StreamSecurity security;
+    /** What every accepted stream shares: this node's limits, services, sessions, counters and security. */
+    private final LocalNode localNode;
     /** Where handshakes sign, exchange keys and verify, off the event loops; closed by {@link #stop()}. */
     private final HandshakeWorkers handshakeWorkers;
     private final Set<Stream> streams = ConcurrentHashMap.newKeySet();
@@ -81,6 +84,7 @@ public final class StreamServer {
             this.handshakeWorkers = null; // plaintext, or work the caller runs itself
             this.security = given;
         }
+        this.localNode = new LocalNode(options.stream(), StreamClock.SYSTEM, services, sessions, options.node(), counters, security);
     }
 
     /** Binds and starts accepting; completes once every instance listens. */
@@ -263,8 +267,7 @@ public final class StreamServer {
             });
             VertxTransport transport = new VertxTransport(socket);
             transport.onFirstFrame(slot::proven);
-            Stream stream = transport.bind(t -> new Stream(StreamRole.ACCEPTOR, options.stream(), t, StreamClock.SYSTEM,
-                    services, sessions, options.node(), counters, new StreamListener() {
+            Stream stream = transport.bind(t -> new Stream(StreamRole.ACCEPTOR, t, localNode, new StreamListener() {
                         @Override
                         public void active(Stream stream) {
                             slot.release();
@@ -283,7 +286,7 @@ public final class StreamServer {
                                 d.checkEmpty();
                             }
                         }
-                    }, security));
+                    }));
             bound.set(stream);
             if (slot.evicted()) {
                 // Evicted from another loop before the stream existed: end it now (a second abort does nothing).

@@ -17,6 +17,7 @@ import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelHandler;
 import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.LocalNode;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamClock;
@@ -196,8 +197,8 @@ public class FramePathBenchmark {
 
     /** A connector with channel 1 (DISCARD) open: HELLO out, WELCOME in, OPEN_CHANNEL out, OPEN_ACK in. */
     private static Channel openConnector(BatchOnlyTransport t) throws Exception {
-        Stream s = new Stream(StreamRole.CONNECTOR, StreamConfig.defaults(), t, StreamClock.SYSTEM, null, null,
-                NodeAddress.NONE, new StreamCounters(), StreamListener.NONE);
+        Stream s = new Stream(StreamRole.CONNECTOR, t, new LocalNode(StreamConfig.defaults(), StreamClock.SYSTEM, null, null,
+                NodeAddress.NONE, new StreamCounters()), StreamListener.NONE);
         s.start();
         s.onBytes(ByteBuffer.wrap(FrameHeader.frame(PacketType.CONTROL, 0, 0, 0, ControlCodec.encode(
                 new ControlMessage.Welcome(ControlMessage.PROTOCOL_VERSION, 0, NodeAddress.NONE, 1, 3000)))));
@@ -210,8 +211,8 @@ public class FramePathBenchmark {
 
     /** An acceptor serving the diagnostics, with the peer's channel 1 (DISCARD) open. */
     private static Stream openAcceptor(BatchOnlyTransport t) {
-        Stream s = new Stream(StreamRole.ACCEPTOR, StreamConfig.defaults(), t, StreamClock.SYSTEM,
-                ChannelRegistry.withDiagnostics(), new Sessions(), NodeAddress.NONE, new StreamCounters(), StreamListener.NONE);
+        Stream s = new Stream(StreamRole.ACCEPTOR, t, new LocalNode(StreamConfig.defaults(), StreamClock.SYSTEM,
+                ChannelRegistry.withDiagnostics(), new Sessions(), NodeAddress.NONE, new StreamCounters()), StreamListener.NONE);
         s.start();
         s.onBytes(ByteBuffer.wrap(FrameHeader.frame(PacketType.CONTROL, 0, 0, 0, ControlCodec.encode(
                 new ControlMessage.Hello(ControlMessage.PROTOCOL_VERSION, 0, NodeAddress.NONE)))));

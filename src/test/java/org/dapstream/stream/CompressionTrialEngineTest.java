@@ -67,7 +67,7 @@ class CompressionTrialEngineTest extends EngineTest {
     void behindARateLimitEveryFrameIsCompressedWithoutATrial() {
         StreamHarness h = StreamHarness.activeAcceptor(config(CompressionGoal.THROUGHPUT));
         List<long[]> frames = run(h);
-        ThroughputTrial trial = h.service.channel(1).compressor.trial();
+        ThroughputTrial trial = h.service.channel(1).queue.compressor.trial();
         // The queued writer is held back, but by the rate limit: the wire budget is the known
         // bottleneck, so no raw phase is spent finding out.
         assertEquals(0, trial.trials());
@@ -81,7 +81,7 @@ class CompressionTrialEngineTest extends EngineTest {
     void withTheBytesGoalEveryFrameThatShrinksIsCompressed() {
         StreamHarness h = StreamHarness.activeAcceptor(config(CompressionGoal.BYTES));
         List<long[]> frames = run(h);
-        assertEquals(null, h.service.channel(1).compressor.trial());
+        assertEquals(null, h.service.channel(1).queue.compressor.trial());
         for (long[] f : frames) {
             assertEquals(1, f[1], "frame at " + f[0] + " ms compressed");
         }

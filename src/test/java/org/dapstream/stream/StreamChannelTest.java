@@ -251,8 +251,8 @@ class StreamChannelTest extends EngineTest {
     void aStreamWithoutServicesRejectsEveryOpen() {
         FakeClock clock = new FakeClock();
         FakeTransport transport = new FakeTransport(new ManualScheduler(clock));
-        Stream s = new Stream(StreamRole.CONNECTOR, StreamConfig.defaults(), transport, clock, null, null,
-                StreamHarness.LOCAL, new StreamCounters(), null);
+        Stream s = new Stream(StreamRole.CONNECTOR, transport, new LocalNode(StreamConfig.defaults(), clock, null, null,
+                StreamHarness.LOCAL, new StreamCounters()), null);
         Peer peer = new Peer(s, transport);
         s.start();
         peer.handshakeAsAcceptor(1, 3000);

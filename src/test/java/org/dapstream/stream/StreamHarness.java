@@ -54,8 +54,8 @@ final class StreamHarness {
         this.role = role;
         this.config = config;
         services.register(APP, service).register(APP2, service2);
-        stream = new Stream(role, config, transport, clock, services, role == StreamRole.ACCEPTOR ? sessions : null,
-                LOCAL, counters, new StreamListener() {
+        stream = new Stream(role, transport, new LocalNode(config, clock, services, role == StreamRole.ACCEPTOR ? sessions : null,
+                LOCAL, counters), new StreamListener() {
                     @Override
                     public void active(Stream s) {
                         lifecycle.add("active");

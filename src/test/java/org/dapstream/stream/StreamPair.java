@@ -48,10 +48,10 @@ final class StreamPair {
     StreamPair(StreamConfig connectorConfig, StreamConfig acceptorConfig, StreamSecurity connectorSecurity, StreamSecurity acceptorSecurity) {
         acceptorServices.register(StreamHarness.APP, acceptorApp);
         connectorServices.register(StreamHarness.APP, connectorApp);
-        connector = new Stream(StreamRole.CONNECTOR, connectorConfig, connectorTransport, clock, connectorServices, null,
-                CONNECTOR_NODE, connectorCounters, null, connectorSecurity);
-        acceptor = new Stream(StreamRole.ACCEPTOR, acceptorConfig, acceptorTransport, clock, acceptorServices, sessions,
-                ACCEPTOR_NODE, acceptorCounters, null, acceptorSecurity);
+        connector = new Stream(StreamRole.CONNECTOR, connectorTransport, new LocalNode(connectorConfig, clock, connectorServices, null,
+                CONNECTOR_NODE, connectorCounters, connectorSecurity), null);
+        acceptor = new Stream(StreamRole.ACCEPTOR, acceptorTransport, new LocalNode(acceptorConfig, clock, acceptorServices, sessions,
+                ACCEPTOR_NODE, acceptorCounters, acceptorSecurity), null);
         acceptor.start();
         connector.start();
     }

@@ -1,0 +1,280 @@
+package org.dapstream.stream;
+
+import org.dapstream.crypto.ClientHandshake;
+import org.dapstream.crypto.HandshakeException;
+import org.dapstream.crypto.HandshakeResult;
+import org.dapstream.crypto.ServerHandshake;
+import org.dapstream.protocol.ControlCodec;
+import org.dapstream.protocol.ControlMessage;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.HandshakeMessage;
+import org.dapstream.protocol.PacketType;
+import org.dapstream.protocol.ProtocolException;
+
+import java.nio.ByteBuffer;
+import java.util.function.Consumer;
+
+/**
+ * A stream's setup (PROTOCOL.md sections 7 and 20): the plaintext HELLO/WELCOME, or the
+ * secure handshake with its crypto on the handshake workers, then the session the stream
+ * joins. The stream's setup deadline ends it if this does not finish in time.
+ * Event-loop confined; a handshake step's crypto runs on a worker, and its result comes back
+ * to the loop before anything here is touched again.
+ */
+final class StreamSetup {
+    private static final System.Logger LOG = System.getLogger(StreamSetup.class.getName());
+    /** The features bitmap of protocol version 1: none defined. */
+    static final int FEATURES_V1 = 0;
+
+    private final Stream stream;
+    private final StreamRole role;
+    private final LocalNode node;
+    private final StreamTransport transport;
+    /** Null: the plaintext HELLO/WELCOME setup (security disabled on this node). */
+    private final StreamSecurity security;
+    private ClientHandshake clientHandshake;
+    private ServerHandshake serverHandshake;
+    /** A handshake step's crypto runs on a worker: the handshake is not touched here until it returns. */
+    private boolean stepRunning;
+
+    StreamSetup(Stream stream, StreamRole role, LocalNode node, StreamTransport transport) {
+        this.stream = stream;
+        this.role = role;
+        this.node = node;
+        this.transport = transport;
+        this.security = node.security();
+    }
+
+    /** The first move: a connector sends HELLO or CLIENT_HELLO; an acceptor waits. */
+    void start() throws ProtocolException {
+        if (security != null) {
+            if (role == StreamRole.CONNECTOR) {
+                ClientHandshake hs = clientHandshake = new ClientHandshake(security.handshake());
+                step(hs::start, this::sendControl, null);
+            } else {
+                serverHandshake = new ServerHandshake(security.handshake());
+            }
+        } else if (role == StreamRole.CONNECTOR) {
+            sendControl(ControlCodec.encode(new ControlMessage.Hello(ControlMessage.PROTOCOL_VERSION, FEATURES_V1, node.address())));
+        }
+    }
+
+    // ---------------------------------------------------------------- plaintext setup
+
+    void onHello(ControlMessage.Hello hello) throws ProtocolException {
+        if (role != StreamRole.ACCEPTOR || stream.state() != StreamState.SETUP) {
+            throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, "HELLO is only the connecting side's first frame");
+        }
+        if (security != null) {
+            throw new ProtocolException(ErrorCode.SECURITY_REQUIRED, "this node accepts only secure streams: start with CLIENT_HELLO");
+        }
+        if (hello.version() != ControlMessage.PROTOCOL_VERSION) {
+            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION,
+                    "peer speaks protocol version " + hello.version() + ", this node speaks " + ControlMessage.PROTOCOL_VERSION);
+        }
+        if (hello.features() != FEATURES_V1) {
+            throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, String.format("HELLO features 0x%04x; version 1 defines none", hello.features()));
+        }
+        stream.peerNode(hello.node());
+        Session s = node.sessions().create(hello.node());
+        stream.attachSession(s);
+        sendControl(ControlCodec.encode(new ControlMessage.Welcome(ControlMessage.PROTOCOL_VERSION,
+                FEATURES_V1, node.address(), s.id(), keepAliveTimeoutMillis())));
+        stream.becomeActive();
+    }
+
+    void onWelcome(ControlMessage.Welcome welcome) throws ProtocolException {
+        if (role != StreamRole.CONNECTOR || stream.state() != StreamState.SETUP || security != null) {
+            throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, "WELCOME is only the accepting side's answer to HELLO");
+        }
+        if (welcome.version() != ControlMessage.PROTOCOL_VERSION) {
+            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION,
+                    "peer answered with protocol version " + welcome.version() + ", this node speaks " + ControlMessage.PROTOCOL_VERSION);
+        }
+        if (welcome.features() != FEATURES_V1) {
+            throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, String.format("WELCOME features 0x%04x; version 1 defines none", welcome.features()));
+        }
+        stream.peerNode(welcome.node());
+        stream.attachSession(new Session(welcome.sessionId(), welcome.node(), node.clock().currentTimeMillis()));
+        stream.liveness.adoptPeerTimeout(welcome.keepAliveTimeoutMillis());
+        stream.becomeActive();
+    }
+
+    private int keepAliveTimeoutMillis() {
+        return (int) node.config().keepAliveTimeout().toMillis();
+    }
+
+    // ---------------------------------------------------------------- secure handshake
+
+    void onHandshakeMessage(int kind, ByteBuffer payload) throws ProtocolException {
+        if (stream.state() != StreamState.SETUP) {
+            throw new ProtocolException(ErrorCode.MALFORMED_HANDSHAKE, "handshake message after the handshake completed");
+        }
+        if (security == null) {
+            throw new ProtocolException(ErrorCode.NO_COMMON_SUITE, role == StreamRole.ACCEPTOR
+                    ? "this node has security disabled and speaks only the plaintext HELLO setup"
+                    : "handshake message on a plaintext stream");
+        }
+        byte[] raw = new byte[payload.remaining()];
+        payload.duplicate().get(raw);
+        if (stepRunning) {
+            // The peer must wait for our answer to its last message: whatever it sends now is out of order.
+            throw new ProtocolException(ErrorCode.MALFORMED_HANDSHAKE, String.format(
+                    "handshake message 0x%02x is out of order: the previous one is still being answered", kind));
+        }
+        try {
+            if (role == StreamRole.ACCEPTOR && kind == HandshakeMessage.KIND_CLIENT_HELLO
+                    && serverHandshake.state() == ServerHandshake.State.WAIT_CLIENT_HELLO) {
+                ServerHandshake hs = serverHandshake;
+                int keepAliveMillis = keepAliveTimeoutMillis();
+                Sessions sessions = node.sessions();
+                Session[] created = new Session[1]; // made on the worker (Sessions is thread-safe), attached on the loop
+                step(() -> hs.onClientHello(raw, claimed -> {
+                    created[0] = sessions.create(claimed);
+                    return created[0].id();
+                }, keepAliveMillis), hello -> {
+                    stream.peerNode(hs.claimedNode());
+                    stream.attachSession(created[0]);
+                    sendControl(hello);
+                }, unused -> {
+                    if (created[0] != null) {
+                        sessions.delete(created[0]);
+                    }
+                });
+            } else if (role == StreamRole.ACCEPTOR && kind == HandshakeMessage.KIND_CLIENT_FINISH
+                    && serverHandshake.state() == ServerHandshake.State.WAIT_CLIENT_FINISH) {
+                ServerHandshake hs = serverHandshake;
+                step(() -> hs.onClientFinish(raw), finish -> {
+                    sendControl(finish.serverFinish());
+                    secured(finish.result());
+                    stream.becomeActive();
+                }, finish -> {
+                    if (finish != null) {
+                        finish.result().secrets().close();
+                    }
+                });
+            } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_SERVER_HELLO
+                    && clientHandshake.state() == ClientHandshake.State.WAIT_SERVER_HELLO) {
+                ClientHandshake hs = clientHandshake;
+                step(() -> hs.onServerHello(raw), this::sendControl, null);
+            } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_SERVER_FINISH
+                    && clientHandshake.state() == ClientHandshake.State.WAIT_SERVER_FINISH) {
+                HandshakeResult result = clientHandshake.onServerFinish(raw);
+                stream.attachSession(new Session(result.sessionId(), result.node(), node.clock().currentTimeMillis()));
+                secured(result);
+                stream.liveness.adoptPeerTimeout(result.keepAliveTimeoutMillis());
+                stream.becomeActive();
+            } else {
+                throw new ProtocolException(ErrorCode.MALFORMED_HANDSHAKE, String.format(
+                        "handshake message 0x%02x is out of order for the %s side", kind, role.name().toLowerCase()));
+            }
+        } catch (HandshakeException e) {
+            node.counters().handshake(HandshakeOutcome.of(e.code()));
+            throw new ProtocolException(e.code(), e.getMessage());
+        }
+    }
+
+    /**
+     * Runs a handshake step's crypto ({@code work}) on the handshake workers and {@code then}
+     * with its result back on this stream's loop, the only place stream state is touched.
+     * {@code cleanup} gets what is not used when the step failed (null) or the stream ended
+     * while it ran. Inline work on the loop (unit tests) does all of it now, as a plain call.
+     *
+     * @throws ProtocolException HANDSHAKE_BUSY when the workers refuse the job; inline, the step's own failure
+     */
+    private <T> void step(HandshakeStep.Work<T> work, HandshakeStep.Then<T> then, Consumer<T> cleanup) throws ProtocolException {
+        HandshakeStep<T> step = new HandshakeStep<>(work);
+        stepRunning = true;
+        boolean[] inline = {false};
+        boolean taken = (security.work() == null ? HandshakeWork.INLINE : security.work()).submit(() -> {
+            if (!stream.ended()) {
+                // A connection that went away while its step waited costs no signature: its
+                // admission slot is free already, so its work must not outlive it in the queue.
+                step.run();
+            }
+            if (transport.inLoop()) {
+                inline[0] = true;
+            } else {
+                transport.execute(() -> {
+                    try {
+                        stepDone(step, then, cleanup);
+                    } catch (ProtocolException e) {
+                        stream.fail(e);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.ERROR, "internal error on " + stream, e);
+                        stream.fail(new ProtocolException(ErrorCode.INTERNAL_ERROR, "internal error"));
+                    }
+                });
+            }
+        });
+        if (!taken) {
+            stepRunning = false;
+            node.counters().handshake(HandshakeOutcome.REJECTED_BUSY);
+            throw new ProtocolException(ErrorCode.HANDSHAKE_BUSY, "every handshake worker is busy and its queue is full");
+        }
+        if (inline[0]) {
+            stepDone(step, then, cleanup);
+        }
+    }
+
+    /** On the loop: a handshake step's result, applied unless the stream ended while it ran. */
+    private <T> void stepDone(HandshakeStep<T> step, HandshakeStep.Then<T> then, Consumer<T> cleanup) throws ProtocolException {
+        stepRunning = false;
+        if (stream.ended()) {
+            wipe(); // the stream's end left the handshake alone while the worker used it
+            if (cleanup != null) {
+                cleanup.accept(step.result());
+            }
+            return;
+        }
+        if (step.failure() != null || step.bug() != null) {
+            if (cleanup != null) {
+                cleanup.accept(null);
+            }
+            if (step.bug() != null) {
+                throw step.bug();
+            }
+            node.counters().handshake(HandshakeOutcome.of(step.failure().code()));
+            throw new ProtocolException(step.failure().code(), step.failure().getMessage());
+        }
+        then.accept(step.result());
+    }
+
+    /** The handshake is done: its transcript and messages go, the keys take over. */
+    private void secured(HandshakeResult result) {
+        clientHandshake = null;
+        serverHandshake = null;
+        stream.keys.secured(result);
+        stream.peerNode(result.node());
+        node.counters().handshake(HandshakeOutcome.SUCCESS);
+    }
+
+    /** The setup deadline passed: SETUP_TIMEOUT, counted (as a handshake timeout too on a secure node). */
+    void deadlinePassed() {
+        if (stream.state() == StreamState.SETUP) {
+            node.counters().setupTimeout();
+            if (security != null) {
+                node.counters().handshake(HandshakeOutcome.TIMEOUT);
+            }
+            stream.fail(new ProtocolException(ErrorCode.SETUP_TIMEOUT, "stream setup not completed within "
+                    + node.config().setupTimeout().toMillis() + " ms"));
+        }
+    }
+
+    /** Wipes a handshake in progress, unless a worker is using it (its step wipes it on return). */
+    void wipe() {
+        if (stepRunning) {
+            return;
+        }
+        if (clientHandshake != null) {
+            clientHandshake.fail();
+        }
+        if (serverHandshake != null) {
+            serverHandshake.fail();
+        }
+    }
+
+    private void sendControl(byte[] encoded) {
+        stream.writer.sendStreamFrame(PacketType.CONTROL, encoded);
+    }
+}
