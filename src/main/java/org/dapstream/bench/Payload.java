@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 public enum Payload {
     /** Bytes from a fixed-seed random generator: incompressible, so compression must notice and stay out of the way. */
     RANDOM("random"),
-    /** JSON log lines, the compressible text of the compression target. */
+    /** JSON log lines, the compressible text of the compression benchmark (docs/BENCHMARKS.md). */
     JSON("json"),
     /** The bytes 0, 1, ..., 255 repeated: the payload of the figures before compression existed; LZ4 shrinks it ~250x. */
     PATTERN("pattern");

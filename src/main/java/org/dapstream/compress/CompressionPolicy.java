@@ -4,7 +4,8 @@ import java.time.Duration;
 
 /**
  * Tuning of the adaptive decision (one per channel direction, see {@link AdaptiveCompression});
- * every default is a named constant. Reasons and figures: docs/DECISIONS.md, "Adaptive compression".
+ * every default is a named constant. Reasons and figures:
+ * docs/decisions/0105-compression-policy-defaults.md.
  *
  * @param minSize           payloads shorter than this many bytes are never compressed (not even tried)
  * @param minSavingsPercent a frame goes COMPRESSED only if its compressed payload (prefix included) is at
@@ -19,7 +20,7 @@ public record CompressionPolicy(int minSize, int minSavingsPercent, int skipFram
     /**
      * 1 KiB. Below it LZ4 saves few bytes on the JSON-like text this is meant for (its matches
      * need history) while each call costs a fixed ~16 KiB hash-table reset; 64-byte messages
-     * never pay. Measured: DECISIONS.md.
+     * never pay. Measured: docs/decisions/0105-compression-policy-defaults.md.
      */
     public static final int DEFAULT_MIN_SIZE = 1024;
     /**

@@ -41,7 +41,10 @@ public final class Lz4Payload {
     private Lz4Payload() {
     }
 
-    /** JNI (measured faster and allocation-free, DECISIONS.md) unless told or forced to stay in Java. */
+    /**
+     * JNI (measured faster and allocation-free, docs/decisions/0102-lz4-jni-compressor.md) unless told or
+     * forced to stay in Java.
+     */
     static LZ4Factory chooseFactory(boolean javaOnly, boolean nativeImage) {
         if (javaOnly || nativeImage) {
             return LZ4Factory.fastestJavaInstance();

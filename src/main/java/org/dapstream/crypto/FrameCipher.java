@@ -40,7 +40,8 @@ import java.util.Arrays;
  * for direct memory measured 1.1x (JDK 17) to 2.8x (JDK 25) slower than the array path for
  * 64 KiB, far more than the two copies cost. The only per-frame allocations left are inside
  * the JCE (the parameter spec with its IV clone, SunJCE's per-init GCM engine with its GHASH
- * and counter state, about 0.9 KB); see docs/DECISIONS.md for the measurements.
+ * and counter state, about 0.9 KB); measurements in
+ * docs/decisions/0073-one-cipher-per-direction.md and 0074-direct-buffers-staged.md.
  */
 public final class FrameCipher implements AutoCloseable {
     /** Bytes of the authentication tag at the end of every encrypted payload. */

@@ -45,7 +45,7 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
      * A maximum of 0: the window does not grow (the default). Growth buys bulk throughput on
      * paths whose bandwidth-delay product exceeds the window, and costs every other channel of
      * the stream latency, because the bytes a larger window lets into the socket buffers queue
-     * ahead of their frames (measured: docs/DECISIONS.md, "Windows that grow").
+     * ahead of their frames (measured: docs/decisions/0113-windows-grow-off-by-default.md).
      */
     public static final long NO_GROWTH = 0;
     /** Windows fixed at the configured size by default. */

@@ -16,9 +16,9 @@ import java.util.Arrays;
 /**
  * Thread CPU time per ML-DSA-65 operation for each {@link MlDsaEngine} available in this JVM,
  * plus the parts of the JDK engine's cost (key import per verify, signer lookup), measured like
- * crypto-core's HandshakeCpuCost: {@link ThreadMXBean} CPU time, 2 warm-up rounds, median of
+ * HandshakeCpuCost: {@link ThreadMXBean} CPU time, 2 warm-up rounds, median of
  * 7 rounds, so a machine shared with other busy processes barely moves the figure. Not a
- * test: run its {@code main} on the test class path (docs/DECISIONS.md, "Crypto primitives").
+ * test: run its {@code main} on the test class path (docs/decisions/0079-mldsa-jdk-engine.md).
  * Argument: seconds of CPU per round (default 0.5).
  */
 public final class MlDsaEngineCpuCost {

@@ -10,7 +10,7 @@ import java.security.SecureRandom;
  * peer's key and the method-handle calls), then the three {@link HybridKem} steps of a
  * handshake (ML-KEM plus Bouncy Castle's X25519) on the engine this JVM chose. Measured like
  * {@code MlDsaEngineCpuCost}: {@link CpuCost}, 2 warm-up rounds, median of 7. Not a test: run its
- * {@code main} on the test class path (docs/DECISIONS.md, "ML-KEM-768 engine"). Argument:
+ * {@code main} on the test class path (docs/decisions/0112-mlkem-jdk-engine.md). Argument:
  * seconds of CPU per round (default 0.5); {@code -Ddap.crypto.mlkem.engine=bc} to time the
  * HybridKem rows on Bouncy Castle.
  */

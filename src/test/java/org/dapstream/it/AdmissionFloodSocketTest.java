@@ -54,8 +54,8 @@ class AdmissionFloodSocketTest {
 
     @Test
     void anHonestClientGetsThroughWhenPartialHandshakesFillTheNodeCap() throws Exception {
-        // The loopback addresses all share 127.0.0.0/24, where the attacker holds 8 addresses
-        // anywhere: the prefix cap is raised to the node cap so that, as there, the node-wide cap is what fills.
+        // The loopback addresses all share 127.0.0.0/24, where the attacker modelled here holds 8 addresses
+        // anywhere: the prefix cap is raised to the node cap so that, as in that attack, the node-wide cap is what fills.
         HandshakeGate gate = new HandshakeGate(HandshakeGate.DEFAULT_MAX_TOTAL, HandshakeGate.DEFAULT_MAX_PER_ADDRESS,
                 HandshakeGate.DEFAULT_MAX_TOTAL, HandshakeGate.DEFAULT_FIRST_FRAME_TIMEOUT);
         Result r = flood(gate, FLOOD);

@@ -51,7 +51,7 @@ class FairnessSocketTest {
      * Bound on the median small round trip during the transfer. Measured here with the default
      * (fixed) windows: 2.6-3.8 ms; with windows grown to 8 / 16 MiB it was 23-32 ms, the bulk
      * channel's extra bytes queueing in the socket buffers ahead of every small frame
-     * (docs/DECISIONS.md, "Windows that grow"), so this bound is what keeps that trade visible.
+     * (docs/decisions/0113-windows-grow-off-by-default.md), so this bound is what keeps that trade visible.
      */
     static final double MAX_MEDIAN_ROUND_TRIP_MILLIS = 20;
     /** Fewer samples than this means the big message went too fast to show anything. */

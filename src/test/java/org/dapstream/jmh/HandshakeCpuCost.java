@@ -26,8 +26,9 @@ import java.security.Signature;
  * Thread CPU time per public-key operation (what a handshake costs each side), measured
  * with {@link ThreadMXBean#getCurrentThreadCpuTime()} rather than wall time, so the figure
  * holds on a machine shared with other busy processes where JMH's wall-clock scores swing.
- * Not a JMH benchmark: run its {@code main} on the test class path (see docs/DECISIONS.md,
- * "Crypto primitives"). Each operation warms up, then the median of 7 rounds is printed.
+ * Not a JMH benchmark: run its {@code main} on the test class path (see
+ * docs/decisions/0078-crypto-costs-in-thread-cpu-time.md). Each operation warms up, then the median of 7
+ * rounds is printed.
  */
 public final class HandshakeCpuCost {
     private static final byte[] TRANSCRIPT = new byte[32];
