@@ -5,6 +5,7 @@ import org.bouncycastle.pqc.crypto.mldsa.MLDSAPrivateKeyParameters;
 import org.bouncycastle.pqc.crypto.util.PrivateKeyInfoFactory;
 
 import javax.security.auth.DestroyFailedException;
+
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;

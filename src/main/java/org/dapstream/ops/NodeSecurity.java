@@ -1,7 +1,7 @@
 package org.dapstream.ops;
 
-import org.dapstream.crypto.AuthPolicy;
 import org.dapstream.crypto.AeadSuite;
+import org.dapstream.crypto.AuthPolicy;
 import org.dapstream.crypto.Endorsement;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.IdentityFile;
