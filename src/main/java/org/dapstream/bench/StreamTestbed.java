@@ -21,6 +21,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /** DAP Stream connections: our client against the embedded {@link StreamServer} or a remote node. */
 final class StreamTestbed implements Testbed {
@@ -161,7 +162,7 @@ final class StreamTestbed implements Testbed {
         }
         try {
             CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new))
-                    .get(CLOSE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    .get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             // An unanswered CLOSE: the client's close below drops the connections anyway.
         }

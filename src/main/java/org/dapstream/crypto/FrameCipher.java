@@ -1,5 +1,6 @@
 package org.dapstream.crypto;
 
+import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.IvParameterSpec;
@@ -241,7 +242,7 @@ public final class FrameCipher implements AutoCloseable {
             }
             payload.put(from, s, 0, n);
             return n;
-        } catch (javax.crypto.AEADBadTagException e) {
+        } catch (AEADBadTagException e) {
             throw new AeadFailure("encrypted frame failed authentication (" + suite + ", channel " + (chId & 0xFFFF)
                     + ", seq " + Integer.toUnsignedString(seq) + ")");
         } catch (GeneralSecurityException e) {

@@ -2,6 +2,7 @@ package org.dapstream.stream;
 
 import org.dapstream.compress.CompressionGoal;
 import org.dapstream.protocol.FlowWindow;
+import org.dapstream.protocol.FrameLimits;
 
 import java.time.Duration;
 
@@ -78,8 +79,8 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
         if (channelSendBuffer < 1024) {
             throw new IllegalArgumentException("channelSendBuffer must be at least 1024 bytes, got " + channelSendBuffer);
         }
-        if (maxMessageSize < org.dapstream.protocol.FrameLimits.DEFAULT_MESSAGE_PAYLOAD || maxMessageSize > HARD_CAP_MESSAGE_SIZE) {
-            throw new IllegalArgumentException("maxMessageSize must be " + org.dapstream.protocol.FrameLimits.DEFAULT_MESSAGE_PAYLOAD
+        if (maxMessageSize < FrameLimits.DEFAULT_MESSAGE_PAYLOAD || maxMessageSize > HARD_CAP_MESSAGE_SIZE) {
+            throw new IllegalArgumentException("maxMessageSize must be " + FrameLimits.DEFAULT_MESSAGE_PAYLOAD
                     + ".." + HARD_CAP_MESSAGE_SIZE + " bytes, got " + maxMessageSize);
         }
         if (maxReassemblyBytes < maxMessageSize) {
@@ -95,11 +96,11 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
         if (maxStreamWindow == NO_GROWTH) {
             maxStreamWindow = streamWindow;
         }
-        if (maxChannelWindow < channelWindow || maxChannelWindow > org.dapstream.protocol.FlowWindow.MAX_WINDOW) {
+        if (maxChannelWindow < channelWindow || maxChannelWindow > FlowWindow.MAX_WINDOW) {
             throw new IllegalArgumentException("maxChannelWindow must be 0 (no growth) or channelWindow (" + channelWindow + ") .. 2^31-1 bytes, got "
                     + maxChannelWindow);
         }
-        if (maxStreamWindow < streamWindow || maxStreamWindow > org.dapstream.protocol.FlowWindow.MAX_WINDOW) {
+        if (maxStreamWindow < streamWindow || maxStreamWindow > FlowWindow.MAX_WINDOW) {
             throw new IllegalArgumentException("maxStreamWindow must be 0 (no growth) or streamWindow (" + streamWindow + ") .. 2^31-1 bytes, got "
                     + maxStreamWindow);
         }
