@@ -40,6 +40,12 @@ public class StreamEndpoint {
     private static final System.Logger LOG = System.getLogger(StreamEndpoint.class.getName());
     /** How long start-up waits for the port to bind before failing the application. */
     static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How long shutdown waits for the server to end its streams (GOING_AWAY), stop listening and
+     * close its handshake workers; past it the application exits anyway, so a stuck peer cannot
+     * hold the process.
+     */
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
     private final ChannelRegistry services = ChannelRegistry.withDiagnostics();
     private final Sessions sessions = new Sessions();
@@ -101,7 +107,7 @@ public class StreamEndpoint {
     void onStop(@Observes ShutdownEvent event) {
         StreamServer s = server;
         if (s != null) {
-            s.stop().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
+            s.stop().toCompletionStage().toCompletableFuture().orTimeout(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                     .exceptionally(e -> null).join();
         }
         NodeIdentity id = identity;
