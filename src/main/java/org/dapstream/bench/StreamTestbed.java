@@ -3,24 +3,25 @@ package org.dapstream.bench;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.dapstream.client.ClientOptions;
+import org.dapstream.client.StreamClient;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.NodeIdentity;
-import java.security.SecureRandom;
-import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.FlowConfig;
 import org.dapstream.stream.RateLimit;
 import org.dapstream.stream.Stream;
-import org.dapstream.stream.StreamStats;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamListener;
+import org.dapstream.stream.StreamStats;
 import org.dapstream.transport.StreamServer;
 
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /** DAP Stream connections: our client against the embedded {@link StreamServer} or a remote node. */
 final class StreamTestbed implements Testbed {
@@ -161,7 +162,7 @@ final class StreamTestbed implements Testbed {
         }
         try {
             CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new))
-                    .get(CLOSE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    .get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             // An unanswered CLOSE: the client's close below drops the connections anyway.
         }

@@ -4,10 +4,9 @@ import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.NodeAddress;
-
-import java.security.SecureRandom;
 import org.dapstream.stream.StreamConfig;
 
+import java.security.SecureRandom;
 import java.time.Duration;
 
 /**

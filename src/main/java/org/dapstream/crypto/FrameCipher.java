@@ -1,9 +1,14 @@
 package org.dapstream.crypto;
 
+import org.dapstream.protocol.Flags;
+import org.dapstream.protocol.FrameHeader;
+
+import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.spec.AlgorithmParameterSpec;
@@ -46,18 +51,9 @@ import java.util.Arrays;
 public final class FrameCipher implements AutoCloseable {
     /** Bytes of the authentication tag at the end of every encrypted payload. */
     public static final int TAG_SIZE = 16;
-    /** Bytes of the frame header, which is the associated data. */
-    public static final int HEADER_SIZE = 12;
-    /** The header flag bit that marks an encrypted frame (the protocol's {@code Flags.ENCRYPTED}). */
-    static final int FLAG_ENCRYPTED = 0b0000_0010;
     /** The provider whose AES-GCM is intrinsified in HotSpot; pinned so no other provider slips in first. */
     static final String PROVIDER = "SunJCE";
 
-    private static final int OFFSET_SIZE = 0;
-    private static final int OFFSET_TYPE = 4;
-    private static final int OFFSET_SEQ = 5;
-    private static final int OFFSET_CHANNEL = 9;
-    private static final int OFFSET_FLAGS = 11;
     /** Initial size of the per-thread staging array for direct buffers: a 64-byte frame's worth and then some; it grows on demand. */
     static final int INITIAL_STAGING = 4096;
     private static final ThreadLocal<byte[][]> STAGING = ThreadLocal.withInitial(() -> new byte[][] {new byte[INITIAL_STAGING]});
@@ -71,7 +67,7 @@ public final class FrameCipher implements AutoCloseable {
     /** Scratch for the per-frame nonce; the parameter spec copies it. */
     private final byte[] nonce = new byte[AeadSuite.NONCE_SIZE];
     /** Scratch for the associated data rebuilt from the received header fields. */
-    private final byte[] aad = new byte[HEADER_SIZE];
+    private final byte[] aad = new byte[FrameHeader.SIZE];
     private boolean closed;
 
     private FrameCipher(AeadSuite suite, byte[] key32, byte[] staticIv12, int epoch) throws GeneralSecurityException {
@@ -130,7 +126,7 @@ public final class FrameCipher implements AutoCloseable {
      */
     public void seal(ByteBuffer buf, int at, int plainLen) {
         ensureOpen();
-        int end = at + HEADER_SIZE + plainLen + TAG_SIZE;
+        int end = at + FrameHeader.SIZE + plainLen + TAG_SIZE;
         if (at < 0 || plainLen < 0 || end > buf.capacity() || end < 0) {
             throw new IllegalArgumentException("frame at " + at + " with " + plainLen
                     + " plaintext bytes and its tag does not fit a buffer of capacity " + buf.capacity());
@@ -151,31 +147,29 @@ public final class FrameCipher implements AutoCloseable {
     }
 
     private void sealWithin(ByteBuffer buf, int at, int plainLen) {
-        int size = (buf.get(at + OFFSET_SIZE) & 0xFF) | (buf.get(at + OFFSET_SIZE + 1) & 0xFF) << 8
-                | (buf.get(at + OFFSET_SIZE + 2) & 0xFF) << 16 | (buf.get(at + OFFSET_SIZE + 3) & 0xFF) << 24;
-        int flags = buf.get(at + OFFSET_FLAGS);
-        if (size != plainLen + TAG_SIZE || (flags & FLAG_ENCRYPTED) == 0) {
+        int size = FrameHeader.readSize(buf, at);
+        int flags = buf.get(at + FrameHeader.OFFSET_FLAGS);
+        if (size != plainLen + TAG_SIZE || (flags & Flags.ENCRYPTED) == 0) {
             throw new IllegalArgumentException("header to seal must carry size " + (plainLen + TAG_SIZE)
                     + " and the ENCRYPTED flag, has size " + Integer.toUnsignedString(size)
                     + " flags 0x" + Integer.toHexString(flags & 0xFF));
         }
-        int seq = (buf.get(at + OFFSET_SEQ) & 0xFF) | (buf.get(at + OFFSET_SEQ + 1) & 0xFF) << 8
-                | (buf.get(at + OFFSET_SEQ + 2) & 0xFF) << 16 | (buf.get(at + OFFSET_SEQ + 3) & 0xFF) << 24;
-        int chId = (buf.get(at + OFFSET_CHANNEL) & 0xFF) | (buf.get(at + OFFSET_CHANNEL + 1) & 0xFF) << 8;
+        int seq = FrameHeader.readSeq(buf, at);
+        int chId = FrameHeader.readChannel(buf, at);
         init(Cipher.ENCRYPT_MODE, chId, seq);
         try {
             if (buf.hasArray() && !buf.isReadOnly()) {
                 byte[] a = buf.array();
                 int base = buf.arrayOffset() + at;
-                cipher.updateAAD(a, base, HEADER_SIZE);
-                cipher.doFinal(a, base + HEADER_SIZE, plainLen, a, base + HEADER_SIZE);
+                cipher.updateAAD(a, base, FrameHeader.SIZE);
+                cipher.doFinal(a, base + FrameHeader.SIZE, plainLen, a, base + FrameHeader.SIZE);
             } else {
                 // Direct memory: staged through a heap array (see the class comment for why).
-                byte[] s = staging(HEADER_SIZE + plainLen + TAG_SIZE);
-                buf.get(at, s, 0, HEADER_SIZE + plainLen);
-                cipher.updateAAD(s, 0, HEADER_SIZE);
-                int n = cipher.doFinal(s, HEADER_SIZE, plainLen, s, HEADER_SIZE);
-                buf.put(at + HEADER_SIZE, s, HEADER_SIZE, n);
+                byte[] s = staging(FrameHeader.SIZE + plainLen + TAG_SIZE);
+                buf.get(at, s, 0, FrameHeader.SIZE + plainLen);
+                cipher.updateAAD(s, 0, FrameHeader.SIZE);
+                int n = cipher.doFinal(s, FrameHeader.SIZE, plainLen, s, FrameHeader.SIZE);
+                buf.put(at + FrameHeader.SIZE, s, FrameHeader.SIZE, n);
             }
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(suite + " seal failed on channel " + chId + " seq " + Integer.toUnsignedString(seq), e);
@@ -201,21 +195,22 @@ public final class FrameCipher implements AutoCloseable {
         if (payload.remaining() != size) {
             throw new IllegalArgumentException("payload view holds " + payload.remaining() + " bytes, header size is " + size);
         }
-        aad[0] = (byte) size;
-        aad[1] = (byte) (size >>> 8);
-        aad[2] = (byte) (size >>> 16);
-        aad[3] = (byte) (size >>> 24);
-        aad[4] = (byte) type;
-        aad[5] = (byte) seq;
-        aad[6] = (byte) (seq >>> 8);
-        aad[7] = (byte) (seq >>> 16);
-        aad[8] = (byte) (seq >>> 24);
-        aad[9] = (byte) chId;
-        aad[10] = (byte) (chId >>> 8);
-        aad[11] = (byte) flags;
+        // The received header, byte for byte: little-endian fields at the header's offsets.
+        aad[FrameHeader.OFFSET_SIZE] = (byte) size;
+        aad[FrameHeader.OFFSET_SIZE + 1] = (byte) (size >>> 8);
+        aad[FrameHeader.OFFSET_SIZE + 2] = (byte) (size >>> 16);
+        aad[FrameHeader.OFFSET_SIZE + 3] = (byte) (size >>> 24);
+        aad[FrameHeader.OFFSET_TYPE] = (byte) type;
+        aad[FrameHeader.OFFSET_SEQ] = (byte) seq;
+        aad[FrameHeader.OFFSET_SEQ + 1] = (byte) (seq >>> 8);
+        aad[FrameHeader.OFFSET_SEQ + 2] = (byte) (seq >>> 16);
+        aad[FrameHeader.OFFSET_SEQ + 3] = (byte) (seq >>> 24);
+        aad[FrameHeader.OFFSET_CHANNEL] = (byte) chId;
+        aad[FrameHeader.OFFSET_CHANNEL + 1] = (byte) (chId >>> 8);
+        aad[FrameHeader.OFFSET_FLAGS] = (byte) flags;
         init(Cipher.DECRYPT_MODE, chId, seq);
         try {
-            cipher.updateAAD(aad, 0, HEADER_SIZE);
+            cipher.updateAAD(aad, 0, FrameHeader.SIZE);
             if (payload.hasArray() && !payload.isReadOnly()) {
                 byte[] a = payload.array();
                 int off = payload.arrayOffset() + payload.position();
@@ -241,7 +236,7 @@ public final class FrameCipher implements AutoCloseable {
             }
             payload.put(from, s, 0, n);
             return n;
-        } catch (javax.crypto.AEADBadTagException e) {
+        } catch (AEADBadTagException e) {
             throw new AeadFailure("encrypted frame failed authentication (" + suite + ", channel " + (chId & 0xFFFF)
                     + ", seq " + Integer.toUnsignedString(seq) + ")");
         } catch (GeneralSecurityException e) {

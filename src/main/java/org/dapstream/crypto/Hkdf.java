@@ -2,6 +2,7 @@ package org.dapstream.crypto;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 

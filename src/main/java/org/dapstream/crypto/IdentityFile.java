@@ -1,13 +1,15 @@
 package org.dapstream.crypto;
 
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
+import org.bouncycastle.crypto.util.PrivateKeyFactory;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAPrivateKeyParameters;
+import org.bouncycastle.pqc.crypto.util.PrivateKeyInfoFactory;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -15,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -85,7 +88,7 @@ public final class IdentityFile {
         byte[] pem = encodePem(id);
         try {
             Path target = file.toAbsolutePath();
-            if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 throw new FileAlreadyExistsException(target.toString(), null, "refusing to overwrite an existing node identity");
             }
             Path dir = target.getParent();
@@ -173,7 +176,7 @@ public final class IdentityFile {
             if (k.getSeed() != null) {
                 k = k.getParametersWithFormat(MLDSAPrivateKeyParameters.SEED_ONLY);
             }
-            info = org.bouncycastle.pqc.crypto.util.PrivateKeyInfoFactory.createPrivateKeyInfo(k);
+            info = PrivateKeyInfoFactory.createPrivateKeyInfo(k);
         } else {
             // Version 1 without the optional public key, byte for byte what OpenSSL writes:
             // OpenSSL 3.0 refuses the v2 form with the public key that BC's factory produces.
@@ -228,7 +231,7 @@ public final class IdentityFile {
         try {
             if (oid.equals(ID_ED25519)) {
                 Ed25519PrivateKeyParameters k = (Ed25519PrivateKeyParameters)
-                        org.bouncycastle.crypto.util.PrivateKeyFactory.createKey(info);
+                        PrivateKeyFactory.createKey(info);
                 return NodeIdentity.ofEd25519(k.getEncoded(), new SecureRandom());
             }
             if (oid.equals(NISTObjectIdentifiers.id_ml_dsa_65)) {

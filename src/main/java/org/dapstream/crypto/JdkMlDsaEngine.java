@@ -5,7 +5,9 @@ import org.bouncycastle.pqc.crypto.mldsa.MLDSAPrivateKeyParameters;
 import org.bouncycastle.pqc.crypto.util.PrivateKeyInfoFactory;
 
 import javax.security.auth.DestroyFailedException;
+
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
@@ -65,7 +67,7 @@ final class JdkMlDsaEngine extends MlDsaEngine {
         }
         MLDSAPrivateKeyParameters key = new MLDSAPrivateKeyParameters(MLDSAParameters.ml_dsa_65, seed);
         byte[] publicKey = key.getPublicKey();
-        byte[] message = "dap-stream ML-DSA engine check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] message = "dap-stream ML-DSA engine check".getBytes(StandardCharsets.US_ASCII);
         SecureRandom random = new SecureRandom();
         byte[] byJdk;
         try (MlDsaSigningKey k = jdk.importKey(key)) {

@@ -2,6 +2,7 @@ package org.dapstream.crypto;
 
 import javax.crypto.SecretKey;
 import javax.security.auth.DestroyFailedException;
+
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;

@@ -20,7 +20,11 @@ public final class KeySchedule {
     public static final String UPDATE = "dap-stream v1 update";
     public static final String SERVER_SIGNATURE = "dap-stream v1 server signature";
     public static final String CLIENT_SIGNATURE = "dap-stream v1 client signature";
-    public static final int KEY_SIZE = 32;
+    /**
+     * Bytes of every key and traffic secret the schedule derives: the AEAD key size (AES-256 and
+     * ChaCha20 alike), which is also one SHA-256 output, so each derivation is one HKDF block.
+     */
+    public static final int KEY_SIZE = AeadSuite.KEY_SIZE;
     public static final int IV_SIZE = 12;
 
     private KeySchedule() {

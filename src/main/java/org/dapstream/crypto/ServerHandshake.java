@@ -5,6 +5,8 @@ import org.dapstream.protocol.HandshakeCodec;
 import org.dapstream.protocol.HandshakeMessage;
 import org.dapstream.protocol.NodeAddress;
 
+import java.util.function.ToIntFunction;
+
 /**
  * The acceptor's side of the secure handshake: CLIENT_HELLO in, SERVER_HELLO out (signed),
  * CLIENT_FINISH in, SERVER_FINISH out. Pure, like {@link ClientHandshake}; any failure
@@ -41,7 +43,7 @@ public final class ServerHandshake {
      * {@code sessionFor} gives the session of the stream, from the address the client claims. Random
      * draws, in order: hello random (32), X25519 key (32), ML-KEM message (32).
      */
-    public byte[] onClientHello(byte[] raw, java.util.function.ToIntFunction<NodeAddress> sessionFor, int keepAliveTimeoutMillis)
+    public byte[] onClientHello(byte[] raw, ToIntFunction<NodeAddress> sessionFor, int keepAliveTimeoutMillis)
             throws HandshakeException {
         require(State.WAIT_CLIENT_HELLO);
         try {

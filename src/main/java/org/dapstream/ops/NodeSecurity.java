@@ -1,7 +1,7 @@
 package org.dapstream.ops;
 
-import org.dapstream.crypto.AuthPolicy;
 import org.dapstream.crypto.AeadSuite;
+import org.dapstream.crypto.AuthPolicy;
 import org.dapstream.crypto.Endorsement;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.IdentityFile;
@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Turns the {@code dap.stream.security.*} keys into the node's identity, handshake settings
@@ -117,7 +118,7 @@ final class NodeSecurity {
         }
     }
 
-    private static <T> T parse(String key, java.util.function.Supplier<T> parser) {
+    private static <T> T parse(String key, Supplier<T> parser) {
         try {
             return parser.get();
         } catch (IllegalArgumentException e) {

@@ -86,15 +86,18 @@ public final class FrameHeader {
         return Short.toUnsignedInt((short) SHORT_LE_ARRAY.get(src, offset + OFFSET_CHANNEL));
     }
 
-    static int readSize(ByteBuffer src, int index) {
+    /** Reads the u32 {@code size} field at {@code index}, whatever the buffer's byte order; the caller treats it as unsigned. */
+    public static int readSize(ByteBuffer src, int index) {
         return (int) INT_LE_BB.get(src, index + OFFSET_SIZE);
     }
 
-    static int readSeq(ByteBuffer src, int index) {
+    /** Reads the u32 {@code seq_id} field of the header at {@code index}. */
+    public static int readSeq(ByteBuffer src, int index) {
         return (int) INT_LE_BB.get(src, index + OFFSET_SEQ);
     }
 
-    static int readChannel(ByteBuffer src, int index) {
+    /** Reads the u16 {@code ch_id} field of the header at {@code index}, 0..65535. */
+    public static int readChannel(ByteBuffer src, int index) {
         return Short.toUnsignedInt((short) SHORT_LE_BB.get(src, index + OFFSET_CHANNEL));
     }
 

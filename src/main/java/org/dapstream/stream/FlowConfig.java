@@ -2,8 +2,10 @@ package org.dapstream.stream;
 
 import org.dapstream.compress.CompressionGoal;
 import org.dapstream.protocol.FlowWindow;
+import org.dapstream.protocol.FrameLimits;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * Flow control, fragmentation, rate limits and compression of one stream. The server fills
@@ -57,6 +59,8 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
     public static final long SUGGESTED_MAX_STREAM_WINDOW = 16L * 1024 * 1024;
     /** 1 MiB per channel. */
     public static final int DEFAULT_CHANNEL_SEND_BUFFER = 1024 * 1024;
+    /** 1 KiB: the smallest channel send buffer a node accepts. */
+    public static final int MIN_CHANNEL_SEND_BUFFER = 1024;
     /** 16 MiB. */
     public static final int DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
     /** Largest message size a node may be configured with: 1 GiB. */
@@ -75,11 +79,11 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
             throw new IllegalArgumentException("streamWindow must be at least the protocol's initial window "
                     + FlowWindow.INITIAL_STREAM_WINDOW + " bytes, got " + streamWindow);
         }
-        if (channelSendBuffer < 1024) {
-            throw new IllegalArgumentException("channelSendBuffer must be at least 1024 bytes, got " + channelSendBuffer);
+        if (channelSendBuffer < MIN_CHANNEL_SEND_BUFFER) {
+            throw new IllegalArgumentException("channelSendBuffer must be at least " + MIN_CHANNEL_SEND_BUFFER + " bytes, got " + channelSendBuffer);
         }
-        if (maxMessageSize < org.dapstream.protocol.FrameLimits.DEFAULT_MESSAGE_PAYLOAD || maxMessageSize > HARD_CAP_MESSAGE_SIZE) {
-            throw new IllegalArgumentException("maxMessageSize must be " + org.dapstream.protocol.FrameLimits.DEFAULT_MESSAGE_PAYLOAD
+        if (maxMessageSize < FrameLimits.DEFAULT_MESSAGE_PAYLOAD || maxMessageSize > HARD_CAP_MESSAGE_SIZE) {
+            throw new IllegalArgumentException("maxMessageSize must be " + FrameLimits.DEFAULT_MESSAGE_PAYLOAD
                     + ".." + HARD_CAP_MESSAGE_SIZE + " bytes, got " + maxMessageSize);
         }
         if (maxReassemblyBytes < maxMessageSize) {
@@ -95,11 +99,11 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
         if (maxStreamWindow == NO_GROWTH) {
             maxStreamWindow = streamWindow;
         }
-        if (maxChannelWindow < channelWindow || maxChannelWindow > org.dapstream.protocol.FlowWindow.MAX_WINDOW) {
+        if (maxChannelWindow < channelWindow || maxChannelWindow > FlowWindow.MAX_WINDOW) {
             throw new IllegalArgumentException("maxChannelWindow must be 0 (no growth) or channelWindow (" + channelWindow + ") .. 2^31-1 bytes, got "
                     + maxChannelWindow);
         }
-        if (maxStreamWindow < streamWindow || maxStreamWindow > org.dapstream.protocol.FlowWindow.MAX_WINDOW) {
+        if (maxStreamWindow < streamWindow || maxStreamWindow > FlowWindow.MAX_WINDOW) {
             throw new IllegalArgumentException("maxStreamWindow must be 0 (no growth) or streamWindow (" + streamWindow + ") .. 2^31-1 bytes, got "
                     + maxStreamWindow);
         }
@@ -118,33 +122,89 @@ public record FlowConfig(int channelWindow, int streamWindow, int channelSendBuf
     }
 
     public FlowConfig withWindows(int channel, int stream) {
-        return new FlowConfig(channel, stream, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression,
-                Math.max(channel, maxChannelWindow), Math.max(stream, maxStreamWindow), compressionGoal);
+        return edit(d -> {
+            d.channelWindow = channel;
+            d.streamWindow = stream;
+            d.maxChannelWindow = Math.max(channel, maxChannelWindow);
+            d.maxStreamWindow = Math.max(stream, maxStreamWindow);
+        });
     }
 
     /** Windows that grow to at most {@code maxChannel} and {@code maxStream}; {@link #NO_GROWTH} or equal to the windows: fixed. */
     public FlowConfig withMaxWindows(long maxChannel, long maxStream) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression,
-                maxChannel, maxStream, compressionGoal);
+        return edit(d -> {
+            d.maxChannelWindow = maxChannel;
+            d.maxStreamWindow = maxStream;
+        });
     }
 
     public FlowConfig withChannelSendBuffer(int bytes) {
-        return new FlowConfig(channelWindow, streamWindow, bytes, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression, maxChannelWindow, maxStreamWindow, compressionGoal);
+        return edit(d -> d.channelSendBuffer = bytes);
     }
 
     public FlowConfig withMessageLimits(int maxMessage, int maxReassembly, Duration timeout) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessage, maxReassembly, timeout, streamRate, channelRate, compression, maxChannelWindow, maxStreamWindow, compressionGoal);
+        return edit(d -> {
+            d.maxMessageSize = maxMessage;
+            d.maxReassemblyBytes = maxReassembly;
+            d.reassemblyTimeout = timeout;
+        });
     }
 
     public FlowConfig withRates(RateLimit stream, RateLimit channel) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, stream, channel, compression, maxChannelWindow, maxStreamWindow, compressionGoal);
+        return edit(d -> {
+            d.streamRate = stream;
+            d.channelRate = channel;
+        });
     }
 
     public FlowConfig withCompressionGoal(CompressionGoal goal) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, compression, maxChannelWindow, maxStreamWindow, goal);
+        return edit(d -> d.compressionGoal = goal);
     }
 
     public FlowConfig withCompression(boolean on) {
-        return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes, reassemblyTimeout, streamRate, channelRate, on, maxChannelWindow, maxStreamWindow, compressionGoal);
+        return edit(d -> d.compression = on);
+    }
+
+    /** A copy of this configuration with {@code change} applied, validated like any other. */
+    private FlowConfig edit(Consumer<Draft> change) {
+        Draft d = new Draft(this);
+        change.accept(d);
+        return d.toConfig();
+    }
+
+    /** The components of a configuration being edited: the one place that lists them all for a copy. */
+    private static final class Draft {
+        int channelWindow;
+        int streamWindow;
+        int channelSendBuffer;
+        int maxMessageSize;
+        int maxReassemblyBytes;
+        Duration reassemblyTimeout;
+        RateLimit streamRate;
+        RateLimit channelRate;
+        boolean compression;
+        long maxChannelWindow;
+        long maxStreamWindow;
+        CompressionGoal compressionGoal;
+
+        Draft(FlowConfig from) {
+            channelWindow = from.channelWindow;
+            streamWindow = from.streamWindow;
+            channelSendBuffer = from.channelSendBuffer;
+            maxMessageSize = from.maxMessageSize;
+            maxReassemblyBytes = from.maxReassemblyBytes;
+            reassemblyTimeout = from.reassemblyTimeout;
+            streamRate = from.streamRate;
+            channelRate = from.channelRate;
+            compression = from.compression;
+            maxChannelWindow = from.maxChannelWindow;
+            maxStreamWindow = from.maxStreamWindow;
+            compressionGoal = from.compressionGoal;
+        }
+
+        FlowConfig toConfig() {
+            return new FlowConfig(channelWindow, streamWindow, channelSendBuffer, maxMessageSize, maxReassemblyBytes,
+                    reassemblyTimeout, streamRate, channelRate, compression, maxChannelWindow, maxStreamWindow, compressionGoal);
+        }
     }
 }

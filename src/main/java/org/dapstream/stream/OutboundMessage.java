@@ -42,8 +42,4 @@ final class OutboundMessage {
     int nextChunk() {
         return Math.min(length - done, FRAGMENT_DATA);
     }
-
-    int remaining() {
-        return length - done;
-    }
 }

@@ -1,5 +1,8 @@
 package org.dapstream.stream;
 
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+
 /**
  * What one stream may owe a peer that does not read: the bytes committed to its connection and
  * not yet taken by the network (the transport's batch and socket queue, {@link StreamTransport#queuedBytes()}).
@@ -36,8 +39,8 @@ final class OutputBudget {
     private final Runnable stopReading;
     private final Runnable readAgain;
     private final Runnable stalled;
-    private final java.util.function.LongSupplier heldMessages;
-    private final java.util.function.BooleanSupplier peerHoldsUp;
+    private final LongSupplier heldMessages;
+    private final BooleanSupplier peerHoldsUp;
     private StreamTransport.Cancellable stallTimer;
     private boolean over;
     private int heldSinceCheck;
@@ -47,8 +50,8 @@ final class OutputBudget {
      * @param peerHoldsUp  true when what we send waits on the peer: the connection is full, or a
      *                     channel holding messages has a writer waiting for the socket or the peer's credit
      */
-    OutputBudget(StreamTransport transport, StreamConfig config, java.util.function.LongSupplier heldMessages,
-                 java.util.function.BooleanSupplier peerHoldsUp, Runnable stopReading, Runnable readAgain, Runnable stalled) {
+    OutputBudget(StreamTransport transport, StreamConfig config, LongSupplier heldMessages,
+                 BooleanSupplier peerHoldsUp, Runnable stopReading, Runnable readAgain, Runnable stalled) {
         this.heldMessages = heldMessages;
         this.peerHoldsUp = peerHoldsUp;
         this.transport = transport;

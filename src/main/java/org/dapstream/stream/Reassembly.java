@@ -47,10 +47,6 @@ final class Reassembly {
         return grown;
     }
 
-    boolean complete() {
-        return received == total;
-    }
-
     /** The whole message, as a buffer over the reassembled bytes. */
     ByteBuffer message() {
         return ByteBuffer.wrap(buffer, 0, received);

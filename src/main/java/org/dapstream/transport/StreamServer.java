@@ -5,31 +5,29 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.PacketType;
-import org.dapstream.stream.HandshakeGate;
-import org.dapstream.stream.HandshakeWorkers;
-import org.dapstream.stream.StreamSecurity;
-import org.dapstream.stream.HandshakeOutcome;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetSocket;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.dapstream.stream.AdmissionCap;
-import org.dapstream.stream.StreamCaps;
-import org.dapstream.stream.StreamState;
 import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.HandshakeGate;
+import org.dapstream.stream.HandshakeOutcome;
+import org.dapstream.stream.HandshakeWorkers;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.LocalNode;
 import org.dapstream.stream.Stream;
+import org.dapstream.stream.StreamCaps;
 import org.dapstream.stream.StreamClock;
 import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamListener;
 import org.dapstream.stream.StreamRole;
+import org.dapstream.stream.StreamSecurity;
+import org.dapstream.stream.StreamState;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,6 +36,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The TCP stream endpoint on plain Vert.x (no Quarkus): one acceptor verticle per event

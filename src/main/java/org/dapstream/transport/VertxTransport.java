@@ -1,6 +1,7 @@
 package org.dapstream.transport;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Vertx;
@@ -156,7 +157,7 @@ public final class VertxTransport implements StreamTransport {
         // it) complete: past the linger the connection is closed at once and its queue dropped.
         // Closed beneath the pipeline: Vert.x's handler would turn a close into the same wait.
         lingerTimer = context.setTimer(CLOSE_LINGER_MILLIS, id -> {
-            io.netty.channel.Channel channel = chctx.channel();
+            Channel channel = chctx.channel();
             if (channel.isOpen()) {
                 channel.unsafe().close(channel.voidPromise());
             }

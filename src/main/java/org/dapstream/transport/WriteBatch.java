@@ -2,6 +2,7 @@ package org.dapstream.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.vertx.core.Future;
 import io.vertx.core.net.impl.NetSocketInternal;
 
@@ -58,7 +59,7 @@ public final class WriteBatch {
     /** Bytes committed and not yet written: this turn's batch plus the socket's outbound queue. */
     public long queuedBytes() {
         long queued = batch == null ? 0 : batch.readableBytes();
-        io.netty.channel.ChannelOutboundBuffer outbound = chctx.channel().unsafe().outboundBuffer();
+        ChannelOutboundBuffer outbound = chctx.channel().unsafe().outboundBuffer();
         return outbound == null ? queued : queued + outbound.totalPendingWriteBytes();
     }
 

@@ -1,9 +1,10 @@
 package org.dapstream.bench;
 
+import org.dapstream.stream.StreamTransport;
 import org.dapstream.transport.WriteBatch;
+
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import org.dapstream.stream.StreamTransport;
 
 /**
  * A transport with no socket, for measuring the stream's own per-frame cost: frames are

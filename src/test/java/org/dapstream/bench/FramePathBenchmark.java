@@ -1,13 +1,7 @@
 package org.dapstream.bench;
 
-import org.dapstream.transport.WriteBatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.concurrent.TimeUnit;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
@@ -25,6 +19,7 @@ import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamListener;
 import org.dapstream.stream.StreamRole;
+import org.dapstream.transport.WriteBatch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -39,6 +34,12 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The per-frame cost of our code, without sockets or loops, next to the raw baseline's

@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.dapstream.client.ClientOptions;
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
@@ -27,6 +24,10 @@ import org.dapstream.stream.StreamListener;
 import org.dapstream.transport.StreamServer;
 import org.dapstream.transport.StreamServerOptions;
 import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Found by the load generator: a handler that writes from {@code readyToWrite} (as

@@ -1,5 +1,9 @@
 package org.dapstream.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import org.dapstream.crypto.IdentityFile;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
@@ -13,10 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class KeygenTest {
     @TempDir

@@ -1,10 +1,10 @@
 package org.dapstream.compress;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 /**
  * The trial on a simulated channel: frames of 64 KiB go out at the rate each mode allows,

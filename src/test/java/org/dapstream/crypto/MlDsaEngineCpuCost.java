@@ -1,10 +1,10 @@
 package org.dapstream.crypto;
 
-import org.dapstream.jmh.CpuCost;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAKeyGenerationParameters;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAKeyPairGenerator;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAParameters;
 import org.bouncycastle.pqc.crypto.mldsa.MLDSAPrivateKeyParameters;
+import org.dapstream.jmh.CpuCost;
 
 import java.security.KeyFactory;
 import java.security.PublicKey;

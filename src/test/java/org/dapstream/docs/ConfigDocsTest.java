@@ -3,7 +3,13 @@ package org.dapstream.docs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import org.dapstream.ops.StreamServerConfig;
+import org.dapstream.ops.admin.AdminConfig;
+import org.dapstream.ops.health.HealthConfig;
+import org.junit.jupiter.api.Test;
+
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -18,11 +24,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import io.smallrye.config.ConfigMapping;
-import org.dapstream.ops.StreamServerConfig;
-import org.dapstream.ops.admin.AdminConfig;
-import org.dapstream.ops.health.HealthConfig;
-import org.junit.jupiter.api.Test;
 
 /**
  * The configuration tables of docs/OPERATIONS.md and docs/API.md name only keys that the

@@ -1,5 +1,8 @@
 package org.dapstream.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.PacketType;
@@ -29,9 +32,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A bulk transfer over real sockets: several FILE channels of one stream carry

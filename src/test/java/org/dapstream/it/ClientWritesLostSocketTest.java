@@ -1,10 +1,15 @@
 package org.dapstream.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.dapstream.client.ClientOptions;
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
@@ -13,7 +18,6 @@ import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.FlowConfig;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamConfig;
-import org.dapstream.protocol.CloseReason;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,10 +36,6 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A client that writes from its own thread while the server ends the connection learns how

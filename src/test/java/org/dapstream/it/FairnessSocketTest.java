@@ -1,5 +1,8 @@
 package org.dapstream.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.PacketType;
@@ -20,9 +23,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Fairness over a real socket: while one channel sends a 100 MB message, 64-byte

@@ -1,5 +1,7 @@
 package org.dapstream.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.ControlCodec;
@@ -24,8 +26,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.stream.Stream.Builder;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Peers that break flow control or fragmentation over a real socket: each row is

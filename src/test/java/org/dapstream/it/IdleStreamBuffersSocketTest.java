@@ -1,5 +1,8 @@
 package org.dapstream.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamConfig;
@@ -14,9 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * After a split 60 KB frame and a COMPRESSED frame, an idle secure stream gives back its

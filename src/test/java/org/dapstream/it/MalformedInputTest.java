@@ -1,5 +1,8 @@
 package org.dapstream.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.dapstream.client.ClientOptions;
@@ -13,7 +16,6 @@ import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.Flags;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.KeepAlivePayload;
-import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelHandler;
@@ -30,9 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream.Builder;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Bad input over real sockets against the server Quarkus started: each row is answered by

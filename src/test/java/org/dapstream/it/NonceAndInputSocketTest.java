@@ -1,5 +1,9 @@
 package org.dapstream.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import org.dapstream.compress.Lz4Payload;
 import org.dapstream.crypto.KeySchedule;
 import org.dapstream.crypto.SessionSecrets;
@@ -25,10 +29,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A hostile secure peer on a real socket against a real server: channel ids opened again

@@ -1,5 +1,8 @@
 package org.dapstream.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.netty.buffer.PooledByteBufAllocator;
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
@@ -26,9 +29,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A peer that never reads and floods what makes the server answer (pings, OPENs of a type

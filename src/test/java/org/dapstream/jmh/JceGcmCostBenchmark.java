@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+
 import java.security.GeneralSecurityException;
 import java.util.concurrent.TimeUnit;
 

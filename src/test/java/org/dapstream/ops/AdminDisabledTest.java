@@ -1,13 +1,13 @@
 package org.dapstream.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
 
 import java.net.URL;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Without dap.stream.admin.token the admin API refuses everything, whatever the request carries. */
 @QuarkusTest

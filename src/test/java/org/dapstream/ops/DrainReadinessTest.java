@@ -1,5 +1,8 @@
 package org.dapstream.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -9,9 +12,6 @@ import org.junit.jupiter.api.Test;
 
 import java.net.URL;
 import java.time.Instant;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Draining turns readiness DOWN, saying why and since when; liveness stays UP. */
 @QuarkusTest

@@ -1,19 +1,22 @@
 package org.dapstream.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import org.dapstream.client.ClientOptions;
 import org.dapstream.client.StreamClient;
-import org.dapstream.protocol.ChannelType;
-import org.dapstream.protocol.CloseReason;
 import org.dapstream.crypto.FrameCipher;
 import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ControlCodec;
-import org.dapstream.protocol.HandshakeCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameHeader;
+import org.dapstream.protocol.HandshakeCodec;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelHandler;
@@ -28,9 +31,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The scrape equals the traffic driven: a real client sends known frames over ECHO and

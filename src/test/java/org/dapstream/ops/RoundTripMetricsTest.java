@@ -1,5 +1,8 @@
 package org.dapstream.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.dapstream.client.ClientOptions;
@@ -9,9 +12,6 @@ import org.junit.jupiter.api.Test;
 
 import java.net.URL;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Keepalive pongs feed the round-trip histogram (the %test keepalive interval is 300 ms). */
 @QuarkusTest

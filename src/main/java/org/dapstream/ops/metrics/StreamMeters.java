@@ -11,8 +11,8 @@ import org.dapstream.ops.StreamEndpoint;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.stream.AdmissionCap;
 import org.dapstream.stream.Channel;
-import org.dapstream.stream.Stream;
 import org.dapstream.stream.HandshakeOutcome;
+import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamRole;
 
