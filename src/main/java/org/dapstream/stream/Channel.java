@@ -1,5 +1,6 @@
 package org.dapstream.stream;
 
+import org.dapstream.crypto.AeadSuite;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
@@ -154,8 +155,8 @@ public final class Channel {
      * KEY_REJECTED otherwise, and the channel keeps the stream's key. Needs an encrypted stream.
      */
     public CompletableFuture<Void> setEncryption(byte[] key) {
-        if (key == null || key.length != 32) {
-            throw new IllegalArgumentException("an AES-256 channel key is 32 bytes");
+        if (key == null || key.length != AeadSuite.KEY_SIZE) {
+            throw new IllegalArgumentException("an AES-256 channel key is " + AeadSuite.KEY_SIZE + " bytes");
         }
         return stream.keys.setChannelKey(this, key);
     }

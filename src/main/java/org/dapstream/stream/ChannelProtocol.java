@@ -223,7 +223,10 @@ final class ChannelProtocol {
         return ch;
     }
 
-    /** A new channel's compression (see docs on CRIME-style leaks for SECURITY channels), rate limit and fast-path size. */
+    /**
+     * A new channel's compression, rate limit and fast-path size. On SECURITY channels only the
+     * opener compresses (docs/decisions/0106-no-compression-on-security-channels.md).
+     */
     private void prepare(Channel ch, boolean compression) {
         ch.compression = compression;
         FlowConfig flow = config.flow();

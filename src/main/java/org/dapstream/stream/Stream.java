@@ -405,7 +405,7 @@ public final class Stream {
 
     /**
      * Opens a channel and says whether to offer compression on it (the default: on when the
-     * node compresses, except on SECURITY channels, whose secrets compression could leak).
+     * node compresses, except on SECURITY channels: docs/decisions/0106-no-compression-on-security-channels.md).
      */
     public CompletableFuture<Channel> openChannel(ChannelType type, ChannelHandler handler, boolean compression) {
         CompletableFuture<Channel> result = new CompletableFuture<>();

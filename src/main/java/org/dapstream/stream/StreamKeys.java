@@ -1,6 +1,7 @@
 package org.dapstream.stream;
 
 import org.dapstream.crypto.AeadFailure;
+import org.dapstream.crypto.AeadSuite;
 import org.dapstream.crypto.ConstantTime;
 import org.dapstream.crypto.HandshakeResult;
 import org.dapstream.crypto.KeySchedule;
@@ -26,7 +27,7 @@ import java.util.concurrent.CompletableFuture;
 final class StreamKeys {
     private static final System.Logger LOG = System.getLogger(StreamKeys.class.getName());
     /** An application channel key is an AES-256 key. */
-    static final int APPLICATION_KEY_BYTES = 32;
+    static final int APPLICATION_KEY_BYTES = AeadSuite.KEY_SIZE;
 
     private final Stream stream;
     private final StreamSecurity security;

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.dapstream.protocol.ChannelType;
-
 import org.junit.jupiter.api.Test;
 
 /** Which handler serves which channel type. */

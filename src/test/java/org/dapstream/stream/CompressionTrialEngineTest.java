@@ -1,5 +1,8 @@
 package org.dapstream.stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import org.dapstream.compress.CompressionGoal;
 import org.dapstream.compress.ThroughputTrial;
 import org.dapstream.protocol.ControlMessage;
@@ -10,9 +13,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The throughput trial inside the engine: a compressing channel behind a stream rate limit

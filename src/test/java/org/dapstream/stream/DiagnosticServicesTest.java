@@ -9,11 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /** The built-in echo and discard services, driven through a stream by a scripted peer. */
 class DiagnosticServicesTest extends EngineTest {

@@ -11,13 +11,13 @@ import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.Flags;
 import org.dapstream.protocol.FlowWindow;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What a peer must not do under flow control and fragmentation, as one table: each row is a

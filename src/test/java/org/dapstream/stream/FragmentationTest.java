@@ -9,12 +9,12 @@ import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.Flags;
 import org.dapstream.protocol.FragmentHeader;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.Test;
 
 /** Messages larger than one frame: how the engine cuts them, and how it puts a peer's back together. */
 class FragmentationTest extends EngineTest {

@@ -3,11 +3,12 @@ package org.dapstream.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Duration;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.PacketType;
 import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
 
 /**
  * The frame deadline, with the manual clock: a frame dripped a byte at a time keeps the read

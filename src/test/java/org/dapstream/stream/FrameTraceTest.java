@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.Flags;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
@@ -16,9 +19,6 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 
 /** g_dap_stream_debug_more: a line per frame, both ways, switchable, never with payload bytes. */
 class FrameTraceTest extends EngineTest {

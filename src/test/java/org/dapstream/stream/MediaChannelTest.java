@@ -13,11 +13,11 @@ import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.Test;
 
 /** MEDIA channels: freshness over completeness, so a full send queue drops its oldest messages. */
 class MediaChannelTest extends EngineTest {

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.FrameLimits;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /**
  * Send rate limits: token buckets holding 100 ms of the rate (at least one largest frame);

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.dapstream.protocol.ErrorCode;
+import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /** Node-wide counters: traffic of ended streams stays in the totals, live streams by role, round trips. */
 class StreamCountersTest extends EngineTest {

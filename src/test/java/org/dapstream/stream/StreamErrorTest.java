@@ -14,15 +14,15 @@ import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** How a stream ends: our ERROR, the peer's ERROR or CLOSE, our close, a lost connection; and what is left after. */
 class StreamErrorTest extends EngineTest {

@@ -6,15 +6,15 @@ import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
-import org.dapstream.protocol.FragmentHeader;
 import org.dapstream.protocol.Flags;
+import org.dapstream.protocol.FragmentHeader;
 import org.dapstream.protocol.KeepAlivePayload;
 import org.dapstream.protocol.PacketType;
-
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
 
 /**
  * Which transform flags a frame may carry: FRAGMENTED on DATA on channels, COMPRESSED on DATA and

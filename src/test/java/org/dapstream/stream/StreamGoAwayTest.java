@@ -12,12 +12,12 @@ import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 /** GOAWAY between two engines: the drain of one node as its peer sees it. */
 class StreamGoAwayTest {

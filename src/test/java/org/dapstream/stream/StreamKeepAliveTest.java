@@ -10,11 +10,11 @@ import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.KeepAlivePayload;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /** The keepalive engine inside a stream, with the manual clock: pings, pongs, latency, timeouts. */
 class StreamKeepAliveTest extends EngineTest {

@@ -12,6 +12,8 @@ import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameLimits;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +21,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 /** Two engines talking to each other through fake transports: the protocol end to end. */
 class StreamPairTest {

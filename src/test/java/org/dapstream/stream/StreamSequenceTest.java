@@ -8,13 +8,13 @@ import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.PacketType;
-
-import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.stream.Stream;
 
 /** seq_id: per channel and direction, from 0, +1 per frame, wrapping at 2^32. */
 class StreamSequenceTest extends EngineTest {

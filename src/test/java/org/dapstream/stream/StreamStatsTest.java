@@ -7,10 +7,10 @@ import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /** dap_stream_get_stats: stream counters are wire frames and bytes, channel counters payload bytes. */
 class StreamStatsTest extends EngineTest {

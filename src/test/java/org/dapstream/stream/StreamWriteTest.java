@@ -10,13 +10,13 @@ import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameLimits;
 import org.dapstream.protocol.PacketType;
+import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.Test;
 
 /** Channel.write: back-pressure, state checks, limits, and writes from other threads. */
 class StreamWriteTest extends EngineTest {
