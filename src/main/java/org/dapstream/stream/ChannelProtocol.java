@@ -73,6 +73,43 @@ final class ChannelProtocol {
         return ch;
     }
 
+    /** Messages held unread on the channels (pull mode, paused). */
+    long heldMessages() {
+        long held = 0;
+        for (Channel ch : table.all()) {
+            held += ch.inbox.count.get();
+        }
+        return held;
+    }
+
+    /** Bytes held unread on the channels. A monitoring value off the loop. */
+    long heldBytes() {
+        long held = 0;
+        for (Channel ch : table.all()) {
+            held += ch.inbox.bytes.get();
+        }
+        return held;
+    }
+
+    /** Message bytes in the channels' send queues. A monitoring value off the loop. */
+    long queuedBytes() {
+        long queued = 0;
+        for (Channel ch : table.all()) {
+            queued += ch.queue.queuedBytes;
+        }
+        return queued;
+    }
+
+    /** A channel that holds unread messages has a writer told to wait: the peer is not reading what it owes us either. */
+    boolean writerWaitsWhileHolding() {
+        for (Channel ch : table.all()) {
+            if (ch.queue.writeBlocked && ch.inbox.count.get() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     // ---------------------------------------------------------------- this side opens and closes
 
     /** {@code dap_stream_ch_new} on the loop: OPEN_CHANNEL, or the reason it cannot go. */

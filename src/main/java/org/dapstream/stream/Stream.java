@@ -106,7 +106,7 @@ public final class Stream {
         this.reader = new FrameReader(this, keys, flow, reassembler, channels, this::onStreamFrame, config.maxFramePayload());
         this.setup = new StreamSetup(this, role, node, transport);
         this.liveness = new Liveness(this, transport, node, decoder);
-        this.output = new OutputBudget(transport, config, this::heldMessages, this::outputWaitsOnPeer,
+        this.output = new OutputBudget(transport, config, channels::heldMessages, this::outputWaitsOnPeer,
                 this::pauseReading, this::resumeReading, this::outputStalled);
     }
 
@@ -487,26 +487,9 @@ public final class Stream {
         fail(new ProtocolException(ErrorCode.OUTPUT_STALLED, "the peer does not read what it is sent: " + output.describe()));
     }
 
-    /** Messages held unread on the stream's channels (pull mode, paused). */
-    private long heldMessages() {
-        long held = 0;
-        for (Channel ch : channels.all()) {
-            held += ch.inbox.count.get();
-        }
-        return held;
-    }
-
     /** The connection is full, or a channel that holds messages has a writer waiting on the peer (socket or credit). */
     private boolean outputWaitsOnPeer() {
-        if (transport.writeQueueFull()) {
-            return true;
-        }
-        for (Channel ch : channels.all()) {
-            if (ch.queue.writeBlocked && ch.inbox.count.get() > 0) {
-                return true;
-            }
-        }
-        return false;
+        return transport.writeQueueFull() || channels.writerWaitsWhileHolding();
     }
 
     /** The tick (keepalive, deadlines); package-private so tests can drive it. */
@@ -605,11 +588,7 @@ public final class Stream {
      * A monitoring value when read off the loop.
      */
     public long heldBytes() {
-        long held = reassembler.heldBytes();
-        for (Channel ch : channels.all()) {
-            held += ch.inbox.bytes.get();
-        }
-        return held;
+        return reassembler.heldBytes() + channels.heldBytes();
     }
 
     /** Bytes this stream may owe its peer before it stops reading ({@code dap.stream.output-budget}). */
@@ -622,11 +601,7 @@ public final class Stream {
      * the output budget) and in its channels' send queues. A monitoring value off the loop.
      */
     public long queuedOutputBytes() {
-        long queued = transport.queuedBytes();
-        for (Channel ch : channels.all()) {
-            queued += ch.queue.queuedBytes;
-        }
-        return queued;
+        return transport.queuedBytes() + channels.queuedBytes();
     }
 
     /** Bytes of frame-sized buffers this stream keeps between frames (gathering, inflating, compressing). A monitoring value off the loop. */

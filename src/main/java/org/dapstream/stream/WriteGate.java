@@ -54,9 +54,7 @@ final class WriteGate {
     boolean write(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int length) {
         int len = buffer != null ? buffer.remaining() : length;
         // One combined test keeps this method small enough to inline; rejectWrite says which rule failed.
-        if ((type != PacketType.DATA && type != PacketType.CONTROL)
-                || len > (type == PacketType.DATA ? maxMessage : FrameLimits.DEFAULT_MESSAGE_PAYLOAD)
-                || (array != null && (offset < 0 || length < 0 || offset + length > array.length))
+        if (!writable(type, len) || (array != null && (offset < 0 || length < 0 || offset + length > array.length))
                 || ch.state != Channel.State.OPEN || stream.closing()) {
             throw rejectWrite(ch, type, array, offset, length, len);
         }
@@ -83,6 +81,11 @@ final class WriteGate {
             return true;
         }
         return writeSlow(ch, type, buffer, array, offset, len);
+    }
+
+    /** What an application may write: DATA up to the largest message, CONTROL within one frame (it is never fragmented). */
+    private boolean writable(PacketType type, int len) {
+        return type == PacketType.DATA ? len <= maxMessage : type == PacketType.CONTROL && len <= FrameLimits.DEFAULT_MESSAGE_PAYLOAD;
     }
 
     /** Everything but the fast path: a frame that may be compressed, or a message to queue. */
@@ -174,8 +177,7 @@ final class WriteGate {
     /** {@link Channel#send}: a write whose future says when the message has gone. */
     CompletableFuture<Void> send(Channel ch, PacketType type, byte[] data) {
         int len = data.length;
-        if ((type != PacketType.DATA && type != PacketType.CONTROL)
-                || len > (type == PacketType.DATA ? maxMessage : FrameLimits.DEFAULT_MESSAGE_PAYLOAD)) {
+        if (!writable(type, len)) {
             throw rejectWrite(ch, type, data, 0, len, len);
         }
         CompletableFuture<Void> sent = new CompletableFuture<>();
