@@ -1,6 +1,6 @@
 package org.dapstream.bench;
 
-import org.dapstream.stream.HandshakeGate;
+import org.dapstream.admission.HandshakeGate;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;

@@ -3,7 +3,7 @@ package org.dapstream.bench;
 import org.dapstream.compress.CompressionGoal;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.FrameLimits;
-import org.dapstream.stream.HandshakeGate;
+import org.dapstream.admission.HandshakeGate;
 import org.dapstream.stream.StreamConfig;
 
 import java.time.Duration;

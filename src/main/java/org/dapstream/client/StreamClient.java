@@ -14,6 +14,7 @@ import org.dapstream.stream.StreamClock;
 import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamListener;
 import org.dapstream.stream.StreamRole;
+import org.dapstream.transport.TcpConnection;
 import org.dapstream.transport.VertxTransport;
 
 import java.util.concurrent.CompletableFuture;
@@ -97,7 +98,7 @@ public final class StreamClient implements AutoCloseable {
                 result.completeExceptionally(ar.cause());
                 return;
             }
-            Stream stream = new VertxTransport(ar.result()).bind(t -> new Stream(StreamRole.CONNECTOR,
+            Stream stream = new VertxTransport(new TcpConnection(ar.result())).bind(t -> new Stream(StreamRole.CONNECTOR,
                     options.stream(), t, StreamClock.SYSTEM, services, null, options.node(), counters, listener, security));
             stream.ready().whenComplete((s, e) -> {
                 if (e != null) {

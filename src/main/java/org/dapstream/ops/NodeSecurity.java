@@ -8,7 +8,7 @@ import org.dapstream.crypto.IdentityFile;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.NodeAddress;
-import org.dapstream.stream.HandshakeGate;
+import org.dapstream.admission.HandshakeGate;
 import org.dapstream.stream.HandshakeWorkers;
 import org.dapstream.stream.StreamSecurity;
 

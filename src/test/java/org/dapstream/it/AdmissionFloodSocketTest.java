@@ -7,7 +7,7 @@ import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.ChannelRegistry;
-import org.dapstream.stream.HandshakeGate;
+import org.dapstream.admission.HandshakeGate;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamCounters;

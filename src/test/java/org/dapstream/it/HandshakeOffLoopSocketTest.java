@@ -14,7 +14,7 @@ import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelHandler;
 import org.dapstream.stream.ChannelRegistry;
-import org.dapstream.stream.HandshakeGate;
+import org.dapstream.admission.HandshakeGate;
 import org.dapstream.stream.HandshakeOutcome;
 import org.dapstream.stream.HandshakeWork;
 import org.dapstream.stream.HandshakeWorkers;

@@ -9,7 +9,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import jakarta.inject.Singleton;
 import org.dapstream.ops.StreamEndpoint;
 import org.dapstream.protocol.ErrorCode;
-import org.dapstream.stream.AdmissionCap;
+import org.dapstream.admission.AdmissionCap;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.HandshakeOutcome;

@@ -1,4 +1,4 @@
-package org.dapstream.stream;
+package org.dapstream.admission;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
