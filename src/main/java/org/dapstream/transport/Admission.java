@@ -187,14 +187,6 @@ public final class Admission {
         return caps.streams();
     }
 
-    public HandshakeGate gate() {
-        return gate;
-    }
-
-    public StreamCaps caps() {
-        return caps;
-    }
-
     /**
      * A connection refused before any stream exists: the transport sends {@link #frame()}
      * and closes the connection; no stream, no session. Already counted.
