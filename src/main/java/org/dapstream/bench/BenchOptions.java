@@ -1,9 +1,9 @@
 package org.dapstream.bench;
 
+import org.dapstream.admission.HandshakeGate;
 import org.dapstream.compress.CompressionGoal;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.FrameLimits;
-import org.dapstream.stream.HandshakeGate;
 import org.dapstream.stream.StreamConfig;
 
 import java.time.Duration;

@@ -2,13 +2,13 @@ package org.dapstream.bench;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import org.dapstream.admission.HandshakeGate;
+import org.dapstream.admission.StreamCaps;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.ChannelRegistry;
-import org.dapstream.stream.HandshakeGate;
 import org.dapstream.stream.Sessions;
-import org.dapstream.stream.StreamCaps;
 import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamSecurity;
 import org.dapstream.transport.StreamServer;

@@ -2,6 +2,7 @@ package org.dapstream.bench;
 
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.net.impl.NetSocketInternal;
+import org.dapstream.transport.NetSocketTarget;
 import org.dapstream.transport.WriteBatch;
 
 /**
@@ -12,7 +13,7 @@ final class RawBatch {
     private final WriteBatch batch;
 
     RawBatch(NetSocketInternal socket) {
-        this.batch = new WriteBatch(socket);
+        this.batch = new WriteBatch(new NetSocketTarget(socket));
     }
 
     /** Queues one message from an array; true while more may be written. */

@@ -15,6 +15,7 @@ import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamListener;
 import org.dapstream.stream.StreamRole;
 import org.dapstream.stream.StreamSecurity;
+import org.dapstream.transport.TcpConnection;
 import org.dapstream.transport.VertxTransport;
 
 import java.util.concurrent.CompletableFuture;
@@ -98,7 +99,7 @@ public final class StreamClient implements AutoCloseable {
                 result.completeExceptionally(ar.cause());
                 return;
             }
-            Stream stream = new VertxTransport(ar.result()).bind(t -> new Stream(StreamRole.CONNECTOR, t,
+            Stream stream = new VertxTransport(new TcpConnection(ar.result())).bind(t -> new Stream(StreamRole.CONNECTOR, t,
                     new LocalNode(options.stream(), StreamClock.SYSTEM, services, null, options.node(), counters, security), listener));
             stream.ready().whenComplete((s, e) -> {
                 if (e != null) {

@@ -1,5 +1,6 @@
 package org.dapstream.ops;
 
+import org.dapstream.admission.HandshakeGate;
 import org.dapstream.crypto.AeadSuite;
 import org.dapstream.crypto.AuthPolicy;
 import org.dapstream.crypto.Endorsement;
@@ -8,7 +9,6 @@ import org.dapstream.crypto.IdentityFile;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.NodeAddress;
-import org.dapstream.stream.HandshakeGate;
 import org.dapstream.stream.HandshakeWorkers;
 import org.dapstream.stream.StreamSecurity;
 

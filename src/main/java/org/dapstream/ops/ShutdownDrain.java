@@ -6,6 +6,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
+import org.dapstream.transport.Admission;
 import org.dapstream.transport.StreamServer;
 
 import java.time.Duration;
@@ -37,7 +38,7 @@ public class ShutdownDrain {
     private final DrainState state;
     private final StreamEndpoint endpoint;
     private final StreamServerConfig config;
-    private volatile CompletableFuture<StreamServer.DrainOutcome> running;
+    private volatile CompletableFuture<Admission.DrainOutcome> running;
 
     public ShutdownDrain(DrainState state, StreamEndpoint endpoint, StreamServerConfig config) {
         this.state = state;
@@ -60,14 +61,14 @@ public class ShutdownDrain {
      * Begins the drain (once; later calls return the drain under way). Public so an operator
      * action (admin API) can drain a node without stopping it.
      */
-    public synchronized CompletableFuture<StreamServer.DrainOutcome> begin() {
+    public synchronized CompletableFuture<Admission.DrainOutcome> begin() {
         if (running != null) {
             return running;
         }
         state.begin();
         StreamServer server = endpoint.server();
         if (server == null) {
-            running = CompletableFuture.completedFuture(new StreamServer.DrainOutcome(0, 0, 0, 0));
+            running = CompletableFuture.completedFuture(new Admission.DrainOutcome(0, 0, 0, 0));
             return running;
         }
         StreamServerConfig.DrainSettings drain = config.drain();

@@ -1,5 +1,7 @@
 package org.dapstream.stream;
 
+import org.dapstream.admission.HandshakeGate;
+
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;

@@ -1,5 +1,6 @@
 package org.dapstream.stream;
 
+import org.dapstream.admission.AdmissionCap;
 import org.dapstream.protocol.ErrorCode;
 
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package org.dapstream.transport;
 
+import org.dapstream.admission.HandshakeGate;
+import org.dapstream.admission.StreamCaps;
 import org.dapstream.protocol.NodeAddress;
-import org.dapstream.stream.HandshakeGate;
-import org.dapstream.stream.StreamCaps;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamSecurity;
 

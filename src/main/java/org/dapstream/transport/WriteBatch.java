@@ -1,16 +1,15 @@
 package org.dapstream.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.vertx.core.Future;
-import io.vertx.core.net.impl.NetSocketInternal;
 
 /**
  * Coalesces what one connection writes in an event-loop turn into one pooled direct buffer,
- * written in one socket write at the end of the turn, or at once when it holds
+ * written in one write at the end of the turn, or at once when it holds
  * {@link #FLUSH_THRESHOLD} bytes: many small frames cost one system call. Back-pressure is
- * the socket's own writability, so a writer told to wait always gets a drain event.
+ * the connection's own writability, so a writer told to wait always gets a drain event.
+ * Where a batch goes is the connection's {@link BatchTarget} (a TCP socket:
+ * {@link NetSocketTarget}).
  *
  * <p>Shared by {@link VertxTransport} and the load generator's raw baseline, so the
  * baseline batches exactly as the stream does. Event loop only.
@@ -21,22 +20,20 @@ public final class WriteBatch {
     /** Smallest batch buffer allocated, so a burst of small frames does not reallocate: 8 KiB. */
     public static final int MIN_BATCH = 8 * 1024;
 
-    private final NetSocketInternal socket;
-    private final ChannelHandlerContext chctx;
+    private final BatchTarget target;
     private final Runnable flushTask = this::flushAtEndOfTurn;
     private ByteBuf batch;
     private boolean flushScheduled;
     private boolean closed;
 
-    public WriteBatch(NetSocketInternal socket) {
-        this.socket = socket;
-        this.chctx = socket.channelHandlerContext();
+    public WriteBatch(BatchTarget target) {
+        this.target = target;
     }
 
     /** The batch, with room for {@code bytes} more at its writer index; write there, then {@link #committed()}. */
     public ByteBuf claim(int bytes) {
         if (batch == null) {
-            batch = chctx.alloc().directBuffer(Math.max(bytes, MIN_BATCH));
+            batch = target.allocate(Math.max(bytes, MIN_BATCH));
         }
         batch.ensureWritable(bytes);
         return batch;
@@ -48,19 +45,17 @@ public final class WriteBatch {
             flush();
         } else if (!flushScheduled) {
             flushScheduled = true;
-            chctx.executor().execute(flushTask);
+            target.afterTurn(flushTask);
         }
     }
 
     public boolean writeQueueFull() {
-        return socket.writeQueueFull();
+        return target.writeQueueFull();
     }
 
-    /** Bytes committed and not yet written: this turn's batch plus the socket's outbound queue. */
+    /** Bytes committed and not yet written: this turn's batch plus the connection's outbound queue. */
     public long queuedBytes() {
-        long queued = batch == null ? 0 : batch.readableBytes();
-        ChannelOutboundBuffer outbound = chctx.channel().unsafe().outboundBuffer();
-        return outbound == null ? queued : queued + outbound.totalPendingWriteBytes();
+        return (batch == null ? 0 : batch.readableBytes()) + target.queuedBytes();
     }
 
     /** Writes what is pending now and stops batching; completes when that write is done. */
@@ -74,10 +69,10 @@ public final class WriteBatch {
             }
             return Future.succeededFuture();
         }
-        return socket.writeMessage(out);
+        return target.write(out);
     }
 
-    /** The socket is gone: drop what is pending. */
+    /** The connection is gone: drop what is pending. */
     public void discard() {
         closed = true;
         if (batch != null) {
@@ -101,6 +96,6 @@ public final class WriteBatch {
             out.release();
             return;
         }
-        socket.writeMessage(out); // Netty releases it once written
+        target.write(out); // released once written
     }
 }

@@ -61,6 +61,14 @@ class LayeringTest {
     }
 
     @Test
+    void admissionCapsUseOnlyTheJdk() {
+        classes().that().resideInAPackage("org.dapstream.admission..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("org.dapstream.admission..", "java..")
+                .because("the caps are plain policy: the engine counts refusals by them, every transport admits through them")
+                .check(main);
+    }
+
+    @Test
     void streamEngineKnowsNoFrameworkOrSocket() {
         noClasses().that().resideInAPackage("org.dapstream.stream..")
                 .should().dependOnClassesThat().resideInAnyPackage(FRAMEWORKS)

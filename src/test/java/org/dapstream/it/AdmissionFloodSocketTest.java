@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import org.dapstream.admission.HandshakeGate;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.ChannelRegistry;
-import org.dapstream.stream.HandshakeGate;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamCounters;

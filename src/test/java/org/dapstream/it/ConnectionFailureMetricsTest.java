@@ -16,6 +16,7 @@ import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.Flags;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.PacketType;
+import org.dapstream.transport.Admission;
 import org.dapstream.transport.StreamServer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -186,7 +187,7 @@ class ConnectionFailureMetricsTest {
             assertEquals(1, frames.size(), "one ERROR, then the close: " + frames);
             CloseReason reason = frames.get(0).closeReason();
             assertEquals(ErrorCode.HANDSHAKE_BUSY, reason.errorCode());
-            assertEquals(StreamServer.EVICTED_REASON, reason.reason());
+            assertEquals(Admission.EVICTED_REASON, reason.reason());
             awaitDelta(refused, 1, "dap_stream_handshakes_evicted_total");
             awaitDelta(refused, 1, "dap_stream_errors_sent_total", "code", "HANDSHAKE_BUSY");
             newcomer.finishHandshake(); // the newcomer got the slot and completes

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import org.dapstream.admission.HandshakeGate;
 import org.dapstream.client.ClientOptions;
 import org.dapstream.client.StreamClient;
 import org.dapstream.crypto.HandshakeSettings;
@@ -20,7 +21,6 @@ import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelHandler;
 import org.dapstream.stream.ChannelRegistry;
-import org.dapstream.stream.HandshakeGate;
 import org.dapstream.stream.HandshakeOutcome;
 import org.dapstream.stream.HandshakeWork;
 import org.dapstream.stream.HandshakeWorkers;

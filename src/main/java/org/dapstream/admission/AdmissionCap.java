@@ -1,4 +1,4 @@
-package org.dapstream.stream;
+package org.dapstream.admission;
 
 /**
  * A cap on the connections a node takes ({@link StreamCaps}, {@link HandshakeGate}): which one

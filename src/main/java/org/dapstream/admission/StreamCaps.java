@@ -1,4 +1,4 @@
-package org.dapstream.stream;
+package org.dapstream.admission;
 
 import java.util.HashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package org.dapstream.stream;
+package org.dapstream.admission;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,4 +1,4 @@
-package org.dapstream.stream;
+package org.dapstream.admission;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -21,7 +21,8 @@ import java.util.function.Predicate;
  * few bytes costs the attacker nothing while it holds a slot for the whole setup timeout.
  * So a slot is <em>unproven</em> until its connection has delivered one complete frame (an
  * honest connector sends its first frame as soon as it connects, so that takes one round
- * trip), and the transport ends an unproven connection at the {@code firstFrameTimeout}.
+ * trip), and the node's admission, shared by its transports, ends an unproven connection at
+ * the {@code firstFrameTimeout}.
  * When a cap is full, the newcomer takes the slot of the <em>oldest unproven</em> connection
  * under that cap (same address, same prefix, or any), which is ended with HANDSHAKE_BUSY;
  * only when every slot under the cap is proven is the newcomer refused. An honest connector
