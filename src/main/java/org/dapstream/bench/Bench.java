@@ -1,6 +1,8 @@
 package org.dapstream.bench;
 
 import org.dapstream.admission.HandshakeGate;
+import org.dapstream.compress.Lz4Payload;
+import org.dapstream.crypto.HybridKem;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -43,8 +45,8 @@ public final class Bench {
         out.println("bench: " + options.describe());
         out.println(jvm());
         out.println("jvm flags: " + ManagementFactory.getRuntimeMXBean().getInputArguments());
-        out.println("lz4: " + org.dapstream.compress.Lz4Payload.implementation());
-        out.println("ml-kem-768: " + org.dapstream.crypto.HybridKem.mlKemImplementation());
+        out.println("lz4: " + Lz4Payload.implementation());
+        out.println("ml-kem-768: " + HybridKem.mlKemImplementation());
         if (options.workload() == Workload.HANDSHAKE && !options.embedded()
                 && options.connections() > HandshakeGate.DEFAULT_MAX_PER_ADDRESS) {
             out.println("note: " + options.connections() + " connectors exceed a node's default cap of "

@@ -9,6 +9,8 @@ import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
 import org.dapstream.admission.HandshakeGate;
 import org.dapstream.admission.StreamCaps;
+import org.dapstream.compress.CompressionGoal;
+import org.dapstream.compress.Lz4Payload;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.ChannelRegistry;
@@ -25,6 +27,7 @@ import org.dapstream.transport.StreamServerOptions;
 
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Starts the TCP stream endpoint with the application (the seed's {@code dap_stream_init})
@@ -37,6 +40,12 @@ public class StreamEndpoint {
     private static final System.Logger LOG = System.getLogger(StreamEndpoint.class.getName());
     /** How long start-up waits for the port to bind before failing the application. */
     static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How long shutdown waits for the server to end its streams (GOING_AWAY), stop listening and
+     * close its handshake workers; past it the application exits anyway, so a stuck peer cannot
+     * hold the process.
+     */
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
     private final ChannelRegistry services = ChannelRegistry.withDiagnostics();
     private final Sessions sessions = new Sessions();
@@ -85,20 +94,20 @@ public class StreamEndpoint {
                 config.tcp().instances(), streamConfig, node, security, gate, caps);
         StreamServer started = new StreamServer(vertx, options, services, sessions, counters);
         started.start().toCompletionStage().toCompletableFuture()
-                .orTimeout(BIND_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join();
+                .orTimeout(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
         server = started;
         this.node = node;
         this.started = true;
         LOG.log(System.Logger.Level.INFO, "DAP Stream node " + node + " listening on " + options.host() + ":" + started.port()
                 + " (" + options.effectiveInstances() + " event loops, " + (security == null ? "PLAINTEXT"
                 : "secure, auth " + security.handshake().peerPolicy().describe()) + "; compression "
-                + (flow.compression() ? "offered, " + org.dapstream.compress.Lz4Payload.implementation() : "off") + ")");
+                + (flow.compression() ? "offered, " + Lz4Payload.implementation() : "off") + ")");
     }
 
     void onStop(@Observes ShutdownEvent event) {
         StreamServer s = server;
         if (s != null) {
-            s.stop().toCompletionStage().toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+            s.stop().toCompletionStage().toCompletableFuture().orTimeout(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                     .exceptionally(e -> null).join();
         }
         NodeIdentity id = identity;
@@ -144,9 +153,9 @@ public class StreamEndpoint {
         return counters;
     }
 
-    private static org.dapstream.compress.CompressionGoal compressionGoal(String value) {
+    private static CompressionGoal compressionGoal(String value) {
         try {
-            return org.dapstream.compress.CompressionGoal.parse(value);
+            return CompressionGoal.parse(value);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("dap.stream.flow.compression-goal: " + e.getMessage(), e);
         }
