@@ -146,7 +146,56 @@ public final class FrameCipher implements AutoCloseable {
         }
     }
 
-    private void sealWithin(ByteBuffer buf, int at, int plainLen) {
+    /**
+     * Seals a frame whose plaintext is still in the sender's array: the header at
+     * {@code out[at .. at+12)} (as for {@link #seal}), the plaintext {@code src[off .. off+len)};
+     * the ciphertext and tag are written after the header in {@code out}. For a direct
+     * {@code out} this is one copy (encrypted into a heap array, copied once) where
+     * {@link #seal} needs three (the plaintext in, out to the staging array, back).
+     * {@code src} must not be this thread's staging array (it never is: that is private).
+     *
+     * @throws IllegalArgumentException when the header does not match or {@code out} has no room
+     */
+    public void sealFrom(byte[] src, int off, int len, ByteBuffer out, int at) {
+        ensureOpen();
+        int end = at + FrameHeader.SIZE + len + TAG_SIZE;
+        if (at < 0 || len < 0 || off < 0 || off + len > src.length || end > out.capacity() || end < 0) {
+            throw new IllegalArgumentException("frame at " + at + " with " + len
+                    + " plaintext bytes and its tag does not fit a buffer of capacity " + out.capacity());
+        }
+        int limit = out.limit();
+        if (limit < end) {
+            out.limit(end);
+        }
+        try {
+            int seq = checkedHeader(out, at, len);
+            int chId = FrameHeader.readChannel(out, at);
+            init(Cipher.ENCRYPT_MODE, chId, seq);
+            try {
+                if (out.hasArray() && !out.isReadOnly()) {
+                    byte[] a = out.array();
+                    int base = out.arrayOffset() + at;
+                    cipher.updateAAD(a, base, FrameHeader.SIZE);
+                    cipher.doFinal(src, off, len, a, base + FrameHeader.SIZE);
+                } else {
+                    out.get(at, aad, 0, FrameHeader.SIZE);
+                    cipher.updateAAD(aad, 0, FrameHeader.SIZE);
+                    byte[] s = staging(len + TAG_SIZE);
+                    int n = cipher.doFinal(src, off, len, s, 0);
+                    out.put(at + FrameHeader.SIZE, s, 0, n);
+                }
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(suite + " seal failed on channel " + chId + " seq " + Integer.toUnsignedString(seq), e);
+            }
+        } finally {
+            if (limit < end) {
+                out.limit(limit);
+            }
+        }
+    }
+
+    /** The seq of a header ready to seal {@code plainLen} bytes; a header without the tag's size or ENCRYPTED is a caller's bug. */
+    private static int checkedHeader(ByteBuffer buf, int at, int plainLen) {
         int size = FrameHeader.readSize(buf, at);
         int flags = buf.get(at + FrameHeader.OFFSET_FLAGS);
         if (size != plainLen + TAG_SIZE || (flags & Flags.ENCRYPTED) == 0) {
@@ -154,7 +203,11 @@ public final class FrameCipher implements AutoCloseable {
                     + " and the ENCRYPTED flag, has size " + Integer.toUnsignedString(size)
                     + " flags 0x" + Integer.toHexString(flags & 0xFF));
         }
-        int seq = FrameHeader.readSeq(buf, at);
+        return FrameHeader.readSeq(buf, at);
+    }
+
+    private void sealWithin(ByteBuffer buf, int at, int plainLen) {
+        int seq = checkedHeader(buf, at, plainLen);
         int chId = FrameHeader.readChannel(buf, at);
         init(Cipher.ENCRYPT_MODE, chId, seq);
         try {
@@ -195,19 +248,7 @@ public final class FrameCipher implements AutoCloseable {
         if (payload.remaining() != size) {
             throw new IllegalArgumentException("payload view holds " + payload.remaining() + " bytes, header size is " + size);
         }
-        // The received header, byte for byte: little-endian fields at the header's offsets.
-        aad[FrameHeader.OFFSET_SIZE] = (byte) size;
-        aad[FrameHeader.OFFSET_SIZE + 1] = (byte) (size >>> 8);
-        aad[FrameHeader.OFFSET_SIZE + 2] = (byte) (size >>> 16);
-        aad[FrameHeader.OFFSET_SIZE + 3] = (byte) (size >>> 24);
-        aad[FrameHeader.OFFSET_TYPE] = (byte) type;
-        aad[FrameHeader.OFFSET_SEQ] = (byte) seq;
-        aad[FrameHeader.OFFSET_SEQ + 1] = (byte) (seq >>> 8);
-        aad[FrameHeader.OFFSET_SEQ + 2] = (byte) (seq >>> 16);
-        aad[FrameHeader.OFFSET_SEQ + 3] = (byte) (seq >>> 24);
-        aad[FrameHeader.OFFSET_CHANNEL] = (byte) chId;
-        aad[FrameHeader.OFFSET_CHANNEL + 1] = (byte) (chId >>> 8);
-        aad[FrameHeader.OFFSET_FLAGS] = (byte) flags;
+        receivedHeader(size, type, seq, chId, flags);
         init(Cipher.DECRYPT_MODE, chId, seq);
         try {
             cipher.updateAAD(aad, 0, FrameHeader.SIZE);
@@ -244,7 +285,58 @@ public final class FrameCipher implements AutoCloseable {
         }
     }
 
-    /** Wipes the key and IV material this object owns; later use throws {@link IllegalStateException}. */
+    /**
+     * Opens an encrypted frame held in direct memory into the caller's array: like
+     * {@link #open}, but the plaintext lands in {@code dst[0 .. result)} and {@code payload} is
+     * left as received. One copy (direct to heap, decrypted in place there) where {@link #open}
+     * needs two (and the copy back). {@code dst} must hold {@code size} bytes; it holds no
+     * plaintext when the tag does not verify.
+     */
+    public int openInto(int size, int type, int seq, int chId, int flags, ByteBuffer payload, byte[] dst) throws AeadFailure {
+        ensureOpen();
+        if (size < TAG_SIZE) {
+            throw new AeadFailure("encrypted frame payload of " + Integer.toUnsignedString(size)
+                    + " bytes is shorter than the " + TAG_SIZE + "-byte tag");
+        }
+        if (payload.remaining() != size || dst.length < size) {
+            throw new IllegalArgumentException("payload view holds " + payload.remaining() + " bytes, header size is " + size
+                    + ", destination " + dst.length);
+        }
+        receivedHeader(size, type, seq, chId, flags);
+        init(Cipher.DECRYPT_MODE, chId, seq);
+        try {
+            cipher.updateAAD(aad, 0, FrameHeader.SIZE);
+            payload.get(payload.position(), dst, 0, size);
+            try {
+                return cipher.doFinal(dst, 0, size, dst, 0);
+            } catch (GeneralSecurityException e) {
+                Arrays.fill(dst, 0, size, (byte) 0);
+                throw e;
+            }
+        } catch (AEADBadTagException e) {
+            throw new AeadFailure("encrypted frame failed authentication (" + suite + ", channel " + (chId & 0xFFFF)
+                    + ", seq " + Integer.toUnsignedString(seq) + ")");
+        } catch (GeneralSecurityException e) {
+            throw new AeadFailure("encrypted frame could not be opened (" + suite + "): " + e.getClass().getSimpleName());
+        }
+    }
+
+    /** The received header, byte for byte, as the associated data: little-endian fields at the header's offsets. */
+    private void receivedHeader(int size, int type, int seq, int chId, int flags) {
+        aad[FrameHeader.OFFSET_SIZE] = (byte) size;
+        aad[FrameHeader.OFFSET_SIZE + 1] = (byte) (size >>> 8);
+        aad[FrameHeader.OFFSET_SIZE + 2] = (byte) (size >>> 16);
+        aad[FrameHeader.OFFSET_SIZE + 3] = (byte) (size >>> 24);
+        aad[FrameHeader.OFFSET_TYPE] = (byte) type;
+        aad[FrameHeader.OFFSET_SEQ] = (byte) seq;
+        aad[FrameHeader.OFFSET_SEQ + 1] = (byte) (seq >>> 8);
+        aad[FrameHeader.OFFSET_SEQ + 2] = (byte) (seq >>> 16);
+        aad[FrameHeader.OFFSET_SEQ + 3] = (byte) (seq >>> 24);
+        aad[FrameHeader.OFFSET_CHANNEL] = (byte) chId;
+        aad[FrameHeader.OFFSET_CHANNEL + 1] = (byte) (chId >>> 8);
+        aad[FrameHeader.OFFSET_FLAGS] = (byte) flags;
+    }
+
     /** True once {@link #close()} wiped the key: sealing or opening then fails. */
     public boolean isClosed() {
         return closed;

@@ -88,6 +88,13 @@ final class FrameKey implements AutoCloseable {
         bytes += payload;
     }
 
+    /** Seals a frame whose plaintext is still in the sender's array (see {@link FrameCipher#sealFrom}). */
+    void sealFrom(byte[] src, int off, int len, ByteBuffer frame, int at) {
+        cipher.sealFrom(src, off, len, frame, at);
+        frames++;
+        bytes += len;
+    }
+
     @Override
     public void close() {
         cipher.close();

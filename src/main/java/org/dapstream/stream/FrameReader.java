@@ -2,6 +2,7 @@ package org.dapstream.stream;
 
 import org.dapstream.compress.CompressionException;
 import org.dapstream.compress.Lz4Payload;
+import org.dapstream.crypto.AeadFailure;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.Flags;
@@ -26,6 +27,9 @@ final class FrameReader implements FrameSink {
         void onStreamFrame(PacketType type, ByteBuffer payload) throws ProtocolException;
     }
 
+    /** The first array for opened frames: a small frame's and its neighbours', so small frames never grow it twice. */
+    static final int MIN_OPENED = 4096;
+
     private final Stream stream;
     private final StreamKeys keys;
     private final FlowControl flow;
@@ -37,6 +41,8 @@ final class FrameReader implements FrameSink {
     private int seqIn;
     /** The channel of the last frame received: consecutive frames mostly share one. */
     private Channel lastReceiver;
+    /** Where sealed frames read from direct memory are opened; made on first use, dropped when idle. */
+    private ByteBuffer opened;
     /** Where COMPRESSED payloads are decompressed (frame limit bytes): the payload handed on is a slice of it. */
     private ByteBuffer inflated;
     // Stats: written on the loop only (see Channel for why they are plain fields).
@@ -80,7 +86,8 @@ final class FrameReader implements FrameSink {
     private void receiveFast(Channel ch, int seq, int flags, ByteBuffer payload, int size) throws ProtocolException {
         ch.ledger.seqIn++;
         if (flags != 0) {
-            size = keys.unseal(keys.receiveKeyFor(ch), PacketType.DATA, seq, ch.id(), flags, payload);
+            payload = unseal(keys.receiveKeyFor(ch), PacketType.DATA, seq, ch.id(), flags, payload);
+            size = payload.remaining();
         }
         flow.take(ch, size);
         ch.packetsReceived++;
@@ -99,8 +106,7 @@ final class FrameReader implements FrameSink {
                 throw badSequence(0, seqIn, seq);
             }
             seqIn++;
-            unprotect(null, type, seq, 0, flags, payload);
-            streamFrames.onStreamFrame(type, payload);
+            streamFrames.onStreamFrame(type, unprotect(null, type, seq, 0, flags, payload));
             return;
         }
         if (stream.state() != StreamState.ACTIVE) {
@@ -111,7 +117,7 @@ final class FrameReader implements FrameSink {
             throw badSequence(chId, ch.ledger.seqIn, seq);
         }
         ch.ledger.seqIn++;
-        unprotect(ch, type, seq, chId, flags, payload);
+        payload = unprotect(ch, type, seq, chId, flags, payload);
         ch.packetsReceived++;
         lastReceiver = ch;
         switch (type) {
@@ -132,10 +138,11 @@ final class FrameReader implements FrameSink {
     }
 
     /**
-     * Checks a received frame's flags and, on an encrypted stream, opens it in place
-     * ({@code payload}'s limit is moved to the plaintext's end).
+     * Checks a received frame's flags and, on an encrypted stream, opens it.
+     *
+     * @return the payload to go on with: the plaintext on an encrypted stream
      */
-    private void unprotect(Channel ch, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
+    private ByteBuffer unprotect(Channel ch, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
         int expected = keys.expectedFlags;
         if (expected != 0 && (flags & Flags.ENCRYPTED) == 0) {
             throw new ProtocolException(ErrorCode.NOT_ENCRYPTED, type + " on channel " + chId + " seq " + Integer.toUnsignedString(seq)
@@ -146,9 +153,60 @@ final class FrameReader implements FrameSink {
             throw new ProtocolException(ErrorCode.FLAG_NOT_NEGOTIATED, String.format(
                     "flags 0x%02x on %s %s; %s", flags, type, chId == 0 ? "ch 0" : "channel " + chId, notNegotiated(ch, type, transforms)));
         }
-        if (expected != 0) {
-            keys.unseal(keys.receiveKeyFor(ch), type, seq, chId, flags, payload);
+        return expected != 0 ? unseal(keys.receiveKeyFor(ch), type, seq, chId, flags, payload) : payload;
+    }
+
+    /**
+     * Opens a sealed frame: authenticates it, enforces the nonce rule and the frames-per-key
+     * limit. A frame in heap memory (gathered across reads) is opened in place; one in direct
+     * memory (the transport's read buffer) is opened into this stream's own array, so the
+     * plaintext is copied once, not copied out and back.
+     *
+     * @return the plaintext, lent for this frame: {@code payload} with its limit moved, or a view of the array
+     */
+    private ByteBuffer unseal(FrameKey key, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
+        int size = payload.remaining();
+        if (chId != 0) {
+            if (key.wouldRepeatNonce(chId, seq)) {
+                throw nonceRepeated(key, chId);
+            }
+            key.used(chId);
         }
+        ByteBuffer plain;
+        try {
+            if (payload.isDirect()) {
+                ByteBuffer view = openedView(size);
+                int n = key.cipher.openInto(size, type.code(), seq, chId, flags, payload, view.array());
+                plain = view.limit(n).position(0);
+            } else {
+                int n = key.cipher.open(size, type.code(), seq, chId, flags, payload);
+                plain = payload.limit(payload.position() + n);
+            }
+        } catch (AeadFailure e) {
+            throw new ProtocolException(ErrorCode.DECRYPT_FAILED, type + " on channel " + chId + " seq "
+                    + Integer.toUnsignedString(seq) + " failed authentication");
+        }
+        if (++key.frames > StreamSecurity.MAX_FRAMES_PER_KEY) {
+            throw new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "peer sent more than " + StreamSecurity.MAX_FRAMES_PER_KEY
+                    + " frames under one key without KEY_UPDATE");
+        }
+        return plain;
+    }
+
+    /** This stream's array for opened frames, at least {@code size} bytes (a frame limit at most); made on first use. */
+    private ByteBuffer openedView(int size) {
+        ByteBuffer view = opened;
+        if (view == null || view.capacity() < size) {
+            view = opened = ByteBuffer.allocate(Math.max(size, Math.min(maxFramePayload, MIN_OPENED)));
+        }
+        view.clear();
+        return view;
+    }
+
+    /** The peer opened a channel id again and did not move to a new epoch first (its message built off the hot path). */
+    private static ProtocolException nonceRepeated(FrameKey key, int chId) {
+        return new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "channel " + chId + " opened again and its seq 0 sent under key epoch "
+                + Integer.toUnsignedString(key.epoch()) + ", which already carried that channel id: a KEY_UPDATE must come first");
     }
 
     /** COMPRESSED on channels that negotiated it (DATA, CONTROL); FRAGMENTED on DATA. Nothing on ch 0, CLOSE, ERROR. */
@@ -218,14 +276,16 @@ final class FrameReader implements FrameSink {
                 + Integer.toUnsignedString(expected) + ", got " + Integer.toUnsignedString(got));
     }
 
-    /** An idle stream drops its inflate buffer; the next compressed frame makes it again. */
+    /** An idle stream drops its inflate and open buffers; the next frame that needs one makes it again. */
     void releaseIdleBuffers() {
         inflated = null;
+        opened = null;
     }
 
-    /** Bytes of the inflate buffer kept between frames. A monitoring value off the loop. */
+    /** Bytes of the inflate and open buffers kept between frames. A monitoring value off the loop. */
     long retainedBufferBytes() {
         ByteBuffer in = inflated;
-        return in == null ? 0 : in.capacity();
+        ByteBuffer op = opened;
+        return (in == null ? 0 : in.capacity()) + (op == null ? 0 : op.capacity());
     }
 }

@@ -133,16 +133,23 @@ final class FrameWriter {
                 counters.compressionSaved(plain - payload);
             }
         }
-        if (payload < 0) {
-            if (headerBytes > 0) {
-                FragmentHeader.write(out, payloadAt, total, fragmentOffset);
+        if (payload < 0 && key != null && headerBytes == 0 && data.hasArray()) {
+            // Sealed straight from the sender's array: the plaintext is never copied into the batch.
+            FrameHeader.write(out, at, len + tag, type, seq, ch.id(), flags);
+            key.sealFrom(data.array(), data.arrayOffset() + from, len, out, at);
+            payload = len;
+        } else {
+            if (payload < 0) {
+                if (headerBytes > 0) {
+                    FragmentHeader.write(out, payloadAt, total, fragmentOffset);
+                }
+                out.put(payloadAt + headerBytes, data, from, len);
+                payload = plain;
             }
-            out.put(payloadAt + headerBytes, data, from, len);
-            payload = plain;
-        }
-        FrameHeader.write(out, at, payload + tag, type, seq, ch.id(), flags);
-        if (key != null) {
-            key.seal(out, at, payload);
+            FrameHeader.write(out, at, payload + tag, type, seq, ch.id(), flags);
+            if (key != null) {
+                key.seal(out, at, payload);
+            }
         }
         int frame = FrameHeader.SIZE + payload + tag;
         transport.commit(frame);

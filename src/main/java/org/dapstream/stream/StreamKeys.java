@@ -1,6 +1,5 @@
 package org.dapstream.stream;
 
-import org.dapstream.crypto.AeadFailure;
 import org.dapstream.crypto.AeadSuite;
 import org.dapstream.crypto.ConstantTime;
 import org.dapstream.crypto.HandshakeResult;
@@ -15,7 +14,6 @@ import org.dapstream.protocol.Flags;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -152,41 +150,6 @@ final class StreamKeys {
         }
         FrameKey own = ch.keys.receive;
         return own != null ? own : receiveKey;
-    }
-
-    /**
-     * Opens a sealed frame in place: authenticates it, enforces the nonce rule and the
-     * frames-per-key limit, and moves {@code payload}'s limit to the plaintext's end.
-     *
-     * @return the plaintext's size
-     */
-    int unseal(FrameKey key, PacketType type, int seq, int chId, int flags, ByteBuffer payload) throws ProtocolException {
-        int size = payload.remaining();
-        if (chId != 0) {
-            if (key.wouldRepeatNonce(chId, seq)) {
-                throw nonceRepeated(key, chId);
-            }
-            key.used(chId);
-        }
-        int plain;
-        try {
-            plain = key.cipher.open(size, type.code(), seq, chId, flags, payload);
-        } catch (AeadFailure e) {
-            throw new ProtocolException(ErrorCode.DECRYPT_FAILED, type + " on channel " + chId + " seq "
-                    + Integer.toUnsignedString(seq) + " failed authentication");
-        }
-        if (++key.frames > StreamSecurity.MAX_FRAMES_PER_KEY) {
-            throw new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "peer sent more than " + StreamSecurity.MAX_FRAMES_PER_KEY
-                    + " frames under one key without KEY_UPDATE");
-        }
-        payload.limit(payload.position() + plain);
-        return plain;
-    }
-
-    /** The peer opened a channel id again and did not move to a new epoch first (its message built off the hot path). */
-    private static ProtocolException nonceRepeated(FrameKey key, int chId) {
-        return new ProtocolException(ErrorCode.BAD_KEY_UPDATE, "channel " + chId + " opened again and its seq 0 sent under key epoch "
-                + Integer.toUnsignedString(key.epoch()) + ", which already carried that channel id: a KEY_UPDATE must come first");
     }
 
     /** KEY_UPDATE: the peer's frames under that key move to the next epoch after this one. */

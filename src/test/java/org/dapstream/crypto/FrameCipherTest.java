@@ -69,6 +69,48 @@ class FrameCipherTest {
         }
     }
 
+    /** Sealing from the sender's array writes the same bytes as sealing in place: the golden vector, heap and direct. */
+    @Test
+    void sealFromTheSendersArrayMatchesTheIndependentVector() {
+        byte[] source = new byte[PLAIN.length + 9];
+        System.arraycopy(PLAIN, 0, source, 4, PLAIN.length);
+        for (boolean direct : new boolean[] {false, true}) {
+            ByteBuffer buf = frame(direct, 5, SEQ, CH, new byte[PLAIN.length]); // header only; the payload bytes are zeros
+            ByteBuffer before = buf.duplicate();
+            try (FrameCipher c = FrameCipher.create(AeadSuite.AES_256_GCM, KEY, STATIC_IV, EPOCH)) {
+                c.sealFrom(source, 4, PLAIN.length, buf, 5);
+            }
+            assertEquals("500000000111000000030002" + AES_GOLDEN, HEX.formatHex(bytes(buf, 5, 12 + 80)), "direct=" + direct);
+            assertEquals(before.position(), buf.position());
+            assertEquals(before.limit(), buf.limit());
+        }
+    }
+
+    /** Opening direct memory into an array gives the plaintext there and leaves the frame as received; a bad tag leaves zeros. */
+    @ParameterizedTest
+    @EnumSource(AeadSuite.class)
+    void openIntoAnArrayLeavesTheFrameAsReceived(AeadSuite suite) throws Exception {
+        for (int len : new int[] {0, 64, 65536}) {
+            byte[] plain = new byte[len];
+            new Random(len).nextBytes(plain);
+            ByteBuffer buf = frame(true, 3, SEQ, CH, plain);
+            try (FrameCipher tx = FrameCipher.create(suite, KEY, STATIC_IV, EPOCH);
+                 FrameCipher rx = FrameCipher.create(suite, KEY, STATIC_IV, EPOCH)) {
+                tx.seal(buf, 3, len);
+                byte[] sealed = bytes(buf, 3 + 12, len + 16);
+                byte[] dst = new byte[len + 16];
+                int n = rx.openInto(len + 16, TYPE, SEQ, CH, FLAGS, view(buf, 3 + 12, len + 16), dst);
+                assertEquals(len, n);
+                assertArrayEquals(plain, Arrays.copyOf(dst, len), suite + " len=" + len);
+                assertArrayEquals(sealed, bytes(buf, 3 + 12, len + 16), "the received frame is untouched");
+                buf.put(3 + 12, (byte) (buf.get(3 + 12) ^ 1));
+                byte[] tampered = new byte[len + 16];
+                assertThrows(AeadFailure.class, () -> rx.openInto(len + 16, TYPE, SEQ, CH, FLAGS, view(buf, 3 + 12, len + 16), tampered));
+                assertArrayEquals(new byte[len + 16], tampered, "no plaintext left behind after a failed tag");
+            }
+        }
+    }
+
     /** Extreme channel, seq and epoch values: the nonce layout against JCE's one-shot with a nonce built here. */
     @ParameterizedTest
     @EnumSource(AeadSuite.class)
