@@ -57,10 +57,22 @@ public final class FrameCipher implements AutoCloseable {
     /** Initial size of the per-thread staging array for direct buffers: a 64-byte frame's worth and then some; it grows on demand. */
     static final int INITIAL_STAGING = 4096;
     private static final ThreadLocal<byte[][]> STAGING = ThreadLocal.withInitial(() -> new byte[][] {new byte[INITIAL_STAGING]});
+    /**
+     * Whether opening AES-GCM into another array pays: SunJCE from JDK 18 on decrypts in one
+     * interleaved pass (AES-CTR and GHASH together) only when input and output are different
+     * arrays; in place it makes two passes. Measured for 64 KiB on JDK 25 (AMD EPYC with VAES):
+     * 14.7 µs in place against 7.1-7.5 µs out of place including a copy. JDK 17 has no such
+     * pass (out of place would only add a copy), nor has ChaCha20-Poly1305.
+     */
+    static final boolean OPEN_OUT_OF_PLACE = Runtime.version().feature() >= 18;
+    /** Smallest payload opened out of place: SunJCE takes its one-pass route from 512 bytes on; below, it would only add a copy. */
+    static final int OPEN_OUT_OF_PLACE_MIN = 512;
 
     private final AeadSuite suite;
     private final int epoch;
     private final Cipher cipher;
+    /** {@link #OPEN_OUT_OF_PLACE} for AES-GCM. */
+    private final boolean openOutOfPlace;
     private SecretKeySpec key;
     /** staticIv XOR (0, 0, 0, 0, epoch LE, 0, 0, 0, 0): the per-frame part is XORed in on top. */
     private final byte[] nonceBase;
@@ -74,6 +86,7 @@ public final class FrameCipher implements AutoCloseable {
         this.suite = suite;
         this.epoch = epoch;
         this.cipher = Cipher.getInstance(suite.transformation(), PROVIDER);
+        this.openOutOfPlace = OPEN_OUT_OF_PLACE && suite == AeadSuite.AES_256_GCM;
         this.key = new SecretKeySpec(key32, suite == AeadSuite.AES_256_GCM ? "AES" : "ChaCha20");
         this.nonceBase = staticIv12.clone();
         nonceBase[4] ^= (byte) epoch;
@@ -286,33 +299,60 @@ public final class FrameCipher implements AutoCloseable {
     }
 
     /**
-     * Opens an encrypted frame held in direct memory into the caller's array: like
-     * {@link #open}, but the plaintext lands in {@code dst[0 .. result)} and {@code payload} is
-     * left as received. One copy (direct to heap, decrypted in place there) where {@link #open}
-     * needs two (and the copy back). {@code dst} must hold {@code size} bytes; it holds no
-     * plaintext when the tag does not verify.
+     * Opens an encrypted frame into whichever place costs least, and returns where the
+     * plaintext is: {@code payload} itself (opened in place, its limit moved to the plaintext's
+     * end) or {@code scratch} (a heap buffer of the caller's with room for {@code size} bytes,
+     * its position 0 and limit the plaintext's end). Direct memory is never written; the
+     * received frame stays as it came. Opening into another array is the fast way for AES-GCM
+     * from JDK 18 on ({@link #OPEN_OUT_OF_PLACE}); a direct payload is copied once either way.
+     * Neither place holds plaintext when the tag does not verify.
+     *
+     * @throws AeadFailure when {@code size < 16} or the tag does not verify
      */
-    public int openInto(int size, int type, int seq, int chId, int flags, ByteBuffer payload, byte[] dst) throws AeadFailure {
+    public ByteBuffer open(int size, int type, int seq, int chId, int flags, ByteBuffer payload, ByteBuffer scratch) throws AeadFailure {
         ensureOpen();
         if (size < TAG_SIZE) {
             throw new AeadFailure("encrypted frame payload of " + Integer.toUnsignedString(size)
                     + " bytes is shorter than the " + TAG_SIZE + "-byte tag");
         }
-        if (payload.remaining() != size || dst.length < size) {
+        if (payload.remaining() != size || scratch.capacity() < size || !scratch.hasArray()) {
             throw new IllegalArgumentException("payload view holds " + payload.remaining() + " bytes, header size is " + size
-                    + ", destination " + dst.length);
+                    + ", scratch " + scratch.capacity() + (scratch.hasArray() ? "" : " (not a heap buffer)"));
+        }
+        boolean outOfPlace = openOutOfPlace && size >= OPEN_OUT_OF_PLACE_MIN;
+        boolean heap = payload.hasArray() && !payload.isReadOnly();
+        if (heap && !outOfPlace) {
+            int n = open(size, type, seq, chId, flags, payload);
+            return payload.limit(payload.position() + n);
         }
         receivedHeader(size, type, seq, chId, flags);
         init(Cipher.DECRYPT_MODE, chId, seq);
+        byte[] dst = scratch.array();
+        int dstOff = scratch.arrayOffset();
+        byte[] src;
+        int srcOff;
+        if (heap) {
+            src = payload.array();
+            srcOff = payload.arrayOffset() + payload.position();
+        } else if (outOfPlace) {
+            src = staging(size);
+            srcOff = 0;
+            payload.get(payload.position(), src, 0, size);
+        } else {
+            src = dst;
+            srcOff = dstOff;
+            payload.get(payload.position(), dst, dstOff, size);
+        }
         try {
             cipher.updateAAD(aad, 0, FrameHeader.SIZE);
-            payload.get(payload.position(), dst, 0, size);
+            int n;
             try {
-                return cipher.doFinal(dst, 0, size, dst, 0);
+                n = cipher.doFinal(src, srcOff, size, dst, dstOff);
             } catch (GeneralSecurityException e) {
-                Arrays.fill(dst, 0, size, (byte) 0);
+                Arrays.fill(dst, dstOff, dstOff + size, (byte) 0);
                 throw e;
             }
+            return scratch.limit(n).position(0);
         } catch (AEADBadTagException e) {
             throw new AeadFailure("encrypted frame failed authentication (" + suite + ", channel " + (chId & 0xFFFF)
                     + ", seq " + Integer.toUnsignedString(seq) + ")");

@@ -158,9 +158,9 @@ final class FrameReader implements FrameSink {
 
     /**
      * Opens a sealed frame: authenticates it, enforces the nonce rule and the frames-per-key
-     * limit. A frame in heap memory (gathered across reads) is opened in place; one in direct
-     * memory (the transport's read buffer) is opened into this stream's own array, so the
-     * plaintext is copied once, not copied out and back.
+     * limit. The plaintext lands where it costs least (FrameCipher): in place, or in this
+     * stream's own array; a frame in direct memory (the transport's read buffer) is never
+     * copied back there.
      *
      * @return the plaintext, lent for this frame: {@code payload} with its limit moved, or a view of the array
      */
@@ -174,14 +174,7 @@ final class FrameReader implements FrameSink {
         }
         ByteBuffer plain;
         try {
-            if (payload.isDirect()) {
-                ByteBuffer view = openedView(size);
-                int n = key.cipher.openInto(size, type.code(), seq, chId, flags, payload, view.array());
-                plain = view.limit(n).position(0);
-            } else {
-                int n = key.cipher.open(size, type.code(), seq, chId, flags, payload);
-                plain = payload.limit(payload.position() + n);
-            }
+            plain = key.cipher.open(size, type.code(), seq, chId, flags, payload, openScratch(size));
         } catch (AeadFailure e) {
             throw new ProtocolException(ErrorCode.DECRYPT_FAILED, type + " on channel " + chId + " seq "
                     + Integer.toUnsignedString(seq) + " failed authentication");
@@ -194,7 +187,7 @@ final class FrameReader implements FrameSink {
     }
 
     /** This stream's array for opened frames, at least {@code size} bytes (a frame limit at most); made on first use. */
-    private ByteBuffer openedView(int size) {
+    private ByteBuffer openScratch(int size) {
         ByteBuffer view = opened;
         if (view == null || view.capacity() < size) {
             view = opened = ByteBuffer.allocate(Math.max(size, Math.min(maxFramePayload, MIN_OPENED)));

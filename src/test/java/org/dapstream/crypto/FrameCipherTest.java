@@ -86,27 +86,36 @@ class FrameCipherTest {
         }
     }
 
-    /** Opening direct memory into an array gives the plaintext there and leaves the frame as received; a bad tag leaves zeros. */
+    /** Opening into a scratch buffer: the plaintext wherever it lands, the direct frame as received, nothing left after a bad tag. */
     @ParameterizedTest
     @EnumSource(AeadSuite.class)
-    void openIntoAnArrayLeavesTheFrameAsReceived(AeadSuite suite) throws Exception {
-        for (int len : new int[] {0, 64, 65536}) {
-            byte[] plain = new byte[len];
-            new Random(len).nextBytes(plain);
-            ByteBuffer buf = frame(true, 3, SEQ, CH, plain);
-            try (FrameCipher tx = FrameCipher.create(suite, KEY, STATIC_IV, EPOCH);
-                 FrameCipher rx = FrameCipher.create(suite, KEY, STATIC_IV, EPOCH)) {
-                tx.seal(buf, 3, len);
-                byte[] sealed = bytes(buf, 3 + 12, len + 16);
-                byte[] dst = new byte[len + 16];
-                int n = rx.openInto(len + 16, TYPE, SEQ, CH, FLAGS, view(buf, 3 + 12, len + 16), dst);
-                assertEquals(len, n);
-                assertArrayEquals(plain, Arrays.copyOf(dst, len), suite + " len=" + len);
-                assertArrayEquals(sealed, bytes(buf, 3 + 12, len + 16), "the received frame is untouched");
-                buf.put(3 + 12, (byte) (buf.get(3 + 12) ^ 1));
-                byte[] tampered = new byte[len + 16];
-                assertThrows(AeadFailure.class, () -> rx.openInto(len + 16, TYPE, SEQ, CH, FLAGS, view(buf, 3 + 12, len + 16), tampered));
-                assertArrayEquals(new byte[len + 16], tampered, "no plaintext left behind after a failed tag");
+    void openWithScratchGivesThePlaintextAndLeavesDirectFramesAsReceived(AeadSuite suite) throws Exception {
+        for (boolean direct : new boolean[] {false, true}) {
+            for (int len : new int[] {0, 64, 511, 512, 65536}) {
+                byte[] plain = new byte[len];
+                new Random(len).nextBytes(plain);
+                ByteBuffer buf = frame(direct, 3, SEQ, CH, plain);
+                try (FrameCipher tx = FrameCipher.create(suite, KEY, STATIC_IV, EPOCH);
+                     FrameCipher rx = FrameCipher.create(suite, KEY, STATIC_IV, EPOCH)) {
+                    tx.seal(buf, 3, len);
+                    byte[] sealed = bytes(buf, 3 + 12, len + 16);
+                    ByteBuffer scratch = ByteBuffer.allocate(len + 16 + 5);
+                    ByteBuffer out = rx.open(len + 16, TYPE, SEQ, CH, FLAGS, view(buf, 3 + 12, len + 16), scratch);
+                    assertEquals(len, out.remaining(), suite + " direct=" + direct + " len=" + len);
+                    assertArrayEquals(plain, bytes(out, out.position(), len), suite + " direct=" + direct + " len=" + len);
+                    if (direct) {
+                        assertArrayEquals(sealed, bytes(buf, 3 + 12, len + 16), "a direct frame is never written");
+                    }
+                }
+                ByteBuffer again = frame(direct, 3, SEQ, CH, plain);
+                try (FrameCipher tx = FrameCipher.create(suite, KEY, STATIC_IV, EPOCH);
+                     FrameCipher rx = FrameCipher.create(suite, KEY, STATIC_IV, EPOCH)) {
+                    tx.seal(again, 3, len);
+                    again.put(3 + 12 + len, (byte) (again.get(3 + 12 + len) ^ 1)); // the tag's first byte
+                    ByteBuffer scratch = ByteBuffer.allocate(len + 16);
+                    assertThrows(AeadFailure.class, () -> rx.open(len + 16, TYPE, SEQ, CH, FLAGS, view(again, 3 + 12, len + 16), scratch));
+                    assertArrayEquals(new byte[len + 16], scratch.array(), "no plaintext in the scratch after a bad tag");
+                }
             }
         }
     }
