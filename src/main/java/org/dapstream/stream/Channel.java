@@ -41,8 +41,12 @@ public final class Channel {
     private final Stream stream;
     private final int id;
     private final ChannelType type;
-    /** Id, type and sequence numbers: what outlives this stream (see {@link ChannelLedger}). */
-    final ChannelLedger ledger;
+    private final boolean openedLocally;
+    /** Where this channel's writes enter the stream. */
+    private final WriteGate gate;
+    // The seed's seq_id, per direction: next seq to send, next seq expected (see ChannelLedger).
+    int seqOut;
+    int seqIn;
     volatile State state;
     ChannelHandler handler;
     /** False when the handler keeps the no-op packetOut: the send path then skips the observer. */
@@ -81,7 +85,8 @@ public final class Channel {
         this.stream = stream;
         this.id = id;
         this.type = type;
-        this.ledger = new ChannelLedger(id, type, openedLocally);
+        this.openedLocally = openedLocally;
+        this.gate = stream.gate;
         handler(handler == null ? new ChannelHandler() { } : handler);
         this.state = state;
     }
@@ -113,17 +118,31 @@ public final class Channel {
 
     /** True when this side opened it (odd ids for a connector, even for an acceptor). */
     public boolean openedLocally() {
-        return ledger.openedLocally;
+        return openedLocally;
     }
 
     /** Next {@code seq_id} this side will send on the channel. */
     public int sendSeq() {
-        return ledger.seqOut;
+        return seqOut;
     }
 
     /** Next {@code seq_id} this side expects from the peer. */
     public int receiveSeq() {
-        return ledger.seqIn;
+        return seqIn;
+    }
+
+    /** What outlives this stream: id, type, opener and both sequence numbers, now. On the loop. */
+    ChannelLedger ledger() {
+        return new ChannelLedger(id, type, openedLocally, seqOut, seqIn);
+    }
+
+    /** Continues a channel of an earlier stream: its sequence numbers go on where they were. On the loop, before any frame. */
+    void resume(ChannelLedger ledger) {
+        if (ledger.id() != id || !ledger.type().equals(type) || ledger.openedLocally() != openedLocally) {
+            throw new IllegalArgumentException("ledger of " + ledger + " does not describe " + this);
+        }
+        seqOut = ledger.seqOut();
+        seqIn = ledger.seqIn();
     }
 
     public ChannelHandler handler() {
@@ -196,15 +215,15 @@ public final class Channel {
      * @throws IllegalArgumentException for another packet type or an over-long payload
      */
     public boolean write(PacketType type, ByteBuffer data) {
-        return stream.gate.write(this, type, data, null, 0, 0);
+        return gate.write(this, type, data, null, 0, 0);
     }
 
     public boolean write(PacketType type, byte[] data) {
-        return stream.gate.write(this, type, null, data, 0, data.length);
+        return gate.write(this, type, null, data, 0, data.length);
     }
 
     public boolean write(PacketType type, byte[] data, int offset, int length) {
-        return stream.gate.write(this, type, null, data, offset, length);
+        return gate.write(this, type, null, data, offset, length);
     }
 
     /**
@@ -214,7 +233,7 @@ public final class Channel {
      * Waiting for each future (or keeping a few outstanding) is back-pressure without callbacks.
      */
     public CompletableFuture<Void> send(PacketType type, byte[] data) {
-        return stream.gate.send(this, type, data);
+        return gate.send(this, type, data);
     }
 
     /**
@@ -261,7 +280,7 @@ public final class Channel {
 
     /** A future that completes on the event loop when a write may go on (at once if it may now). */
     public CompletableFuture<Void> whenWritable() {
-        return stream.gate.whenWritable(this);
+        return gate.whenWritable(this);
     }
 
     /**

@@ -74,7 +74,7 @@ final class FrameReader implements FrameSink {
         Channel ch = lastReceiver;
         // Fast path, kept small so the JIT inlines it: in-order plain DATA on the channel of
         // the previous frame, open and in push mode. Everything else takes the checked path.
-        if (ch != null && ch.id() == chId && type == PacketType.DATA && seq == ch.ledger.seqIn && flags == keys.expectedFlags
+        if (ch != null && ch.id() == chId && type == PacketType.DATA && seq == ch.seqIn && flags == keys.expectedFlags
                 && ch.state != Channel.State.OPENING && !ch.handlerFailed && ch.reassembly == null && !ch.inbox.holds()) {
             receiveFast(ch, seq, flags, payload, size);
             return;
@@ -84,7 +84,7 @@ final class FrameReader implements FrameSink {
 
     /** The fast path's work, a method of its own so that onFrame stays small enough to inline into the decoder. */
     private void receiveFast(Channel ch, int seq, int flags, ByteBuffer payload, int size) throws ProtocolException {
-        ch.ledger.seqIn++;
+        ch.seqIn++;
         if (flags != 0) {
             payload = unseal(keys.receiveKeyFor(ch), PacketType.DATA, seq, ch.id(), flags, payload);
             size = payload.remaining();
@@ -113,10 +113,10 @@ final class FrameReader implements FrameSink {
             throw new ProtocolException(ErrorCode.STREAM_NOT_READY, type + " on channel " + chId + " before the stream setup completed");
         }
         Channel ch = channels.receiving(type, chId);
-        if (seq != ch.ledger.seqIn) {
-            throw badSequence(chId, ch.ledger.seqIn, seq);
+        if (seq != ch.seqIn) {
+            throw badSequence(chId, ch.seqIn, seq);
         }
-        ch.ledger.seqIn++;
+        ch.seqIn++;
         payload = unprotect(ch, type, seq, chId, flags, payload);
         ch.packetsReceived++;
         lastReceiver = ch;

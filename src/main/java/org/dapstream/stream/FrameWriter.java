@@ -49,7 +49,7 @@ final class FrameWriter {
 
     /** One frame, its payload copied as it is (no fragment header, not compressed): header, copy, seal, counters, trace. */
     void sendFrame(Channel ch, int chId, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len) {
-        int seq = ch == null ? seqOut++ : ch.ledger.seqOut++;
+        int seq = ch == null ? seqOut++ : ch.seqOut++;
         FrameKey key = keys.sendKeyFor(ch);
         if (key != null && chId != 0) {
             keys.keepNonceFresh(key, chId, seq);
@@ -99,7 +99,7 @@ final class FrameWriter {
      * @return the frame's size on the wire
      */
     int sendAppFrame(Channel ch, PacketType type, ByteBuffer data, int from, int len, long total, long fragmentOffset, boolean more) {
-        int seq = ch.ledger.seqOut++;
+        int seq = ch.seqOut++;
         FrameKey key = keys.sendKeyFor(ch);
         if (key != null) {
             keys.keepNonceFresh(key, ch.id(), seq);

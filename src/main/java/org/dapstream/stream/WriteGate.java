@@ -28,6 +28,8 @@ final class WriteGate {
     private final StreamTransport transport;
     private final FrameWriter writer;
     private final FlowControl flow;
+    /** The stream's send window (flow control's), read per write. */
+    private final SendWindow streamSend;
     private final SendScheduler scheduler;
     private final FlowConfig config;
     /** Largest DATA message a writer may hand over; CONTROL packets stay within one frame. */
@@ -45,6 +47,7 @@ final class WriteGate {
         this.transport = transport;
         this.writer = writer;
         this.flow = flow;
+        this.streamSend = flow.send;
         this.scheduler = scheduler;
         this.config = config.flow();
         this.maxMessage = config.flow().maxMessageSize();
@@ -67,9 +70,10 @@ final class WriteGate {
         // Fast path, kept small so the JIT inlines it: nothing queued before it, credit for it,
         // one frame, no rate limit, too small to compress (directLimit folds those in).
         SendQueue q = ch.queue;
-        if (len <= q.directLimit && len <= ch.send.credit && len <= flow.send.credit && q.outbound.isEmpty()) {
-            ch.send.credit -= len;
-            flow.send.credit -= len;
+        SendWindow window = ch.send;
+        if (len <= q.directLimit && len <= window.credit && len <= streamSend.credit && q.outbound.isEmpty()) {
+            window.credit -= len;
+            streamSend.credit -= len;
             if (buffer != null) {
                 writer.sendFrame(ch, ch.id(), type, buffer, null, buffer.position(), len);
             } else {

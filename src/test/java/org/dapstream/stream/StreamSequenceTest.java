@@ -119,7 +119,7 @@ class StreamSequenceTest extends EngineTest {
     void inboundSeqWrapsFromFFFFFFFFToZero() {
         StreamHarness h = StreamHarness.activeAcceptor();
         Channel ch = h.peerOpens(1);
-        ch.ledger.seqIn = 0xFFFFFFFE; // 2^32 - 2 frames later
+        ch.seqIn = 0xFFFFFFFE; // 2^32 - 2 frames later
         h.peer.raw(PacketType.DATA, 0xFFFFFFFE, 1, 0, new byte[] {'a'});
         h.peer.raw(PacketType.DATA, 0xFFFFFFFF, 1, 0, new byte[] {'b'});
         h.peer.raw(PacketType.DATA, 0, 1, 0, new byte[] {'c'});
@@ -134,7 +134,7 @@ class StreamSequenceTest extends EngineTest {
     void aStepBackAcrossTheWrapIsStillBadSequence() {
         StreamHarness h = StreamHarness.activeAcceptor();
         Channel ch = h.peerOpens(1);
-        ch.ledger.seqIn = 0xFFFFFFFF;
+        ch.seqIn = 0xFFFFFFFF;
         h.peer.raw(PacketType.DATA, 0xFFFFFFFF, 1, 0, new byte[] {'a'});
         h.peer.raw(PacketType.DATA, 0xFFFFFFFF, 1, 0, new byte[] {'b'});
         assertEquals("channel 1: expected seq 0, got 4294967295",
@@ -145,7 +145,7 @@ class StreamSequenceTest extends EngineTest {
     void outboundSeqWrapsFromFFFFFFFFToZero() {
         StreamHarness h = StreamHarness.activeAcceptor();
         Channel ch = h.peerOpens(1);
-        ch.ledger.seqOut = 0xFFFFFFFF;
+        ch.seqOut = 0xFFFFFFFF;
         ch.write(PacketType.DATA, new byte[] {1});
         ch.write(PacketType.DATA, new byte[] {2});
         List<Frame> f = h.peer.frames();
