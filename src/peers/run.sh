@@ -89,8 +89,9 @@ measure() { # label, command...
   local label=$1; shift
   local load line
   load=$(cut -d' ' -f1 /proc/loadavg)
-  line=$("$@" 2>/dev/null | grep -E " oneway .*MB/s" | tail -n 1 || true)
-  echo "round $r $label load=$load: ${line:-FAILED}"
+  "$@" > "$LOGS/round$r-$label.log" 2>&1 || true
+  line=$(grep -E " oneway .*MB/s" "$LOGS/round$r-$label.log" | tail -n 1 || true)
+  echo "round $r $label load=$load: ${line:-FAILED, see $LOGS/round$r-$label.log}"
   echo "$r $label $(sed -E 's/.* ([0-9.]+) MB\/s.*/\1/' <<< "${line:-x 0 MB/s}")" >> "$LOGS/figures"
 }
 

@@ -150,16 +150,7 @@ public final class FrameCipher implements AutoCloseable {
     }
 
     private void sealWithin(ByteBuffer buf, int at, int plainLen) {
-        int size = (buf.get(at + OFFSET_SIZE) & 0xFF) | (buf.get(at + OFFSET_SIZE + 1) & 0xFF) << 8
-                | (buf.get(at + OFFSET_SIZE + 2) & 0xFF) << 16 | (buf.get(at + OFFSET_SIZE + 3) & 0xFF) << 24;
-        int flags = buf.get(at + OFFSET_FLAGS);
-        if (size != plainLen + TAG_SIZE || (flags & FLAG_ENCRYPTED) == 0) {
-            throw new IllegalArgumentException("header to seal must carry size " + (plainLen + TAG_SIZE)
-                    + " and the ENCRYPTED flag, has size " + Integer.toUnsignedString(size)
-                    + " flags 0x" + Integer.toHexString(flags & 0xFF));
-        }
-        int seq = (buf.get(at + OFFSET_SEQ) & 0xFF) | (buf.get(at + OFFSET_SEQ + 1) & 0xFF) << 8
-                | (buf.get(at + OFFSET_SEQ + 2) & 0xFF) << 16 | (buf.get(at + OFFSET_SEQ + 3) & 0xFF) << 24;
+        int seq = checkedSeq(buf, at, plainLen);
         int chId = (buf.get(at + OFFSET_CHANNEL) & 0xFF) | (buf.get(at + OFFSET_CHANNEL + 1) & 0xFF) << 8;
         init(Cipher.ENCRYPT_MODE, chId, seq);
         try {
@@ -179,6 +170,88 @@ public final class FrameCipher implements AutoCloseable {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(suite + " seal failed on channel " + chId + " seq " + Integer.toUnsignedString(seq), e);
         }
+    }
+
+    /**
+     * Seals a frame whose plaintext is not yet in it: encrypts {@code source[from .. from+plainLen)}
+     * into {@code out} after the header at {@code at}, and writes the tag after the ciphertext.
+     * The wire bytes are exactly those of copying the plaintext in and calling
+     * {@link #seal(ByteBuffer, int, int)}; the difference is the copies. Into direct memory
+     * (the transport's batch) from a heap source that is one copy (the ciphertext, from the
+     * staging array) instead of three (plaintext in, out to staging, ciphertext back); into a
+     * heap frame from a heap source, none. The header rules are those of {@link #seal(ByteBuffer, int, int)};
+     * {@code source} must not overlap the frame's payload. Moves no position or limit.
+     *
+     * @throws IllegalArgumentException when the header does not match, the frame does not fit
+     *                                  {@code out}'s capacity or the source range is out of bounds
+     * @throws IllegalStateException    as {@link #seal(ByteBuffer, int, int)}
+     */
+    public void seal(ByteBuffer out, int at, ByteBuffer source, int from, int plainLen) {
+        ensureOpen();
+        int end = at + HEADER_SIZE + plainLen + TAG_SIZE;
+        if (at < 0 || plainLen < 0 || end > out.capacity() || end < 0) {
+            throw new IllegalArgumentException("frame at " + at + " with " + plainLen
+                    + " plaintext bytes and its tag does not fit a buffer of capacity " + out.capacity());
+        }
+        if (from < 0 || from + plainLen > source.limit() || from + plainLen < 0) {
+            throw new IllegalArgumentException("source range " + from + "+" + plainLen + " is outside its limit " + source.limit());
+        }
+        int limit = out.limit();
+        if (limit < end) {
+            out.limit(end);
+        }
+        try {
+            int seq = checkedSeq(out, at, plainLen);
+            int chId = (out.get(at + OFFSET_CHANNEL) & 0xFF) | (out.get(at + OFFSET_CHANNEL + 1) & 0xFF) << 8;
+            init(Cipher.ENCRYPT_MODE, chId, seq);
+            try {
+                boolean heapSource = source.hasArray() && !source.isReadOnly();
+                if (out.hasArray() && !out.isReadOnly()) {
+                    byte[] a = out.array();
+                    int base = out.arrayOffset() + at;
+                    cipher.updateAAD(a, base, HEADER_SIZE);
+                    if (heapSource) {
+                        cipher.doFinal(source.array(), source.arrayOffset() + from, plainLen, a, base + HEADER_SIZE);
+                    } else {
+                        source.get(from, a, base + HEADER_SIZE, plainLen);
+                        cipher.doFinal(a, base + HEADER_SIZE, plainLen, a, base + HEADER_SIZE);
+                    }
+                } else {
+                    // Direct memory: the ciphertext is made in the staging array and copied out once.
+                    byte[] s = staging(HEADER_SIZE + plainLen + TAG_SIZE);
+                    out.get(at, s, 0, HEADER_SIZE);
+                    cipher.updateAAD(s, 0, HEADER_SIZE);
+                    int n;
+                    if (heapSource) {
+                        n = cipher.doFinal(source.array(), source.arrayOffset() + from, plainLen, s, HEADER_SIZE);
+                    } else {
+                        source.get(from, s, HEADER_SIZE, plainLen);
+                        n = cipher.doFinal(s, HEADER_SIZE, plainLen, s, HEADER_SIZE);
+                    }
+                    out.put(at + HEADER_SIZE, s, HEADER_SIZE, n);
+                }
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(suite + " seal failed on channel " + chId + " seq " + Integer.toUnsignedString(seq), e);
+            }
+        } finally {
+            if (limit < end) {
+                out.limit(limit);
+            }
+        }
+    }
+
+    /** The header's seq, once its size and flags are checked to be those of a frame to seal with {@code plainLen} bytes. */
+    private static int checkedSeq(ByteBuffer buf, int at, int plainLen) {
+        int size = (buf.get(at + OFFSET_SIZE) & 0xFF) | (buf.get(at + OFFSET_SIZE + 1) & 0xFF) << 8
+                | (buf.get(at + OFFSET_SIZE + 2) & 0xFF) << 16 | (buf.get(at + OFFSET_SIZE + 3) & 0xFF) << 24;
+        int flags = buf.get(at + OFFSET_FLAGS);
+        if (size != plainLen + TAG_SIZE || (flags & FLAG_ENCRYPTED) == 0) {
+            throw new IllegalArgumentException("header to seal must carry size " + (plainLen + TAG_SIZE)
+                    + " and the ENCRYPTED flag, has size " + Integer.toUnsignedString(size)
+                    + " flags 0x" + Integer.toHexString(flags & 0xFF));
+        }
+        return (buf.get(at + OFFSET_SEQ) & 0xFF) | (buf.get(at + OFFSET_SEQ + 1) & 0xFF) << 8
+                | (buf.get(at + OFFSET_SEQ + 2) & 0xFF) << 16 | (buf.get(at + OFFSET_SEQ + 3) & 0xFF) << 24;
     }
 
     /**
