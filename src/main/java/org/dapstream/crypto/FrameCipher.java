@@ -59,11 +59,24 @@ public final class FrameCipher implements AutoCloseable {
     private static final int OFFSET_FLAGS = 11;
     /** Initial size of the per-thread staging array for direct buffers: a 64-byte frame's worth and then some; it grows on demand. */
     static final int INITIAL_STAGING = 4096;
-    private static final ThreadLocal<byte[][]> STAGING = ThreadLocal.withInitial(() -> new byte[][] {new byte[INITIAL_STAGING]});
+    /** Per thread: the staging array, and a second one that opening direct memory decrypts into (see {@link #OPEN_OUT_OF_PLACE}), made on first use. */
+    private static final ThreadLocal<byte[][]> STAGING = ThreadLocal.withInitial(() -> new byte[][] {new byte[INITIAL_STAGING], null});
+    /**
+     * Whether {@link #open} decrypts into another array (then copies the plaintext back) instead of
+     * in place. SunJCE from JDK 18 on decrypts in one interleaved pass (AES-CTR and GHASH
+     * together, the AVX-512/VAES intrinsic) only when input and output are different arrays;
+     * in place it makes two passes. Measured for 64 KiB on JDK 25 (AMD EPYC with VAES): 14.7 µs
+     * in place against 7.1-7.5 µs out of place including the copy back. JDK 17 has no
+     * interleaved decryption: out of place would only add the copy (+1 µs), so it stays in place;
+     * so does ChaCha20-Poly1305, which has no such pass.
+     */
+    static final boolean OPEN_OUT_OF_PLACE = Runtime.version().feature() >= 18;
 
     private final AeadSuite suite;
     private final int epoch;
     private final Cipher cipher;
+    /** {@link #OPEN_OUT_OF_PLACE} for AES-GCM. */
+    private final boolean openOutOfPlace;
     private SecretKeySpec key;
     /** staticIv XOR (0, 0, 0, 0, epoch LE, 0, 0, 0, 0): the per-frame part is XORed in on top. */
     private final byte[] nonceBase;
@@ -77,6 +90,7 @@ public final class FrameCipher implements AutoCloseable {
         this.suite = suite;
         this.epoch = epoch;
         this.cipher = Cipher.getInstance(suite.transformation(), PROVIDER);
+        this.openOutOfPlace = OPEN_OUT_OF_PLACE && suite == AeadSuite.AES_256_GCM;
         this.key = new SecretKeySpec(key32, suite == AeadSuite.AES_256_GCM ? "AES" : "ChaCha20");
         this.nonceBase = staticIv12.clone();
         nonceBase[4] ^= (byte) epoch;
@@ -291,6 +305,20 @@ public final class FrameCipher implements AutoCloseable {
             if (payload.hasArray() && !payload.isReadOnly()) {
                 byte[] a = payload.array();
                 int off = payload.arrayOffset() + payload.position();
+                if (openOutOfPlace) {
+                    // Into the staging array, then the plaintext back over the ciphertext: nothing
+                    // is written to the payload unless the tag verified.
+                    byte[] s = staging(size);
+                    int n;
+                    try {
+                        n = cipher.doFinal(a, off, size, s, 0);
+                    } catch (GeneralSecurityException e) {
+                        Arrays.fill(s, 0, size, (byte) 0);
+                        throw e;
+                    }
+                    System.arraycopy(s, 0, a, off, n);
+                    return n;
+                }
                 try {
                     return cipher.doFinal(a, off, size, a, off);
                 } catch (GeneralSecurityException e) {
@@ -302,16 +330,18 @@ public final class FrameCipher implements AutoCloseable {
             }
             // Direct memory: staged through a heap array; plaintext is copied back only once the tag verified.
             byte[] s = staging(size);
+            byte[] plain = openOutOfPlace ? secondStaging(size) : s;
             int from = payload.position();
             payload.get(from, s, 0, size);
             int n;
             try {
-                n = cipher.doFinal(s, 0, size, s, 0);
+                n = cipher.doFinal(s, 0, size, plain, 0);
             } catch (GeneralSecurityException e) {
                 Arrays.fill(s, 0, size, (byte) 0);
+                Arrays.fill(plain, 0, size, (byte) 0);
                 throw e;
             }
-            payload.put(from, s, 0, n);
+            payload.put(from, plain, 0, n);
             return n;
         } catch (javax.crypto.AEADBadTagException e) {
             throw new AeadFailure("encrypted frame failed authentication (" + suite + ", channel " + (chId & 0xFFFF)
@@ -403,6 +433,17 @@ public final class FrameCipher implements AutoCloseable {
         if (s.length < n) {
             s = new byte[Math.max(n, s.length * 2)];
             holder[0] = s;
+        }
+        return s;
+    }
+
+    /** The calling thread's second staging array, at least {@code n} bytes: a separate output for opening direct memory. */
+    private static byte[] secondStaging(int n) {
+        byte[][] holder = STAGING.get();
+        byte[] s = holder[1];
+        if (s == null || s.length < n) {
+            s = new byte[Math.max(n, s == null ? INITIAL_STAGING : s.length * 2)];
+            holder[1] = s;
         }
         return s;
     }

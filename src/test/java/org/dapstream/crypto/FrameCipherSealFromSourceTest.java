@@ -76,6 +76,44 @@ class FrameCipherSealFromSourceTest {
         }
     }
 
+    /** Opening decrypts into another array on newer JDKs: a bulk frame still opens in place as seen by the caller, and a bad tag leaves no plaintext. */
+    @ParameterizedTest
+    @EnumSource(AeadSuite.class)
+    void aBulkFrameOpensInPlaceAndATamperedOneLeavesNoPlaintext(AeadSuite suite) throws Exception {
+        int size = 65536;
+        byte[] plain = new byte[size];
+        new Random(2).nextBytes(plain);
+        for (boolean direct : new boolean[] {false, true}) {
+            for (boolean tamper : new boolean[] {false, true}) {
+                int cap = AT + 12 + size + 16;
+                ByteBuffer frame = header(direct ? ByteBuffer.allocateDirect(cap) : ByteBuffer.allocate(cap), size);
+                try (FrameCipher c = FrameCipher.create(suite, KEY, IV, 0)) {
+                    c.seal(frame, AT, ByteBuffer.wrap(plain), 0, size);
+                }
+                if (tamper) {
+                    frame.put(AT + 12 + size + 3, (byte) (frame.get(AT + 12 + size + 3) ^ 1)); // in the tag
+                }
+                byte[] sealed = bytes(frame, AT + 12, size + 16);
+                ByteBuffer payload = frame.duplicate();
+                payload.limit(cap).position(AT + 12);
+                String where = suite + (direct ? " direct" : " heap") + (tamper ? " tampered" : "");
+                try (FrameCipher rx = FrameCipher.create(suite, KEY, IV, 0)) {
+                    if (tamper) {
+                        assertThrows(AeadFailure.class, () -> rx.open(size + 16, TYPE, SEQ, CH, ENCRYPTED, payload), where);
+                        byte[] left = bytes(frame, AT + 12, size);
+                        boolean ciphertextOrZeros = java.util.Arrays.equals(left, java.util.Arrays.copyOf(sealed, size))
+                                || java.util.Arrays.equals(left, new byte[size]);
+                        assertEquals(true, ciphertextOrZeros, where + ": the payload holds the ciphertext or zeros, never plaintext");
+                    } else {
+                        assertEquals(size, rx.open(size + 16, TYPE, SEQ, CH, ENCRYPTED, payload), where);
+                        assertArrayEquals(plain, bytes(frame, AT + 12, size), where);
+                        assertEquals(AT + 12, payload.position(), where + ": position kept");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void aSourceRangeOrFrameThatDoesNotFitIsRefusedBeforeSealing() {
         try (FrameCipher c = FrameCipher.create(AeadSuite.AES_256_GCM, KEY, IV, 0)) {
