@@ -71,6 +71,11 @@ public final class FrameCipher implements AutoCloseable {
      * so does ChaCha20-Poly1305, which has no such pass.
      */
     static final boolean OPEN_OUT_OF_PLACE = Runtime.version().feature() >= 18;
+    /**
+     * Smallest encrypted payload opened out of place: SunJCE takes its one-pass route from 512
+     * bytes on (its {@code PARALLEL_LEN}); below, out of place would only add a copy.
+     */
+    static final int OPEN_OUT_OF_PLACE_MIN = 512;
 
     private final AeadSuite suite;
     private final int epoch;
@@ -305,7 +310,7 @@ public final class FrameCipher implements AutoCloseable {
             if (payload.hasArray() && !payload.isReadOnly()) {
                 byte[] a = payload.array();
                 int off = payload.arrayOffset() + payload.position();
-                if (openOutOfPlace) {
+                if (openOutOfPlace && size >= OPEN_OUT_OF_PLACE_MIN) {
                     // Into the staging array, then the plaintext back over the ciphertext: nothing
                     // is written to the payload unless the tag verified.
                     byte[] s = staging(size);
@@ -330,7 +335,7 @@ public final class FrameCipher implements AutoCloseable {
             }
             // Direct memory: staged through a heap array; plaintext is copied back only once the tag verified.
             byte[] s = staging(size);
-            byte[] plain = openOutOfPlace ? secondStaging(size) : s;
+            byte[] plain = openOutOfPlace && size >= OPEN_OUT_OF_PLACE_MIN ? secondStaging(size) : s;
             int from = payload.position();
             payload.get(from, s, 0, size);
             int n;
