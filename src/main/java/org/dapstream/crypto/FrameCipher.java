@@ -38,7 +38,11 @@ import java.util.Arrays;
  * through the {@code byte[]} API in place (no copy). Direct buffers are copied into a
  * per-thread heap array, processed there and copied back: SunJCE's {@code ByteBuffer} path
  * for direct memory measured 1.1x (JDK 17) to 2.8x (JDK 25) slower than the array path for
- * 64 KiB, far more than the two copies cost. The only per-frame allocations left are inside
+ * 64 KiB, far more than the two copies cost. Opening a bulk AES-GCM frame decrypts into the
+ * staging array and copies the plaintext back ({@link #OPEN_OUT_OF_PLACE}): SunJCE's one-pass
+ * decryption does not run in place. A sender whose plaintext is elsewhere (the caller's array)
+ * seals from it ({@link #seal(ByteBuffer, int, ByteBuffer, int, int)}) and saves two copies.
+ * The only per-frame allocations left are inside
  * the JCE (the parameter spec with its IV clone, SunJCE's per-init GCM engine with its GHASH
  * and counter state, about 0.9 KB); see docs/DECISIONS.md for the measurements.
  */
