@@ -210,14 +210,31 @@ public final class FrameCipher implements AutoCloseable {
      * @throws IllegalStateException    as {@link #seal(ByteBuffer, int, int)}
      */
     public void seal(ByteBuffer out, int at, ByteBuffer source, int from, int plainLen) {
+        if (from < 0 || from + plainLen > source.limit() || from + plainLen < 0) {
+            throw new IllegalArgumentException("source range " + from + "+" + plainLen + " is outside its limit " + source.limit());
+        }
+        if (source.hasArray() && !source.isReadOnly()) {
+            sealFrom(out, at, source.array(), source.arrayOffset() + from, null, plainLen);
+        } else {
+            sealFrom(out, at, null, 0, source.duplicate().limit(from + plainLen).position(from), plainLen);
+        }
+    }
+
+    /** {@link #seal(ByteBuffer, int, ByteBuffer, int, int)} from {@code source[from .. from+plainLen)}. */
+    public void seal(ByteBuffer out, int at, byte[] source, int from, int plainLen) {
+        if (from < 0 || from + plainLen > source.length || from + plainLen < 0) {
+            throw new IllegalArgumentException("source range " + from + "+" + plainLen + " is outside an array of " + source.length);
+        }
+        sealFrom(out, at, source, from, null, plainLen);
+    }
+
+    /** Seals from {@code array[from ..]} or, when that is null, from what remains in {@code direct}. */
+    private void sealFrom(ByteBuffer out, int at, byte[] array, int from, ByteBuffer direct, int plainLen) {
         ensureOpen();
         int end = at + HEADER_SIZE + plainLen + TAG_SIZE;
         if (at < 0 || plainLen < 0 || end > out.capacity() || end < 0) {
             throw new IllegalArgumentException("frame at " + at + " with " + plainLen
                     + " plaintext bytes and its tag does not fit a buffer of capacity " + out.capacity());
-        }
-        if (from < 0 || from + plainLen > source.limit() || from + plainLen < 0) {
-            throw new IllegalArgumentException("source range " + from + "+" + plainLen + " is outside its limit " + source.limit());
         }
         int limit = out.limit();
         if (limit < end) {
@@ -228,15 +245,14 @@ public final class FrameCipher implements AutoCloseable {
             int chId = (out.get(at + OFFSET_CHANNEL) & 0xFF) | (out.get(at + OFFSET_CHANNEL + 1) & 0xFF) << 8;
             init(Cipher.ENCRYPT_MODE, chId, seq);
             try {
-                boolean heapSource = source.hasArray() && !source.isReadOnly();
                 if (out.hasArray() && !out.isReadOnly()) {
                     byte[] a = out.array();
                     int base = out.arrayOffset() + at;
                     cipher.updateAAD(a, base, HEADER_SIZE);
-                    if (heapSource) {
-                        cipher.doFinal(source.array(), source.arrayOffset() + from, plainLen, a, base + HEADER_SIZE);
+                    if (array != null) {
+                        cipher.doFinal(array, from, plainLen, a, base + HEADER_SIZE);
                     } else {
-                        source.get(from, a, base + HEADER_SIZE, plainLen);
+                        direct.get(direct.position(), a, base + HEADER_SIZE, plainLen);
                         cipher.doFinal(a, base + HEADER_SIZE, plainLen, a, base + HEADER_SIZE);
                     }
                 } else {
@@ -245,10 +261,10 @@ public final class FrameCipher implements AutoCloseable {
                     out.get(at, s, 0, HEADER_SIZE);
                     cipher.updateAAD(s, 0, HEADER_SIZE);
                     int n;
-                    if (heapSource) {
-                        n = cipher.doFinal(source.array(), source.arrayOffset() + from, plainLen, s, HEADER_SIZE);
+                    if (array != null) {
+                        n = cipher.doFinal(array, from, plainLen, s, HEADER_SIZE);
                     } else {
-                        source.get(from, s, HEADER_SIZE, plainLen);
+                        direct.get(direct.position(), s, HEADER_SIZE, plainLen);
                         n = cipher.doFinal(s, HEADER_SIZE, plainLen, s, HEADER_SIZE);
                     }
                     out.put(at + HEADER_SIZE, s, HEADER_SIZE, n);

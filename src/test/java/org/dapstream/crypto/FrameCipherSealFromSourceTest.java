@@ -61,6 +61,13 @@ class FrameCipherSealFromSourceTest {
                         c.seal(out, AT, source, SOURCE_AT, size);
                     }
                     String where = suite + " size " + size + " out " + (directOut ? "direct" : "heap") + " source " + (directSource ? "direct" : "heap");
+                    if (!directSource) { // the same from the caller's array itself
+                        ByteBuffer fromArray = header(directOut ? ByteBuffer.allocateDirect(cap) : ByteBuffer.allocate(cap), size);
+                        try (FrameCipher c = FrameCipher.create(suite, KEY, IV, 2)) {
+                            c.seal(fromArray, AT, source.array(), SOURCE_AT, size);
+                        }
+                        assertArrayEquals(wire, bytes(fromArray, AT, 12 + size + 16), where + ", byte[] source");
+                    }
                     assertArrayEquals(wire, bytes(out, AT, 12 + size + 16), where);
                     assertEquals(AT + 12, out.limit(), where + ": limit restored");
                     assertEquals(1, source.position(), where + ": source untouched");
@@ -120,6 +127,7 @@ class FrameCipherSealFromSourceTest {
             ByteBuffer out = header(ByteBuffer.allocate(AT + 12 + 64 + 16), 64);
             assertThrows(IllegalArgumentException.class, () -> c.seal(out, AT, ByteBuffer.allocate(63), 0, 64));
             assertThrows(IllegalArgumentException.class, () -> c.seal(out, AT, ByteBuffer.allocate(64), -1, 64));
+            assertThrows(IllegalArgumentException.class, () -> c.seal(out, AT, new byte[64], 1, 64));
             assertThrows(IllegalArgumentException.class, () -> c.seal(ByteBuffer.allocate(AT + 12 + 64 + 15), AT, ByteBuffer.allocate(64), 0, 64));
             // the header must announce this length with ENCRYPTED, as for sealing in place
             assertThrows(IllegalArgumentException.class, () -> c.seal(out, AT, ByteBuffer.allocate(65), 0, 65));

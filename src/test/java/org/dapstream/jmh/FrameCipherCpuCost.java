@@ -112,7 +112,7 @@ public final class FrameCipherCpuCost {
         /** The same frame sealed straight from the heap array. */
         int sealFromHeap() {
             buf.putInt(5, Integer.reverseBytes(seq++));
-            sealer.seal(buf, 0, ByteBuffer.wrap(source), 0, size);
+            sealer.seal(buf, 0, source, 0, size);
             return buf.get(12);
         }
 
