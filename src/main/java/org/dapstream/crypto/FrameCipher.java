@@ -43,7 +43,11 @@ import java.util.Arrays;
  * through the {@code byte[]} API in place (no copy). Direct buffers are copied into a
  * per-thread heap array, processed there and copied back: SunJCE's {@code ByteBuffer} path
  * for direct memory measured 1.1x (JDK 17) to 2.8x (JDK 25) slower than the array path for
- * 64 KiB, far more than the two copies cost. The only per-frame allocations left are inside
+ * 64 KiB, far more than the two copies cost. Two paths avoid most of those copies: a sender
+ * whose plaintext is still in its own array seals from it
+ * ({@link #seal(ByteBuffer, int, byte[], int, int)}: one copy instead of three), and a receiver
+ * opens into an array of its own ({@link #open(int, int, int, int, int, ByteBuffer, ByteBuffer)}),
+ * out of place where SunJCE decrypts faster so ({@link #OPEN_OUT_OF_PLACE}). The only per-frame allocations left are inside
  * the JCE (the parameter spec with its IV clone, SunJCE's per-init GCM engine with its GHASH
  * and counter state, about 0.9 KB); measurements in
  * docs/decisions/0073-one-cipher-per-direction.md and 0074-direct-buffers-staged.md.
@@ -160,19 +164,46 @@ public final class FrameCipher implements AutoCloseable {
     }
 
     /**
-     * Seals a frame whose plaintext is still in the sender's array: the header at
-     * {@code out[at .. at+12)} (as for {@link #seal}), the plaintext {@code src[off .. off+len)};
-     * the ciphertext and tag are written after the header in {@code out}. For a direct
-     * {@code out} this is one copy (encrypted into a heap array, copied once) where
-     * {@link #seal} needs three (the plaintext in, out to the staging array, back).
-     * {@code src} must not be this thread's staging array (it never is: that is private).
+     * Seals a frame whose plaintext is not yet in it: the header at {@code out[at .. at+12)}
+     * (as for {@link #seal(ByteBuffer, int, int)}), the plaintext {@code source[from .. from+plainLen)};
+     * the ciphertext and tag are written after the header. The wire bytes are those of copying
+     * the plaintext in and sealing in place; the difference is the copies: into direct memory
+     * (the transport's batch) from a heap source one copy (the ciphertext, made in a heap
+     * array) instead of three, and none into a heap frame. A direct source is copied in and
+     * sealed in place. Moves no position or limit; {@code source} must not overlap the frame.
      *
-     * @throws IllegalArgumentException when the header does not match or {@code out} has no room
+     * @throws IllegalArgumentException when the header does not match, the frame does not fit
+     *                                  {@code out}'s capacity or the source range is out of bounds
      */
-    public void sealFrom(byte[] src, int off, int len, ByteBuffer out, int at) {
+    public void seal(ByteBuffer out, int at, ByteBuffer source, int from, int plainLen) {
+        if (from < 0 || plainLen < 0 || from + plainLen > source.limit() || from + plainLen < 0) {
+            throw new IllegalArgumentException("source range " + from + "+" + plainLen + " is outside its limit " + source.limit());
+        }
+        if (source.hasArray() && !source.isReadOnly()) {
+            seal(out, at, source.array(), source.arrayOffset() + from, plainLen);
+            return;
+        }
+        int end = at + FrameHeader.SIZE + plainLen + TAG_SIZE;
+        if (at < 0 || end > out.capacity() || end < 0) {
+            throw new IllegalArgumentException("frame at " + at + " with " + plainLen
+                    + " plaintext bytes and its tag does not fit a buffer of capacity " + out.capacity());
+        }
+        ByteBuffer room = out.duplicate(); // the payload may lie past a limit that ends at the header
+        room.limit(room.capacity()).put(at + FrameHeader.SIZE, source, from, plainLen);
+        seal(out, at, plainLen);
+    }
+
+    /** {@link #seal(ByteBuffer, int, ByteBuffer, int, int)} from an array. */
+    public void seal(ByteBuffer out, int at, byte[] source, int from, int plainLen) {
         ensureOpen();
+        byte[] src = source;
+        int off = from;
+        int len = plainLen;
         int end = at + FrameHeader.SIZE + len + TAG_SIZE;
-        if (at < 0 || len < 0 || off < 0 || off + len > src.length || end > out.capacity() || end < 0) {
+        if (off < 0 || len < 0 || off + len > src.length || off + len < 0) {
+            throw new IllegalArgumentException("source range " + off + "+" + len + " is outside its array of " + src.length);
+        }
+        if (at < 0 || end > out.capacity() || end < 0) {
             throw new IllegalArgumentException("frame at " + at + " with " + len
                     + " plaintext bytes and its tag does not fit a buffer of capacity " + out.capacity());
         }

@@ -88,9 +88,9 @@ final class FrameKey implements AutoCloseable {
         bytes += payload;
     }
 
-    /** Seals a frame whose plaintext is still in the sender's array (see {@link FrameCipher#sealFrom}). */
+    /** Seals a frame whose plaintext is still in the sender's array (see {@link FrameCipher#seal(ByteBuffer, int, byte[], int, int)}). */
     void sealFrom(byte[] src, int off, int len, ByteBuffer frame, int at) {
-        cipher.sealFrom(src, off, len, frame, at);
+        cipher.seal(frame, at, src, off, len);
         frames++;
         bytes += len;
     }

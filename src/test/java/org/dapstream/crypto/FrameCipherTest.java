@@ -78,7 +78,7 @@ class FrameCipherTest {
             ByteBuffer buf = frame(direct, 5, SEQ, CH, new byte[PLAIN.length]); // header only; the payload bytes are zeros
             ByteBuffer before = buf.duplicate();
             try (FrameCipher c = FrameCipher.create(AeadSuite.AES_256_GCM, KEY, STATIC_IV, EPOCH)) {
-                c.sealFrom(source, 4, PLAIN.length, buf, 5);
+                c.seal(buf, 5, source, 4, PLAIN.length);
             }
             assertEquals("500000000111000000030002" + AES_GOLDEN, HEX.formatHex(bytes(buf, 5, 12 + 80)), "direct=" + direct);
             assertEquals(before.position(), buf.position());
