@@ -144,7 +144,7 @@ final class Liveness {
      * @return the TRUNCATED_FRAME error once the deadline passed, else null
      */
     private ProtocolException frameTimedOut() {
-        if (!decoder.hasPartialFrame() || stream.readingPaused()) {
+        if (!decoder.hasPartialFrame() || stream.reading.paused()) {
             partialFrameSeen = false;
             return null;
         }

@@ -64,6 +64,8 @@ public final class Stream {
     final Liveness liveness;
     /** What the peer may make us queue for it before its connection is no longer read. */
     final OutputBudget output;
+    /** Whether the connection is read. */
+    final ReadPauses reading;
 
     private final CompletableFuture<Stream> ready = new CompletableFuture<>();
     private final CompletableFuture<CloseReason> closeFuture = new CompletableFuture<>();
@@ -77,7 +79,6 @@ public final class Stream {
     private volatile NodeAddress peerNode = NodeAddress.NONE;
     private boolean primary;
     private StreamTransport.Cancellable deadline;
-    private int pauseRequests;
 
     /**
      * A stream of {@code node} on {@code transport}, on the side {@code role} says.
@@ -106,8 +107,9 @@ public final class Stream {
         this.reader = new FrameReader(this, keys, flow, reassembler, channels, this::onStreamFrame, config.maxFramePayload());
         this.setup = new StreamSetup(this, role, node, transport);
         this.liveness = new Liveness(this, transport, node, decoder);
+        this.reading = new ReadPauses(transport);
         this.output = new OutputBudget(transport, config, channels::heldMessages, this::outputWaitsOnPeer,
-                this::pauseReading, this::resumeReading, this::outputStalled);
+                reading::pause, reading::resume, this::outputStalled);
     }
 
     // ---------------------------------------------------------------- life cycle
@@ -454,23 +456,6 @@ public final class Stream {
         }
     }
 
-    /** Stops reading from the connection (counted: each pause needs its resume). On the loop only. */
-    void pauseReading() {
-        if (pauseRequests++ == 0) {
-            transport.pauseReading();
-        }
-    }
-
-    void resumeReading() {
-        if (pauseRequests > 0 && --pauseRequests == 0) {
-            transport.resumeReading();
-        }
-    }
-
-    boolean readingPaused() {
-        return pauseRequests > 0;
-    }
-
     /**
      * A stream idle for a tick gives back the buffers that a split frame (the decoder's
      * gathering buffer) or compression (inflate and compress scratch, a frame limit each) made
@@ -490,21 +475,6 @@ public final class Stream {
     /** The connection is full, or a channel that holds messages has a writer waiting on the peer (socket or credit). */
     private boolean outputWaitsOnPeer() {
         return transport.writeQueueFull() || channels.writerWaitsWhileHolding();
-    }
-
-    /** The tick (keepalive, deadlines); package-private so tests can drive it. */
-    void tick() {
-        liveness.tick();
-    }
-
-    /** For tests of the nonce rules: the epoch of the stream key we send under; -1 on a plaintext stream. */
-    long sendEpoch() {
-        return keys.sendEpoch();
-    }
-
-    /** For tests: the stream's traffic keys exist and have been wiped (the stream ended). */
-    boolean trafficKeysWiped() {
-        return keys.wiped();
     }
 
     String describeState() {

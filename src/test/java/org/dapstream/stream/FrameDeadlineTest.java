@@ -64,10 +64,10 @@ class FrameDeadlineTest extends EngineTest {
         // Our own pause: the peer cannot finish a frame we do not read, so the clock stops.
         byte[] last = FrameHeader.frame(PacketType.DATA, seq, 1, 0, new byte[100]);
         h.peer.feed(java.util.Arrays.copyOf(last, 20));
-        h.stream.pauseReading();
+        h.stream.reading.pause();
         h.advanceMillis(2750); // past the frame deadline, inside the 3 s keepalive timeout
         assertTrue(h.stream.active(), "no frame deadline while reading is paused");
-        h.stream.resumeReading();
+        h.stream.reading.resume();
         h.peer.feed(java.util.Arrays.copyOfRange(last, 20, last.length));
         h.advanceMillis(1000);
         assertTrue(h.stream.active());

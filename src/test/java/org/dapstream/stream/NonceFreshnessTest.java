@@ -45,7 +45,7 @@ class NonceFreshnessTest {
             ByteBuffer h = frame.duplicate().order(ByteOrder.LITTLE_ENDIAN);
             int seq = h.getInt(5);
             int chId = h.getShort(9) & 0xFFFF;
-            long epoch = sender.sendEpoch();
+            long epoch = sender.keys.sendEpoch();
             if (epoch < 0) {
                 return; // the handshake's plaintext frames
             }
@@ -109,8 +109,8 @@ class NonceFreshnessTest {
         assertEquals(StreamState.ACTIVE, p.acceptor.state());
         // Both directions reused channel ids after the wrap: each moved to a new epoch for it,
         // and only as often as it had to (once per wrap, not once per channel).
-        assertEquals(1, p.connector.sendEpoch(), "connector epochs");
-        assertEquals(1, p.acceptor.sendEpoch(), "acceptor epochs");
+        assertEquals(1, p.connector.keys.sendEpoch(), "connector epochs");
+        assertEquals(1, p.acceptor.keys.sendEpoch(), "acceptor epochs");
         assertTrue(logs[0].frames > 3L * cycles && logs[1].frames > 2L * cycles, "frames were recorded");
     }
 }

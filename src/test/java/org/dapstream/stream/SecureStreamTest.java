@@ -265,14 +265,14 @@ class SecureStreamTest {
     @Test
     void keysAreWipedWhenTheStreamEnds() {
         StreamPair p = securePair();
-        assertFalse(p.connector.trafficKeysWiped());
-        assertFalse(p.acceptor.trafficKeysWiped());
+        assertFalse(p.connector.keys.wiped());
+        assertFalse(p.acceptor.keys.wiped());
         p.connector.close();
         p.pump();
         assertEquals(StreamState.CLOSED, p.connector.state());
         assertEquals(StreamState.CLOSED, p.acceptor.state());
-        assertTrue(p.connector.trafficKeysWiped(), "connector keys wiped");
-        assertTrue(p.acceptor.trafficKeysWiped(), "acceptor keys wiped");
+        assertTrue(p.connector.keys.wiped(), "connector keys wiped");
+        assertTrue(p.acceptor.keys.wiped(), "acceptor keys wiped");
     }
 
     @Test

@@ -286,14 +286,14 @@ class StreamHandlerTest extends EngineTest {
     @Test
     void twoPausesNeedTwoResumes() {
         StreamHarness h = StreamHarness.activeAcceptor();
-        h.stream.pauseReading();
-        h.stream.pauseReading();
+        h.stream.reading.pause();
+        h.stream.reading.pause();
         assertEquals(1, h.transport.pauseCalls());
-        h.stream.resumeReading();
+        h.stream.reading.resume();
         assertTrue(h.transport.paused());
-        h.stream.resumeReading();
+        h.stream.reading.resume();
         assertFalse(h.transport.paused());
-        h.stream.resumeReading(); // unbalanced: ignored
+        h.stream.reading.resume(); // unbalanced: ignored
         assertEquals(1, h.transport.resumeCalls());
     }
 
