@@ -35,7 +35,7 @@ final class EngineChoice {
                         Function<T, String> name, System.Logger log) {
         String mode = requested.trim().toLowerCase(Locale.ROOT);
         if (mode.equals(BOUNCY_CASTLE)) {
-            log.log(System.Logger.Level.INFO, algorithm + " engine: Bouncy Castle (" + property + "=" + BOUNCY_CASTLE + ")");
+            log.log(System.Logger.Level.DEBUG, algorithm + " engine: Bouncy Castle (" + property + "=" + BOUNCY_CASTLE + ")");
             return bouncyCastle;
         }
         if (!mode.equals(AUTO)) {
@@ -44,10 +44,10 @@ final class EngineChoice {
         }
         try {
             T chosen = jdk.probe();
-            log.log(System.Logger.Level.INFO, algorithm + " engine: " + name.apply(chosen));
+            log.log(System.Logger.Level.DEBUG, algorithm + " engine: " + name.apply(chosen));
             return chosen;
         } catch (GeneralSecurityException | RuntimeException e) {
-            log.log(System.Logger.Level.INFO, algorithm + " engine: Bouncy Castle (the JDK's " + algorithm + " is not usable: "
+            log.log(System.Logger.Level.DEBUG, algorithm + " engine: Bouncy Castle (the JDK's " + algorithm + " is not usable: "
                     + e.getMessage() + ")");
             return bouncyCastle;
         }
