@@ -24,8 +24,6 @@ import java.util.concurrent.CompletableFuture;
  */
 final class StreamKeys {
     private static final System.Logger LOG = System.getLogger(StreamKeys.class.getName());
-    /** An application channel key is an AES-256 key. */
-    static final int APPLICATION_KEY_BYTES = AeadSuite.KEY_SIZE;
 
     private final Stream stream;
     private final StreamSecurity security;
@@ -254,7 +252,7 @@ final class StreamKeys {
     private byte[] applicationKeyOf(Channel ch) {
         try {
             byte[] key = ch.handler.encryptionKey(ch);
-            return key != null && key.length == APPLICATION_KEY_BYTES ? key : null;
+            return key != null && key.length == AeadSuite.KEY_SIZE ? key : null; // an application channel key is an AES-256 key
         } catch (RuntimeException e) {
             CallbackFailure.log(LOG, "encryptionKey callback of " + ch + " threw; refusing the channel key", e);
             return null;

@@ -27,7 +27,6 @@ final class WriteGate {
     private final Stream stream;
     private final StreamTransport transport;
     private final FrameWriter writer;
-    private final FlowControl flow;
     /** The stream's send window (flow control's), read per write. */
     private final SendWindow streamSend;
     private final SendScheduler scheduler;
@@ -46,7 +45,6 @@ final class WriteGate {
         this.stream = stream;
         this.transport = transport;
         this.writer = writer;
-        this.flow = flow;
         this.streamSend = flow.send;
         this.scheduler = scheduler;
         this.config = config.flow();
@@ -117,11 +115,11 @@ final class WriteGate {
     private boolean sendNow(Channel ch, PacketType type, ByteBuffer source, int from, int len) {
         SendQueue q = ch.queue;
         if (len > OutboundMessage.FRAGMENT_DATA || q.rate != null || scheduler.streamRate != null || !q.outbound.isEmpty()
-                || len > ch.send.credit || len > flow.send.credit) {
+                || len > ch.send.credit || len > streamSend.credit) {
             return false;
         }
         ch.send.take(len);
-        flow.send.take(len);
+        streamSend.take(len);
         if (len <= q.directLimit) {
             writer.sendFrame(ch, ch.id(), type, source, null, from, len); // calls the observer itself
             return true;
@@ -164,13 +162,13 @@ final class WriteGate {
      */
     private boolean writerMustWait(Channel ch) {
         return !ChannelType.MEDIA.equals(ch.type())
-                && (ch.queue.queuedBytes > config.channelSendBuffer() || ch.send.stalled || flow.send.stalled);
+                && (ch.queue.queuedBytes > config.channelSendBuffer() || ch.send.stalled || streamSend.stalled);
     }
 
     /** The other side of {@link #writerMustWait}: the queue is empty, or down to half the buffer and moving (credit there). */
     private boolean writerMayResume(Channel ch) {
         return ch.queue.queuedBytes == 0 || ChannelType.MEDIA.equals(ch.type())
-                || (ch.queue.queuedBytes <= config.channelSendBuffer() / RESUME_DIVISOR && !ch.send.stalled && !flow.send.stalled);
+                || (ch.queue.queuedBytes <= config.channelSendBuffer() / RESUME_DIVISOR && !ch.send.stalled && !streamSend.stalled);
     }
 
     /** Off-loop writes are down to the resume mark, and the connection takes more. */
