@@ -5,6 +5,7 @@ import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -71,6 +72,78 @@ public interface StreamServerConfig {
     Optional<String> nodeAddress();
 
     Security security();
+
+    /** The node cluster: discovery of the other replicas, links to them, named clusters (docs/OPERATIONS.md, "Clusters"). */
+    ClusterSettings cluster();
+
+    interface ClusterSettings {
+        /** How members are found: {@code static} (the members list) or {@code kubernetes} (the members Service's EndpointSlices). */
+        @WithDefault("static")
+        String discovery();
+
+        /** Static discovery: the other members' cluster endpoints, {@code host:port}; absent: this node alone. */
+        Optional<List<String>> members();
+
+        /** Port this node accepts cluster links on (bound only when there are other members); 0 picks a free one. */
+        @WithDefault("8078")
+        int port();
+
+        /** Address the cluster port binds; absent: {@code dap.stream.tcp.host}. */
+        Optional<String> host();
+
+        /**
+         * The host other members and clients reach this node at (its pod IP on Kubernetes); absent: the bound
+         * host when it is not a wildcard, else this machine's address. Used to recognise this node in the
+         * member list and to name it as the alternate in GOAWAY.
+         */
+        Optional<String> advertiseHost();
+
+        /** Balanced delivery of a named cluster: {@code round-robin}, {@code least-loaded} or {@code hash} (of the message key). */
+        @WithDefault("round-robin")
+        String balancer();
+
+        /** Member sessions of named clusters: what happens to one that reads too slowly ({@code gap}: report what it missed, {@code disconnect}: end its channel with SLOW_CONSUMER). */
+        @WithDefault("gap")
+        String slowMember();
+
+        /** Named clusters one session (one CLUSTER channel) may be a member of at once; more joins are refused. */
+        @WithDefault("64")
+        int maxJoinsPerChannel();
+
+        /** Named clusters with an allow-list: {@code dap.stream.cluster.allow."NAME"=ADDR,ADDR}; a cluster not listed admits any authenticated session. */
+        Map<String, List<String>> allow();
+
+        /** How often a node tells its links its session and stream counts. */
+        @WithDefault("1s")
+        Duration loadInterval();
+
+        Link link();
+
+        KubernetesDiscovery kubernetes();
+    }
+
+    interface Link {
+        /** First reconnect delay of a link (full jitter: a random delay up to it). */
+        @WithDefault("100ms")
+        Duration backoffInitial();
+
+        /** Reconnect delays double up to this cap (full jitter below it). */
+        @WithDefault("5s")
+        Duration backoffMax();
+    }
+
+    interface KubernetesDiscovery {
+        /** The headless Service whose EndpointSlices list the members. */
+        @WithDefault("dap-stream-members")
+        String service();
+
+        /** Namespace of that Service; absent: the pod's own (its service account's). */
+        Optional<String> namespace();
+
+        /** Name of the Service port that is the cluster port. */
+        @WithDefault("cluster")
+        String portName();
+    }
 
     /** Flow control, fragmentation, rate limits and compression (docs/OPERATIONS.md, "Flow control"). */
     interface Flow {

@@ -89,6 +89,16 @@ public enum ErrorCode {
     DECOMPRESSION_FAILED(0x0028),
     /** The peer did not read what this side owed it: the stream's output stayed over its budget past the stall timeout. */
     OUTPUT_STALLED(0x0029),
+    /** A CLUSTER or LINK channel message that does not parse. */
+    MALFORMED_CLUSTER_MESSAGE(0x002A),
+    /** A join or publish the cluster's allow-list does not admit. */
+    CLUSTER_REFUSED(0x002B),
+    /** A leave of a cluster the channel did not join. */
+    NOT_A_MEMBER(0x002C),
+    /** A LINK channel from a peer that is not an endorsed member, or on the client port. */
+    LINK_REFUSED(0x002D),
+    /** A member ended because it fell too far behind (when the node ends slow members rather than report gaps). */
+    SLOW_CONSUMER(0x002E),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

@@ -1,0 +1,232 @@
+package org.dapstream.cluster;
+
+import io.vertx.core.Vertx;
+import org.dapstream.client.ClientOptions;
+import org.dapstream.client.StreamClient;
+import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.Sessions;
+import org.dapstream.stream.StreamConfig;
+import org.dapstream.stream.StreamCounters;
+import org.dapstream.stream.StreamSecurity;
+import org.dapstream.transport.StreamServer;
+import org.dapstream.transport.StreamServerOptions;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The node cluster: the replicas of one deployment, as discovery lists them, and this
+ * node's links to them. It binds the cluster port (links are accepted there, both ends
+ * proven by the cluster key), dials each member whose address is higher than this node's,
+ * and keeps a member table for the admin API, metrics and readiness. Thread-safe.
+ */
+public final class NodeCluster implements DiscoveryListener, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(NodeCluster.class.getName());
+    /** How long start waits for the cluster port to bind. */
+    static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * @param host           address the cluster port binds
+     * @param port           the cluster port; 0 picks a free one
+     * @param advertiseHost  the host other members list this node under (to recognise itself without dialling)
+     * @param stream         limits and timers of link streams (their keepalive detects a crashed member)
+     * @param acceptor       the cluster port's handshake: this node's endorsed identity, cluster-signed policy
+     * @param dialer         the same for dialling members
+     * @param backoffInitial first reconnect delay
+     * @param backoffMax     reconnect delay cap
+     */
+    public record Options(String host, int port, String advertiseHost, StreamConfig stream, StreamSecurity acceptor,
+                          HandshakeSettings dialer, Duration backoffInitial, Duration backoffMax) {
+    }
+
+    private final Vertx vertx;
+    private final Options options;
+    private final Discovery discovery;
+    private final NodeAddress self;
+    private final Links links;
+    private final Map<MemberEndpoint, Entry> members = new HashMap<>();
+    private final SecureRandom random = new SecureRandom();
+    private volatile DiscoveryStatus status = DiscoveryStatus.failed("discovery not started", null, 0);
+    private StreamServer server;
+    private StreamClient client;
+    private volatile boolean closed;
+
+    private record Entry(DiscoveredMember member, LinkDialer dialer) {
+    }
+
+    public NodeCluster(Vertx vertx, Options options, Discovery discovery) {
+        this.vertx = vertx;
+        this.options = options;
+        this.discovery = discovery;
+        this.self = options.acceptor().handshake().identity().address();
+        this.links = new Links(self);
+    }
+
+    /** Binds the cluster port, then starts discovery (which starts the dialling). */
+    public void start() {
+        ChannelRegistry services = new ChannelRegistry().register(new LinkService(self, links));
+        StreamServerOptions serverOptions = new StreamServerOptions(options.host(), options.port(), 1, options.stream(), self,
+                options.acceptor(), null, null);
+        server = new StreamServer(vertx, serverOptions, services, new Sessions(), new StreamCounters());
+        server.start().toCompletionStage().toCompletableFuture().orTimeout(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+        client = new StreamClient(vertx, new ClientOptions(options.stream(), NodeAddress.NONE, ClientOptions.DEFAULT_CONNECT_TIMEOUT,
+                ClientOptions.DEFAULT_EVENT_LOOPS, options.dialer()), new ChannelRegistry());
+        LOG.log(System.Logger.Level.INFO, "cluster links on " + options.host() + ":" + server.port() + " (discovery " + discovery.mode()
+                + ", this node " + self + " at " + advertised() + ")");
+        discovery.start(this);
+    }
+
+    /** This node's address. */
+    public NodeAddress self() {
+        return self;
+    }
+
+    /** The cluster port as bound (0 before start). */
+    public int port() {
+        StreamServer s = server;
+        return s == null ? 0 : s.port();
+    }
+
+    /** Where other members reach this node's cluster port. */
+    public MemberEndpoint advertised() {
+        return new MemberEndpoint(options.advertiseHost(), port());
+    }
+
+    public Links links() {
+        return links;
+    }
+
+    public Discovery discovery() {
+        return discovery;
+    }
+
+    public DiscoveryStatus discoveryStatus() {
+        return status;
+    }
+
+    @Override
+    public void status(DiscoveryStatus next) {
+        status = next;
+    }
+
+    @Override
+    public void members(Collection<DiscoveredMember> listed) {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            Set<MemberEndpoint> seen = new HashSet<>();
+            for (DiscoveredMember m : listed) {
+                seen.add(m.endpoint());
+                Entry old = members.get(m.endpoint());
+                if (old == null) {
+                    LinkDialer dialer = new LinkDialer(m.endpoint(), dialContext(), new Backoff(options.backoffInitial(),
+                            options.backoffMax(), random), addr -> LOG.log(System.Logger.Level.DEBUG, m.endpoint() + " is this node"));
+                    members.put(m.endpoint(), new Entry(m, dialer));
+                    if (m.endpoint().equals(advertised())) {
+                        dialer.markSelf(self);
+                    } else {
+                        LOG.log(System.Logger.Level.INFO, "member joined: " + m.name() + " at " + m.endpoint() + " (" + m.state() + ")");
+                        after.add(dialer::start);
+                    }
+                } else if (old.member().state() != m.state()) {
+                    members.put(m.endpoint(), new Entry(m, old.dialer()));
+                    LOG.log(System.Logger.Level.INFO, "member " + m.name() + " at " + m.endpoint() + " is " + m.state());
+                }
+            }
+            for (var it = members.entrySet().iterator(); it.hasNext(); ) {
+                Entry e = it.next().getValue();
+                if (!seen.contains(e.member().endpoint())) {
+                    it.remove();
+                    e.dialer().stop();
+                    NodeAddress peer = e.dialer().peer();
+                    if (e.dialer().state() != LinkState.SELF) {
+                        LOG.log(System.Logger.Level.INFO, "member left: " + e.member().name() + " at " + e.member().endpoint());
+                        if (peer != null) {
+                            after.add(() -> links.close(peer, "discovery no longer lists this member"));
+                        }
+                    }
+                }
+            }
+        }
+        after.forEach(Runnable::run);
+    }
+
+    /** The member table, sorted by endpoint. */
+    public List<MemberView> members() {
+        List<MemberView> out = new ArrayList<>();
+        synchronized (this) {
+            for (Entry e : members.values()) {
+                LinkDialer d = e.dialer();
+                out.add(new MemberView(e.member().endpoint(), e.member().name(), e.member().state(), d.peer(), d.state(),
+                        d.lastProblem(), d.since(), d.attempts()));
+            }
+        }
+        out.sort((a, b) -> a.endpoint().compareTo(b.endpoint()));
+        return out;
+    }
+
+    /** Stops discovery and dialling, closes every link and the cluster port. */
+    @Override
+    public void close() {
+        List<Entry> entries;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            entries = List.copyOf(members.values());
+        }
+        discovery.close();
+        entries.forEach(e -> e.dialer().stop());
+        links.closeAll("node stopping");
+        CompletableFuture<?> stopped = server == null ? CompletableFuture.completedFuture(null)
+                : server.stop().toCompletionStage().toCompletableFuture();
+        stopped.orTimeout(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> null).join();
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    private LinkDialer.Context dialContext() {
+        return new LinkDialer.Context() {
+            @Override
+            public NodeAddress self() {
+                return self;
+            }
+
+            @Override
+            public StreamClient client() {
+                return client;
+            }
+
+            @Override
+            public Links links() {
+                return links;
+            }
+
+            @Override
+            public void schedule(long delayMillis, Runnable task) {
+                if (!closed) {
+                    vertx.setTimer(Math.max(1, delayMillis), id -> {
+                        if (!closed) {
+                            task.run();
+                        }
+                    });
+                }
+            }
+        };
+    }
+}

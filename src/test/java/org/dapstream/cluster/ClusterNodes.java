@@ -1,0 +1,77 @@
+package org.dapstream.cluster;
+
+import io.vertx.core.Vertx;
+import org.dapstream.crypto.AuthPolicy;
+import org.dapstream.crypto.Endorsement;
+import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.stream.StreamConfig;
+import org.dapstream.stream.StreamSecurity;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * In-process member nodes for tests: real cluster ports on 127.0.0.1, real handshakes with
+ * identities endorsed by one generated cluster key (Ed25519, for speed), static discovery.
+ */
+final class ClusterNodes implements AutoCloseable {
+    static final SecureRandom RANDOM = new SecureRandom();
+    static final StreamConfig LINK_STREAM = StreamConfig.defaults().withKeepAlive(Duration.ofMillis(200), Duration.ofMillis(800));
+
+    final Vertx vertx = Vertx.vertx();
+    final NodeIdentity clusterKey = NodeIdentity.generate(SignatureAlgorithm.ED25519, RANDOM);
+    final List<NodeCluster> nodes = new ArrayList<>();
+    final List<MemberEndpoint> endpoints = new ArrayList<>();
+
+    /** Reserves {@code n} cluster ports (the member list every node gets). */
+    ClusterNodes(int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+                endpoints.add(new MemberEndpoint("127.0.0.1", s.getLocalPort()));
+            }
+        }
+    }
+
+    /** Starts member {@code i} with its own fresh identity, endorsed by the cluster key. */
+    NodeCluster start(int i) {
+        return start(i, NodeIdentity.generate(SignatureAlgorithm.ED25519, RANDOM), true);
+    }
+
+    NodeCluster start(int i, NodeIdentity identity, boolean endorsed) {
+        byte[] endorsement = endorsed ? Endorsement.issue(clusterKey, identity.algorithm(), identity.publicKey(), Endorsement.NO_EXPIRY).encode()
+                : null;
+        AuthPolicy members = AuthPolicy.clusterSigned(clusterKey.algorithm(), clusterKey.publicKey());
+        HandshakeSettings settings = HandshakeSettings.defaults(identity, RANDOM).withEndorsement(endorsement).withPeerPolicy(members);
+        NodeCluster node = new NodeCluster(vertx, new NodeCluster.Options("127.0.0.1", endpoints.get(i).port(), "127.0.0.1", LINK_STREAM,
+                StreamSecurity.of(settings), settings, Duration.ofMillis(50), Duration.ofMillis(500)), new StaticDiscovery(endpoints));
+        node.start();
+        nodes.add(node);
+        return node;
+    }
+
+    static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + limit.toMillis() + " ms: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (NodeCluster n : nodes) {
+            n.close();
+        }
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+    }
+}
