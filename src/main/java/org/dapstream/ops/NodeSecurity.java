@@ -68,6 +68,28 @@ final class NodeSecurity {
         return new StreamSecurity(settings, config.rekey().frames(), config.rekey().bytes(), workers);
     }
 
+    /**
+     * The handshake of cluster links: this node's identity endorsed by the cluster key, and only
+     * endorsed peers admitted (both ends). Needs the cluster key itself, since a node endorses the
+     * identity it generated at start.
+     */
+    static HandshakeSettings linkSettings(StreamServerConfig.Security config, NodeIdentity identity, SecureRandom random) {
+        if (!config.enabled()) {
+            throw new IllegalArgumentException("dap.stream.security.enabled=false: cluster links are always secure; enable security "
+                    + "or run this node alone (no dap.stream.cluster.members, dap.stream.cluster.discovery=static)");
+        }
+        String file = config.cluster().keyFile().orElseThrow(() -> new IllegalArgumentException(
+                "cluster members need the cluster key: set dap.stream.security.cluster.key-file (a PEM file from `keygen`, the same on "
+                        + "every member), or run this node alone (no dap.stream.cluster.members, dap.stream.cluster.discovery=static)"));
+        try (NodeIdentity clusterKey = loadClusterKey(file)) {
+            byte[] endorsement = Endorsement.issue(clusterKey, identity.algorithm(), identity.publicKey(), Endorsement.NO_EXPIRY).encode();
+            AuthPolicy members = AuthPolicy.clusterSigned(clusterKey.algorithm(), clusterKey.publicKey());
+            List<AeadSuite> suites = config.suites().stream()
+                    .map(name -> parse("dap.stream.security.suites", () -> AeadSuite.parse(name))).toList();
+            return new HandshakeSettings(identity, endorsement, suites, 0, EnumSet.allOf(SignatureAlgorithm.class), members, null, random);
+        }
+    }
+
     static HandshakeGate gate(StreamServerConfig.Security config) {
         return parse("dap.stream.security.handshake.*", () -> new HandshakeGate(config.handshake().maxConcurrent(),
                 config.handshake().maxPerAddress(), config.handshake().maxPerPrefix(), config.handshake().firstFrameTimeout()));

@@ -9,6 +9,7 @@ import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
 import org.dapstream.admission.HandshakeGate;
 import org.dapstream.admission.StreamCaps;
+import org.dapstream.cluster.LinkRefusal;
 import org.dapstream.compress.CompressionGoal;
 import org.dapstream.compress.Lz4Payload;
 import org.dapstream.crypto.NodeIdentity;
@@ -55,12 +56,14 @@ public class StreamEndpoint {
     private volatile NodeAddress node;
     private volatile boolean enabled = true;
     private volatile boolean started;
+    private volatile StreamConfig streamConfig;
 
     void onStart(@Observes StartupEvent event, Vertx vertx, StreamServerConfig config, @Any Instance<ChannelService> beans) {
         FrameTrace.enable(config.debugMore());
         for (ChannelService service : beans) {
             services.register(service);
         }
+        services.register(new LinkRefusal()); // links run on the cluster port: a LINK here gets a specific refusal
         if (!config.tcp().enabled()) {
             enabled = false;
             this.started = true;
@@ -90,6 +93,7 @@ public class StreamEndpoint {
         StreamConfig streamConfig = new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
                 config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
                 config.writeHighWater(), flow, config.frameTimeout(), config.outputBudget(), config.outputStallTimeout());
+        this.streamConfig = streamConfig;
         StreamServerOptions options = new StreamServerOptions(config.tcp().host(), config.tcp().port(),
                 config.tcp().instances(), streamConfig, node, security, gate, caps);
         StreamServer started = new StreamServer(vertx, options, services, sessions, counters);
@@ -119,6 +123,11 @@ public class StreamEndpoint {
     /** This node's identity, null when security is disabled (or before start). */
     public NodeIdentity identity() {
         return identity;
+    }
+
+    /** Limits and timers of this node's streams, null before start (or when disabled). */
+    public StreamConfig streamConfig() {
+        return streamConfig;
     }
 
     /** The running server, null when the endpoint is disabled. */

@@ -1,0 +1,84 @@
+package org.dapstream.cluster;
+
+import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.ClusterCodec;
+import org.dapstream.protocol.ClusterMessage;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.PacketType;
+import org.dapstream.protocol.ProtocolException;
+import org.dapstream.stream.Channel;
+import org.dapstream.stream.ChannelService;
+import org.dapstream.protocol.CloseReason;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Serves CLUSTER channels on the client port: a client session joins and leaves named
+ * clusters, publishes (broadcast) and sends (balanced), and receives its clusters' messages
+ * on the channel. A message that does not parse is answered with REFUSED
+ * MALFORMED_CLUSTER_MESSAGE and costs the sender nothing else; no one else notices it.
+ */
+public final class ClusterService implements ChannelService {
+    /**
+     * @param maxJoinsPerChannel clusters one channel may be a member of at once
+     * @param slowMember         what happens to a member that reads too slowly
+     */
+    public record Settings(int maxJoinsPerChannel, SlowMemberPolicy slowMember) {
+        public static final int DEFAULT_MAX_JOINS_PER_CHANNEL = 64;
+
+        public Settings {
+            if (maxJoinsPerChannel < 1) {
+                throw new IllegalArgumentException("maxJoinsPerChannel must be >= 1, got " + maxJoinsPerChannel);
+            }
+        }
+
+        public static Settings defaults() {
+            return new Settings(DEFAULT_MAX_JOINS_PER_CHANNEL, SlowMemberPolicy.GAP);
+        }
+    }
+
+    private final Clusters clusters;
+    private final Settings settings;
+
+    public ClusterService(Clusters clusters, Settings settings) {
+        this.clusters = clusters;
+        this.settings = settings;
+    }
+
+    @Override
+    public ChannelType type() {
+        return ChannelType.CLUSTER;
+    }
+
+    @Override
+    public void opened(Channel channel) {
+        channel.attach(new MemberChannel(channel, clusters, settings));
+    }
+
+    @Override
+    public void packetIn(Channel channel, PacketType type, ByteBuffer data) {
+        MemberChannel member = (MemberChannel) channel.attachment();
+        ClusterMessage m;
+        try {
+            m = ClusterCodec.decode(data);
+        } catch (ProtocolException e) {
+            member.refuse(0, e.code(), e.getMessage());
+            return;
+        }
+        switch (m) {
+            case ClusterMessage.Join j -> member.join(j);
+            case ClusterMessage.Leave l -> member.leave(l);
+            case ClusterMessage.Publish p -> member.publish(p);
+            case ClusterMessage.Send s -> member.send(s);
+            default -> member.refuse(0, ErrorCode.MALFORMED_CLUSTER_MESSAGE,
+                    String.format("kind 0x%02x is sent by nodes, not clients", m.kind()));
+        }
+    }
+
+    @Override
+    public void closed(Channel channel, CloseReason reason) {
+        if (channel.attachment() instanceof MemberChannel member) {
+            member.closed();
+        }
+    }
+}

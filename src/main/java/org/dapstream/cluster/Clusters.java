@@ -1,0 +1,313 @@
+package org.dapstream.cluster;
+
+import org.dapstream.protocol.LinkCodec;
+import org.dapstream.protocol.LinkMessage;
+import org.dapstream.protocol.NodeAddress;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The named clusters this node knows (the seed's cluster registry), and how their messages
+ * move: a broadcast is delivered to the local members and sent once to each other node that
+ * holds members (which delivers it to its own: one hop, as NATS routes do); a balanced
+ * message goes to the one member its cluster's balancer picks, wherever it is. Member
+ * changes are told to every link (soft state: the whole set again when a link comes up).
+ */
+public final class Clusters {
+    private static final System.Logger LOG = System.getLogger(Clusters.class.getName());
+    /** The publisher id of messages from the node's own API. */
+    public static final int NODE_PUBLISHER = 0;
+
+    /**
+     * @param balancer     how a new cluster balances until told otherwise
+     * @param maxClusters  named clusters this node holds at once; joins of new names beyond it are refused
+     * @param allow        per cluster name, the node addresses admitted (a cluster not listed admits any session)
+     */
+    public record Settings(Balancer balancer, int maxClusters, Map<String, Set<NodeAddress>> allow) {
+        /** 100,000: a name costs a few hundred bytes; the bound keeps a flood of joins of fresh names finite. */
+        public static final int DEFAULT_MAX_CLUSTERS = 100_000;
+
+        public Settings {
+            if (maxClusters < 1) {
+                throw new IllegalArgumentException("maxClusters must be >= 1, got " + maxClusters);
+            }
+            allow = Map.copyOf(allow);
+        }
+
+        public static Settings defaults() {
+            return new Settings(Balancer.parse("round-robin"), DEFAULT_MAX_CLUSTERS, Map.of());
+        }
+    }
+
+    private final NodeAddress self;
+    private final Settings settings;
+    private final Map<String, Cluster> byName = new ConcurrentHashMap<>();
+    private final AtomicLong nodeSeq = new AtomicLong();
+    private volatile Links links;
+    private final LongAdder deliveries = new LongAdder();
+    private final LongAdder forwards = new LongAdder();
+    private final LongAdder gaps = new LongAdder();
+    private final LongAdder missed = new LongAdder();
+    private final LongAdder undeliverable = new LongAdder();
+
+    public Clusters(NodeAddress self, Settings settings) {
+        this.self = self;
+        this.settings = settings;
+    }
+
+    /** Links to the other member nodes; none (the default) when this node runs alone. */
+    public void links(Links links) {
+        this.links = links;
+    }
+
+    public NodeAddress self() {
+        return self;
+    }
+
+    /** The seed's {@code dap_cluster_create}: the cluster of that name, created (and kept while empty) if new. */
+    public Cluster create(String name) {
+        Cluster c = obtain(name, true);
+        if (c == null) {
+            throw new IllegalStateException("this node holds " + settings.maxClusters() + " named clusters already");
+        }
+        return c;
+    }
+
+    /** The cluster of that name, or null. */
+    public Cluster find(String name) {
+        return byName.get(name);
+    }
+
+    public Collection<Cluster> all() {
+        return List.copyOf(byName.values());
+    }
+
+    /** Deliveries to local members since start (broadcast and balanced). */
+    public long deliveries() {
+        return deliveries.sum();
+    }
+
+    /** Messages sent to other nodes since start (one per interested node per broadcast, one per remote balanced pick). */
+    public long forwards() {
+        return forwards.sum();
+    }
+
+    /** Gap notices sent to members that read too slowly. */
+    public long gapNotices() {
+        return gaps.sum();
+    }
+
+    /** Messages members missed because they read too slowly (each reported in a gap notice). */
+    public long missedDeliveries() {
+        return missed.sum();
+    }
+
+    /** Balanced messages that found no member (its member left while the message travelled). */
+    public long undeliverable() {
+        return undeliverable.sum();
+    }
+
+    Cluster obtain(String name, boolean pinned) {
+        Cluster c = byName.get(name);
+        if (c != null || byName.size() >= settings.maxClusters()) {
+            return c;
+        }
+        return byName.computeIfAbsent(name, n -> new Cluster(n, this, settings.balancer(), settings.allow().get(n), pinned));
+    }
+
+    void forgetIfEmpty(Cluster c) {
+        if (!c.pinned() && c.membersCount() == 0) {
+            byName.remove(c.name(), c);
+        }
+    }
+
+    int newLocalSession() {
+        return ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE) | 0x8000_0000; // apart from the stream sessions' ids
+    }
+
+    void counted(long delivered, long missedNow, long gapNotices) {
+        if (delivered != 0) {
+            deliveries.add(delivered);
+        }
+        if (missedNow != 0) {
+            missed.add(missedNow);
+        }
+        if (gapNotices != 0) {
+            gaps.add(gapNotices);
+        }
+    }
+
+    // ---- broadcast ----
+
+    boolean publishFromNode(Cluster c, ByteBuffer payload) {
+        return publish(c, NODE_PUBLISHER, nodeSeq.incrementAndGet(), payload);
+    }
+
+    /**
+     * Broadcasts a message published at this node: to each local member, and once to each
+     * other node holding members.
+     *
+     * @return false when a link was full (the message went; the publisher should wait for {@link #whenLinksWritable()})
+     */
+    boolean publish(Cluster c, int publisher, long seq, ByteBuffer payload) {
+        deliverLocally(c, self.value(), publisher, seq, payload);
+        NodeAddress[] nodes = c.interested();
+        Links l = links;
+        if (nodes.length == 0 || l == null) {
+            return true;
+        }
+        byte[] forward = LinkCodec.encodeForward(c.nameBytes(), self.value(), publisher, seq, payload);
+        boolean writable = true;
+        for (NodeAddress n : nodes) {
+            Link link = l.to(n);
+            if (link != null) {
+                writable &= link.send(forward);
+                forwards.increment();
+            }
+        }
+        return writable;
+    }
+
+    private void deliverLocally(Cluster c, long origin, int publisher, long seq, ByteBuffer payload) {
+        LocalMember[] members = c.locals();
+        for (LocalMember m : members) {
+            m.deliver(false, origin, publisher, seq, payload);
+        }
+    }
+
+    /** Completes when every link can take more (at once when it can now, or when this node runs alone). */
+    public CompletableFuture<Void> whenLinksWritable() {
+        Links l = links;
+        if (l == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<CompletableFuture<Void>> waits = new ArrayList<>();
+        for (Link link : l.all()) {
+            waits.add(link.channel().whenWritable());
+        }
+        return CompletableFuture.allOf(waits.toArray(new CompletableFuture[0])).exceptionally(e -> null);
+    }
+
+    // ---- balanced ----
+
+    boolean sendFromNode(Cluster c, byte[] key, ByteBuffer payload) {
+        return send(c, key, NODE_PUBLISHER, nodeSeq.incrementAndGet(), payload);
+    }
+
+    /** @return false when the cluster has no member */
+    boolean send(Cluster c, byte[] key, int publisher, long seq, ByteBuffer payload) {
+        Candidate pick = c.balancer().pick(c.candidates(), key);
+        if (pick == null) {
+            return false;
+        }
+        if (pick instanceof LocalMember m) {
+            m.deliver(true, self.value(), publisher, seq, payload);
+            return true;
+        }
+        RemoteMember r = (RemoteMember) pick;
+        Links l = links;
+        Link link = l == null ? null : l.to(r.at());
+        if (link == null) {
+            undeliverable.increment();
+            return false;
+        }
+        link.send(LinkCodec.encodeDeliver(c.nameBytes(), r.session(), self.value(), publisher, seq, payload));
+        forwards.increment();
+        return true;
+    }
+
+    // ---- what links carry ----
+
+    /** A member joined or left here: every link is told. */
+    void announce(Cluster c, LocalMember m, boolean joined) {
+        Links l = links;
+        if (l == null) {
+            return;
+        }
+        LinkMessage msg = joined ? new LinkMessage.MemberAdd(c.name(), m.session(), m.node())
+                : new LinkMessage.MemberRemove(c.name(), m.session(), m.node());
+        byte[] encoded = LinkCodec.encode(msg);
+        for (Link link : l.all()) {
+            link.send(encoded);
+        }
+    }
+
+    /** A link came up: the peer gets every local member (soft state). */
+    void linkUp(Link link) {
+        for (Cluster c : byName.values()) {
+            for (LocalMember m : c.locals()) {
+                link.send(LinkCodec.encode(new LinkMessage.MemberAdd(c.name(), m.session(), m.node())));
+            }
+        }
+    }
+
+    /** A link went down: the members its peer held are gone from every cluster here. */
+    void linkDown(Link link) {
+        int dropped = 0;
+        for (Cluster c : byName.values()) {
+            if (c.dropNode(link.peer())) {
+                dropped++;
+                forgetIfEmpty(c);
+            }
+        }
+        if (dropped > 0) {
+            LOG.log(System.Logger.Level.INFO, "members held by " + link.peer() + " left " + dropped + " named clusters (link down)");
+        }
+    }
+
+    /** A cluster message from a peer (decoded by the caller). */
+    void onLinkMessage(Link link, LinkMessage message) {
+        switch (message) {
+            case LinkMessage.MemberAdd m -> {
+                Cluster c = obtain(m.name(), false);
+                if (c == null) {
+                    LOG.log(System.Logger.Level.WARNING, "cannot track cluster " + m.name() + " of " + link.peer() + ": "
+                            + settings.maxClusters() + " named clusters held already");
+                    return;
+                }
+                c.addRemote(new RemoteMember(m.node(), m.session(), link.peer(), () -> link.channel().queuedBytes()));
+            }
+            case LinkMessage.MemberRemove m -> {
+                Cluster c = byName.get(m.name());
+                if (c != null) {
+                    c.removeRemote(new RemoteMember(m.node(), m.session(), link.peer(), null));
+                    forgetIfEmpty(c);
+                }
+            }
+            case LinkMessage.Forward f -> {
+                Cluster c = byName.get(f.name());
+                if (c != null) {
+                    deliverLocally(c, f.origin().value(), f.publisher(), f.seq(), f.payload());
+                }
+            }
+            case LinkMessage.Deliver d -> {
+                Cluster c = byName.get(d.name());
+                LocalMember m = c == null ? null : c.local(d.session());
+                if (m == null && c != null) {
+                    // It left while the message travelled: another member here takes it, as the balancer would have.
+                    Candidate other = c.balancer().pick(List.of(c.locals()), null);
+                    m = other instanceof LocalMember lm ? lm : null;
+                }
+                if (m == null) {
+                    undeliverable.increment();
+                    return;
+                }
+                m.deliver(true, d.origin().value(), d.publisher(), d.seq(), d.payload());
+            }
+            case LinkMessage.Node n -> {
+                // the node cluster keeps a peer's state and load
+            }
+        }
+    }
+
+}

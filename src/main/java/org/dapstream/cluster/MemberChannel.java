@@ -1,0 +1,213 @@
+package org.dapstream.cluster;
+
+import org.dapstream.protocol.ClusterCodec;
+import org.dapstream.protocol.ClusterMessage;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.protocol.PacketType;
+import org.dapstream.stream.Channel;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A client session's CLUSTER channel: the named clusters it joined (each under a ref of its
+ * own), what it publishes and sends, and the back-pressure of its deliveries. A member that
+ * stops reading fills its channel's queue; from then on deliveries to it are only counted
+ * (or, by policy, its stream ends with SLOW_CONSUMER), and when its queue drains it gets one
+ * GAP per cluster with the count it missed. So what is queued for one member is bounded by
+ * its channel's send buffer, and a slow member never holds up the others.
+ */
+final class MemberChannel {
+    private static final System.Logger LOG = System.getLogger(MemberChannel.class.getName());
+
+    private final Channel channel;
+    private final Clusters clusters;
+    private final ClusterService.Settings settings;
+    private final int session;
+    private final NodeAddress node;
+    /** Proven in the handshake (the node asked for client authentication): the node address an allow-list can trust. */
+    private final boolean authenticated;
+    /** Joined clusters by name; touched on the channel's event loop only. */
+    private final Map<String, ChannelMember> joined = new HashMap<>();
+    private int nextRef = 1;
+    /** This publisher's sequence: one per message it publishes or sends, to any cluster. */
+    private long seq;
+    private volatile boolean blocked;
+    private volatile boolean missedSome;
+
+    MemberChannel(Channel channel, Clusters clusters, ClusterService.Settings settings) {
+        this.channel = channel;
+        this.clusters = clusters;
+        this.settings = settings;
+        this.session = channel.session() == null ? 0 : channel.session().id();
+        this.authenticated = channel.stream().peerIdentity() != null;
+        this.node = authenticated ? channel.stream().peerIdentity().address() : channel.stream().node();
+    }
+
+    int session() {
+        return session;
+    }
+
+    NodeAddress node() {
+        return node;
+    }
+
+    long queuedBytes() {
+        return channel.queuedBytes();
+    }
+
+    boolean blocked() {
+        return blocked;
+    }
+
+    // ---- client → node ----
+
+    void join(ClusterMessage.Join j) {
+        ChannelMember already = joined.get(j.name());
+        if (already != null) {
+            reply(new ClusterMessage.Joined(j.request(), already.ref, already.cluster.membersCount()));
+            return;
+        }
+        if (joined.size() >= settings.maxJoinsPerChannel()) {
+            refuse(j.request(), ErrorCode.RESOURCE_EXHAUSTED, "this channel is a member of " + joined.size()
+                    + " clusters, the most one channel may join (dap.stream.cluster.max-joins-per-channel); leave one or open another channel");
+            return;
+        }
+        Cluster c = clusters.obtain(j.name(), false);
+        if (c == null) {
+            refuse(j.request(), ErrorCode.RESOURCE_EXHAUSTED, "this node holds the most named clusters it may; try again later");
+            return;
+        }
+        if (!admitted(c, j.request(), "join")) {
+            clusters.forgetIfEmpty(c);
+            return;
+        }
+        ChannelMember m = new ChannelMember(c, nextRef++, this);
+        joined.put(j.name(), m);
+        c.addLocal(m);
+        reply(new ClusterMessage.Joined(j.request(), m.ref, c.membersCount()));
+    }
+
+    void leave(ClusterMessage.Leave l) {
+        ChannelMember m = joined.remove(l.name());
+        if (m == null) {
+            refuse(l.request(), ErrorCode.NOT_A_MEMBER, "this channel did not join cluster " + l.name());
+            return;
+        }
+        m.cluster.removeLocal(m);
+        reply(new ClusterMessage.Left(l.request(), m.ref));
+    }
+
+    void publish(ClusterMessage.Publish p) {
+        Cluster c = clusters.find(p.name());
+        if (c == null) {
+            seq++; // nobody anywhere is a member: delivered to none, as a publish to an empty cluster is
+            return;
+        }
+        if (!admitted(c, 0, "publish to")) {
+            return;
+        }
+        if (!clusters.publish(c, session, ++seq, p.payload())) {
+            holdPublisher();
+        }
+    }
+
+    void send(ClusterMessage.Send s) {
+        Cluster c = clusters.find(s.name());
+        if (c != null && !admitted(c, 0, "send to")) {
+            return;
+        }
+        if (c == null || !clusters.send(c, s.key().length == 0 ? null : s.key(), session, ++seq, s.payload())) {
+            refuse(0, ErrorCode.CLUSTER_REFUSED, "cluster " + s.name() + " has no member to send to");
+        }
+    }
+
+    /** The channel closed: it leaves every cluster it joined. */
+    void closed() {
+        for (ChannelMember m : List.copyOf(joined.values())) {
+            m.cluster.removeLocal(m);
+        }
+        joined.clear();
+    }
+
+    private boolean admitted(Cluster c, int request, String what) {
+        if (c.admits(authenticated ? node : null)) {
+            return true;
+        }
+        refuse(request, ErrorCode.CLUSTER_REFUSED, authenticated
+                ? "node " + node + " may not " + what + " cluster " + c.name() + " (not on its allow-list, dap.stream.cluster.allow)"
+                : "cluster " + c.name() + " admits listed nodes only, and this stream did not authenticate (the node must ask "
+                        + "for client authentication: dap.stream.security.auth=allow-list or cluster-signed)");
+        return false;
+    }
+
+    /** A link to another node is full: stop reading this publisher until the links drain (its window then stops it). */
+    private void holdPublisher() {
+        channel.pause();
+        clusters.whenLinksWritable().whenComplete((v, e) -> channel.resume());
+    }
+
+    // ---- node → client ----
+
+    void refuse(int request, ErrorCode code, String reason) {
+        reply(new ClusterMessage.Refused(request, code.code(), reason));
+    }
+
+    private void reply(ClusterMessage m) {
+        write(ClusterCodec.encode(m));
+    }
+
+    /** Writes one message to the member; a write told to wait blocks deliveries until the channel drains. */
+    void write(byte[] message) {
+        boolean accepted;
+        try {
+            accepted = channel.write(PacketType.DATA, message);
+        } catch (IllegalStateException e) {
+            return; // the channel closed meanwhile: it is leaving its clusters
+        }
+        if (!accepted) {
+            block();
+        }
+    }
+
+    private void block() {
+        blocked = true;
+        channel.whenWritable().whenComplete((v, e) -> {
+            if (e == null) {
+                unblock();
+            }
+        });
+    }
+
+    /** A delivery found the member blocked: by policy, end it, or report what it missed later. */
+    void missed(ChannelMember m) {
+        missedSome = true;
+        if (settings.slowMember() == SlowMemberPolicy.DISCONNECT) {
+            LOG.log(System.Logger.Level.DEBUG, "ending slow member " + node + " session " + Integer.toUnsignedString(session));
+            channel.stream().close(ErrorCode.SLOW_CONSUMER, "this member did not read its cluster messages fast enough "
+                    + "(cluster " + m.cluster.name() + ")");
+        }
+    }
+
+    /** The channel can take more: first each cluster's GAP, then deliveries again. */
+    private void unblock() {
+        blocked = false;
+        if (!missedSome) {
+            return;
+        }
+        missedSome = false;
+        long notices = 0;
+        long total = 0;
+        for (ChannelMember m : List.copyOf(joined.values())) {
+            long n = m.missed.getAndSet(0);
+            if (n > 0) {
+                total += n;
+                notices++;
+                write(ClusterCodec.encode(new ClusterMessage.Gap(m.ref, n)));
+            }
+        }
+        clusters.counted(0, total, notices);
+    }
+}
