@@ -2,7 +2,7 @@ package org.dapstream.protocol;
 
 /**
  * The type of an open channel, carried in OPEN_CHANNEL (the seed's {@code DAP_STREAM_CH_ID_*}).
- * Many channels of one type may be open on a stream. 0x05..0x0F are reserved for future
+ * Many channels of one type may be open on a stream. 0x07..0x0F are reserved for future
  * standard types; 0x10..0xFF are CUSTOM and belong to applications.
  */
 public record ChannelType(int code) {
@@ -11,6 +11,13 @@ public record ChannelType(int code) {
     public static final ChannelType SERVICE = new ChannelType(0x02);
     public static final ChannelType SECURITY = new ChannelType(0x03);
     public static final ChannelType MEDIA = new ChannelType(0x04);
+    /**
+     * Node-to-node cluster link ({@code LinkMessage}): served only on the cluster port, and only
+     * to a peer that proved it is an endorsed member of the cluster.
+     */
+    public static final ChannelType LINK = new ChannelType(0x05);
+    /** A client's membership in named clusters ({@code ClusterMessage}): join, leave, publish, receive. */
+    public static final ChannelType CLUSTER = new ChannelType(0x06);
     /** The first custom type (the seed's {@code DAP_STREAM_CH_ID_CUSTOM}). */
     public static final int FIRST_CUSTOM = 0x10;
     /** Diagnostic type served by the built-in echo handler: every packet comes back. */
@@ -32,9 +39,9 @@ public record ChannelType(int code) {
         return new ChannelType(code);
     }
 
-    /** True for 0x05..0x0F, which no one may open until a protocol version defines them. */
+    /** True for 0x07..0x0F, which no one may open until a protocol version defines them. */
     public boolean reserved() {
-        return code > MEDIA.code && code < FIRST_CUSTOM;
+        return code > CLUSTER.code && code < FIRST_CUSTOM;
     }
 
     public boolean custom() {
@@ -49,6 +56,8 @@ public record ChannelType(int code) {
             case 0x02 -> "SERVICE";
             case 0x03 -> "SECURITY";
             case 0x04 -> "MEDIA";
+            case 0x05 -> "LINK";
+            case 0x06 -> "CLUSTER";
             case 0xF0 -> "CUSTOM(0xf0 echo)";
             case 0xF1 -> "CUSTOM(0xf1 discard)";
             default -> (custom() ? "CUSTOM" : "RESERVED") + String.format("(0x%02x)", code);
