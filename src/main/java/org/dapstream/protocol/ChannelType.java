@@ -11,9 +11,12 @@ public record ChannelType(int code) {
     public static final ChannelType SERVICE = new ChannelType(0x02);
     public static final ChannelType SECURITY = new ChannelType(0x03);
     public static final ChannelType MEDIA = new ChannelType(0x04);
-    /** A node-to-node cluster link; served only on the cluster port, between endorsed members. */
+    /**
+     * Node-to-node cluster link ({@code LinkMessage}): served only on the cluster port, and only
+     * to a peer that proved it is an endorsed member of the cluster.
+     */
     public static final ChannelType LINK = new ChannelType(0x05);
-    /** A client's membership in named clusters: joins, leaves, publishes and deliveries. */
+    /** A client's membership in named clusters ({@code ClusterMessage}): join, leave, publish, receive. */
     public static final ChannelType CLUSTER = new ChannelType(0x06);
     /** The first custom type (the seed's {@code DAP_STREAM_CH_ID_CUSTOM}). */
     public static final int FIRST_CUSTOM = 0x10;

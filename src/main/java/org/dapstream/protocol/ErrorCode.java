@@ -89,15 +89,15 @@ public enum ErrorCode {
     DECOMPRESSION_FAILED(0x0028),
     /** The peer did not read what this side owed it: the stream's output stayed over its budget past the stall timeout. */
     OUTPUT_STALLED(0x0029),
-    /** A CLUSTER or LINK channel message that does not parse. */
+    /** A message on a CLUSTER or LINK channel is empty, of unknown kind, truncated, has trailing bytes or a bad field. */
     MALFORMED_CLUSTER_MESSAGE(0x002A),
-    /** A join or publish the cluster's allow-list does not admit. */
+    /** A join or publish that the named cluster's allow-list does not admit. */
     CLUSTER_REFUSED(0x002B),
     /** A leave of a cluster the channel did not join. */
     NOT_A_MEMBER(0x002C),
-    /** A LINK channel from a peer that is not an endorsed member, or on the client port. */
+    /** A LINK channel from a peer that is not an endorsed member of the cluster, or opened on the client port. */
     LINK_REFUSED(0x002D),
-    /** A member ended because it fell too far behind (when the node ends slow members rather than report gaps). */
+    /** A cluster member fell too far behind and the node is configured to end it rather than report gaps. */
     SLOW_CONSUMER(0x002E),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);

@@ -265,7 +265,9 @@ class ControlCodecGoldenTest {
                 {ErrorCode.FLOW_CONTROL_VIOLATION, 0x0023}, {ErrorCode.MESSAGE_TOO_LARGE, 0x0024},
                 {ErrorCode.UNKNOWN_FRAGMENT, 0x0025}, {ErrorCode.FRAGMENT_OUT_OF_ORDER, 0x0026},
                 {ErrorCode.REASSEMBLY_TIMEOUT, 0x0027}, {ErrorCode.DECOMPRESSION_FAILED, 0x0028},
-                {ErrorCode.OUTPUT_STALLED, 0x0029},
+                {ErrorCode.OUTPUT_STALLED, 0x0029}, {ErrorCode.MALFORMED_CLUSTER_MESSAGE, 0x002A},
+                {ErrorCode.CLUSTER_REFUSED, 0x002B}, {ErrorCode.NOT_A_MEMBER, 0x002C}, {ErrorCode.LINK_REFUSED, 0x002D},
+                {ErrorCode.SLOW_CONSUMER, 0x002E},
                 {ErrorCode.INTERNAL_ERROR, 0x00FF}};
         assertEquals(ErrorCode.values().length, table.length, "a code was added: add it here with its wire value");
         for (Object[] row : table) {
@@ -273,7 +275,7 @@ class ControlCodecGoldenTest {
             assertEquals((int) row[1], code.code(), code.name());
             assertEquals(code, ErrorCode.fromCode((int) row[1]));
         }
-        assertNull(ErrorCode.fromCode(0x002A));
+        assertNull(ErrorCode.fromCode(0x002F));
         assertNull(ErrorCode.fromCode(0xBEEF));
         assertEquals("MALFORMED_CONTROL (0x0009): empty CONTROL payload on ch 0",
                 new ProtocolException(ErrorCode.MALFORMED_CONTROL, "empty CONTROL payload on ch 0").toString());
