@@ -1,6 +1,7 @@
 package org.dapstream.cluster;
 
 import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ClusterCodec;
 import org.dapstream.protocol.ClusterMessage;
 import org.dapstream.protocol.ErrorCode;
@@ -8,7 +9,6 @@ import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelService;
-import org.dapstream.protocol.CloseReason;
 
 import java.nio.ByteBuffer;
 
@@ -65,13 +65,16 @@ public final class ClusterService implements ChannelService {
             member.refuse(0, e.code(), e.getMessage());
             return;
         }
-        switch (m) {
-            case ClusterMessage.Join j -> member.join(j);
-            case ClusterMessage.Leave l -> member.leave(l);
-            case ClusterMessage.Publish p -> member.publish(p);
-            case ClusterMessage.Send s -> member.send(s);
-            default -> member.refuse(0, ErrorCode.MALFORMED_CLUSTER_MESSAGE,
-                    String.format("kind 0x%02x is sent by nodes, not clients", m.kind()));
+        if (m instanceof ClusterMessage.Publish p) {
+            member.publish(p);
+        } else if (m instanceof ClusterMessage.Send s) {
+            member.send(s);
+        } else if (m instanceof ClusterMessage.Join j) {
+            member.join(j);
+        } else if (m instanceof ClusterMessage.Leave l) {
+            member.leave(l);
+        } else {
+            member.refuse(0, ErrorCode.MALFORMED_CLUSTER_MESSAGE, String.format("kind 0x%02x is sent by nodes, not clients", m.kind()));
         }
     }
 

@@ -267,47 +267,39 @@ public final class Clusters {
 
     /** A cluster message from a peer (decoded by the caller). */
     void onLinkMessage(Link link, LinkMessage message) {
-        switch (message) {
-            case LinkMessage.MemberAdd m -> {
-                Cluster c = obtain(m.name(), false);
-                if (c == null) {
-                    LOG.log(System.Logger.Level.WARNING, "cannot track cluster " + m.name() + " of " + link.peer() + ": "
-                            + settings.maxClusters() + " named clusters held already");
-                    return;
-                }
-                c.addRemote(new RemoteMember(m.node(), m.session(), link.peer(), () -> link.channel().queuedBytes()));
+        if (message instanceof LinkMessage.Forward f) {
+            Cluster c = byName.get(f.name());
+            if (c != null) {
+                deliverLocally(c, f.origin().value(), f.publisher(), f.seq(), f.payload());
             }
-            case LinkMessage.MemberRemove m -> {
-                Cluster c = byName.get(m.name());
-                if (c != null) {
-                    c.removeRemote(new RemoteMember(m.node(), m.session(), link.peer(), null));
-                    forgetIfEmpty(c);
-                }
+        } else if (message instanceof LinkMessage.Deliver d) {
+            Cluster c = byName.get(d.name());
+            LocalMember m = c == null ? null : c.local(d.session());
+            if (m == null && c != null) {
+                // It left while the message travelled: another member here takes it, as the balancer would have.
+                Candidate other = c.balancer().pick(List.of(c.locals()), null);
+                m = other instanceof LocalMember lm ? lm : null;
             }
-            case LinkMessage.Forward f -> {
-                Cluster c = byName.get(f.name());
-                if (c != null) {
-                    deliverLocally(c, f.origin().value(), f.publisher(), f.seq(), f.payload());
-                }
+            if (m == null) {
+                undeliverable.increment();
+                return;
             }
-            case LinkMessage.Deliver d -> {
-                Cluster c = byName.get(d.name());
-                LocalMember m = c == null ? null : c.local(d.session());
-                if (m == null && c != null) {
-                    // It left while the message travelled: another member here takes it, as the balancer would have.
-                    Candidate other = c.balancer().pick(List.of(c.locals()), null);
-                    m = other instanceof LocalMember lm ? lm : null;
-                }
-                if (m == null) {
-                    undeliverable.increment();
-                    return;
-                }
-                m.deliver(true, d.origin().value(), d.publisher(), d.seq(), d.payload());
+            m.deliver(true, d.origin().value(), d.publisher(), d.seq(), d.payload());
+        } else if (message instanceof LinkMessage.MemberAdd m) {
+            Cluster c = obtain(m.name(), false);
+            if (c == null) {
+                LOG.log(System.Logger.Level.WARNING, "cannot track cluster " + m.name() + " of " + link.peer() + ": "
+                        + settings.maxClusters() + " named clusters held already");
+                return;
             }
-            case LinkMessage.Node n -> {
-                // the node cluster keeps a peer's state and load
+            c.addRemote(new RemoteMember(m.node(), m.session(), link.peer(), () -> link.channel().queuedBytes()));
+        } else if (message instanceof LinkMessage.MemberRemove m) {
+            Cluster c = byName.get(m.name());
+            if (c != null) {
+                c.removeRemote(new RemoteMember(m.node(), m.session(), link.peer(), null));
+                forgetIfEmpty(c);
             }
         }
+        // NODE: the node cluster keeps a peer's state and load
     }
-
 }
