@@ -47,6 +47,6 @@ final class ChannelMember implements LocalMember {
             channel.missed(this);
             return;
         }
-        channel.write(ClusterCodec.encodeMessage(ref, balanced, origin, publisher, seq, payload));
+        channel.deliver(ClusterCodec.encodeMessage(ref, balanced, origin, publisher, seq, payload));
     }
 }

@@ -69,6 +69,10 @@ public final class Cluster {
         return name;
     }
 
+    Clusters clusters() {
+        return clusters;
+    }
+
     byte[] nameBytes() {
         return nameBytes;
     }

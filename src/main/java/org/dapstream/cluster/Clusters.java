@@ -135,16 +135,16 @@ public final class Clusters {
         return ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE) | 0x8000_0000; // apart from the stream sessions' ids
     }
 
-    void counted(long delivered, long missedNow, long gapNotices) {
-        if (delivered != 0) {
-            deliveries.add(delivered);
-        }
-        if (missedNow != 0) {
-            missed.add(missedNow);
-        }
-        if (gapNotices != 0) {
-            gaps.add(gapNotices);
-        }
+    void delivered() {
+        deliveries.increment();
+    }
+
+    void missedOne() {
+        missed.increment();
+    }
+
+    void gapNotice() {
+        gaps.increment();
     }
 
     // ---- broadcast ----

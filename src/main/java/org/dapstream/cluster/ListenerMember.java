@@ -35,6 +35,7 @@ final class ListenerMember implements LocalMember, Cluster.Membership {
 
     @Override
     public void deliver(boolean balanced, long origin, int publisher, long seq, ByteBuffer payload) {
+        cluster.clusters().delivered();
         listener.message(cluster, new NodeAddress(origin), publisher, seq, payload, balanced);
     }
 

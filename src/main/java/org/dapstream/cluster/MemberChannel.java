@@ -159,6 +159,12 @@ final class MemberChannel {
         write(ClusterCodec.encode(m));
     }
 
+    /** Delivers one message to the member (counted); a write told to wait blocks deliveries until the channel drains. */
+    void deliver(byte[] message) {
+        clusters.delivered();
+        write(message);
+    }
+
     /** Writes one message to the member; a write told to wait blocks deliveries until the channel drains. */
     void write(byte[] message) {
         boolean accepted;
@@ -184,6 +190,7 @@ final class MemberChannel {
     /** A delivery found the member blocked: by policy, end it, or report what it missed later. */
     void missed(ChannelMember m) {
         missedSome = true;
+        clusters.missedOne();
         if (settings.slowMember() == SlowMemberPolicy.DISCONNECT) {
             LOG.log(System.Logger.Level.DEBUG, "ending slow member " + node + " session " + Integer.toUnsignedString(session));
             channel.stream().close(ErrorCode.SLOW_CONSUMER, "this member did not read its cluster messages fast enough "
@@ -198,16 +205,12 @@ final class MemberChannel {
             return;
         }
         missedSome = false;
-        long notices = 0;
-        long total = 0;
         for (ChannelMember m : List.copyOf(joined.values())) {
             long n = m.missed.getAndSet(0);
             if (n > 0) {
-                total += n;
-                notices++;
+                clusters.gapNotice();
                 write(ClusterCodec.encode(new ClusterMessage.Gap(m.ref, n)));
             }
         }
-        clusters.counted(0, total, notices);
     }
 }

@@ -4,7 +4,11 @@ import io.vertx.core.Vertx;
 import org.dapstream.client.ClientOptions;
 import org.dapstream.client.StreamClient;
 import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.LinkCodec;
+import org.dapstream.protocol.LinkMessage;
 import org.dapstream.protocol.NodeAddress;
+import org.dapstream.protocol.ProtocolException;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.StreamConfig;
@@ -13,6 +17,7 @@ import org.dapstream.stream.StreamSecurity;
 import org.dapstream.transport.StreamServer;
 import org.dapstream.transport.StreamServerOptions;
 
+import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * proven by the cluster key), dials each member whose address is higher than this node's,
  * and keeps a member table for the admin API, metrics and readiness. Thread-safe.
  */
-public final class NodeCluster implements DiscoveryListener, AutoCloseable {
+public final class NodeCluster implements DiscoveryListener, LinkListener, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NodeCluster.class.getName());
     /** How long start waits for the cluster port to bind. */
     static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
@@ -45,9 +51,21 @@ public final class NodeCluster implements DiscoveryListener, AutoCloseable {
      * @param dialer         the same for dialling members
      * @param backoffInitial first reconnect delay
      * @param backoffMax     reconnect delay cap
+     * @param loadInterval   how often this node tells its links its state and load
+     * @param clientEndpoint where clients reach this node ({@code host:port}), told to the other members for GOAWAY alternates
      */
     public record Options(String host, int port, String advertiseHost, StreamConfig stream, StreamSecurity acceptor,
-                          HandshakeSettings dialer, Duration backoffInitial, Duration backoffMax) {
+                          HandshakeSettings dialer, Duration backoffInitial, Duration backoffMax, Duration loadInterval,
+                          String clientEndpoint) {
+    }
+
+    /** What this node tells its links about itself. */
+    public interface LocalState {
+        boolean draining();
+
+        long sessions();
+
+        long streams();
     }
 
     private final Vertx vertx;
@@ -56,6 +74,11 @@ public final class NodeCluster implements DiscoveryListener, AutoCloseable {
     private final NodeAddress self;
     private final Links links;
     private final Map<MemberEndpoint, Entry> members = new HashMap<>();
+    private final Clusters clusters;
+    private final LocalState local;
+    /** Each linked peer's last NODE message: its state, load and client endpoint. */
+    private final Map<NodeAddress, LinkMessage.Node> peers = new ConcurrentHashMap<>();
+    private long loadTimer = -1;
     private final SecureRandom random = new SecureRandom();
     private volatile DiscoveryStatus status = DiscoveryStatus.failed("discovery not started", null, 0);
     private StreamServer server;
@@ -65,12 +88,16 @@ public final class NodeCluster implements DiscoveryListener, AutoCloseable {
     private record Entry(DiscoveredMember member, LinkDialer dialer) {
     }
 
-    public NodeCluster(Vertx vertx, Options options, Discovery discovery) {
+    public NodeCluster(Vertx vertx, Options options, Discovery discovery, Clusters clusters, LocalState local) {
         this.vertx = vertx;
         this.options = options;
         this.discovery = discovery;
         this.self = options.acceptor().handshake().identity().address();
         this.links = new Links(self);
+        this.clusters = clusters;
+        this.local = local;
+        links.listen(this);
+        clusters.links(links);
     }
 
     /** Binds the cluster port, then starts discovery (which starts the dialling). */
@@ -84,7 +111,78 @@ public final class NodeCluster implements DiscoveryListener, AutoCloseable {
                 ClientOptions.DEFAULT_EVENT_LOOPS, options.dialer()), new ChannelRegistry());
         LOG.log(System.Logger.Level.INFO, "cluster links on " + options.host() + ":" + server.port() + " (discovery " + discovery.mode()
                 + ", this node " + self + " at " + advertised() + ")");
+        loadTimer = vertx.setPeriodic(options.loadInterval().toMillis(), id -> tellLinks());
         discovery.start(this);
+    }
+
+    // ---- what links carry ----
+
+    private byte[] nodeMessage() {
+        return LinkCodec.encode(new LinkMessage.Node(local.draining() ? LinkMessage.NodeState.DRAINING : LinkMessage.NodeState.READY,
+                local.sessions(), local.streams(), options.clientEndpoint()));
+    }
+
+    /** State and load to every link (each interval, and at once when draining starts). */
+    public void tellLinks() {
+        byte[] node = nodeMessage();
+        for (Link l : links.all()) {
+            l.send(node);
+        }
+    }
+
+    @Override
+    public void linkUp(Link link) {
+        link.send(nodeMessage());
+        clusters.linkUp(link);
+    }
+
+    @Override
+    public void message(Link link, ByteBuffer data) {
+        LinkMessage m;
+        try {
+            m = LinkCodec.decode(data);
+        } catch (ProtocolException e) {
+            LOG.log(System.Logger.Level.WARNING, "ending " + link + ": " + e);
+            link.stream().close(e.code(), e.getMessage());
+            return;
+        }
+        if (m instanceof LinkMessage.Node n) {
+            LinkMessage.Node before = peers.put(link.peer(), n);
+            if (before == null || before.state() != n.state()) {
+                LOG.log(System.Logger.Level.INFO, "member " + link.peer() + " is " + n.state() + " (clients at " + n.endpoint() + ")");
+            }
+        } else {
+            clusters.onLinkMessage(link, m);
+        }
+    }
+
+    @Override
+    public void linkDown(Link link, CloseReason reason) {
+        peers.remove(link.peer());
+        clusters.linkDown(link);
+    }
+
+    /** A linked peer's last NODE message, or null. */
+    public LinkMessage.Node peer(NodeAddress node) {
+        return peers.get(node);
+    }
+
+    /**
+     * The least-loaded ready member other than this node, {@code host:port} of its client
+     * endpoint, for a GOAWAY's alternate; empty when none is known.
+     */
+    public String alternate() {
+        String best = "";
+        long load = Long.MAX_VALUE;
+        for (Map.Entry<NodeAddress, LinkMessage.Node> e : peers.entrySet()) {
+            LinkMessage.Node n = e.getValue();
+            Link l = links.to(e.getKey());
+            if (l != null && l.up() && n.state() == LinkMessage.NodeState.READY && !n.endpoint().isEmpty() && n.sessions() < load) {
+                load = n.sessions();
+                best = n.endpoint();
+            }
+        }
+        return best;
     }
 
     /** This node's address. */
@@ -190,6 +288,9 @@ public final class NodeCluster implements DiscoveryListener, AutoCloseable {
             entries = List.copyOf(members.values());
         }
         discovery.close();
+        if (loadTimer >= 0) {
+            vertx.cancelTimer(loadTimer);
+        }
         entries.forEach(e -> e.dialer().stop());
         links.closeAll("node stopping");
         CompletableFuture<?> stopped = server == null ? CompletableFuture.completedFuture(null)

@@ -58,7 +58,8 @@ public class StreamEndpoint {
     private volatile boolean started;
     private volatile StreamConfig streamConfig;
 
-    void onStart(@Observes StartupEvent event, Vertx vertx, StreamServerConfig config, @Any Instance<ChannelService> beans) {
+    void onStart(@Observes StartupEvent event, Vertx vertx, StreamServerConfig config, @Any Instance<ChannelService> beans,
+                 ClusterEndpoint cluster) {
         FrameTrace.enable(config.debugMore());
         for (ChannelService service : beans) {
             services.register(service);
@@ -84,6 +85,7 @@ public class StreamEndpoint {
             LOG.log(System.Logger.Level.WARNING, "security disabled (dap.stream.security.enabled=false): streams are plaintext and unauthenticated");
             node = config.nodeAddress().map(NodeAddress::parse).orElseGet(() -> new NodeAddress(random.nextLong()));
         }
+        cluster.prepare(node, services); // CLUSTER channels are served from the first stream on
         StreamServerConfig.Flow f = config.flow();
         FlowConfig flow = new FlowConfig(f.channelWindow(), f.streamWindow(), f.channelSendBuffer(), f.maxMessageSize(),
                 f.maxReassemblyBytes(), f.reassemblyTimeout(),

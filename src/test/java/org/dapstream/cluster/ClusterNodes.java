@@ -6,8 +6,13 @@ import org.dapstream.crypto.Endorsement;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.Sessions;
 import org.dapstream.stream.StreamConfig;
+import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamSecurity;
+import org.dapstream.transport.StreamServer;
+import org.dapstream.transport.StreamServerOptions;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -29,6 +34,10 @@ final class ClusterNodes implements AutoCloseable {
     final Vertx vertx = Vertx.vertx();
     final NodeIdentity clusterKey = NodeIdentity.generate(SignatureAlgorithm.ED25519, RANDOM);
     final List<NodeCluster> nodes = new ArrayList<>();
+    /** Per started node (same index as {@link #nodes}): its named clusters and its client port. */
+    final List<Clusters> named = new ArrayList<>();
+    final List<StreamServer> clientPorts = new ArrayList<>();
+    ClusterService.Settings memberSettings = ClusterService.Settings.defaults();
     final List<MemberEndpoint> endpoints = new ArrayList<>();
 
     /** Reserves {@code n} cluster ports (the member list every node gets). */
@@ -50,10 +59,34 @@ final class ClusterNodes implements AutoCloseable {
                 : null;
         AuthPolicy members = AuthPolicy.clusterSigned(clusterKey.algorithm(), clusterKey.publicKey());
         HandshakeSettings settings = HandshakeSettings.defaults(identity, RANDOM).withEndorsement(endorsement).withPeerPolicy(members);
+        Clusters clusters = new Clusters(identity.address(), Clusters.Settings.defaults());
+        ChannelRegistry services = new ChannelRegistry().register(new ClusterService(clusters, memberSettings));
+        StreamServer clientPort = new StreamServer(vertx, new StreamServerOptions("127.0.0.1", 0, 1, StreamConfig.defaults(), null,
+                StreamSecurity.of(HandshakeSettings.defaults(identity, RANDOM)), null, null), services, new Sessions(), new StreamCounters());
+        clientPort.start().toCompletionStage().toCompletableFuture().join();
+        NodeCluster.LocalState state = new NodeCluster.LocalState() {
+            @Override
+            public boolean draining() {
+                return false;
+            }
+
+            @Override
+            public long sessions() {
+                return clientPort.sessions().size();
+            }
+
+            @Override
+            public long streams() {
+                return clientPort.connections();
+            }
+        };
         NodeCluster node = new NodeCluster(vertx, new NodeCluster.Options("127.0.0.1", endpoints.get(i).port(), "127.0.0.1", LINK_STREAM,
-                StreamSecurity.of(settings), settings, Duration.ofMillis(50), Duration.ofMillis(500)), new StaticDiscovery(endpoints));
+                StreamSecurity.of(settings), settings, Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofMillis(200),
+                "127.0.0.1:" + clientPort.port()), new StaticDiscovery(endpoints), clusters, state);
         node.start();
         nodes.add(node);
+        named.add(clusters);
+        clientPorts.add(clientPort);
         return node;
     }
 
@@ -71,6 +104,9 @@ final class ClusterNodes implements AutoCloseable {
     public void close() {
         for (NodeCluster n : nodes) {
             n.close();
+        }
+        for (StreamServer s : clientPorts) {
+            s.stop().toCompletionStage().toCompletableFuture().join();
         }
         vertx.close().toCompletionStage().toCompletableFuture().join();
     }

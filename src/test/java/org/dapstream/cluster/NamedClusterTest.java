@@ -1,0 +1,193 @@
+package org.dapstream.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.dapstream.client.ClientOptions;
+import org.dapstream.client.ClusterChannel;
+import org.dapstream.client.StreamClient;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.protocol.PacketType;
+import org.dapstream.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Named clusters across three in-process member nodes, with real clients on each node's client port. */
+class NamedClusterTest {
+    private static final Duration FORM = Duration.ofSeconds(15);
+    private static final int MESSAGES = 2_000;
+
+    /** One client member: what it received, checked for order and duplicates per publisher. */
+    static class Receiver implements ClusterChannel.Listener {
+        final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
+        final AtomicLong received = new AtomicLong();
+        final AtomicLong balanced = new AtomicLong();
+        final AtomicLong gaps = new AtomicLong();
+        final List<String> problems = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void message(String cluster, NodeAddress origin, int publisher, long seq, ByteBuffer payload, boolean isBalanced) {
+            if (isBalanced) {
+                balanced.incrementAndGet();
+                return;
+            }
+            String key = cluster + "/" + origin + "/" + publisher;
+            Long last = lastSeq.put(key, seq);
+            if (last != null && seq != last + 1) {
+                problems.add(key + ": seq " + seq + " after " + last);
+            }
+            received.incrementAndGet();
+        }
+
+        @Override
+        public void gap(String cluster, long missed) {
+            gaps.addAndGet(missed);
+        }
+    }
+
+    private static ClusterChannel member(StreamClient client, ClusterNodes c, int node, Receiver r) throws Exception {
+        Stream s = client.connect("127.0.0.1", c.clientPorts.get(node).port()).get(10, TimeUnit.SECONDS);
+        return ClusterChannel.open(s, r).get(10, TimeUnit.SECONDS);
+    }
+
+    private static void formed(ClusterNodes c, String name, int members) throws InterruptedException {
+        ClusterNodes.await("every node sees " + members + " members of " + name, FORM, () -> c.named.stream()
+                .allMatch(n -> n.find(name) != null && n.find(name).membersCount() == members));
+    }
+
+    @Test
+    void broadcastReachesEveryMemberOnEveryNodeOnceInPublisherOrder() throws Exception {
+        try (ClusterNodes c = new ClusterNodes(3); StreamClient client = new StreamClient(ClientOptions.defaults())) {
+            for (int i = 0; i < 3; i++) {
+                c.start(i);
+            }
+            ClusterNodes.await("formed", FORM, () -> c.nodes.stream().allMatch(n -> n.links().size() == 2));
+            List<Receiver> receivers = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                Receiver r = new Receiver();
+                receivers.add(r);
+                member(client, c, i % 3, r).join("prices").get(10, TimeUnit.SECONDS);
+            }
+            formed(c, "prices", 6);
+            ClusterChannel publisher = member(client, c, 0, new Receiver());
+            for (int i = 0; i < MESSAGES; i++) {
+                if (!publisher.publish("prices", ("m" + i).getBytes(StandardCharsets.UTF_8))) {
+                    publisher.channel().whenWritable().get(10, TimeUnit.SECONDS);
+                }
+            }
+            c.named.get(1).find("prices").publish("from the node API".getBytes(StandardCharsets.UTF_8));
+            ClusterNodes.await("every member got every message", Duration.ofSeconds(20),
+                    () -> receivers.stream().allMatch(r -> r.received.get() == MESSAGES + 1));
+            Thread.sleep(200); // nothing more may arrive: exactly once
+            for (Receiver r : receivers) {
+                assertEquals(MESSAGES + 1, r.received.get());
+                assertTrue(r.problems.isEmpty(), r.problems.toString());
+                assertEquals(0, r.gaps.get());
+            }
+        }
+    }
+
+    @Test
+    void balancedSendsSpreadRoundRobinOverTheMembersOfAllNodes() throws Exception {
+        try (ClusterNodes c = new ClusterNodes(3); StreamClient client = new StreamClient(ClientOptions.defaults())) {
+            for (int i = 0; i < 3; i++) {
+                c.start(i);
+            }
+            ClusterNodes.await("formed", FORM, () -> c.nodes.stream().allMatch(n -> n.links().size() == 2));
+            List<Receiver> receivers = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Receiver r = new Receiver();
+                receivers.add(r);
+                member(client, c, i, r).join("work").get(10, TimeUnit.SECONDS);
+            }
+            formed(c, "work", 3);
+            ClusterChannel sender = member(client, c, 0, new Receiver());
+            for (int i = 0; i < 300; i++) {
+                sender.send("work", null, new byte[] {(byte) i});
+            }
+            ClusterNodes.await("all 300 delivered", Duration.ofSeconds(10),
+                    () -> receivers.stream().mapToLong(r -> r.balanced.get()).sum() == 300);
+            for (Receiver r : receivers) {
+                assertEquals(100, r.balanced.get(), "round robin gives each of 3 members a third");
+                assertEquals(0, r.received.get(), "a balanced message is not a broadcast");
+            }
+        }
+    }
+
+    @Test
+    void aMemberThatStopsReadingGetsAGapAndTheOthersGetEverything() throws Exception {
+        try (ClusterNodes c = new ClusterNodes(1); StreamClient client = new StreamClient(ClientOptions.defaults())) {
+            c.start(0);
+            Receiver fast = new Receiver();
+            member(client, c, 0, fast).join("feed").get(10, TimeUnit.SECONDS);
+            Receiver slow = new Receiver();
+            ClusterChannel slowChannel = member(client, c, 0, slow);
+            slowChannel.join("feed").get(10, TimeUnit.SECONDS);
+            slowChannel.channel().pause(); // reads nothing: its window fills, then the node's queue for it
+            Cluster feed = c.named.get(0).find("feed");
+            byte[] payload = new byte[1024];
+            int sent = 0;
+            // Paced at what the reading member takes: only the member that stops reading can miss anything.
+            while (c.named.get(0).missedDeliveries() == 0 && sent < 50_000) {
+                for (int i = 0; i < 100; i++) {
+                    feed.publish(payload);
+                    sent++;
+                }
+                int upTo = sent;
+                ClusterNodes.await("the reading member keeps up", Duration.ofSeconds(10), () -> fast.received.get() == upTo);
+            }
+            int total = sent;
+            assertTrue(c.named.get(0).missedDeliveries() > 0, "the slow member missed some after " + total + " messages");
+            assertEquals(total, fast.received.get());
+            assertEquals(0, fast.gaps.get(), "the reading member missed nothing");
+            slowChannel.channel().resume();
+            ClusterNodes.await("the slow member got the rest and a gap notice covering what it missed", Duration.ofSeconds(20),
+                    () -> slow.received.get() + slow.gaps.get() == total && slow.gaps.get() > 0);
+            assertEquals(c.named.get(0).missedDeliveries(), slow.gaps.get());
+        }
+    }
+
+    @Test
+    void hostileClusterInputGetsSpecificRefusalsAndHarmsNoOne() throws Exception {
+        try (ClusterNodes c = new ClusterNodes(1); StreamClient client = new StreamClient(ClientOptions.defaults())) {
+            c.start(0);
+            Receiver good = new Receiver();
+            member(client, c, 0, good).join("ok").get(10, TimeUnit.SECONDS);
+            List<String> refusals = new CopyOnWriteArrayList<>();
+            Receiver bad = new Receiver() {
+                @Override
+                public void refused(int code, String reason) {
+                    refusals.add(ErrorCode.fromCode(code) + ": " + reason);
+                }
+            };
+            ClusterChannel hostile = member(client, c, 0, bad);
+            byte[] huge = new byte[10 * 1024 * 1024];
+            huge[0] = 0x01; // JOIN whose name length and trailing bytes cannot fit
+            hostile.channel().write(PacketType.DATA, huge);
+            hostile.channel().write(PacketType.DATA, new byte[] {(byte) 0x84, 1, 2}); // a node's kind, truncated
+            ClusterNodes.await("two refusals", Duration.ofSeconds(10), () -> refusals.size() == 2);
+            assertTrue(refusals.get(0).startsWith("MALFORMED_CLUSTER_MESSAGE"), refusals.toString());
+            assertTrue(refusals.get(1).startsWith("MALFORMED_CLUSTER_MESSAGE"), refusals.toString());
+            ExecutionException leave = assertThrows(ExecutionException.class, () -> hostile.leave("never-joined").get(10, TimeUnit.SECONDS));
+            assertInstanceOf(ClusterChannel.RefusedException.class, leave.getCause());
+            assertEquals(ErrorCode.NOT_A_MEMBER.code(), ((ClusterChannel.RefusedException) leave.getCause()).code());
+            c.named.get(0).find("ok").publish(new byte[] {1});
+            ClusterNodes.await("the good member still gets its messages", Duration.ofSeconds(10), () -> good.received.get() == 1);
+            assertTrue(hostile.channel().active(), "a malformed message costs the sender a refusal, not its channel");
+        }
+    }
+}
