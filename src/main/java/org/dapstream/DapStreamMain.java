@@ -4,6 +4,7 @@ import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import org.dapstream.bench.Bench;
 import org.dapstream.cli.Keygen;
+import org.dapstream.cli.LocalCluster;
 import sun.misc.Signal;
 
 import java.util.Arrays;
@@ -11,7 +12,8 @@ import java.util.Arrays;
 /**
  * Entry point of the packaged application. With no arguments it runs the service; the
  * first argument may name a tool that runs instead, without starting the service:
- * {@code bench} (the load generator) or {@code keygen} (a new node identity).
+ * {@code bench} (the load generator), {@code keygen} (a new node identity) or
+ * {@code local-cluster} (member nodes on loopback, to try clustering).
  */
 @QuarkusMain
 public final class DapStreamMain {
@@ -24,6 +26,9 @@ public final class DapStreamMain {
         }
         if (args.length > 0 && args[0].equals("keygen")) {
             System.exit(Keygen.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+        }
+        if (args.length > 0 && args[0].equals("local-cluster")) {
+            System.exit(LocalCluster.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
         }
         exitCleanlyOnSigterm();
         Quarkus.run(args);
