@@ -1,5 +1,7 @@
 package org.dapstream.protocol;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -7,31 +9,43 @@ import java.nio.charset.StandardCharsets;
 /**
  * Reads the fields of one CLUSTER or LINK message in order, little-endian, and names the
  * message and the field in every refusal (MALFORMED_CLUSTER_MESSAGE), so the peer learns
- * exactly which byte was wrong. Reads a duplicate: the caller's buffer never moves.
+ * exactly which byte was wrong. Reads at absolute indexes, whatever the buffer's byte order:
+ * the caller's buffer never moves, and no duplicate of it is made on the hot path.
  */
 final class PayloadCursor {
+    private static final VarHandle SHORT = MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     private final ByteBuffer b;
+    private final int limit;
     private final String message;
+    private int at;
 
     PayloadCursor(ByteBuffer payload, String message) {
-        this.b = payload.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        this.b = payload;
+        this.limit = payload.limit();
         this.message = message;
-        b.get(); // the kind, already read by the codec
+        this.at = payload.position() + 1; // after the kind, already read by the codec
     }
 
     int u8(String field) throws ProtocolException {
         need(1, field);
-        return b.get() & 0xFF;
+        return b.get(at++) & 0xFF;
     }
 
     int u16(String field) throws ProtocolException {
         need(2, field);
-        return Short.toUnsignedInt(b.getShort());
+        int v = Short.toUnsignedInt((short) SHORT.get(b, at));
+        at += 2;
+        return v;
     }
 
     int u32(String field) throws ProtocolException {
         need(4, field);
-        return b.getInt();
+        int v = (int) INT.get(b, at);
+        at += 4;
+        return v;
     }
 
     long u32Unsigned(String field) throws ProtocolException {
@@ -40,7 +54,9 @@ final class PayloadCursor {
 
     long u64(String field) throws ProtocolException {
         need(8, field);
-        return b.getLong();
+        long v = (long) LONG.get(b, at);
+        at += 8;
+        return v;
     }
 
     /** A cluster name: {@code name_len u8} (1..255) then that many bytes of UTF-8. */
@@ -54,38 +70,39 @@ final class PayloadCursor {
 
     /** {@code length} bytes of strict UTF-8 (the length was read before). */
     String text(int length, String field) throws ProtocolException {
-        if (length > b.remaining()) {
-            throw malformed(message + " " + field + " is " + length + " bytes, but only " + b.remaining() + " follow");
+        if (length > limit - at) {
+            throw malformed(message + " " + field + " is " + length + " bytes, but only " + (limit - at) + " follow");
         }
-        int start = b.position();
-        b.position(start + length);
+        int start = at;
+        at += length;
         return decodeUtf8(b, start, length, field);
     }
 
     /** {@code length} bytes copied out (small fields such as a key). */
     byte[] bytes(int length, String field) throws ProtocolException {
-        if (length > b.remaining()) {
-            throw malformed(message + " " + field + " is " + length + " bytes, but only " + b.remaining() + " follow");
+        if (length > limit - at) {
+            throw malformed(message + " " + field + " is " + length + " bytes, but only " + (limit - at) + " follow");
         }
         if (length == 0) {
             return ClusterCodec.NO_BYTES;
         }
         byte[] out = new byte[length];
-        b.get(out);
+        b.get(at, out, 0, length);
+        at += length;
         return out;
     }
 
     /** The rest of the payload as a slice of the decoded buffer: no copy. */
     ByteBuffer rest() {
-        ByteBuffer slice = b.slice();
-        b.position(b.limit());
+        ByteBuffer slice = b.slice(at, limit - at);
+        at = limit;
         return slice;
     }
 
     /** The layout ends here: a byte more is an error, so later versions extend by new kinds only. */
     void end() throws ProtocolException {
-        if (b.hasRemaining()) {
-            throw malformed(message + " has " + b.remaining() + " trailing bytes after its last field");
+        if (at < limit) {
+            throw malformed(message + " has " + (limit - at) + " trailing bytes after its last field");
         }
     }
 
@@ -94,8 +111,8 @@ final class PayloadCursor {
     }
 
     private void need(int n, String field) throws ProtocolException {
-        if (b.remaining() < n) {
-            throw malformed(message + " is truncated: " + field + " needs " + n + " bytes, " + b.remaining() + " remain");
+        if (limit - at < n) {
+            throw malformed(message + " is truncated: " + field + " needs " + n + " bytes, " + (limit - at) + " remain");
         }
     }
 

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /** Exact bytes of every CLUSTER channel message, both ways; every integer is little-endian. */
@@ -305,5 +306,9 @@ class ClusterCodecGoldenTest {
         ByteBuffer atOffset = ByteBuffer.wrap(padded, 1, padded.length - 2);
         assertEquals(message, ClusterCodec.decode(atOffset));
         assertEquals(1, atOffset.position());
+        // a direct buffer, and a read-only one (no array): the same message, whatever the buffer's byte order
+        ByteBuffer direct = ByteBuffer.allocateDirect(padded.length).put(padded).position(1).limit(padded.length - 1);
+        assertEquals(message, ClusterCodec.decode(direct));
+        assertEquals(message, ClusterCodec.decode(atOffset.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN)));
     }
 }
