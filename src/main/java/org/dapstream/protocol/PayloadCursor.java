@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Reads the fields of one CLUSTER or LINK message in order, little-endian, and names the
@@ -16,6 +17,18 @@ final class PayloadCursor {
     private static final VarHandle SHORT = MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Slots of the cache of decoded names: a node relays messages of a few clusters, so the
+     * same names are decoded on every message; a hit costs a compare instead of a String.
+     * Bounded: at most this many names of at most 255 bytes.
+     */
+    static final int NAME_CACHE_SLOTS = 64;
+    /** Written racily by design: entries are immutable, so a reader sees a whole entry or an older one. */
+    private static final CachedName[] NAMES = new CachedName[NAME_CACHE_SLOTS];
+
+    private record CachedName(byte[] utf8, String name) {
+    }
 
     private final ByteBuffer b;
     private final int limit;
@@ -65,7 +78,20 @@ final class PayloadCursor {
         if (length == 0) {
             throw malformed(message + " name_len is 0; a cluster name is 1.." + ClusterCodec.MAX_NAME_BYTES + " bytes");
         }
-        return text(length, "name");
+        if (!b.hasArray() || length > limit - at) {
+            return text(length, "name");
+        }
+        byte[] array = b.array();
+        int from = b.arrayOffset() + at;
+        int slot = (length * 31 + array[from] * 7 + array[from + length - 1]) & (NAME_CACHE_SLOTS - 1);
+        CachedName cached = NAMES[slot];
+        if (cached != null && Arrays.equals(cached.utf8, 0, cached.utf8.length, array, from, from + length)) {
+            at += length;
+            return cached.name;
+        }
+        String name = text(length, "name"); // only a valid name is cached
+        NAMES[slot] = new CachedName(Arrays.copyOfRange(array, from, from + length), name);
+        return name;
     }
 
     /** {@code length} bytes of strict UTF-8 (the length was read before). */

@@ -231,6 +231,23 @@ class ClusterCodecGoldenTest {
         assertEquals(bytes("hi"), payload);
     }
 
+    @Test
+    void namesThatShareACacheSlotDecodeToThemselves() throws ProtocolException {
+        // Same length, first and last byte: the same slot of the name cache, different names.
+        String[] names = {"a1z", "a2z", "a3z", "a1z", "aéz".substring(0, 3), "a2z"};
+        for (int round = 0; round < 3; round++) {
+            for (String name : names) {
+                ClusterMessage.Join join = new ClusterMessage.Join(round, name);
+                assertEquals(join, ClusterCodec.decode(ClusterCodec.encode(join)));
+            }
+        }
+        // An invalid name is refused every time, never served from the cache.
+        for (int i = 0; i < 3; i++) {
+            ProtocolException e = assertThrows(ProtocolException.class, () -> ClusterCodec.decode(Hex.decode("01 01000000 03 61ff7a")));
+            assertEquals("JOIN name is not valid UTF-8", e.getMessage());
+        }
+    }
+
     // ---- limits ----
 
     @Test
