@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The seed's {@code dap_cluster_t}: a named group whose members are sessions, wherever in the
@@ -35,6 +36,9 @@ public final class Cluster {
     private final Map<NodeAddress, Set<RemoteMember>> remote = new ConcurrentHashMap<>();
     /** The nodes that hold at least one member: where a broadcast goes. */
     private volatile NodeAddress[] interested = new NodeAddress[0];
+    /** The node API's own sequence numbers in this cluster (publisher 0): broadcasts, balanced messages. */
+    final AtomicLong nodeBroadcastSeq = new AtomicLong();
+    final AtomicLong nodeBalancedSeq = new AtomicLong();
     /** Created through the API: stays when it has no members (an implicit one goes with its last member). */
     private final boolean pinned;
 

@@ -13,7 +13,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -52,7 +51,6 @@ public final class Clusters {
     private final NodeAddress self;
     private final Settings settings;
     private final Map<String, Cluster> byName = new ConcurrentHashMap<>();
-    private final AtomicLong nodeSeq = new AtomicLong();
     private volatile Links links;
     private final LongAdder deliveries = new LongAdder();
     private final LongAdder forwards = new LongAdder();
@@ -150,7 +148,10 @@ public final class Clusters {
     // ---- broadcast ----
 
     boolean publishFromNode(Cluster c, ByteBuffer payload) {
-        return publish(c, NODE_PUBLISHER, nodeSeq.incrementAndGet(), payload);
+        synchronized (c.nodeBroadcastSeq) {
+            // publishes from several threads get one order: their numbers, and the order they leave in
+            return publish(c, NODE_PUBLISHER, c.nodeBroadcastSeq.incrementAndGet(), payload);
+        }
     }
 
     /**
@@ -201,7 +202,14 @@ public final class Clusters {
     // ---- balanced ----
 
     boolean sendFromNode(Cluster c, byte[] key, ByteBuffer payload) {
-        return send(c, key, NODE_PUBLISHER, nodeSeq.incrementAndGet(), payload);
+        synchronized (c.nodeBalancedSeq) {
+            // numbered only when sent, so the balanced sequence has no holes either
+            boolean sent = send(c, key, NODE_PUBLISHER, c.nodeBalancedSeq.get() + 1, payload);
+            if (sent) {
+                c.nodeBalancedSeq.incrementAndGet();
+            }
+            return sent;
+        }
     }
 
     /** @return false when the cluster has no member */

@@ -32,8 +32,12 @@ final class MemberChannel {
     /** Joined clusters by name; touched on the channel's event loop only. */
     private final Map<String, ChannelMember> joined = new HashMap<>();
     private int nextRef = 1;
-    /** This publisher's sequence: one per message it publishes or sends, to any cluster. */
-    private long seq;
+    /**
+     * This publisher's sequence numbers per cluster: [0] broadcasts, [1] balanced messages, each
+     * 1, 2, 3, ... Only clusters that exist get an entry, so the map is bounded by the node's
+     * cluster count.
+     */
+    private final Map<Cluster, long[]> seqs = new HashMap<>();
     private volatile boolean blocked;
     private volatile boolean missedSome;
 
@@ -103,13 +107,12 @@ final class MemberChannel {
     void publish(ClusterMessage.Publish p) {
         Cluster c = clusters.find(p.name());
         if (c == null) {
-            seq++; // nobody anywhere is a member: delivered to none, as a publish to an empty cluster is
-            return;
+            return; // nobody anywhere is a member: delivered to none, as a publish to an empty cluster is
         }
         if (!admitted(c, 0, "publish to")) {
             return;
         }
-        if (!clusters.publish(c, session, ++seq, p.payload())) {
+        if (!clusters.publish(c, session, ++seqs.computeIfAbsent(c, k -> new long[2])[0], p.payload())) {
             holdPublisher();
         }
     }
@@ -119,9 +122,12 @@ final class MemberChannel {
         if (c != null && !admitted(c, 0, "send to")) {
             return;
         }
-        if (c == null || !clusters.send(c, s.key().length == 0 ? null : s.key(), session, ++seq, s.payload())) {
+        if (c == null || !clusters.send(c, s.key().length == 0 ? null : s.key(), session, seqs.computeIfAbsent(c, k -> new long[2])[1] + 1,
+                s.payload())) {
             refuse(0, ErrorCode.CLUSTER_REFUSED, "cluster " + s.name() + " has no member to send to");
+            return;
         }
+        seqs.get(c)[1]++;
     }
 
     /** The channel closed: it leaves every cluster it joined. */

@@ -6,6 +6,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
+import org.dapstream.cluster.NodeCluster;
 import org.dapstream.transport.Admission;
 import org.dapstream.transport.StreamServer;
 
@@ -38,12 +39,14 @@ public class ShutdownDrain {
     private final DrainState state;
     private final StreamEndpoint endpoint;
     private final StreamServerConfig config;
+    private final ClusterEndpoint cluster;
     private volatile CompletableFuture<Admission.DrainOutcome> running;
 
-    public ShutdownDrain(DrainState state, StreamEndpoint endpoint, StreamServerConfig config) {
+    public ShutdownDrain(DrainState state, StreamEndpoint endpoint, StreamServerConfig config, ClusterEndpoint cluster) {
         this.state = state;
         this.endpoint = endpoint;
         this.config = config;
+        this.cluster = cluster;
     }
 
     void onShutdownDelay(@Observes ShutdownDelayInitiatedEvent event) {
@@ -72,9 +75,18 @@ public class ShutdownDrain {
             return running;
         }
         StreamServerConfig.DrainSettings drain = config.drain();
+        NodeCluster members = cluster.cluster();
+        String alternate = drain.alternate().orElse("");
+        if (members != null) {
+            members.tellLinks(); // the other members hear DRAINING now, not at the next load interval
+            if (alternate.isEmpty()) {
+                alternate = members.alternate(); // the least-loaded ready member, as the links last told
+            }
+        }
         LOG.log(System.Logger.Level.INFO, "draining: refusing new streams, GOAWAY to " + server.streams().size()
-                + " streams, grace period " + drain.gracePeriod().toMillis() + " ms");
-        running = server.drain(drain.gracePeriod(), drain.closeTimeout(), drain.alternate().orElse(""));
+                + " streams, grace period " + drain.gracePeriod().toMillis() + " ms"
+                + (alternate.isEmpty() ? "" : ", alternate " + alternate));
+        running = server.drain(drain.gracePeriod(), drain.closeTimeout(), alternate);
         running.thenAccept(o -> LOG.log(System.Logger.Level.INFO, "drained: " + o.streamsAtStart() + " streams, "
                 + o.closedByPeers() + " closed by their peers, " + o.closedAtGrace() + " closed at the grace period, "
                 + o.aborted() + " ended without an answer"));

@@ -50,6 +50,10 @@ class KustomizeRenderTest {
             "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount");
     static final Set<String> MONITORING_KINDS = Set.of("ServiceMonitor", "PrometheusRule", "ConfigMap");
 
+    /** The port member nodes link on ({@code dap.stream.cluster.port}'s default) and its name, which discovery looks up. */
+    static final int CLUSTER_PORT = 8078;
+    static final String CLUSTER_PORT_NAME = "cluster";
+
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     static Path kubectl;
@@ -163,6 +167,46 @@ class KustomizeRenderTest {
         String image = String.valueOf(dig(deployment, "spec", "template", "spec", "containers", 0, "image"));
         assertTrue(image.matches("[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+"), "a full image reference with a tag: " + image);
         assertTrue(Files.readString(K8S_README).contains("`" + image + "`"), K8S_README + " states the image reference " + image);
+    }
+
+    @Test
+    void theRenderedBaseExposesTheClusterPortToMembersOnly() throws Exception {
+        List<Map<String, Object>> base = render(K8S.resolve("base"));
+        Map<String, Object> deployment = base.stream().filter(r -> kind(r).equals("Deployment")).findFirst().orElseThrow();
+        Map<?, ?> container = (Map<?, ?>) dig(deployment, "spec", "template", "spec", "containers", 0);
+        assertTrue(((List<?>) container.get("ports")).contains(Map.of("name", CLUSTER_PORT_NAME, "containerPort", CLUSTER_PORT, "protocol", "TCP")),
+                "the container's cluster port: " + container.get("ports"));
+        Map<String, Object> env = new TreeMap<>();
+        for (Object e : (List<?>) container.get("env")) {
+            Map<?, ?> var = (Map<?, ?>) e;
+            env.put(String.valueOf(var.get("name")), var.containsKey("value") ? var.get("value") : dig(var, "valueFrom", "fieldRef", "fieldPath"));
+        }
+        assertEquals("kubernetes", env.get("DAP_STREAM_CLUSTER_DISCOVERY"));
+        assertEquals("dap-stream-members", env.get("DAP_STREAM_CLUSTER_KUBERNETES_SERVICE"));
+        assertEquals("metadata.namespace", env.get("DAP_STREAM_CLUSTER_KUBERNETES_NAMESPACE"));
+        assertEquals("status.podIP", env.get("DAP_STREAM_CLUSTER_ADVERTISE_HOST"));
+
+        Map<String, Object> members = base.stream().filter(r -> id(r).equals("Service/dap-stream-members")).findFirst().orElseThrow();
+        assertTrue(((List<?>) dig(members, "spec", "ports")).contains(Map.of("name", CLUSTER_PORT_NAME, "port", CLUSTER_PORT,
+                "targetPort", CLUSTER_PORT_NAME, "protocol", "TCP")), "the members Service's cluster port: " + dig(members, "spec", "ports"));
+        Map<String, Object> clients = base.stream().filter(r -> id(r).equals("Service/dap-stream")).findFirst().orElseThrow();
+        assertFalse(String.valueOf(dig(clients, "spec", "ports")).contains(CLUSTER_PORT_NAME), "clients' Service does not expose links");
+
+        Map<String, Object> policy = base.stream().filter(r -> kind(r).equals("NetworkPolicy")).findFirst().orElseThrow();
+        Map<?, ?> podLabels = (Map<?, ?>) dig(deployment, "spec", "template", "metadata", "labels");
+        boolean clusterFromPodsOnly = false;
+        for (Object r : (List<?>) dig(policy, "spec", "ingress")) {
+            Map<?, ?> rule = (Map<?, ?>) r;
+            if (String.valueOf(rule.get("ports")).contains("port=" + CLUSTER_PORT_NAME)) {
+                List<?> from = (List<?>) rule.get("from");
+                assertTrue(from != null && from.size() == 1, "the cluster port is opened to a selected peer only: " + rule);
+                Map<?, ?> selector = (Map<?, ?>) dig(from.get(0), "podSelector", "matchLabels");
+                assertTrue(selector != null && podLabels.entrySet().containsAll(selector.entrySet()) && ((Map<?, ?>) from.get(0)).size() == 1,
+                        "the peer is the node pods by label: " + from);
+                clusterFromPodsOnly = true;
+            }
+        }
+        assertTrue(clusterFromPodsOnly, "the NetworkPolicy admits links between members: " + dig(policy, "spec", "ingress"));
     }
 
     @Test

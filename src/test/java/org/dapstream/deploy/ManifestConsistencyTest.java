@@ -29,6 +29,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.smallrye.config.WithDefault;
+import org.dapstream.cluster.kubernetes.KubernetesDiscovery;
 import org.dapstream.ops.StreamServerConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,6 +74,17 @@ class ManifestConsistencyTest {
     static final Set<String> SECRET_KEYS = Set.of("dap.stream.security.cluster.key-file");
     /** Written by the node at start: on a writable volume of the pod, never in the Secret. */
     static final String IDENTITY_KEY = "dap.stream.security.identity.file";
+    /**
+     * The keys of the node cluster ({@code dap.stream.cluster.*}), listed here until
+     * StreamServerConfig carries them; once it does, they must all be among its keys.
+     */
+    static final Set<String> CLUSTER_KEYS = Set.of("dap.stream.cluster.discovery", "dap.stream.cluster.members",
+            "dap.stream.cluster.port", "dap.stream.cluster.advertise-host", "dap.stream.cluster.kubernetes.service",
+            "dap.stream.cluster.kubernetes.namespace", "dap.stream.cluster.kubernetes.port-name");
+    /** {@code dap.stream.cluster.port}'s default: the port member nodes link on. */
+    static final int CLUSTER_PORT = 8078;
+    /** The name of the cluster port, which Kubernetes discovery looks up in the members Service's EndpointSlices. */
+    static final String CLUSTER_PORT_NAME = KubernetesDiscovery.DEFAULT_PORT_NAME;
     /** Environment read by the container image's launcher, not by the application. */
     static final Set<String> IMAGE_ENV = Set.of("JAVA_OPTS_APPEND");
     /** Series Prometheus makes itself for every target. */
@@ -181,12 +193,15 @@ class ManifestConsistencyTest {
         Properties props = applicationProperties();
         int streamPort = env(c, "DAP_STREAM_TCP_PORT").map(Integer::parseInt)
                 .orElse(Integer.parseInt(defaultOf(StreamServerConfig.Tcp.class, "port")));
+        int clusterPort = env(c, envName("dap.stream.cluster.port")).map(Integer::parseInt).orElse(CLUSTER_PORT);
         assertEquals(Map.of(
                 "stream", streamPort,
+                CLUSTER_PORT_NAME, clusterPort,
                 "http", Integer.parseInt(props.getProperty("quarkus.http.port", String.valueOf(QUARKUS_HTTP_PORT))),
                 "management", Integer.parseInt(props.getProperty("quarkus.management.port", String.valueOf(QUARKUS_MANAGEMENT_PORT)))),
                 ports);
         assertEquals(8079, streamPort, "the documented stream port");
+        assertEquals(CLUSTER_PORT, clusterPort, "the documented cluster port");
     }
 
     @Test
@@ -209,8 +224,16 @@ class ManifestConsistencyTest {
 
     @Test
     void everyEnvironmentVariableIsAConfigurationKeyOfTheApplication() {
+        Set<String> keys = configKeys("dap.stream", StreamServerConfig.class);
+        if (keys.stream().anyMatch(k -> k.startsWith("dap.stream.cluster."))) {
+            assertTrue(keys.containsAll(CLUSTER_KEYS), "StreamServerConfig has cluster keys, but not all the manifests and docs use: "
+                    + CLUSTER_KEYS);
+        }
         Set<String> known = new TreeSet<>();
-        for (String key : configKeys("dap.stream", StreamServerConfig.class)) {
+        for (String key : keys) {
+            known.add(envName(key));
+        }
+        for (String key : CLUSTER_KEYS) {
             known.add(envName(key));
         }
         known.addAll(IMAGE_ENV);
@@ -288,6 +311,48 @@ class ManifestConsistencyTest {
         Service members = services.stream().filter(s -> "None".equals(s.getSpec().getClusterIP())).findFirst()
                 .orElseThrow(() -> new AssertionError("no headless members Service"));
         assertTrue(members.getSpec().getPublishNotReadyAddresses(), "members are published before they are ready");
+    }
+
+    @Test
+    void membersAreFoundThroughTheMembersServiceAndLinkOnItsClusterPort() {
+        Container c = container(one(Deployment.class));
+        ContainerPort containerPort = c.getPorts().stream().filter(p -> CLUSTER_PORT_NAME.equals(p.getName())).findFirst()
+                .orElseThrow(() -> new AssertionError("the container exposes no port named " + CLUSTER_PORT_NAME));
+        Service members = all(Service.class).stream().filter(s -> "None".equals(s.getSpec().getClusterIP())).findFirst().orElseThrow();
+        ServicePort servicePort = members.getSpec().getPorts().stream().filter(p -> CLUSTER_PORT_NAME.equals(p.getName())).findFirst()
+                .orElseThrow(() -> new AssertionError("the members Service has no port named " + CLUSTER_PORT_NAME
+                        + ": Kubernetes discovery finds no member endpoint"));
+        assertEquals(containerPort.getContainerPort(), servicePort.getPort(), "EndpointSlices carry the Service port's number");
+        assertEquals(new IntOrString(CLUSTER_PORT_NAME), servicePort.getTargetPort());
+        assertEquals("TCP", servicePort.getProtocol());
+
+        assertEquals(Optional.of("kubernetes"), env(c, envName("dap.stream.cluster.discovery")));
+        assertEquals(Optional.of(members.getMetadata().getName()), env(c, envName("dap.stream.cluster.kubernetes.service")));
+        assertEquals(KubernetesDiscovery.DEFAULT_SERVICE, members.getMetadata().getName(), "the default of dap.stream.cluster.kubernetes.service");
+        assertEquals("metadata.namespace", fieldRef(c, envName("dap.stream.cluster.kubernetes.namespace")),
+                "the pod's own namespace, from the downward API");
+        assertEquals("status.podIP", fieldRef(c, envName("dap.stream.cluster.advertise-host")),
+                "members dial the pod IP, the address of its EndpointSlice entry");
+    }
+
+    @Test
+    void onlyThePodsOfTheDeploymentMayReachTheClusterPort() {
+        Map<String, String> podLabels = one(Deployment.class).getSpec().getTemplate().getMetadata().getLabels();
+        NetworkPolicy np = one(NetworkPolicy.class);
+        var rules = np.getSpec().getIngress().stream()
+                .filter(r -> r.getPorts().stream().anyMatch(p -> CLUSTER_PORT_NAME.equals(p.getPort().getStrVal()))).toList();
+        assertEquals(1, rules.size(), "one ingress rule opens the cluster port");
+        var rule = rules.get(0);
+        assertEquals(1, rule.getPorts().size(), "the rule opens the cluster port alone");
+        assertEquals(1, rule.getFrom().size(), "from one peer: " + rule.getFrom());
+        var peer = rule.getFrom().get(0);
+        assertTrue(peer.getNamespaceSelector() == null && peer.getIpBlock() == null, "pods of this namespace only: " + peer);
+        assertNotNull(peer.getPodSelector(), "from pods selected by label");
+        assertTrue(podLabels.entrySet().containsAll(peer.getPodSelector().getMatchLabels().entrySet())
+                && peer.getPodSelector().getMatchLabels().containsKey("app.kubernetes.io/component"),
+                "the node pods, and not every pod of the app: " + peer.getPodSelector());
+        assertTrue(np.getSpec().getIngress().stream().anyMatch(r -> (r.getFrom() == null || r.getFrom().isEmpty())
+                && r.getPorts().stream().anyMatch(p -> "stream".equals(p.getPort().getStrVal()))), "streams stay open to clients");
     }
 
     @Test
@@ -421,6 +486,13 @@ class ManifestConsistencyTest {
 
     static Optional<String> env(Container c, String name) {
         return c.getEnv().stream().filter(e -> e.getName().equals(name)).map(EnvVar::getValue).findFirst();
+    }
+
+    /** The downward-API field an environment variable is taken from, or null. */
+    static String fieldRef(Container c, String name) {
+        return c.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+                .map(e -> e.getValueFrom() == null || e.getValueFrom().getFieldRef() == null ? null : e.getValueFrom().getFieldRef().getFieldPath())
+                .orElse(null);
     }
 
     static String envName(String key) {

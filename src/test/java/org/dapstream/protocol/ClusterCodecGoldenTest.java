@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /** Exact bytes of every CLUSTER channel message, both ways; every integer is little-endian. */
@@ -230,6 +231,23 @@ class ClusterCodecGoldenTest {
         assertEquals(bytes("hi"), payload);
     }
 
+    @Test
+    void namesThatShareACacheSlotDecodeToThemselves() throws ProtocolException {
+        // Same length, first and last byte: the same slot of the name cache, different names.
+        String[] names = {"a1z", "a2z", "a3z", "a1z", "aéz".substring(0, 3), "a2z"};
+        for (int round = 0; round < 3; round++) {
+            for (String name : names) {
+                ClusterMessage.Join join = new ClusterMessage.Join(round, name);
+                assertEquals(join, ClusterCodec.decode(ClusterCodec.encode(join)));
+            }
+        }
+        // An invalid name is refused every time, never served from the cache.
+        for (int i = 0; i < 3; i++) {
+            ProtocolException e = assertThrows(ProtocolException.class, () -> ClusterCodec.decode(Hex.decode("01 01000000 03 61ff7a")));
+            assertEquals("JOIN name is not valid UTF-8", e.getMessage());
+        }
+    }
+
     // ---- limits ----
 
     @Test
@@ -305,5 +323,9 @@ class ClusterCodecGoldenTest {
         ByteBuffer atOffset = ByteBuffer.wrap(padded, 1, padded.length - 2);
         assertEquals(message, ClusterCodec.decode(atOffset));
         assertEquals(1, atOffset.position());
+        // a direct buffer, and a read-only one (no array): the same message, whatever the buffer's byte order
+        ByteBuffer direct = ByteBuffer.allocateDirect(padded.length).put(padded).position(1).limit(padded.length - 1);
+        assertEquals(message, ClusterCodec.decode(direct));
+        assertEquals(message, ClusterCodec.decode(atOffset.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN)));
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /** Exact bytes of every LINK channel message, both ways; every integer is little-endian. */
@@ -200,5 +201,9 @@ class LinkCodecGoldenTest {
         ByteBuffer atOffset = ByteBuffer.wrap(padded, 1, padded.length - 2);
         assertEquals(message, LinkCodec.decode(atOffset));
         assertEquals(1, atOffset.position());
+        // a direct buffer, and a read-only one (no array): the same message, whatever the buffer's byte order
+        ByteBuffer direct = ByteBuffer.allocateDirect(padded.length).put(padded).position(1).limit(padded.length - 1);
+        assertEquals(message, LinkCodec.decode(direct));
+        assertEquals(message, LinkCodec.decode(atOffset.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN)));
     }
 }

@@ -39,7 +39,7 @@ class ChannelRegistryTest {
     @Test
     void reservedTypesCannotBeServed() {
         ChannelRegistry r = new ChannelRegistry();
-        for (int code = 0x05; code <= 0x0F; code++) {
+        for (int code = 0x07; code <= 0x0F; code++) {
             ChannelType t = new ChannelType(code);
             assertThrows(IllegalArgumentException.class, () -> r.register(t, new ChannelHandler() { }), t::toString);
         }

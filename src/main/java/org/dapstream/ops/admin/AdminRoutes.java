@@ -11,6 +11,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import org.dapstream.ops.ClusterEndpoint;
 import org.dapstream.ops.DrainState;
 import org.dapstream.ops.StreamEndpoint;
 import org.dapstream.protocol.NodeAddress;
@@ -69,16 +70,19 @@ public class AdminRoutes {
             new Operation(HttpMethod.GET, ROOT + "/sessions/{id}"),
             new Operation(HttpMethod.DELETE, ROOT + "/sessions/{id}"),
             new Operation(HttpMethod.GET, ROOT + "/channels"),
+            new Operation(HttpMethod.GET, ROOT + "/cluster"),
             new Operation(HttpMethod.GET, ROOT + "/trace"),
             new Operation(HttpMethod.PUT, ROOT + "/trace"),
             new Operation(HttpMethod.GET, ROOT + "/openapi"));
 
     private final StreamEndpoint endpoint;
+    private final ClusterEndpoint cluster;
     private final DrainState drain;
     private final AdminConfig config;
 
-    AdminRoutes(StreamEndpoint endpoint, DrainState drain, AdminConfig config) {
+    AdminRoutes(StreamEndpoint endpoint, ClusterEndpoint cluster, DrainState drain, AdminConfig config) {
         this.endpoint = endpoint;
+        this.cluster = cluster;
         this.drain = drain;
         this.config = config;
     }
@@ -101,6 +105,7 @@ public class AdminRoutes {
         router.get(ROOT + "/sessions/:id").handler(this::session);
         router.delete(ROOT + "/sessions/:id").handler(this::closeSession);
         router.get(ROOT + "/channels").handler(this::channels);
+        router.get(ROOT + "/cluster").handler(rc -> AdminJson.ok(rc, 200, ClusterViews.of(endpoint.node(), cluster)));
         router.get(ROOT + "/trace").handler(rc -> AdminJson.ok(rc, 200, new AdminViews.TraceView(FrameTrace.enabled())));
         router.put(ROOT + "/trace").handler(this::setTrace);
         router.get(ROOT + "/openapi").handler(rc -> rc.response()

@@ -8,7 +8,7 @@ import org.dapstream.protocol.ChannelType;
  * into CUSTOM so an application's type codes cannot multiply the series.
  */
 public enum ChannelTypeTag {
-    CONTROL, FILE, SERVICE, SECURITY, MEDIA, ECHO, DISCARD, CUSTOM;
+    CONTROL, FILE, SERVICE, SECURITY, MEDIA, LINK, CLUSTER, ECHO, DISCARD, CUSTOM;
 
     public static ChannelTypeTag of(ChannelType type) {
         if (type.equals(ChannelType.ECHO)) {
@@ -23,7 +23,9 @@ public enum ChannelTypeTag {
             case 0x02 -> SERVICE;
             case 0x03 -> SECURITY;
             case 0x04 -> MEDIA;
-            // Reserved codes (0x05-0x0F) are refused at open, so no open channel has one.
+            case 0x05 -> LINK;
+            case 0x06 -> CLUSTER;
+            // Reserved codes (0x07-0x0F) are refused at open, so no open channel has one.
             default -> CUSTOM;
         };
     }
