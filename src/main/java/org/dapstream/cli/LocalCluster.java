@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
 /**
@@ -192,7 +193,11 @@ public final class LocalCluster {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
 
         List<Process> processes = new ArrayList<>();
-        Thread stopper = new Thread(() -> stopAll(processes, out), "local-cluster-stop");
+        AtomicBoolean stopping = new AtomicBoolean();
+        Thread stopper = new Thread(() -> {
+            stopping.set(true);
+            stopAll(processes, out);
+        }, "local-cluster-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         long launched = System.nanoTime();
         for (Node n : nodes) {
@@ -230,17 +235,20 @@ public final class LocalCluster {
         }
         out.println("Ctrl-C stops every node");
         out.flush();
+        // In the foreground until Ctrl-C (the shutdown hook stops the nodes) or until every node is gone.
         for (Process p : List.copyOf(processes)) {
             p.waitFor();
         }
-        err.println("local-cluster: every node exited; see the logs in " + dir);
+        if (!stopping.get()) {
+            err.println("local-cluster: every node exited; see the logs in " + dir);
+        }
         return EXIT_FAILED;
     }
 
     /** Waits until every node's admin API shows a link to each other node; 0, or the exit status on failure. */
     private static int awaitFormed(List<Node> nodes, List<Process> processes, String token, long launched, PrintStream out,
                                    PrintStream err) throws InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(HTTP_TIMEOUT).build();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(HTTP_TIMEOUT).build();
         long startDeadline = System.nanoTime() + START_TIMEOUT.toNanos();
         long formDeadline = Long.MAX_VALUE;
         while (true) {
