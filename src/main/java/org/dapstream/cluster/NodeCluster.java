@@ -143,7 +143,7 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
             m = LinkCodec.decode(data);
         } catch (ProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, "ending " + link + ": " + e);
-            link.stream().close(e.code(), e.getMessage());
+            link.channel().fail(e.code(), e.getMessage()); // the link is down; the dialling end dials again
             return;
         }
         if (m instanceof LinkMessage.Node n) {

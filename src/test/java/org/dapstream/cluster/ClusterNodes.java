@@ -60,7 +60,7 @@ final class ClusterNodes implements AutoCloseable {
         AuthPolicy members = AuthPolicy.clusterSigned(clusterKey.algorithm(), clusterKey.publicKey());
         HandshakeSettings settings = HandshakeSettings.defaults(identity, RANDOM).withEndorsement(endorsement).withPeerPolicy(members);
         Clusters clusters = new Clusters(identity.address(), Clusters.Settings.defaults());
-        ChannelRegistry services = new ChannelRegistry().register(new ClusterService(clusters, memberSettings));
+        ChannelRegistry services = new ChannelRegistry().register(new ClusterService(clusters, memberSettings)).register(new LinkRefusal());
         StreamServer clientPort = new StreamServer(vertx, new StreamServerOptions("127.0.0.1", 0, 1, StreamConfig.defaults(), null,
                 StreamSecurity.of(HandshakeSettings.defaults(identity, RANDOM)), null, null), services, new Sessions(), new StreamCounters());
         clientPort.start().toCompletionStage().toCompletableFuture().join();

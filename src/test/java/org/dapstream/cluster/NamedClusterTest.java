@@ -8,9 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.dapstream.client.ClientOptions;
 import org.dapstream.client.ClusterChannel;
 import org.dapstream.client.StreamClient;
+import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
+import org.dapstream.stream.ChannelHandler;
 import org.dapstream.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -167,27 +170,32 @@ class NamedClusterTest {
             c.start(0);
             Receiver good = new Receiver();
             member(client, c, 0, good).join("ok").get(10, TimeUnit.SECONDS);
-            List<String> refusals = new CopyOnWriteArrayList<>();
-            Receiver bad = new Receiver() {
-                @Override
-                public void refused(int code, String reason) {
-                    refusals.add(ErrorCode.fromCode(code) + ": " + reason);
-                }
-            };
-            ClusterChannel hostile = member(client, c, 0, bad);
+            ClusterChannel hostile = member(client, c, 0, new Receiver());
             byte[] huge = new byte[10 * 1024 * 1024];
-            huge[0] = 0x01; // JOIN whose name length and trailing bytes cannot fit
+            huge[0] = 0x01; // a JOIN of 10 MB: its name length and the bytes after it cannot fit the layout
             hostile.channel().write(PacketType.DATA, huge);
-            hostile.channel().write(PacketType.DATA, new byte[] {(byte) 0x84, 1, 2}); // a node's kind, truncated
-            ClusterNodes.await("two refusals", Duration.ofSeconds(10), () -> refusals.size() == 2);
-            assertTrue(refusals.get(0).startsWith("MALFORMED_CLUSTER_MESSAGE"), refusals.toString());
-            assertTrue(refusals.get(1).startsWith("MALFORMED_CLUSTER_MESSAGE"), refusals.toString());
-            ExecutionException leave = assertThrows(ExecutionException.class, () -> hostile.leave("never-joined").get(10, TimeUnit.SECONDS));
+            CloseReason ended = hostile.channel().closed().get(10, TimeUnit.SECONDS);
+            assertEquals(ErrorCode.MALFORMED_CLUSTER_MESSAGE, ended.errorCode(), ended.toString());
+            assertTrue(hostile.channel().stream().active(), "the stream goes on: only the channel ended");
+
+            ClusterChannel forger = member(client, c, 0, new Receiver());
+            forger.channel().write(PacketType.DATA, new byte[] {(byte) 0x84, 1, 2}); // a node's kind, from a client
+            assertEquals(ErrorCode.MALFORMED_CLUSTER_MESSAGE, forger.channel().closed().get(10, TimeUnit.SECONDS).errorCode());
+
+            ClusterChannel stray = member(client, c, 0, new Receiver());
+            ExecutionException leave = assertThrows(ExecutionException.class, () -> stray.leave("never-joined").get(10, TimeUnit.SECONDS));
             assertInstanceOf(ClusterChannel.RefusedException.class, leave.getCause());
             assertEquals(ErrorCode.NOT_A_MEMBER.code(), ((ClusterChannel.RefusedException) leave.getCause()).code());
+            assertTrue(stray.channel().active(), "a refusal keeps the channel");
+
+            Stream plain = client.connect("127.0.0.1", c.clientPorts.get(0).port()).get(10, TimeUnit.SECONDS);
+            ExecutionException link = assertThrows(ExecutionException.class,
+                    () -> plain.openChannel(ChannelType.LINK, new ChannelHandler() { }).get(10, TimeUnit.SECONDS));
+            assertTrue(link.getCause().getMessage().contains("LINK_REFUSED") || link.getCause().getMessage().contains("0x002d"),
+                    link.getCause().toString());
+
             c.named.get(0).find("ok").publish(new byte[] {1});
             ClusterNodes.await("the good member still gets its messages", Duration.ofSeconds(10), () -> good.received.get() == 1);
-            assertTrue(hostile.channel().active(), "a malformed message costs the sender a refusal, not its channel");
         }
     }
 }
