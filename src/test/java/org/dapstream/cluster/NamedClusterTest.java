@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.dapstream.client.ClientOptions;
 import org.dapstream.client.ClusterChannel;
 import org.dapstream.client.StreamClient;
+import org.dapstream.crypto.AuthPolicy;
+import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
@@ -23,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -196,6 +200,46 @@ class NamedClusterTest {
 
             c.named.get(0).find("ok").publish(new byte[] {1});
             ClusterNodes.await("the good member still gets its messages", Duration.ofSeconds(10), () -> good.received.get() == 1);
+        }
+    }
+
+    @Test
+    void anAllowListAdmitsOnlyTheNodesItNames() throws Exception {
+        NodeIdentity listed = NodeIdentity.generate(SignatureAlgorithm.ED25519, ClusterNodes.RANDOM);
+        NodeIdentity other = NodeIdentity.generate(SignatureAlgorithm.ED25519, ClusterNodes.RANDOM);
+        try (ClusterNodes c = new ClusterNodes(2);
+             StreamClient listedClient = new StreamClient(ClientOptions.defaults().withIdentity(listed));
+             StreamClient otherClient = new StreamClient(ClientOptions.defaults().withIdentity(other));
+             StreamClient anonymous = new StreamClient(ClientOptions.defaults())) {
+            c.clusterSettings = new Clusters.Settings(Balancer.parse("round-robin"), Clusters.Settings.DEFAULT_MAX_CLUSTERS,
+                    Map.of("board", Set.of(listed.address())));
+            c.clientPolicy = AuthPolicy.allowList(Set.of(listed.address(), other.address())); // node 0 asks clients to authenticate
+            c.start(0);
+            c.clientPolicy = AuthPolicy.open(); // node 1 does not: its clients' addresses are unproven claims
+            c.start(1);
+            Receiver member = new Receiver();
+            assertEquals(1, member(listedClient, c, 0, member).join("board").get(10, TimeUnit.SECONDS).members());
+
+            List<String> refusals = new CopyOnWriteArrayList<>();
+            Receiver outsider = new Receiver() {
+                @Override
+                public void refused(int code, String reason) {
+                    refusals.add(ErrorCode.fromCode(code) + ": " + reason);
+                }
+            };
+            ClusterChannel unlisted = member(otherClient, c, 0, outsider);
+            ExecutionException join = assertThrows(ExecutionException.class, () -> unlisted.join("board").get(10, TimeUnit.SECONDS));
+            assertEquals(ErrorCode.CLUSTER_REFUSED.code(), ((ClusterChannel.RefusedException) join.getCause()).code());
+            unlisted.publish("board", new byte[] {1});
+            ClusterNodes.await("the publish is refused too", Duration.ofSeconds(10), () -> refusals.size() == 1);
+            assertTrue(refusals.get(0).startsWith("CLUSTER_REFUSED: node " + other.address()), refusals.toString());
+            assertEquals(0, member.received.get(), "nothing of the unlisted publisher was delivered");
+            assertEquals(1, c.named.get(0).find("board").membersCount(), "and it did not become a member");
+
+            ClusterChannel unproven = member(anonymous, c, 1, new Receiver());
+            ExecutionException claim = assertThrows(ExecutionException.class, () -> unproven.join("board").get(10, TimeUnit.SECONDS));
+            assertEquals(ErrorCode.CLUSTER_REFUSED.code(), ((ClusterChannel.RefusedException) claim.getCause()).code());
+            assertTrue(claim.getCause().getMessage().contains("did not authenticate"), claim.getCause().getMessage());
         }
     }
 }
