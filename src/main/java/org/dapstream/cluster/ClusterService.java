@@ -15,8 +15,9 @@ import java.nio.ByteBuffer;
 /**
  * Serves CLUSTER channels on the client port: a client session joins and leaves named
  * clusters, publishes (broadcast) and sends (balanced), and receives its clusters' messages
- * on the channel. A message that does not parse is answered with REFUSED
- * MALFORMED_CLUSTER_MESSAGE and costs the sender nothing else; no one else notices it.
+ * on the channel. A message that does not parse ends that channel with ERROR
+ * MALFORMED_CLUSTER_MESSAGE (its memberships with it); the stream, its other channels and
+ * every other member go on.
  */
 public final class ClusterService implements ChannelService {
     /**
@@ -62,7 +63,7 @@ public final class ClusterService implements ChannelService {
         try {
             m = ClusterCodec.decode(data);
         } catch (ProtocolException e) {
-            member.refuse(0, e.code(), e.getMessage());
+            channel.fail(e.code(), e.getMessage());
             return;
         }
         if (m instanceof ClusterMessage.Publish p) {
@@ -74,7 +75,7 @@ public final class ClusterService implements ChannelService {
         } else if (m instanceof ClusterMessage.Leave l) {
             member.leave(l);
         } else {
-            member.refuse(0, ErrorCode.MALFORMED_CLUSTER_MESSAGE, String.format("kind 0x%02x is sent by nodes, not clients", m.kind()));
+            channel.fail(ErrorCode.MALFORMED_CLUSTER_MESSAGE, String.format("kind 0x%02x is sent by nodes, not clients", m.kind()));
         }
     }
 

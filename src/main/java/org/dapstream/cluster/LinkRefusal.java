@@ -1,14 +1,15 @@
 package org.dapstream.cluster;
 
 import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
-import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelService;
+import org.dapstream.stream.Stream;
 
 /**
  * Serves LINK on the client port only to refuse it with a specific code: links run on the
  * cluster port, between endorsed members; a LINK channel here is a misconfigured member or a
- * client forging one, and its stream ends with LINK_REFUSED.
+ * client forging one, and gets OPEN_REJECT LINK_REFUSED (its stream goes on).
  */
 public final class LinkRefusal implements ChannelService {
     @Override
@@ -17,7 +18,7 @@ public final class LinkRefusal implements ChannelService {
     }
 
     @Override
-    public void opened(Channel channel) {
-        channel.stream().close(ErrorCode.LINK_REFUSED, "LINK channels are served on the cluster port only");
+    public CloseReason refuseOpen(Stream stream) {
+        return CloseReason.of(ErrorCode.LINK_REFUSED, "LINK channels are served on the cluster port only");
     }
 }

@@ -2,10 +2,12 @@ package org.dapstream.cluster;
 
 import org.dapstream.crypto.PeerIdentity;
 import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelService;
+import org.dapstream.stream.Stream;
 
 /**
  * Accepts LINK channels on the cluster port. The port's handshake admits only peers whose
@@ -27,16 +29,19 @@ final class LinkService implements ChannelService {
     }
 
     @Override
-    public void opened(Channel channel) {
-        PeerIdentity peer = channel.stream().peerIdentity();
+    public CloseReason refuseOpen(Stream stream) {
+        PeerIdentity peer = stream.peerIdentity();
         if (peer == null) {
-            channel.stream().close(ErrorCode.LINK_REFUSED, "a LINK channel needs a peer proven by its cluster endorsement");
-            return;
+            return CloseReason.of(ErrorCode.LINK_REFUSED, "a LINK channel needs a peer proven by its cluster endorsement");
         }
         if (peer.address().equals(self)) {
-            channel.stream().close(ErrorCode.LINK_REFUSED, "a node does not link to itself");
-            return;
+            return CloseReason.of(ErrorCode.LINK_REFUSED, "a node does not link to itself");
         }
-        links.adopt(channel, peer.address(), Link.Direction.ACCEPTED);
+        return null;
+    }
+
+    @Override
+    public void opened(Channel channel) {
+        links.adopt(channel, channel.stream().peerIdentity().address(), Link.Direction.ACCEPTED);
     }
 }

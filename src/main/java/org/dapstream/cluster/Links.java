@@ -149,6 +149,7 @@ public final class Links {
         @Override
         public void closed(Channel channel, CloseReason reason) {
             down(link, reason);
+            link.stream().close(); // a link is its channel: the stream goes with it, and the dialler dials again
         }
     }
 }

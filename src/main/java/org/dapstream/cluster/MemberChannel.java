@@ -15,7 +15,7 @@ import java.util.Map;
  * A client session's CLUSTER channel: the named clusters it joined (each under a ref of its
  * own), what it publishes and sends, and the back-pressure of its deliveries. A member that
  * stops reading fills its channel's queue; from then on deliveries to it are only counted
- * (or, by policy, its stream ends with SLOW_CONSUMER), and when its queue drains it gets one
+ * (or, by policy, the channel ends with ERROR SLOW_CONSUMER), and when its queue drains it gets one
  * GAP per cluster with the count it missed. So what is queued for one member is bounded by
  * its channel's send buffer, and a slow member never holds up the others.
  */
@@ -199,8 +199,8 @@ final class MemberChannel {
         clusters.missedOne();
         if (settings.slowMember() == SlowMemberPolicy.DISCONNECT) {
             LOG.log(System.Logger.Level.DEBUG, "ending slow member " + node + " session " + Integer.toUnsignedString(session));
-            channel.stream().close(ErrorCode.SLOW_CONSUMER, "this member did not read its cluster messages fast enough "
-                    + "(cluster " + m.cluster.name() + ")");
+            channel.fail(ErrorCode.SLOW_CONSUMER, "this member did not read its cluster messages fast enough (cluster "
+                    + m.cluster.name() + ")");
         }
     }
 

@@ -41,6 +41,8 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
     private static final System.Logger LOG = System.getLogger(NodeCluster.class.getName());
     /** How long start waits for the cluster port to bind. */
     static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+    /** How long stopping waits for the peers to answer the links' CLOSE. */
+    static final Duration LINK_CLOSE_WAIT = Duration.ofSeconds(1);
 
     /**
      * @param host           address the cluster port binds
@@ -143,7 +145,7 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
             m = LinkCodec.decode(data);
         } catch (ProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, "ending " + link + ": " + e);
-            link.stream().close(e.code(), e.getMessage());
+            link.channel().fail(e.code(), e.getMessage()); // the link is down; the dialling end dials again
             return;
         }
         if (m instanceof LinkMessage.Node n) {
@@ -292,7 +294,14 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
             vertx.cancelTimer(loadTimer);
         }
         entries.forEach(e -> e.dialer().stop());
+        List<CompletableFuture<?>> closing = new ArrayList<>();
+        for (Link l : links.all()) {
+            closing.add(l.stream().closed());
+        }
         links.closeAll("node stopping");
+        // The peers answer CLOSE and see an orderly leave (not a lost connection) before the port goes.
+        CompletableFuture.allOf(closing.toArray(new CompletableFuture[0])).orTimeout(LINK_CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                .exceptionally(e -> null).join();
         CompletableFuture<?> stopped = server == null ? CompletableFuture.completedFuture(null)
                 : server.stop().toCompletionStage().toCompletableFuture();
         stopped.orTimeout(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> null).join();

@@ -20,6 +20,7 @@ import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -74,17 +75,22 @@ final class NodeSecurity {
      * identity it generated at start.
      */
     static HandshakeSettings linkSettings(StreamServerConfig.Security config, NodeIdentity identity, SecureRandom random) {
-        if (!config.enabled()) {
+        return linkSettings(config.enabled(), config.cluster().keyFile(), config.suites(), identity, random);
+    }
+
+    static HandshakeSettings linkSettings(boolean secure, Optional<String> keyFile, List<String> suiteNames, NodeIdentity identity,
+                                          SecureRandom random) {
+        if (!secure || identity == null) {
             throw new IllegalArgumentException("dap.stream.security.enabled=false: cluster links are always secure; enable security "
                     + "or run this node alone (no dap.stream.cluster.members, dap.stream.cluster.discovery=static)");
         }
-        String file = config.cluster().keyFile().orElseThrow(() -> new IllegalArgumentException(
+        String file = keyFile.filter(f -> !f.isBlank()).orElseThrow(() -> new IllegalArgumentException(
                 "cluster members need the cluster key: set dap.stream.security.cluster.key-file (a PEM file from `keygen`, the same on "
                         + "every member), or run this node alone (no dap.stream.cluster.members, dap.stream.cluster.discovery=static)"));
         try (NodeIdentity clusterKey = loadClusterKey(file)) {
             byte[] endorsement = Endorsement.issue(clusterKey, identity.algorithm(), identity.publicKey(), Endorsement.NO_EXPIRY).encode();
             AuthPolicy members = AuthPolicy.clusterSigned(clusterKey.algorithm(), clusterKey.publicKey());
-            List<AeadSuite> suites = config.suites().stream()
+            List<AeadSuite> suites = suiteNames.stream()
                     .map(name -> parse("dap.stream.security.suites", () -> AeadSuite.parse(name))).toList();
             return new HandshakeSettings(identity, endorsement, suites, 0, EnumSet.allOf(SignatureAlgorithm.class), members, null, random);
         }

@@ -424,12 +424,25 @@ public final class Channel {
     /** The handler threw: the channel ends with ERROR HANDLER_FAILED; the stream and its other channels go on. */
     void handlerFailed(RuntimeException e) {
         CallbackFailure.log(LOG, "handler of " + this + " failed; closing the channel", e);
+        failOnLoop(CloseReason.of(ErrorCode.HANDLER_FAILED, "handler failed: " + e.getClass().getSimpleName()));
+    }
+
+    /**
+     * Ends this channel with ERROR {@code code} on it (PROTOCOL.md section 10.6): for a service
+     * whose peer broke the rules of the channel's own messages. The stream and its other
+     * channels go on; what arrives on this channel until the peer's CLOSE is dropped.
+     */
+    public void fail(ErrorCode code, String reason) {
+        CloseReason r = CloseReason.of(code, reason);
+        stream.onLoop(() -> failOnLoop(r));
+    }
+
+    private void failOnLoop(CloseReason reason) {
         if (state == State.OPEN && stream.active()) {
             handlerFailed = true;
             state = State.CLOSING;
-            CloseReason reason = CloseReason.of(ErrorCode.HANDLER_FAILED, "handler failed: " + e.getClass().getSimpleName());
             closeReasonSent = reason;
-            stream.counters().errorSent(ErrorCode.HANDLER_FAILED);
+            stream.counters().errorSent(reason.errorCode());
             stream.writer.sendChannelFrame(this, PacketType.ERROR, reason.encode());
         }
     }

@@ -209,6 +209,13 @@ final class ChannelProtocol {
             reject(chId, ErrorCode.UNSUPPORTED_CHANNEL_TYPE, "no service for channel type " + open.type());
             return;
         }
+        if (handler instanceof ChannelService service) {
+            CloseReason refusal = service.refuseOpen(stream);
+            if (refusal != null) {
+                reject(chId, refusal.errorCode() == null ? ErrorCode.INTERNAL_ERROR : refusal.errorCode(), refusal.reason());
+                return;
+            }
+        }
         if (table.size() >= config.maxChannels()) {
             reject(chId, ErrorCode.RESOURCE_EXHAUSTED, "the limit of " + config.maxChannels() + " channels per stream is reached");
             return;

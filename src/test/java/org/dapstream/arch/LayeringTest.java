@@ -85,6 +85,18 @@ class LayeringTest {
     }
 
     @Test
+    void clusterStaysOffQuarkusAndOnlyItsKubernetesPartKnowsTheApi() {
+        noClasses().that().resideInAPackage("org.dapstream.cluster..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.quarkus..", "jakarta..", "io.smallrye..")
+                .because("the node cluster runs from plain Java (tests start several nodes in one JVM); ops wires it into Quarkus")
+                .check(main);
+        noClasses().that().resideOutsideOfPackages("org.dapstream.cluster.kubernetes..", "org.dapstream.ops..")
+                .should().dependOnClassesThat().resideInAPackage("io.fabric8..")
+                .because("only Kubernetes discovery talks to the API server; the rest of the cluster does not know it exists")
+                .check(main);
+    }
+
+    @Test
     void metricsStayInTheShell() {
         noClasses().that().resideOutsideOfPackage("org.dapstream.ops..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", "org.eclipse.microprofile.health..")

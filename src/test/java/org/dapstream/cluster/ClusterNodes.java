@@ -21,6 +21,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -38,6 +39,11 @@ final class ClusterNodes implements AutoCloseable {
     final List<Clusters> named = new ArrayList<>();
     final List<StreamServer> clientPorts = new ArrayList<>();
     ClusterService.Settings memberSettings = ClusterService.Settings.defaults();
+    Clusters.Settings clusterSettings = Clusters.Settings.defaults();
+    /** Who may connect to the client ports (open: clients do not authenticate). */
+    AuthPolicy clientPolicy = AuthPolicy.open();
+    /** Per started node: whether it says it is draining. */
+    final List<AtomicBoolean> draining = new ArrayList<>();
     final List<MemberEndpoint> endpoints = new ArrayList<>();
 
     /** Reserves {@code n} cluster ports (the member list every node gets). */
@@ -59,15 +65,18 @@ final class ClusterNodes implements AutoCloseable {
                 : null;
         AuthPolicy members = AuthPolicy.clusterSigned(clusterKey.algorithm(), clusterKey.publicKey());
         HandshakeSettings settings = HandshakeSettings.defaults(identity, RANDOM).withEndorsement(endorsement).withPeerPolicy(members);
-        Clusters clusters = new Clusters(identity.address(), Clusters.Settings.defaults());
-        ChannelRegistry services = new ChannelRegistry().register(new ClusterService(clusters, memberSettings));
+        Clusters clusters = new Clusters(identity.address(), clusterSettings);
+        ChannelRegistry services = new ChannelRegistry().register(new ClusterService(clusters, memberSettings)).register(new LinkRefusal());
         StreamServer clientPort = new StreamServer(vertx, new StreamServerOptions("127.0.0.1", 0, 1, StreamConfig.defaults(), null,
-                StreamSecurity.of(HandshakeSettings.defaults(identity, RANDOM)), null, null), services, new Sessions(), new StreamCounters());
+                StreamSecurity.of(HandshakeSettings.defaults(identity, RANDOM).withPeerPolicy(clientPolicy)), null, null), services,
+                new Sessions(), new StreamCounters());
         clientPort.start().toCompletionStage().toCompletableFuture().join();
+        AtomicBoolean drains = new AtomicBoolean();
+        draining.add(drains);
         NodeCluster.LocalState state = new NodeCluster.LocalState() {
             @Override
             public boolean draining() {
-                return false;
+                return drains.get();
             }
 
             @Override

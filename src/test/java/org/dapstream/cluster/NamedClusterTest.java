@@ -8,9 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.dapstream.client.ClientOptions;
 import org.dapstream.client.ClusterChannel;
 import org.dapstream.client.StreamClient;
+import org.dapstream.crypto.AuthPolicy;
+import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
+import org.dapstream.stream.ChannelHandler;
 import org.dapstream.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -167,27 +174,72 @@ class NamedClusterTest {
             c.start(0);
             Receiver good = new Receiver();
             member(client, c, 0, good).join("ok").get(10, TimeUnit.SECONDS);
+            ClusterChannel hostile = member(client, c, 0, new Receiver());
+            byte[] huge = new byte[10 * 1024 * 1024];
+            huge[0] = 0x01; // a JOIN of 10 MB: its name length and the bytes after it cannot fit the layout
+            hostile.channel().write(PacketType.DATA, huge);
+            CloseReason ended = hostile.channel().closed().get(10, TimeUnit.SECONDS);
+            assertEquals(ErrorCode.MALFORMED_CLUSTER_MESSAGE, ended.errorCode(), ended.toString());
+            assertTrue(hostile.channel().stream().active(), "the stream goes on: only the channel ended");
+
+            ClusterChannel forger = member(client, c, 0, new Receiver());
+            forger.channel().write(PacketType.DATA, new byte[] {(byte) 0x84, 1, 2}); // a node's kind, from a client
+            assertEquals(ErrorCode.MALFORMED_CLUSTER_MESSAGE, forger.channel().closed().get(10, TimeUnit.SECONDS).errorCode());
+
+            ClusterChannel stray = member(client, c, 0, new Receiver());
+            ExecutionException leave = assertThrows(ExecutionException.class, () -> stray.leave("never-joined").get(10, TimeUnit.SECONDS));
+            assertInstanceOf(ClusterChannel.RefusedException.class, leave.getCause());
+            assertEquals(ErrorCode.NOT_A_MEMBER.code(), ((ClusterChannel.RefusedException) leave.getCause()).code());
+            assertTrue(stray.channel().active(), "a refusal keeps the channel");
+
+            Stream plain = client.connect("127.0.0.1", c.clientPorts.get(0).port()).get(10, TimeUnit.SECONDS);
+            ExecutionException link = assertThrows(ExecutionException.class,
+                    () -> plain.openChannel(ChannelType.LINK, new ChannelHandler() { }).get(10, TimeUnit.SECONDS));
+            assertTrue(link.getCause().getMessage().contains("LINK_REFUSED") || link.getCause().getMessage().contains("0x002d"),
+                    link.getCause().toString());
+
+            c.named.get(0).find("ok").publish(new byte[] {1});
+            ClusterNodes.await("the good member still gets its messages", Duration.ofSeconds(10), () -> good.received.get() == 1);
+        }
+    }
+
+    @Test
+    void anAllowListAdmitsOnlyTheNodesItNames() throws Exception {
+        NodeIdentity listed = NodeIdentity.generate(SignatureAlgorithm.ED25519, ClusterNodes.RANDOM);
+        NodeIdentity other = NodeIdentity.generate(SignatureAlgorithm.ED25519, ClusterNodes.RANDOM);
+        try (ClusterNodes c = new ClusterNodes(2);
+             StreamClient listedClient = new StreamClient(ClientOptions.defaults().withIdentity(listed));
+             StreamClient otherClient = new StreamClient(ClientOptions.defaults().withIdentity(other));
+             StreamClient anonymous = new StreamClient(ClientOptions.defaults())) {
+            c.clusterSettings = new Clusters.Settings(Balancer.parse("round-robin"), Clusters.Settings.DEFAULT_MAX_CLUSTERS,
+                    Map.of("board", Set.of(listed.address())));
+            c.clientPolicy = AuthPolicy.allowList(Set.of(listed.address(), other.address())); // node 0 asks clients to authenticate
+            c.start(0);
+            c.clientPolicy = AuthPolicy.open(); // node 1 does not: its clients' addresses are unproven claims
+            c.start(1);
+            Receiver member = new Receiver();
+            assertEquals(1, member(listedClient, c, 0, member).join("board").get(10, TimeUnit.SECONDS).members());
+
             List<String> refusals = new CopyOnWriteArrayList<>();
-            Receiver bad = new Receiver() {
+            Receiver outsider = new Receiver() {
                 @Override
                 public void refused(int code, String reason) {
                     refusals.add(ErrorCode.fromCode(code) + ": " + reason);
                 }
             };
-            ClusterChannel hostile = member(client, c, 0, bad);
-            byte[] huge = new byte[10 * 1024 * 1024];
-            huge[0] = 0x01; // JOIN whose name length and trailing bytes cannot fit
-            hostile.channel().write(PacketType.DATA, huge);
-            hostile.channel().write(PacketType.DATA, new byte[] {(byte) 0x84, 1, 2}); // a node's kind, truncated
-            ClusterNodes.await("two refusals", Duration.ofSeconds(10), () -> refusals.size() == 2);
-            assertTrue(refusals.get(0).startsWith("MALFORMED_CLUSTER_MESSAGE"), refusals.toString());
-            assertTrue(refusals.get(1).startsWith("MALFORMED_CLUSTER_MESSAGE"), refusals.toString());
-            ExecutionException leave = assertThrows(ExecutionException.class, () -> hostile.leave("never-joined").get(10, TimeUnit.SECONDS));
-            assertInstanceOf(ClusterChannel.RefusedException.class, leave.getCause());
-            assertEquals(ErrorCode.NOT_A_MEMBER.code(), ((ClusterChannel.RefusedException) leave.getCause()).code());
-            c.named.get(0).find("ok").publish(new byte[] {1});
-            ClusterNodes.await("the good member still gets its messages", Duration.ofSeconds(10), () -> good.received.get() == 1);
-            assertTrue(hostile.channel().active(), "a malformed message costs the sender a refusal, not its channel");
+            ClusterChannel unlisted = member(otherClient, c, 0, outsider);
+            ExecutionException join = assertThrows(ExecutionException.class, () -> unlisted.join("board").get(10, TimeUnit.SECONDS));
+            assertEquals(ErrorCode.CLUSTER_REFUSED.code(), ((ClusterChannel.RefusedException) join.getCause()).code());
+            unlisted.publish("board", new byte[] {1});
+            ClusterNodes.await("the publish is refused too", Duration.ofSeconds(10), () -> refusals.size() == 1);
+            assertTrue(refusals.get(0).startsWith("CLUSTER_REFUSED: node " + other.address()), refusals.toString());
+            assertEquals(0, member.received.get(), "nothing of the unlisted publisher was delivered");
+            assertEquals(1, c.named.get(0).find("board").membersCount(), "and it did not become a member");
+
+            ClusterChannel unproven = member(anonymous, c, 1, new Receiver());
+            ExecutionException claim = assertThrows(ExecutionException.class, () -> unproven.join("board").get(10, TimeUnit.SECONDS));
+            assertEquals(ErrorCode.CLUSTER_REFUSED.code(), ((ClusterChannel.RefusedException) claim.getCause()).code());
+            assertTrue(claim.getCause().getMessage().contains("did not authenticate"), claim.getCause().getMessage());
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.protocol.LinkMessage;
 import org.dapstream.protocol.NodeAddress;
 import org.junit.jupiter.api.Test;
 
@@ -57,6 +58,35 @@ class NodeClusterTest {
             NodeCluster back = c.start(2);
             ClusterNodes.await("it rejoins", FORM, () -> c.nodes.stream().allMatch(n -> n.links().size() == 2));
             assertEquals(2, back.links().size());
+        }
+    }
+
+    @Test
+    void aGracefulLeaveIsSeenAsDrainingAtOnceAndGoneWhenTheNodeStops() throws Exception {
+        try (ClusterNodes c = new ClusterNodes(3)) {
+            for (int i = 0; i < 3; i++) {
+                c.start(i);
+            }
+            ClusterNodes.await("formed", FORM, () -> c.nodes.stream().allMatch(n -> n.links().size() == 2));
+            NodeCluster leaving = c.nodes.get(2);
+            List<NodeCluster> others = List.copyOf(c.nodes.subList(0, 2));
+            ClusterNodes.await("every peer heard its state", FORM, () -> others.stream().allMatch(n -> n.peer(leaving.self()) != null));
+            long start = System.nanoTime();
+            c.draining.get(2).set(true);
+            leaving.tellLinks(); // what a drain does at its start
+            ClusterNodes.await("the others see it draining", Duration.ofSeconds(5), () -> others.stream()
+                    .allMatch(n -> n.peer(leaving.self()) != null && n.peer(leaving.self()).state() == LinkMessage.NodeState.DRAINING));
+            long drainingSeen = System.nanoTime() - start;
+            String otherClients = others.get(0).peer(others.get(1).self()).endpoint();
+            assertEquals(otherClients, others.get(0).alternate(), "GOAWAY's alternate is the ready member, never the draining one");
+            start = System.nanoTime();
+            c.nodes.remove(2);
+            leaving.close();
+            ClusterNodes.await("its links are gone from the others", Duration.ofSeconds(5),
+                    () -> others.stream().allMatch(n -> n.links().to(leaving.self()) == null));
+            long goneSeen = System.nanoTime() - start;
+            System.out.printf("graceful leave: DRAINING seen by every other member after %.1f ms, links gone %.1f ms after stop%n",
+                    drainingSeen / 1e6, goneSeen / 1e6);
         }
     }
 

@@ -12,6 +12,8 @@ import org.dapstream.compress.CompressionException;
 import org.dapstream.compress.Lz4Payload;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.ClusterCodec;
+import org.dapstream.protocol.ClusterMessage;
 import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
@@ -22,6 +24,8 @@ import org.dapstream.protocol.FrameDecoder;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.FrameLimits;
 import org.dapstream.protocol.KeepAlivePayload;
+import org.dapstream.protocol.LinkCodec;
+import org.dapstream.protocol.LinkMessage;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
@@ -145,6 +149,14 @@ class ProtocolDocExamplesTest {
         Arrays.fill(sixtyFourA, (byte) 'a');
         m.put("COMPRESSED DATA", new Example(PacketType.DATA, 0, 7, Flags.COMPRESSED, compress(sixtyFourA),
                 new Compressed(sixtyFourA), FrameHeader.SIZE + compress(sixtyFourA).length));
+        // PROTOCOL.md section 27: a broadcast on a LINK, a client's JOIN, the MESSAGE a member gets.
+        ByteBuffer hi = ByteBuffer.wrap("hi".getBytes(StandardCharsets.UTF_8));
+        LinkMessage.Forward forward = new LinkMessage.Forward("prices", CONNECTOR, SESSION_ID, 1, hi);
+        m.put("LINK FORWARD", new Example(PacketType.DATA, 3, 1, LinkCodec.encode(forward), forward));
+        ClusterMessage.Join join = new ClusterMessage.Join(42, "prices");
+        m.put("CLUSTER JOIN", new Example(PacketType.DATA, 0, 1, ClusterCodec.encode(join), join));
+        ClusterMessage.Message message = new ClusterMessage.Message(1, false, CONNECTOR, SESSION_ID, 1, hi);
+        m.put("CLUSTER MESSAGE", new Example(PacketType.DATA, 1, 1, ClusterCodec.encode(message), message));
         return m;
     }
 
@@ -326,6 +338,10 @@ class ProtocolDocExamplesTest {
                     int n = decompress(payload, message);
                     assertEquals(message.length, n, "decompressed length of " + name);
                     assertArrayEquals(compressed.message(), message, "decompressed payload of " + name);
+                } else if (example.decoded() instanceof LinkMessage link) {
+                    assertEquals(link, LinkCodec.decode(payload), "LINK message of " + name);
+                } else if (example.decoded() instanceof ClusterMessage cluster) {
+                    assertEquals(cluster, ClusterCodec.decode(payload), "CLUSTER message of " + name);
                 } else {
                     assertArrayEquals((byte[]) example.decoded(), f.payload(), "DATA payload of " + name);
                 }

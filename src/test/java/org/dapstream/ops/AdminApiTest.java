@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.dapstream.client.ClientOptions;
+import org.dapstream.client.ClusterChannel;
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
@@ -23,6 +24,7 @@ import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** The admin API: credentials, listing and inspecting, closing a session, tracing, bad input. */
 @QuarkusTest
@@ -122,6 +124,36 @@ public class AdminApiTest {
         assertEquals(1, ours.size(), channels.toString());
         stream.close();
         stream.closed().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aNodeAloneServesNamedClustersAndShowsThem() throws Exception {
+        Stream stream = client.connect("127.0.0.1", mgmt.streamPort()).get(10, TimeUnit.SECONDS);
+        AtomicLong received = new AtomicLong();
+        ClusterChannel members = ClusterChannel.open(stream, (cluster, origin, publisher, seq, payload, balanced) -> received.incrementAndGet())
+                .get(10, TimeUnit.SECONDS);
+        assertEquals(1, members.join("admin-news").get(10, TimeUnit.SECONDS).members());
+        members.publish("admin-news", new byte[] {1});
+        for (int i = 0; i < 100 && received.get() == 0; i++) {
+            Thread.sleep(20);
+        }
+        assertEquals(1, received.get(), "a publisher that is a member gets its own broadcast");
+        JsonNode cluster = mgmt.admin("GET", "/admin/cluster").json();
+        assertEquals("alone", cluster.get("discovery").get("mode").asText(), cluster.toString());
+        assertEquals(0, cluster.get("members").size());
+        assertEquals(0, cluster.get("links").size());
+        JsonNode news = null;
+        for (JsonNode c : cluster.get("clusters")) {
+            if (c.get("name").asText().equals("admin-news")) {
+                news = c;
+            }
+        }
+        assertNotNull(news, cluster.toString());
+        assertEquals(1, news.get("members").asInt());
+        assertEquals(1, news.get("localMembers").asInt());
+        assertEquals("round-robin", news.get("balancer").asText());
+        assertTrue(cluster.get("deliveries").asLong() >= 1, cluster.toString());
+        stream.close();
     }
 
     @Test
