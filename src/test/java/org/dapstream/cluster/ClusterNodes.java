@@ -14,13 +14,11 @@ import org.dapstream.stream.StreamSecurity;
 import org.dapstream.transport.StreamServer;
 import org.dapstream.transport.StreamServerOptions;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
@@ -44,14 +42,65 @@ final class ClusterNodes implements AutoCloseable {
     AuthPolicy clientPolicy = AuthPolicy.open();
     /** Per started node: whether it says it is draining. */
     final List<AtomicBoolean> draining = new ArrayList<>();
+    /**
+     * Member {@code i}'s cluster endpoint once it first bound (port 0: the system picks, so no
+     * other test can take a port reserved in advance); a restarted member binds it again.
+     */
     final List<MemberEndpoint> endpoints = new ArrayList<>();
+    /** The member list every node's discovery reports: the endpoints bound so far, told to every node as they appear. */
+    private final List<DiscoveryListener> listeners = new CopyOnWriteArrayList<>();
 
-    /** Reserves {@code n} cluster ports (the member list every node gets). */
-    ClusterNodes(int n) throws IOException {
+    ClusterNodes(int n) {
         for (int i = 0; i < n; i++) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-                endpoints.add(new MemberEndpoint("127.0.0.1", s.getLocalPort()));
+            endpoints.add(null);
+        }
+    }
+
+    /** Static discovery whose list grows as members bind: every node hears of every endpoint. */
+    private final class GrowingList implements Discovery {
+        private DiscoveryListener listener;
+
+        @Override
+        public void start(DiscoveryListener l) {
+            listener = l;
+            listeners.add(l);
+            l.status(DiscoveryStatus.ok(0));
+            l.members(listed());
+        }
+
+        @Override
+        public DiscoveryStatus status() {
+            return DiscoveryStatus.ok(0);
+        }
+
+        @Override
+        public String mode() {
+            return "static";
+        }
+
+        @Override
+        public void close() {
+            listeners.remove(listener);
+        }
+    }
+
+    private synchronized List<DiscoveredMember> listed() {
+        List<DiscoveredMember> out = new ArrayList<>();
+        for (MemberEndpoint e : endpoints) {
+            if (e != null) {
+                out.add(new DiscoveredMember(e, MemberState.READY, e.toString()));
             }
+        }
+        return out;
+    }
+
+    private void bound(int i, int port) {
+        synchronized (this) {
+            endpoints.set(i, new MemberEndpoint("127.0.0.1", port));
+        }
+        List<DiscoveredMember> now = listed();
+        for (DiscoveryListener l : listeners) {
+            l.members(now);
         }
     }
 
@@ -89,10 +138,12 @@ final class ClusterNodes implements AutoCloseable {
                 return clientPort.connections();
             }
         };
-        NodeCluster node = new NodeCluster(vertx, new NodeCluster.Options("127.0.0.1", endpoints.get(i).port(), "127.0.0.1", LINK_STREAM,
+        MemberEndpoint before = endpoints.get(i);
+        NodeCluster node = new NodeCluster(vertx, new NodeCluster.Options("127.0.0.1", before == null ? 0 : before.port(), "127.0.0.1", LINK_STREAM,
                 StreamSecurity.of(settings), settings, Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofMillis(200),
-                "127.0.0.1:" + clientPort.port()), new StaticDiscovery(endpoints), clusters, state);
+                "127.0.0.1:" + clientPort.port()), new GrowingList(), clusters, state);
         node.start();
+        bound(i, node.port());
         nodes.add(node);
         named.add(clusters);
         clientPorts.add(clientPort);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -45,7 +46,7 @@ class KubernetesDiscoverySettingsTest {
                 .withConfig(new ConfigBuilder().withMasterUrl("http://127.0.0.1:1").withNamespace("from-client").build())
                 .build();
              KubernetesClient without = new KubernetesClientBuilder()
-                     .withConfig(new ConfigBuilder().withMasterUrl("http://127.0.0.1:1").withNamespace(null).build())
+                     .withConfig(new ConfigBuilder(Config.empty()).withMasterUrl("http://127.0.0.1:1").withNamespace(null).build())
                      .build()) {
             Files.writeString(file, "from-pod\n");
             assertEquals("configured", KubernetesDiscovery.namespaceOf(Optional.of("configured"), file, withNamespace));
