@@ -20,6 +20,7 @@ import org.dapstream.cluster.kubernetes.KubernetesDiscovery;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamSecurity;
 
 import java.net.InetAddress;
@@ -113,7 +114,13 @@ public class ClusterEndpoint {
                 return endpoint.counters().liveStreams().size();
             }
         };
-        NodeCluster started = new NodeCluster(vertx, new NodeCluster.Options(host, c.port(), advertise, endpoint.streamConfig(),
+        StreamConfig linkStream;
+        try {
+            linkStream = endpoint.streamConfig().withKeepAlive(c.link().keepaliveInterval(), c.link().keepaliveTimeout());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("dap.stream.cluster.link.keepalive-interval/-timeout: " + e.getMessage(), e);
+        }
+        NodeCluster started = new NodeCluster(vertx, new NodeCluster.Options(host, c.port(), advertise, linkStream,
                 new StreamSecurity(links, config.security().rekey().frames(), config.security().rekey().bytes()), links,
                 c.link().backoffInitial(), c.link().backoffMax(), c.loadInterval(), clientEndpoint), discovery, clusters, state);
         started.start();

@@ -130,6 +130,14 @@ public interface StreamServerConfig {
         /** Reconnect delays double up to this cap (full jitter below it). */
         @WithDefault("5s")
         Duration backoffMax();
+
+        /** A link pings when nothing was written on it for this long (its own, apart from client streams' dap.stream.keepalive.*). */
+        @WithDefault("1s")
+        Duration keepaliveInterval();
+
+        /** A link silent this long is down: how soon a crashed or frozen member leaves every view. */
+        @WithDefault("3s")
+        Duration keepaliveTimeout();
     }
 
     interface KubernetesDiscovery {

@@ -150,6 +150,8 @@ final class ClusterProcesses implements AutoCloseable {
                 "-Ddap.stream.cluster.advertise-host=127.0.0.1",
                 "-Ddap.stream.keepalive.interval=" + KEEPALIVE_INTERVAL.toMillis() + "ms",
                 "-Ddap.stream.keepalive.timeout=" + KEEPALIVE_TIMEOUT.toMillis() + "ms",
+                "-Ddap.stream.cluster.link.keepalive-interval=" + KEEPALIVE_INTERVAL.toMillis() + "ms",
+                "-Ddap.stream.cluster.link.keepalive-timeout=" + KEEPALIVE_TIMEOUT.toMillis() + "ms",
                 "-Ddap.stream.drain.grace-period=" + GRACE.toMillis() + "ms",
                 "-Ddap.stream.drain.close-timeout=500ms",
                 "-Ddap.stream.admin.token=" + ADMIN_TOKEN));

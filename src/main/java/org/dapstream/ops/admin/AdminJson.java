@@ -54,6 +54,21 @@ final class AdminJson {
         error(rc, status, message);
     }
 
+    /**
+     * Loads Jackson and builds its serializers for the admin views now, on the start-up thread:
+     * done by the first request instead, it held an event loop (which also serves streams and
+     * cluster links) for seconds on a loaded machine.
+     */
+    static void warmUp(Object... views) {
+        for (Object v : views) {
+            try {
+                MAPPER.writeValueAsString(v);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("admin view " + v.getClass().getSimpleName() + " cannot be written as JSON", e);
+            }
+        }
+    }
+
     static ObjectMapper mapper() {
         return MAPPER;
     }

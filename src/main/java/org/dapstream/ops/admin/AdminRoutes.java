@@ -29,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -88,6 +89,8 @@ public class AdminRoutes {
     }
 
     void register(@Observes ManagementInterface management) {
+        AdminJson.warmUp(new AdminViews.NodeView(null, 0, false, 0, 0, false), Map.of("error", ""),
+                ClusterViews.of(null, cluster), new AdminViews.TraceView(false));
         Router router = management.router();
         String openApi = loadOpenApi();
         long bodyLimit = bodyLimit();
