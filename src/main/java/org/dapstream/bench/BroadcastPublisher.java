@@ -36,7 +36,7 @@ final class BroadcastPublisher {
     private final AtomicLong pressureWaits = new AtomicLong();
     private final AtomicLong windowWaits = new AtomicLong();
     private long sent;
-    /** The slowest member's count when last looked at. */
+    /** The slowest member's count (received, and missed as its gap notices said) when last looked at. */
     private long slowest;
     private boolean waiting;
     private volatile boolean stopped;
@@ -122,7 +122,7 @@ final class BroadcastPublisher {
     private long slowest() {
         long min = Long.MAX_VALUE;
         for (BroadcastMember m : members) {
-            min = Math.min(min, m.received());
+            min = Math.min(min, m.received() + m.gapMissed()); // what it was told it missed is behind it too
         }
         return min;
     }

@@ -89,7 +89,7 @@ final class ClusterBed implements AutoCloseable {
         NodeIdentity clusterKey = NodeIdentity.generate(options.identity(), random);
         AuthPolicy members = AuthPolicy.clusterSigned(clusterKey.algorithm(), clusterKey.publicKey());
         List<MemberEndpoint> endpoints = reservePorts(options.nodes());
-        StreamConfig clientStreams = StreamTestbed.streamConfig(options);
+        StreamConfig clientStreams = BroadcastRun.streamConfig(StreamTestbed.streamConfig(options));
         for (int i = 0; i < options.nodes(); i++) {
             NodeIdentity identity = NodeIdentity.generate(options.identity(), random);
             byte[] endorsement = Endorsement.issue(clusterKey, identity.algorithm(), identity.publicKey(), Endorsement.NO_EXPIRY).encode();
