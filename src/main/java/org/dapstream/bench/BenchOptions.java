@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * @param duration    measured time (ignored when {@code count} is set)
  * @param warmup      time run before measuring, so the JIT and the buffers settle
  * @param count       messages to measure instead of a duration; {@link #NO_COUNT} for none
- * @param rate        messages per second over all channels; {@link #UNLIMITED_RATE} for as fast as possible
+ * @param rate        messages per second over all channels (broadcast: publishes per second); {@link #UNLIMITED_RATE} for as fast as possible
  * @param workload    one-way throughput or ping-pong latency
  * @param transports  the phases, in the order they run
  * @param serverLoops event loops of the embedded server
@@ -134,6 +134,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
               --in-flight auto|off|N  broadcast: messages published beyond what the slowest member has
                                       received; auto = 512 KiB of messages, half a member's send buffer,
                                       so no member gets a gap; off = the node's back-pressure alone
+                                      (broadcast with --rate N: N publishes/s, paced in 1 ms ticks)
               --transport stream|raw|both
                                       DAP Stream, the raw-socket baseline, or raw then stream with the
                                       ratio stream/raw (default stream; raw needs the embedded server)
@@ -355,7 +356,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         if (security == Security.BOTH) {
             throw new OptionException("--mode broadcast runs one configuration; give --security on or off and compare two runs");
         }
-        for (String other : List.of("--connections", "--channels", "--count", "--rate", "--link-rate")) {
+        for (String other : List.of("--connections", "--channels", "--count", "--link-rate")) {
             if (seen.contains(other)) {
                 throw new OptionException(other + " does not apply to --mode broadcast (use --members and --nodes)");
             }
@@ -411,8 +412,8 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** The options as one line, for the output header. */
     public String describe() {
         if (workload == Workload.BROADCAST) {
-            return String.format(Locale.ROOT, "mode=broadcast nodes=%d members=%d size=%d duration=%s warmup=%s in-flight=%s server-loops=%d client-loops=%d security=%s identity=%s payload=%s compression=%s",
-                    nodes, members, size, format(duration), format(warmup),
+            return String.format(Locale.ROOT, "mode=broadcast nodes=%d members=%d size=%d duration=%s warmup=%s rate=%s in-flight=%s server-loops=%d client-loops=%d security=%s identity=%s payload=%s compression=%s",
+                    nodes, members, size, format(duration), format(warmup), rate == UNLIMITED_RATE ? "unlimited" : Long.toString(rate),
                     inFlight == AUTO_IN_FLIGHT ? "auto" : inFlight == NO_IN_FLIGHT_LIMIT ? "off" : Long.toString(inFlight),
                     serverLoops, clientLoops, security.option(), identity.configName(), payload.option(), compression.option());
         }

@@ -23,6 +23,9 @@ final class BroadcastPublisher {
     static final int BATCH_MESSAGES = Producer.BATCH_MESSAGES;
     /** A full in-flight window is looked at again after 1 ms (the finest Vert.x timer). */
     static final long WINDOW_RETRY_MILLIS = 1;
+    /** A paced publisher ahead of its schedule looks again after 1 ms: it publishes in 1 ms ticks. */
+    static final long PACE_TICK_MILLIS = 1;
+    private static final double NANOS_PER_SECOND = 1e9;
     private static final VarHandle STAMP = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final ClusterChannel channel;
@@ -30,6 +33,9 @@ final class BroadcastPublisher {
     private final Context context;
     private final byte[] payload;
     private final long inFlight;
+    /** Publishes per second, {@link BenchOptions#UNLIMITED_RATE} for as fast as allowed. */
+    private final long rate;
+    private long startNanos;
     private final List<BroadcastMember> members;
     private final Handler<Void> next = v -> publish();
     private final AtomicLong published = new AtomicLong();
@@ -42,7 +48,9 @@ final class BroadcastPublisher {
     private volatile boolean stopped;
 
     /** @param inFlight messages beyond the slowest member at most; {@link BenchOptions#NO_IN_FLIGHT_LIMIT} for none */
-    BroadcastPublisher(ClusterChannel channel, String cluster, Context context, byte[] payload, long inFlight, List<BroadcastMember> members) {
+    BroadcastPublisher(ClusterChannel channel, String cluster, Context context, byte[] payload, long inFlight, long rate,
+            List<BroadcastMember> members) {
+        this.rate = rate;
         this.channel = channel;
         this.cluster = cluster;
         this.context = context;
@@ -52,7 +60,10 @@ final class BroadcastPublisher {
     }
 
     void start() {
-        context.runOnContext(next);
+        context.runOnContext(v -> {
+            startNanos = System.nanoTime();
+            publish();
+        });
     }
 
     /** Stops after the batch in progress; {@link #published()} is final once the loop has run the stop. */
@@ -85,6 +96,11 @@ final class BroadcastPublisher {
             return;
         }
         for (int i = 0; i < BATCH_MESSAGES; i++) {
+            if (rate != BenchOptions.UNLIMITED_RATE && sent >= (long) ((System.nanoTime() - startNanos) * (rate / NANOS_PER_SECOND))) {
+                waiting = true;
+                context.owner().setTimer(PACE_TICK_MILLIS, id -> resume());
+                return;
+            }
             if (inFlight != BenchOptions.NO_IN_FLIGHT_LIMIT && sent - slowest >= inFlight) {
                 slowest = slowest();
                 if (sent - slowest >= inFlight) {

@@ -58,9 +58,9 @@ record BroadcastResult(BenchOptions options, long deliveries, long publishes, lo
      */
     String line() {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
-                "broadcast security=%s compression=%s payload=%s size=%d nodes=%d members=%d in-flight=%s: %,.0f deliveries/s %,.0f publishes/s",
+                "broadcast security=%s compression=%s payload=%s size=%d nodes=%d members=%d%s in-flight=%s: %,.0f deliveries/s %,.0f publishes/s",
                 options.security().option(), options.compression().option(), options.payload().option(), options.size(), options.nodes(),
-                options.members(), inFlight == BenchOptions.NO_IN_FLIGHT_LIMIT ? "off" : Long.toString(inFlight),
+                options.members(), options.rate() == BenchOptions.UNLIMITED_RATE ? "" : " rate=" + options.rate(), inFlight == BenchOptions.NO_IN_FLIGHT_LIMIT ? "off" : Long.toString(inFlight),
                 deliveriesPerSecond(), publishesPerSecond()));
         if (latency.count() > 0) {
             b.append(String.format(Locale.ROOT, " publish-to-delivery p50=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus",

@@ -120,7 +120,8 @@ final class BroadcastRun implements AutoCloseable {
             }
         }), "the publisher's CLUSTER channel");
         long inFlight = options.inFlightMessages(ClusterCodec.MESSAGE_HEADER_SIZE);
-        publisher = new BroadcastPublisher(channel, CLUSTER, w.context, options.payload().fill(options.size()), inFlight, members);
+        publisher = new BroadcastPublisher(channel, CLUSTER, w.context, options.payload().fill(options.size()), inFlight,
+                options.rate(), members);
         ClusterBed.learnLoopThreads(clientVertx, clientThreads);
         ClusterBed.learnLoopThreads(publisherVertx, clientThreads);
     }

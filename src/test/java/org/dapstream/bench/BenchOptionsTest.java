@@ -69,7 +69,7 @@ class BenchOptionsTest {
         // 512 KiB of 64-byte messages with a 26-byte MESSAGE header each: 5,825 messages.
         assertEquals(524_288 / 90, o.inFlightMessages(26));
         assertEquals(524_288 / 1050, BenchOptions.parse("--mode", "broadcast", "--size", "1024").inFlightMessages(26));
-        assertTrue(o.describe().startsWith("mode=broadcast nodes=3 members=30 size=64 duration=10s warmup=2s in-flight=auto"), o.describe());
+        assertTrue(o.describe().startsWith("mode=broadcast nodes=3 members=30 size=64 duration=10s warmup=2s rate=unlimited in-flight=auto"), o.describe());
     }
 
     static Stream<Arguments> good() {
@@ -94,6 +94,7 @@ class BenchOptionsTest {
                 row("--mode broadcast --nodes 16 --members 1024 --size 1024", o -> o.nodes() == 16 && o.members() == 1024 && o.size() == 1024),
                 row("--mode broadcast --in-flight off", o -> o.inFlight() == BenchOptions.NO_IN_FLIGHT_LIMIT && o.inFlightMessages(26) == 0),
                 row("--mode broadcast --in-flight 100", o -> o.inFlight() == 100 && o.inFlightMessages(26) == 100),
+                row("--mode broadcast --rate 10000", o -> o.rate() == 10_000 && o.describe().contains(" rate=10000 ")),
                 row("--mode broadcast --security off --server-loops 2 --client-loops 2", o -> !o.secure() && o.serverLoops() == 2),
                 row("--transport raw", o -> o.transports().equals(List.of(TransportKind.RAW))),
                 row("--transport both", o -> o.transports().equals(List.of(TransportKind.RAW, TransportKind.STREAM)) && o.compares()),
@@ -152,7 +153,7 @@ class BenchOptionsTest {
                 bad("--mode broadcast --transport both",      "--mode broadcast measures named clusters over streams; it needs --transport stream"),
                 bad("--mode broadcast --security both",       "--mode broadcast runs one configuration"),
                 bad("--mode broadcast --connections 2",       "--connections does not apply to --mode broadcast"),
-                bad("--mode broadcast --rate 1000",           "--rate does not apply to --mode broadcast"),
+                bad("--mode broadcast --count 1000",          "--count does not apply to --mode broadcast"),
                 bad("--nodes 3",                              "--nodes applies to --mode broadcast only"),
                 bad("--mode oneway --members 3",              "--members applies to --mode broadcast only"),
                 bad("--in-flight auto",                       "--in-flight applies to --mode broadcast only"),

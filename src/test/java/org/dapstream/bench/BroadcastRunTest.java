@@ -38,6 +38,18 @@ class BroadcastRunTest {
     }
 
     @Test
+    void aPacedPublisherKeepsToItsRate() throws Exception {
+        BenchOptions options = BenchOptions.parse("--mode", "broadcast", "--members", "3", "--rate", "2000", "--duration", "1s",
+                "--warmup", "200ms", "--identity", "ed25519");
+        BroadcastResult r = assertTimeoutPreemptively(LIMIT, () -> BroadcastRun.run(options));
+        assertTrue(r.publishes() > 0, r.line());
+        // Paced from its start in 1 ms ticks: never ahead of the schedule by more than a tick's worth.
+        assertTrue(r.publishesPerSecond() <= 2000 * 1.1, r.line());
+        assertTrue(r.valid(), r.line());
+        assertTrue(r.line().contains(" members=3 rate=2000 in-flight="), r.line());
+    }
+
+    @Test
     void theCommandPrintsDeliveriesLatencyAndTheChecks() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
