@@ -52,6 +52,9 @@ public final class Bench {
             out.println("note: " + options.connections() + " connectors exceed a node's default cap of "
                     + HandshakeGate.DEFAULT_MAX_PER_ADDRESS + " handshakes in progress per address; refusals count as HANDSHAKE_BUSY failures");
         }
+        if (options.workload() == Workload.BROADCAST) {
+            return runBroadcast(options, out, err);
+        }
         List<PhaseResult> results = new ArrayList<>();
         try {
             for (TransportKind kind : options.transports()) {
@@ -80,6 +83,27 @@ public final class Bench {
             out.println(results.get(1).ratioTo(results.get(0)));
         }
         return EXIT_OK;
+    }
+
+    /** {@code --mode broadcast}: one run over fresh member nodes; exits 1 when a member missed or repeated a message. */
+    private static int runBroadcast(BenchOptions options, PrintStream out, PrintStream err) {
+        try {
+            BroadcastResult r = BroadcastRun.run(options);
+            out.println(r.line());
+            out.flush();
+            if (!r.valid()) {
+                err.println("bench: not a valid broadcast run: a member missed, repeated or reordered messages (see the line above)");
+                return EXIT_FAILED;
+            }
+            return EXIT_OK;
+        } catch (BenchFailure e) {
+            err.println("bench: run failed: " + e.getMessage());
+            return EXIT_FAILED;
+        } catch (RuntimeException e) {
+            err.println("bench: run failed: " + e);
+            e.printStackTrace(err);
+            return EXIT_FAILED;
+        }
     }
 
     /** One phase on a fresh testbed, so that no phase inherits the other's connections or buffers. */

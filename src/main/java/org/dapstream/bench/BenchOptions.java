@@ -4,6 +4,7 @@ import org.dapstream.admission.HandshakeGate;
 import org.dapstream.compress.CompressionGoal;
 import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.FrameLimits;
+import org.dapstream.stream.FlowConfig;
 import org.dapstream.stream.StreamConfig;
 
 import java.time.Duration;
@@ -24,7 +25,7 @@ import java.util.regex.Pattern;
  * @param duration    measured time (ignored when {@code count} is set)
  * @param warmup      time run before measuring, so the JIT and the buffers settle
  * @param count       messages to measure instead of a duration; {@link #NO_COUNT} for none
- * @param rate        messages per second over all channels; {@link #UNLIMITED_RATE} for as fast as possible
+ * @param rate        messages per second over all channels (broadcast: publishes per second); {@link #UNLIMITED_RATE} for as fast as possible
  * @param workload    one-way throughput or ping-pong latency
  * @param transports  the phases, in the order they run
  * @param serverLoops event loops of the embedded server
@@ -36,12 +37,17 @@ import java.util.regex.Pattern;
  * @param linkRate    bytes per second each client stream may put on the wire (its stream rate limit),
  *                    to stand for a network link slower than loopback; {@link #UNLIMITED_RATE} for none
  * @param compressionGoal what the client's compressing channels optimise (the product default: throughput)
+ * @param nodes       broadcast mode: member nodes started in this JVM, each with its own ports and identity
+ * @param members     broadcast mode: member sessions, spread over the nodes in turn
+ * @param inFlight    broadcast mode: messages the publisher may have published beyond what the slowest
+ *                    member has received; {@link #AUTO_IN_FLIGHT} derives it from the size,
+ *                    {@link #NO_IN_FLIGHT_LIMIT} publishes on the node's back-pressure alone
  */
 public record BenchOptions(Target target, int connections, int channels, int size, Duration duration, Duration warmup,
                            long count, long rate, Workload workload, List<TransportKind> transports,
                            int serverLoops, int clientLoops, Security security, SignatureAlgorithm identity,
                            Payload payload, Compression compression, long linkRate,
-                           CompressionGoal compressionGoal) {
+                           CompressionGoal compressionGoal, int nodes, int members, long inFlight) {
     public static final int DEFAULT_CONNECTIONS = 1;
     /**
      * Handshake mode's connectors when {@code --connections} is not given: enough to keep both
@@ -78,6 +84,26 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** The brief's default: one event loop on each side, so the figures are per core. */
     public static final int DEFAULT_LOOPS = 1;
     public static final int MAX_LOOPS = 64;
+    /** Broadcast mode: three nodes, the smallest cluster in which a message crosses two links. */
+    public static final int DEFAULT_NODES = 3;
+    /** Every node links to every other one and runs its own loops: beyond 16 the machine, not the cluster, is measured. */
+    public static final int MAX_NODES = 16;
+    /** Broadcast mode: ten member sessions per node of the default cluster. */
+    public static final int DEFAULT_MEMBERS = 30;
+    /** Each member is a stream of its own, as a connection is in the other modes. */
+    public static final int MAX_MEMBERS = MAX_CONNECTIONS;
+    /** {@code --in-flight auto}: {@link #AUTO_IN_FLIGHT_BYTES} worth of messages of the run's size. */
+    public static final long AUTO_IN_FLIGHT = -1;
+    /** {@code --in-flight off}: the publisher stops only when the node's back-pressure says so. */
+    public static final long NO_IN_FLIGHT_LIMIT = 0;
+    /**
+     * What {@code auto} lets the publisher have in flight: half a member channel's default send
+     * buffer. A member cannot have more than that queued at its node, so no member is ever
+     * over its buffer and the run measures delivery, not gap notices.
+     */
+    public static final int AUTO_IN_FLIGHT_BYTES = FlowConfig.DEFAULT_CHANNEL_SEND_BUFFER / 2;
+    /** The most messages {@code --in-flight} may allow: far beyond any channel's buffer. */
+    public static final long MAX_IN_FLIGHT = 10_000_000L;
     /** Host of the embedded server: loopback only. */
     public static final String EMBEDDED_HOST = "127.0.0.1";
 
@@ -96,9 +122,19 @@ public record BenchOptions(Target target, int connections, int channels, int siz
               --rate N                messages/s over all channels, 0 = unlimited (default 0); handshake:
                                       setups started per second (open loop, --connections in flight at most,
                                       default 64; a setup due beyond that is skipped and counted)
-              --mode oneway|pingpong|handshake
-                                      throughput to a discard channel, echo latency, or stream setups per
-                                      second: each connector loops connect -> ready -> close (default oneway)
+              --mode oneway|pingpong|handshake|broadcast   (also spelt --workload)
+                                      throughput to a discard channel, echo latency, stream setups per
+                                      second (each connector loops connect -> ready -> close), or
+                                      broadcast across a cluster of member nodes in this JVM: one publisher
+                                      session on node 0, --members sessions spread over the nodes, all
+                                      members of one named cluster (default oneway)
+              --nodes N               broadcast: member nodes, each with its own cluster port, client port
+                                      and identity, linked by secure streams (default 3, max 16)
+              --members N             broadcast: member sessions (default 30, max 1024)
+              --in-flight auto|off|N  broadcast: messages published beyond what the slowest member has
+                                      received; auto = 512 KiB of messages, half a member's send buffer,
+                                      so no member gets a gap; off = the node's back-pressure alone
+                                      (broadcast with --rate N: N publishes/s, paced in 1 ms ticks)
               --transport stream|raw|both
                                       DAP Stream, the raw-socket baseline, or raw then stream with the
                                       ratio stream/raw (default stream; raw needs the embedded server)
@@ -129,7 +165,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         return new BenchOptions(null, DEFAULT_CONNECTIONS, DEFAULT_CHANNELS, DEFAULT_SIZE, DEFAULT_DURATION,
                 DEFAULT_WARMUP, NO_COUNT, UNLIMITED_RATE, Workload.ONEWAY, List.of(TransportKind.STREAM),
                 DEFAULT_LOOPS, DEFAULT_LOOPS, Security.ON, DEFAULT_IDENTITY, Payload.RANDOM, Compression.ON, UNLIMITED_RATE,
-                CompressionGoal.THROUGHPUT);
+                CompressionGoal.THROUGHPUT, DEFAULT_NODES, DEFAULT_MEMBERS, AUTO_IN_FLIGHT);
     }
 
     /** True when the run starts its own server. */
@@ -155,7 +191,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --compression both}. */
     public BenchOptions withCompression(Compression phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, security, identity, payload, phase, linkRate, compressionGoal);
+                serverLoops, clientLoops, security, identity, payload, phase, linkRate, compressionGoal, nodes, members, inFlight);
     }
 
     /** True when this phase runs secure streams ({@code --security on}). */
@@ -166,7 +202,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --security both}. */
     public BenchOptions withSecurity(Security phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, phase, identity, payload, compression, linkRate, compressionGoal);
+                serverLoops, clientLoops, phase, identity, payload, compression, linkRate, compressionGoal, nodes, members, inFlight);
     }
 
     /** Parses the arguments after {@code bench}; {@code --help} is handled by the caller. */
@@ -190,6 +226,9 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         Compression compression = d.compression;
         long linkRate = d.linkRate;
         CompressionGoal compressionGoal = d.compressionGoal;
+        int nodes = d.nodes;
+        int members = d.members;
+        long inFlight = d.inFlight;
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i];
@@ -200,6 +239,9 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 throw new OptionException(name + " needs a value (see --help)");
             }
             String value = args[i + 1];
+            if (name.equals("--workload")) {
+                name = "--mode"; // the same option, as the workload is called in result lines
+            }
             if (!seen.add(name)) {
                 throw new OptionException(name + " is given twice; give it once");
             }
@@ -216,7 +258,15 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                     case "oneway" -> Workload.ONEWAY;
                     case "pingpong" -> Workload.PINGPONG;
                     case "handshake" -> Workload.HANDSHAKE;
-                    default -> throw new OptionException("--mode: '" + value + "' is not oneway, pingpong or handshake");
+                    case "broadcast" -> Workload.BROADCAST;
+                    default -> throw new OptionException("--mode: '" + value + "' is not oneway, pingpong, handshake or broadcast");
+                };
+                case "--nodes" -> nodes = (int) number(name, value, 1, MAX_NODES);
+                case "--members" -> members = (int) number(name, value, 1, MAX_MEMBERS);
+                case "--in-flight" -> inFlight = switch (value) {
+                    case "auto" -> AUTO_IN_FLIGHT;
+                    case "off" -> NO_IN_FLIGHT_LIMIT;
+                    default -> number(name, value, 1, MAX_IN_FLIGHT);
                 };
                 case "--transport" -> transports = switch (value) {
                     case "stream" -> List.of(TransportKind.STREAM);
@@ -250,9 +300,9 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 default -> throw new OptionException("unknown option " + name + " (see --help)");
             }
         }
-        if (workload == Workload.PINGPONG && size < TIMESTAMP_BYTES) {
-            throw new OptionException("--size must be at least " + TIMESTAMP_BYTES
-                    + " for pingpong: the send time travels in the first " + TIMESTAMP_BYTES + " bytes");
+        if ((workload == Workload.PINGPONG || workload == Workload.BROADCAST) && size < TIMESTAMP_BYTES) {
+            throw new OptionException("--size must be at least " + TIMESTAMP_BYTES + " for " + workload.option()
+                    + ": the send time travels in the first " + TIMESTAMP_BYTES + " bytes");
         }
         if (target != null && transports.contains(TransportKind.RAW)) {
             throw new OptionException("--transport " + (transports.size() > 1 ? "both" : "raw")
@@ -280,8 +330,50 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 connections = rate == UNLIMITED_RATE ? DEFAULT_HANDSHAKE_CONNECTIONS : DEFAULT_OPEN_LOOP_HANDSHAKES;
             }
         }
+        if (workload == Workload.BROADCAST) {
+            checkBroadcast(seen, target, transports, security);
+        } else {
+            for (String clusterOnly : List.of("--nodes", "--members", "--in-flight")) {
+                if (seen.contains(clusterOnly)) {
+                    throw new OptionException(clusterOnly + " applies to --mode broadcast only");
+                }
+            }
+        }
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload,
-                transports, serverLoops, clientLoops, security, identity, payload, compression, linkRate, compressionGoal);
+                transports, serverLoops, clientLoops, security, identity, payload, compression, linkRate, compressionGoal,
+                nodes, members, inFlight);
+    }
+
+    /** Broadcast starts its own nodes and measures one secure (or plaintext) configuration by duration. */
+    private static void checkBroadcast(Set<String> seen, Target target, List<TransportKind> transports, Security security)
+            throws OptionException {
+        if (target != null) {
+            throw new OptionException("--mode broadcast starts its own member nodes; drop --target");
+        }
+        if (transports.contains(TransportKind.RAW)) {
+            throw new OptionException("--mode broadcast measures named clusters over streams; it needs --transport stream");
+        }
+        if (security == Security.BOTH) {
+            throw new OptionException("--mode broadcast runs one configuration; give --security on or off and compare two runs");
+        }
+        for (String other : List.of("--connections", "--channels", "--count", "--link-rate")) {
+            if (seen.contains(other)) {
+                throw new OptionException(other + " does not apply to --mode broadcast (use --members and --nodes)");
+            }
+        }
+    }
+
+    /**
+     * Broadcast mode: the messages the publisher may have in flight beyond the slowest member,
+     * {@code --in-flight} resolved for the run's size; {@link #NO_IN_FLIGHT_LIMIT} for none.
+     *
+     * @param messageHeader the bytes a delivery adds to each payload
+     */
+    public long inFlightMessages(int messageHeader) {
+        if (inFlight != AUTO_IN_FLIGHT) {
+            return inFlight;
+        }
+        return Math.max(1, AUTO_IN_FLIGHT_BYTES / (size + messageHeader));
     }
 
     private static long number(String name, String value, long min, long max) throws OptionException {
@@ -319,6 +411,12 @@ public record BenchOptions(Target target, int connections, int channels, int siz
 
     /** The options as one line, for the output header. */
     public String describe() {
+        if (workload == Workload.BROADCAST) {
+            return String.format(Locale.ROOT, "mode=broadcast nodes=%d members=%d size=%d duration=%s warmup=%s rate=%s in-flight=%s server-loops=%d client-loops=%d security=%s identity=%s payload=%s compression=%s",
+                    nodes, members, size, format(duration), format(warmup), rate == UNLIMITED_RATE ? "unlimited" : Long.toString(rate),
+                    inFlight == AUTO_IN_FLIGHT ? "auto" : inFlight == NO_IN_FLIGHT_LIMIT ? "off" : Long.toString(inFlight),
+                    serverLoops, clientLoops, security.option(), identity.configName(), payload.option(), compression.option());
+        }
         return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s identity=%s payload=%s compression=%s compression-goal=%s link-rate=%s",
                 workload.option(), transports.size() > 1 ? "both" : transports.get(0).option(),
                 embedded() ? "embedded" : target.toString(), connections, channels, size,

@@ -7,7 +7,9 @@ public enum Workload {
     /** Each message is echoed; the round trip goes into a latency histogram. */
     PINGPONG("pingpong"),
     /** Connectors loop connect -> ready -> close; setups per second and connect-to-ready latency. */
-    HANDSHAKE("handshake");
+    HANDSHAKE("handshake"),
+    /** One publisher broadcasts to the members of a named cluster across member nodes; deliveries are counted at the members. */
+    BROADCAST("broadcast");
 
     private final String option;
 

@@ -49,4 +49,15 @@ final class ChannelMember implements LocalMember {
         }
         channel.deliver(ClusterCodec.encodeMessage(ref, balanced, origin, publisher, seq, payload));
     }
+
+    /** A broadcast: the fan-out's one MESSAGE array, under this member's ref. */
+    @Override
+    public void deliver(Clusters.Delivery d) {
+        if (channel.blocked()) {
+            missed.incrementAndGet();
+            channel.missed(this);
+            return;
+        }
+        channel.deliver(d.message(ref));
+    }
 }

@@ -1,10 +1,14 @@
 package org.dapstream.cluster;
 
+import org.dapstream.protocol.ClusterCodec;
 import org.dapstream.protocol.LinkCodec;
 import org.dapstream.protocol.LinkMessage;
 import org.dapstream.protocol.NodeAddress;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -181,8 +185,52 @@ public final class Clusters {
 
     private void deliverLocally(Cluster c, long origin, int publisher, long seq, ByteBuffer payload) {
         LocalMember[] members = c.locals();
+        if (members.length == 0) {
+            return;
+        }
+        Delivery d = new Delivery(false, origin, publisher, seq, payload);
         for (LocalMember m : members) {
-            m.deliver(false, origin, publisher, seq, payload);
+            m.deliver(d);
+        }
+    }
+
+    /**
+     * One message on its way to the local members of a cluster, for one fan-out on one thread.
+     * Its MESSAGE is encoded once, at the first member that needs it, and each channel member
+     * writes that same array under its own ref: a channel write takes what it is given before
+     * it returns (sent, or copied into the channel's queue), so the array is free again for the
+     * next member. One array per fan-out instead of one per member, and the payload is copied
+     * into it once.
+     */
+    static final class Delivery {
+        /** Where MESSAGE's ref (u32, little-endian) starts: after its kind byte ({@link ClusterCodec}'s layout). */
+        static final int REF_OFFSET = 1;
+        private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+        final boolean balanced;
+        final long origin;
+        final int publisher;
+        final long seq;
+        /** Lent for the fan-out only. */
+        final ByteBuffer payload;
+        private byte[] message;
+
+        Delivery(boolean balanced, long origin, int publisher, long seq, ByteBuffer payload) {
+            this.balanced = balanced;
+            this.origin = origin;
+            this.publisher = publisher;
+            this.seq = seq;
+            this.payload = payload;
+        }
+
+        /** The MESSAGE for the member under {@code ref}; valid until the next call. */
+        byte[] message(int ref) {
+            if (message == null) {
+                message = ClusterCodec.encodeMessage(ref, balanced, origin, publisher, seq, payload);
+            } else {
+                INT.set(message, REF_OFFSET, ref);
+            }
+            return message;
         }
     }
 

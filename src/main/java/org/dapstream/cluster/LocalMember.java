@@ -18,6 +18,11 @@ interface LocalMember extends Candidate {
      */
     void deliver(boolean balanced, long origin, int publisher, long seq, ByteBuffer payload);
 
+    /** Delivers one message of a broadcast fan-out, whose encoding members may share (see {@link Clusters.Delivery}). */
+    default void deliver(Clusters.Delivery d) {
+        deliver(d.balanced, d.origin, d.publisher, d.seq, d.payload);
+    }
+
     @Override
     default long id() {
         return RemoteMember.id(node(), session());

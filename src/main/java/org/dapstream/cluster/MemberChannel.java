@@ -14,10 +14,12 @@ import java.util.Map;
 /**
  * A client session's CLUSTER channel: the named clusters it joined (each under a ref of its
  * own), what it publishes and sends, and the back-pressure of its deliveries. A member that
- * stops reading fills its channel's queue; from then on deliveries to it are only counted
- * (or, by policy, the channel ends with ERROR SLOW_CONSUMER), and when its queue drains it gets one
- * GAP per cluster with the count it missed. So what is queued for one member is bounded by
- * its channel's send buffer, and a slow member never holds up the others.
+ * stops reading fills what is queued for it; once that passes {@link #queueBound} deliveries
+ * to it are only counted (or, by policy, the channel ends with ERROR SLOW_CONSUMER), and when its
+ * queue drains it gets one GAP per cluster with the count it missed. So what is queued for
+ * one member is bounded by its channel's send buffer, and a slow member never holds up the
+ * others; a member that only falls behind for a moment (its socket full for a turn) misses
+ * nothing.
  */
 final class MemberChannel {
     private static final System.Logger LOG = System.getLogger(MemberChannel.class.getName());
@@ -40,6 +42,15 @@ final class MemberChannel {
     private final Map<Cluster, long[]> seqs = new HashMap<>();
     private volatile boolean blocked;
     private volatile boolean missedSome;
+    /**
+     * What may be queued for this member (its stream's output not yet sent: the connection's
+     * queue and its channels' send queues) before deliveries to it stop: its channel's send
+     * buffer ({@code dap.stream.flow.channel-send-buffer}), and at most half the stream's output
+     * budget, so that deliveries alone never make the stream stop reading its member.
+     */
+    private final long queueBound;
+    /** The thread of the channel's event loop: its queue can be read exactly there only. */
+    private final Thread loop;
 
     MemberChannel(Channel channel, Clusters clusters, ClusterService.Settings settings) {
         this.channel = channel;
@@ -48,6 +59,8 @@ final class MemberChannel {
         this.session = channel.session() == null ? 0 : channel.session().id();
         this.authenticated = channel.stream().peerIdentity() != null;
         this.node = authenticated ? channel.stream().peerIdentity().address() : channel.stream().node();
+        this.queueBound = Math.min(channel.stream().config().flow().channelSendBuffer(), channel.stream().outputBudget() / 2L);
+        this.loop = Thread.currentThread(); // opened on the stream's loop, which is one thread
     }
 
     int session() {
@@ -171,7 +184,14 @@ final class MemberChannel {
         write(message);
     }
 
-    /** Writes one message to the member; a write told to wait blocks deliveries until the channel drains. */
+    /**
+     * Writes one message to the member. A write told to wait took the message all the same
+     * (the member's socket is over its high-water mark, or its channel's queue over the send
+     * buffer); deliveries then go on while what is queued for the member stays within
+     * {@link #queueBound}, and past it they stop until the channel drains. Off the channel's
+     * loop the queue cannot be read (writes from other threads wait in tasks), so there the
+     * first wait stops them.
+     */
     void write(byte[] message) {
         boolean accepted;
         try {
@@ -179,7 +199,7 @@ final class MemberChannel {
         } catch (IllegalStateException e) {
             return; // the channel closed meanwhile: it is leaving its clusters
         }
-        if (!accepted) {
+        if (!accepted && (Thread.currentThread() != loop || channel.stream().queuedOutputBytes() > queueBound)) {
             block();
         }
     }

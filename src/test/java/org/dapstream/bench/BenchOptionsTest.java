@@ -59,6 +59,19 @@ class BenchOptionsTest {
         assertEquals(List.of(Security.ON), Security.ON.phases());
     }
 
+    @Test
+    void broadcastDefaultsToThreeNodesThirtyMembersAndAnInFlightWindowWithinHalfASendBuffer() throws OptionException {
+        BenchOptions o = BenchOptions.parse("--workload", "broadcast");
+        assertEquals(Workload.BROADCAST, o.workload());
+        assertEquals(3, o.nodes());
+        assertEquals(30, o.members());
+        assertEquals(BenchOptions.AUTO_IN_FLIGHT, o.inFlight());
+        // 512 KiB of 64-byte messages with a 26-byte MESSAGE header each: 5,825 messages.
+        assertEquals(524_288 / 90, o.inFlightMessages(26));
+        assertEquals(524_288 / 1050, BenchOptions.parse("--mode", "broadcast", "--size", "1024").inFlightMessages(26));
+        assertTrue(o.describe().startsWith("mode=broadcast nodes=3 members=30 size=64 duration=10s warmup=2s rate=unlimited in-flight=auto"), o.describe());
+    }
+
     static Stream<Arguments> good() {
         return Stream.of(
                 row("--target 10.0.0.5:8079", o -> o.target().equals(new Target("10.0.0.5", 8079))),
@@ -77,6 +90,12 @@ class BenchOptionsTest {
                 row("--rate 0", o -> o.rate() == 0),
                 row("--rate 10000", o -> o.rate() == 10_000),
                 row("--mode pingpong --size 8", o -> o.workload() == Workload.PINGPONG && o.size() == 8),
+                row("--mode broadcast --nodes 1 --members 1", o -> o.workload() == Workload.BROADCAST && o.nodes() == 1 && o.members() == 1),
+                row("--mode broadcast --nodes 16 --members 1024 --size 1024", o -> o.nodes() == 16 && o.members() == 1024 && o.size() == 1024),
+                row("--mode broadcast --in-flight off", o -> o.inFlight() == BenchOptions.NO_IN_FLIGHT_LIMIT && o.inFlightMessages(26) == 0),
+                row("--mode broadcast --in-flight 100", o -> o.inFlight() == 100 && o.inFlightMessages(26) == 100),
+                row("--mode broadcast --rate 10000", o -> o.rate() == 10_000 && o.describe().contains(" rate=10000 ")),
+                row("--mode broadcast --security off --server-loops 2 --client-loops 2", o -> !o.secure() && o.serverLoops() == 2),
                 row("--transport raw", o -> o.transports().equals(List.of(TransportKind.RAW))),
                 row("--transport both", o -> o.transports().equals(List.of(TransportKind.RAW, TransportKind.STREAM)) && o.compares()),
                 row("--server-loops 2 --client-loops 64", o -> o.serverLoops() == 2 && o.clientLoops() == 64),
@@ -121,7 +140,23 @@ class BenchOptionsTest {
                 bad("--duration 1.5s",                        "--duration: '1.5s' is not a duration"),
                 bad("--duration 0s",                          "--duration must be longer than 0"),
                 bad("--warmup 2000m",                         "--warmup: 2000m is longer than the limit of 24 h"),
-                bad("--mode burst",                           "--mode: 'burst' is not oneway, pingpong or handshake"),
+                bad("--mode burst",                           "--mode: 'burst' is not oneway, pingpong, handshake or broadcast"),
+                bad("--workload broadcast --mode oneway",     "--mode is given twice; give it once"),
+                bad("--mode broadcast --nodes 0",             "--nodes: 0 is out of range 1..16"),
+                bad("--mode broadcast --nodes 17",            "--nodes: 17 is out of range 1..16"),
+                bad("--mode broadcast --members 0",           "--members: 0 is out of range 1..1024"),
+                bad("--mode broadcast --members 1025",        "--members: 1025 is out of range 1..1024"),
+                bad("--mode broadcast --in-flight 0",         "--in-flight: 0 is out of range 1..10000000"),
+                bad("--mode broadcast --in-flight some",      "--in-flight: 'some' is not a whole number"),
+                bad("--mode broadcast --size 7",              "--size must be at least 8 for broadcast"),
+                bad("--mode broadcast --target h:1",          "--mode broadcast starts its own member nodes; drop --target"),
+                bad("--mode broadcast --transport both",      "--mode broadcast measures named clusters over streams; it needs --transport stream"),
+                bad("--mode broadcast --security both",       "--mode broadcast runs one configuration"),
+                bad("--mode broadcast --connections 2",       "--connections does not apply to --mode broadcast"),
+                bad("--mode broadcast --count 1000",          "--count does not apply to --mode broadcast"),
+                bad("--nodes 3",                              "--nodes applies to --mode broadcast only"),
+                bad("--mode oneway --members 3",              "--members applies to --mode broadcast only"),
+                bad("--in-flight auto",                       "--in-flight applies to --mode broadcast only"),
                 bad("--security maybe",                       "--security: 'maybe' is not on, off or both"),
                 bad("--identity rsa",                         "--identity: 'rsa' is not ml-dsa-65 or ed25519"),
                 bad("--security both --transport both",       "--security both compares secure to plaintext streams; it needs --transport stream"),
