@@ -1,6 +1,7 @@
 package org.dapstream.client;
 
 import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ClusterCodec;
 import org.dapstream.protocol.ClusterMessage;
 import org.dapstream.protocol.ErrorCode;
@@ -12,6 +13,7 @@ import org.dapstream.stream.ChannelHandler;
 import org.dapstream.stream.Stream;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -133,6 +135,17 @@ public final class ClusterChannel {
     }
 
     private final class Handler implements ChannelHandler {
+        /** The channel ended: joins and leaves still waiting for their answer never get one. */
+        @Override
+        public void closed(Channel ch, CloseReason reason) {
+            for (Integer id : List.copyOf(pending.keySet())) {
+                Pending p = pending.remove(id);
+                if (p != null) {
+                    p.future().completeExceptionally(new RefusedException(reason.code(), "the CLUSTER channel closed: " + reason));
+                }
+            }
+        }
+
         @Override
         public void packetIn(Channel ch, PacketType type, ByteBuffer data) {
             ClusterMessage m;

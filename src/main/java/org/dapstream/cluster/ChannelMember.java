@@ -42,7 +42,7 @@ final class ChannelMember implements LocalMember {
 
     @Override
     public void deliver(boolean balanced, long origin, int publisher, long seq, ByteBuffer payload) {
-        if (channel.blocked()) {
+        if (channel.blocked() || channel.full(ClusterCodec.MESSAGE_HEADER_SIZE + payload.remaining())) {
             missed.incrementAndGet();
             channel.missed(this);
             return;
@@ -53,7 +53,7 @@ final class ChannelMember implements LocalMember {
     /** A broadcast: the fan-out's one MESSAGE array, under this member's ref. */
     @Override
     public void deliver(Clusters.Delivery d) {
-        if (channel.blocked()) {
+        if (channel.blocked() || channel.full(ClusterCodec.MESSAGE_HEADER_SIZE + d.payload.remaining())) {
             missed.incrementAndGet();
             channel.missed(this);
             return;

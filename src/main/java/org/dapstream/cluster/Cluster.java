@@ -39,6 +39,8 @@ public final class Cluster {
     /** The node API's own sequence numbers in this cluster (publisher 0): broadcasts, balanced messages. */
     final AtomicLong nodeBroadcastSeq = new AtomicLong();
     final AtomicLong nodeBalancedSeq = new AtomicLong();
+    /** Forgotten by the registry: nothing may join this object any more (a join obtains the cluster again). */
+    private boolean retired;
     /** Created through the API: stays when it has no members (an implicit one goes with its last member). */
     private final boolean pinned;
 
@@ -165,7 +167,9 @@ public final class Cluster {
     /** The seed's {@code dap_cluster_member_add} for the node's own API: {@code listener} becomes a member until {@link Membership#leave()}. */
     public Membership join(ClusterListener listener) {
         ListenerMember m = new ListenerMember(this, clusters.self(), clusters.newLocalSession(), listener);
-        addLocal(m);
+        if (!addLocal(m)) {
+            return clusters.create(name).join(listener); // this object was retired as its last member left: join the live one
+        }
         return m;
     }
 
@@ -207,13 +211,31 @@ public final class Cluster {
         return null;
     }
 
-    void addLocal(LocalMember m) {
+    /** @return false when the cluster was retired meanwhile: obtain it again and join that one */
+    boolean addLocal(LocalMember m) {
         synchronized (this) {
+            if (retired) {
+                return false;
+            }
             LocalMember[] l = Arrays.copyOf(locals, locals.length + 1);
             l[l.length - 1] = m;
             locals = l;
         }
         clusters.announce(this, m, true);
+        return true;
+    }
+
+    /** Marks the cluster retired when it has no member left: the registry may forget it. */
+    synchronized boolean retireIfEmpty() {
+        if (membersCount() == 0) {
+            retired = true;
+        }
+        return retired;
+    }
+
+    /** True once the registry forgot it. */
+    synchronized boolean retired() {
+        return retired;
     }
 
     void removeLocal(LocalMember m) {
@@ -231,9 +253,14 @@ public final class Cluster {
         }
     }
 
-    synchronized void addRemote(RemoteMember m) {
+    /** @return false when the cluster was retired meanwhile */
+    synchronized boolean addRemote(RemoteMember m) {
+        if (retired) {
+            return false;
+        }
         remote.computeIfAbsent(m.at(), k -> ConcurrentHashMap.newKeySet()).add(m);
         interested = remote.keySet().toArray(new NodeAddress[0]);
+        return true;
     }
 
     synchronized void removeRemote(RemoteMember m) {

@@ -9,8 +9,12 @@ import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelService;
+import org.dapstream.stream.Stream;
 
 import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Serves CLUSTER channels on the client port: a client session joins and leaves named
@@ -24,22 +28,31 @@ public final class ClusterService implements ChannelService {
      * @param maxJoinsPerChannel clusters one channel may be a member of at once
      * @param slowMember         what happens to a member that reads too slowly
      */
-    public record Settings(int maxJoinsPerChannel, SlowMemberPolicy slowMember) {
+    public record Settings(int maxJoinsPerChannel, int maxJoinsPerStream, SlowMemberPolicy slowMember) {
         public static final int DEFAULT_MAX_JOINS_PER_CHANNEL = 64;
+        /** 256: memberships cost the node (and every other node) a few hundred bytes each; one stream may not hold more. */
+        public static final int DEFAULT_MAX_JOINS_PER_STREAM = 256;
 
         public Settings {
-            if (maxJoinsPerChannel < 1) {
-                throw new IllegalArgumentException("maxJoinsPerChannel must be >= 1, got " + maxJoinsPerChannel);
+            if (maxJoinsPerChannel < 1 || maxJoinsPerStream < 1) {
+                throw new IllegalArgumentException("max joins per channel and per stream must be >= 1, got " + maxJoinsPerChannel
+                        + " and " + maxJoinsPerStream);
             }
         }
 
+        public Settings(int maxJoinsPerChannel, SlowMemberPolicy slowMember) {
+            this(maxJoinsPerChannel, DEFAULT_MAX_JOINS_PER_STREAM, slowMember);
+        }
+
         public static Settings defaults() {
-            return new Settings(DEFAULT_MAX_JOINS_PER_CHANNEL, SlowMemberPolicy.GAP);
+            return new Settings(DEFAULT_MAX_JOINS_PER_CHANNEL, DEFAULT_MAX_JOINS_PER_STREAM, SlowMemberPolicy.GAP);
         }
     }
 
     private final Clusters clusters;
     private final Settings settings;
+    /** Memberships per stream, over all its CLUSTER channels; an entry goes with its stream. */
+    private final Map<Stream, AtomicInteger> joinsByStream = new ConcurrentHashMap<>();
 
     public ClusterService(Clusters clusters, Settings settings) {
         this.clusters = clusters;
@@ -53,7 +66,11 @@ public final class ClusterService implements ChannelService {
 
     @Override
     public void opened(Channel channel) {
-        channel.attach(new MemberChannel(channel, clusters, settings));
+        AtomicInteger joins = joinsByStream.computeIfAbsent(channel.stream(), s -> {
+            s.closed().whenComplete((r, e) -> joinsByStream.remove(s));
+            return new AtomicInteger();
+        });
+        channel.attach(new MemberChannel(channel, clusters, settings, joins));
     }
 
     @Override

@@ -1,9 +1,12 @@
 package org.dapstream.cluster;
 
 import org.dapstream.protocol.ClusterCodec;
+import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.LinkCodec;
 import org.dapstream.protocol.LinkMessage;
 import org.dapstream.protocol.NodeAddress;
+import org.dapstream.protocol.ProtocolException;
+import org.dapstream.stream.FlowConfig;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -35,8 +38,9 @@ public final class Clusters {
      * @param balancer     how a new cluster balances until told otherwise
      * @param maxClusters  named clusters this node holds at once; joins of new names beyond it are refused
      * @param allow        per cluster name, the node addresses admitted (a cluster not listed admits any session)
+     * @param maxMessage   the largest message a member's channel or a link carries ({@code dap.stream.flow.max-message-size})
      */
-    public record Settings(Balancer balancer, int maxClusters, Map<String, Set<NodeAddress>> allow) {
+    public record Settings(Balancer balancer, int maxClusters, Map<String, Set<NodeAddress>> allow, int maxMessage) {
         /** 100,000: a name costs a few hundred bytes; the bound keeps a flood of joins of fresh names finite. */
         public static final int DEFAULT_MAX_CLUSTERS = 100_000;
 
@@ -45,6 +49,10 @@ public final class Clusters {
                 throw new IllegalArgumentException("maxClusters must be >= 1, got " + maxClusters);
             }
             allow = Map.copyOf(allow);
+        }
+
+        public Settings(Balancer balancer, int maxClusters, Map<String, Set<NodeAddress>> allow) {
+            this(balancer, maxClusters, allow, FlowConfig.DEFAULT_MAX_MESSAGE_SIZE);
         }
 
         public static Settings defaults() {
@@ -128,7 +136,7 @@ public final class Clusters {
     }
 
     void forgetIfEmpty(Cluster c) {
-        if (!c.pinned() && c.membersCount() == 0) {
+        if (!c.pinned() && c.retireIfEmpty()) {
             byName.remove(c.name(), c);
         }
     }
@@ -152,9 +160,26 @@ public final class Clusters {
     // ---- broadcast ----
 
     boolean publishFromNode(Cluster c, ByteBuffer payload) {
+        checkSize(c, payload.remaining());
         synchronized (c.nodeBroadcastSeq) {
             // publishes from several threads get one order: their numbers, and the order they leave in
-            return publish(c, NODE_PUBLISHER, c.nodeBroadcastSeq.incrementAndGet(), payload);
+            return publish(c, NODE_PUBLISHER, c.nodeBroadcastSeq.incrementAndGet(), payload) == null;
+        }
+    }
+
+    /**
+     * The largest payload a message of {@code c} may carry: its MESSAGE to a member, and its
+     * FORWARD or DELIVER to another node, must each fit {@code maxMessage} (a larger one would
+     * fail at a member's channel after it was accepted, or be refused by a link).
+     */
+    static int maxPayload(Cluster c, int maxMessage) {
+        return maxMessage - Math.max(ClusterCodec.MESSAGE_HEADER_SIZE, LinkCodec.DELIVER_FIXED_SIZE + c.nameBytes().length);
+    }
+
+    private void checkSize(Cluster c, int payload) {
+        if (payload > maxPayload(c, settings.maxMessage())) {
+            throw new IllegalArgumentException("a message of cluster " + c.name() + " carries at most " + maxPayload(c, settings.maxMessage())
+                    + " bytes (dap.stream.flow.max-message-size less its headers), this one " + payload);
         }
     }
 
@@ -162,25 +187,28 @@ public final class Clusters {
      * Broadcasts a message published at this node: to each local member, and once to each
      * other node holding members.
      *
-     * @return false when a link was full (the message went; the publisher should wait for {@link #whenLinksWritable()})
+     * @return null, or a link that was full: the message went, and the publisher waits for
+     *         that link's {@code whenWritable()} before it publishes more
      */
-    boolean publish(Cluster c, int publisher, long seq, ByteBuffer payload) {
+    Link publish(Cluster c, int publisher, long seq, ByteBuffer payload) {
         deliverLocally(c, self.value(), publisher, seq, payload);
         NodeAddress[] nodes = c.interested();
         Links l = links;
         if (nodes.length == 0 || l == null) {
-            return true;
+            return null;
         }
         byte[] forward = LinkCodec.encodeForward(c.nameBytes(), self.value(), publisher, seq, payload);
-        boolean writable = true;
+        Link full = null;
         for (NodeAddress n : nodes) {
             Link link = l.to(n);
             if (link != null) {
-                writable &= link.send(forward);
+                if (!link.send(forward)) {
+                    full = link;
+                }
                 forwards.increment();
             }
         }
-        return writable;
+        return full;
     }
 
     private void deliverLocally(Cluster c, long origin, int publisher, long seq, ByteBuffer payload) {
@@ -190,8 +218,19 @@ public final class Clusters {
         }
         Delivery d = new Delivery(false, origin, publisher, seq, payload);
         for (LocalMember m : members) {
-            m.deliver(d);
+            try {
+                m.deliver(d);
+            } catch (RuntimeException e) {
+                // One member's failure (a listener that throws) never costs the others or the link it came on.
+                failedDelivery(m, e);
+            }
         }
+    }
+
+    private void failedDelivery(LocalMember m, RuntimeException e) {
+        undeliverable.increment();
+        LOG.log(System.Logger.Level.WARNING, "delivery to member " + m.node() + " session " + Integer.toUnsignedString(m.session())
+                + " failed: " + e);
     }
 
     /**
@@ -250,36 +289,51 @@ public final class Clusters {
     // ---- balanced ----
 
     boolean sendFromNode(Cluster c, byte[] key, ByteBuffer payload) {
+        checkSize(c, payload.remaining());
         synchronized (c.nodeBalancedSeq) {
             // numbered only when sent, so the balanced sequence has no holes either
-            boolean sent = send(c, key, NODE_PUBLISHER, c.nodeBalancedSeq.get() + 1, payload);
-            if (sent) {
+            SendOutcome sent = send(c, key, NODE_PUBLISHER, c.nodeBalancedSeq.get() + 1, payload);
+            if (sent.delivered()) {
                 c.nodeBalancedSeq.incrementAndGet();
             }
-            return sent;
+            return sent.delivered();
         }
     }
 
-    /** @return false when the cluster has no member */
-    boolean send(Cluster c, byte[] key, int publisher, long seq, ByteBuffer payload) {
+    /**
+     * What became of a balanced message.
+     *
+     * @param delivered false when the cluster had no member to take it
+     * @param full      the link it went on, when that link is full (the sender waits for it), or null
+     */
+    record SendOutcome(boolean delivered, Link full) {
+        static final SendOutcome NO_MEMBER = new SendOutcome(false, null);
+        static final SendOutcome SENT = new SendOutcome(true, null);
+    }
+
+    SendOutcome send(Cluster c, byte[] key, int publisher, long seq, ByteBuffer payload) {
         Candidate pick = c.balancer().pick(c.candidates(), key);
         if (pick == null) {
-            return false;
+            return SendOutcome.NO_MEMBER;
         }
         if (pick instanceof LocalMember m) {
-            m.deliver(true, self.value(), publisher, seq, payload);
-            return true;
+            try {
+                m.deliver(true, self.value(), publisher, seq, payload);
+            } catch (RuntimeException e) {
+                failedDelivery(m, e);
+            }
+            return SendOutcome.SENT;
         }
         RemoteMember r = (RemoteMember) pick;
         Links l = links;
         Link link = l == null ? null : l.to(r.at());
         if (link == null) {
             undeliverable.increment();
-            return false;
+            return SendOutcome.NO_MEMBER;
         }
-        link.send(LinkCodec.encodeDeliver(c.nameBytes(), r.session(), self.value(), publisher, seq, payload));
         forwards.increment();
-        return true;
+        boolean writable = link.send(LinkCodec.encodeDeliver(c.nameBytes(), r.session(), self.value(), publisher, seq, payload));
+        return writable ? SendOutcome.SENT : new SendOutcome(true, link);
     }
 
     // ---- what links carry ----
@@ -307,6 +361,14 @@ public final class Clusters {
         }
     }
 
+    /** One hop: a node forwards only what was published or sent at it, so a message's origin is the link's peer. */
+    private static void requireOrigin(Link link, NodeAddress origin, String what) throws ProtocolException {
+        if (!origin.equals(link.peer())) {
+            throw new ProtocolException(ErrorCode.MALFORMED_CLUSTER_MESSAGE, what + " from " + link.peer() + " names origin " + origin
+                    + "; a node forwards only its own messages");
+        }
+    }
+
     /** A link went down: the members its peer held are gone from every cluster here. */
     void linkDown(Link link) {
         int dropped = 0;
@@ -321,14 +383,20 @@ public final class Clusters {
         }
     }
 
-    /** A cluster message from a peer (decoded by the caller). */
-    void onLinkMessage(Link link, LinkMessage message) {
+    /**
+     * A cluster message from a peer (decoded by the caller).
+     *
+     * @throws ProtocolException when the peer broke the rules: the link is failed with its code
+     */
+    void onLinkMessage(Link link, LinkMessage message) throws ProtocolException {
         if (message instanceof LinkMessage.Forward f) {
+            requireOrigin(link, f.origin(), "FORWARD");
             Cluster c = byName.get(f.name());
             if (c != null) {
                 deliverLocally(c, f.origin().value(), f.publisher(), f.seq(), f.payload());
             }
         } else if (message instanceof LinkMessage.Deliver d) {
+            requireOrigin(link, d.origin(), "DELIVER");
             Cluster c = byName.get(d.name());
             LocalMember m = c == null ? null : c.local(d.session());
             if (m == null && c != null) {
@@ -340,15 +408,24 @@ public final class Clusters {
                 undeliverable.increment();
                 return;
             }
-            m.deliver(true, d.origin().value(), d.publisher(), d.seq(), d.payload());
-        } else if (message instanceof LinkMessage.MemberAdd m) {
-            Cluster c = obtain(m.name(), false);
-            if (c == null) {
-                LOG.log(System.Logger.Level.WARNING, "cannot track cluster " + m.name() + " of " + link.peer() + ": "
-                        + settings.maxClusters() + " named clusters held already");
-                return;
+            try {
+                m.deliver(true, d.origin().value(), d.publisher(), d.seq(), d.payload());
+            } catch (RuntimeException e) {
+                failedDelivery(m, e);
             }
-            c.addRemote(new RemoteMember(m.node(), m.session(), link.peer(), () -> link.channel().queuedBytes()));
+        } else if (message instanceof LinkMessage.MemberAdd m) {
+            RemoteMember member = new RemoteMember(m.node(), m.session(), link.peer(), () -> link.channel().queuedBytes());
+            for (int attempt = 0; ; attempt++) {
+                Cluster c = obtain(m.name(), false);
+                if (c == null) {
+                    // Never a member silently missing from this node's view: the link fails, loudly, and is dialled again.
+                    throw new ProtocolException(ErrorCode.RESOURCE_EXHAUSTED, "this node holds " + settings.maxClusters()
+                            + " named clusters and cannot track another of the peer's members");
+                }
+                if (c.addRemote(member) || attempt > 0) {
+                    break; // added, or the name was retired twice in a row by a racing leave: it is re-created next time
+                }
+            }
         } else if (message instanceof LinkMessage.MemberRemove m) {
             Cluster c = byName.get(m.name());
             if (c != null) {

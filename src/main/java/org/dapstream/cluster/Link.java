@@ -61,7 +61,11 @@ public final class Link {
      * @return false when the link's queue is full: the caller waits for {@link Channel#whenWritable()}
      */
     public boolean send(byte[] message) {
-        return channel.write(PacketType.DATA, message);
+        try {
+            return channel.write(PacketType.DATA, message);
+        } catch (IllegalStateException e) {
+            return true; // the link is closing: it is down, and its peer's members leave with it; nothing to wait for
+        }
     }
 
     /** True while the link's channel is open. */

@@ -86,7 +86,13 @@ public final class Links {
         }
         channel.handler(new LinkHandler(link));
         if (loser != null) {
-            loser.stream().close(ErrorCode.NORMAL, "replaced by a newer link");
+            // What the peer told over the old link (its members) goes now: it tells it all again on this one.
+            linksDown++;
+            CloseReason replaced = CloseReason.of(ErrorCode.NORMAL, "replaced by a newer link");
+            for (LinkListener l : listeners) {
+                l.linkDown(loser, replaced);
+            }
+            loser.stream().close(ErrorCode.NORMAL, replaced.reason());
         }
         linksUp++;
         LOG.log(System.Logger.Level.INFO, "link up: " + link);

@@ -10,6 +10,7 @@ import org.dapstream.stream.Channel;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A client session's CLUSTER channel: the named clusters it joined (each under a ref of its
@@ -52,7 +53,14 @@ final class MemberChannel {
     /** The thread of the channel's event loop: its queue can be read exactly there only. */
     private final Thread loop;
 
-    MemberChannel(Channel channel, Clusters clusters, ClusterService.Settings settings) {
+    /** Memberships of all CLUSTER channels of this channel's stream (capped per stream). */
+    private final AtomicInteger streamJoins;
+    /** Publisher sequence maps are swept of retired clusters once they hold this many. */
+    static final int SEQ_SWEEP_AT = 64;
+    private boolean failedSlow;
+
+    MemberChannel(Channel channel, Clusters clusters, ClusterService.Settings settings, AtomicInteger streamJoins) {
+        this.streamJoins = streamJoins;
         this.channel = channel;
         this.clusters = clusters;
         this.settings = settings;
@@ -92,19 +100,31 @@ final class MemberChannel {
                     + " clusters, the most one channel may join (dap.stream.cluster.max-joins-per-channel); leave one or open another channel");
             return;
         }
-        Cluster c = clusters.obtain(j.name(), false);
-        if (c == null) {
-            refuse(j.request(), ErrorCode.RESOURCE_EXHAUSTED, "this node holds the most named clusters it may; try again later");
+        if (streamJoins.get() >= settings.maxJoinsPerStream()) {
+            refuse(j.request(), ErrorCode.RESOURCE_EXHAUSTED, "this stream's channels are members of " + streamJoins.get()
+                    + " clusters, the most one stream may join (dap.stream.cluster.max-joins-per-stream)");
             return;
         }
-        if (!admitted(c, j.request(), "join")) {
-            clusters.forgetIfEmpty(c);
-            return;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            Cluster c = clusters.obtain(j.name(), false);
+            if (c == null) {
+                refuse(j.request(), ErrorCode.RESOURCE_EXHAUSTED, "this node holds the most named clusters it may; try again later");
+                return;
+            }
+            if (!admitted(c, j.request(), "join")) {
+                clusters.forgetIfEmpty(c);
+                return;
+            }
+            ChannelMember m = new ChannelMember(c, nextRef, this);
+            if (c.addLocal(m)) { // false: its last member left on another loop meanwhile and it was retired: obtain it again
+                nextRef++;
+                streamJoins.incrementAndGet();
+                joined.put(j.name(), m);
+                reply(new ClusterMessage.Joined(j.request(), m.ref, c.membersCount()));
+                return;
+            }
         }
-        ChannelMember m = new ChannelMember(c, nextRef++, this);
-        joined.put(j.name(), m);
-        c.addLocal(m);
-        reply(new ClusterMessage.Joined(j.request(), m.ref, c.membersCount()));
+        refuse(j.request(), ErrorCode.RESOURCE_EXHAUSTED, "cluster " + j.name() + " was being removed; join again");
     }
 
     void leave(ClusterMessage.Leave l) {
@@ -114,6 +134,7 @@ final class MemberChannel {
             return;
         }
         m.cluster.removeLocal(m);
+        streamJoins.decrementAndGet();
         reply(new ClusterMessage.Left(l.request(), m.ref));
     }
 
@@ -122,31 +143,54 @@ final class MemberChannel {
         if (c == null) {
             return; // nobody anywhere is a member: delivered to none, as a publish to an empty cluster is
         }
-        if (!admitted(c, 0, "publish to")) {
+        if (!admitted(c, 0, "publish to") || !fits(c, p.payload().remaining())) {
             return;
         }
-        if (!clusters.publish(c, session, ++seqs.computeIfAbsent(c, k -> new long[2])[0], p.payload())) {
-            holdPublisher();
+        Link full = clusters.publish(c, session, ++seqs(c)[0], p.payload());
+        if (full != null) {
+            holdPublisher(full);
         }
+    }
+
+    /** Refuses (MESSAGE_TOO_LARGE) a message that would not fit a member's channel or a link with its headers. */
+    private boolean fits(Cluster c, int payload) {
+        int max = Clusters.maxPayload(c, channel.stream().config().flow().maxMessageSize());
+        if (payload <= max) {
+            return true;
+        }
+        refuse(0, ErrorCode.MESSAGE_TOO_LARGE, "a message of this cluster carries at most " + max + " bytes, this one " + payload);
+        return false;
+    }
+
+    private long[] seqs(Cluster c) {
+        if (seqs.size() >= SEQ_SWEEP_AT && !seqs.containsKey(c)) {
+            seqs.keySet().removeIf(Cluster::retired); // clusters forgotten since: their numbers start again if they come back
+        }
+        return seqs.computeIfAbsent(c, k -> new long[2]);
     }
 
     void send(ClusterMessage.Send s) {
         Cluster c = clusters.find(s.name());
-        if (c != null && !admitted(c, 0, "send to")) {
+        if (c != null && (!admitted(c, 0, "send to") || !fits(c, s.payload().remaining()))) {
             return;
         }
-        if (c == null || !clusters.send(c, s.key().length == 0 ? null : s.key(), session, seqs.computeIfAbsent(c, k -> new long[2])[1] + 1,
-                s.payload())) {
-            refuse(0, ErrorCode.CLUSTER_REFUSED, "cluster " + s.name() + " has no member to send to");
+        Clusters.SendOutcome sent = c == null ? Clusters.SendOutcome.NO_MEMBER
+                : clusters.send(c, s.key().length == 0 ? null : s.key(), session, seqs(c)[1] + 1, s.payload());
+        if (!sent.delivered()) {
+            refuse(0, ErrorCode.CLUSTER_REFUSED, "the cluster has no member to send to");
             return;
         }
         seqs.get(c)[1]++;
+        if (sent.full() != null) {
+            holdPublisher(sent.full());
+        }
     }
 
     /** The channel closed: it leaves every cluster it joined. */
     void closed() {
         for (ChannelMember m : List.copyOf(joined.values())) {
             m.cluster.removeLocal(m);
+            streamJoins.decrementAndGet();
         }
         joined.clear();
     }
@@ -162,10 +206,10 @@ final class MemberChannel {
         return false;
     }
 
-    /** A link to another node is full: stop reading this publisher until the links drain (its window then stops it). */
-    private void holdPublisher() {
+    /** The link this publisher's message went on is full: stop reading the publisher until it drains (its window then stops it). */
+    private void holdPublisher(Link full) {
         channel.pause();
-        clusters.whenLinksWritable().whenComplete((v, e) -> channel.resume());
+        full.channel().whenWritable().whenComplete((v, e) -> channel.resume()); // a link that closes completes it too
     }
 
     // ---- node → client ----
@@ -174,8 +218,43 @@ final class MemberChannel {
         reply(new ClusterMessage.Refused(request, code.code(), reason));
     }
 
+    /**
+     * An answer to the client. A client that does not read its answers is not read either:
+     * the channel pauses until they drain, so its own window stops its requests; past the
+     * stream's output budget the channel ends with RESOURCE_EXHAUSTED.
+     */
     private void reply(ClusterMessage m) {
-        write(ClusterCodec.encode(m));
+        boolean accepted;
+        try {
+            accepted = channel.write(PacketType.DATA, ClusterCodec.encode(m));
+        } catch (IllegalStateException e) {
+            return; // closed meanwhile
+        }
+        if (accepted) {
+            return;
+        }
+        if (channel.stream().queuedOutputBytes() > channel.stream().outputBudget()) {
+            channel.fail(ErrorCode.RESOURCE_EXHAUSTED, "this client does not read the node's answers");
+            return;
+        }
+        channel.pause();
+        channel.whenWritable().whenComplete((v, e) -> channel.resume());
+    }
+
+    /**
+     * True when a delivery of {@code length} bytes would take what is queued for this member
+     * past its bound, or its stream's output past the stream's budget (a stream with many
+     * member channels). An empty queue always takes one message, so a message larger than the
+     * bound still reaches a member that reads. Read from other threads these are a moment
+     * old: the bound holds to about one message.
+     */
+    boolean full(int length) {
+        long mine = channel.queuedBytes();
+        if (mine > 0 && mine + length > queueBound) {
+            return true;
+        }
+        long stream = channel.stream().queuedOutputBytes();
+        return stream > 0 && stream + length > channel.stream().outputBudget();
     }
 
     /** Delivers one message to the member (counted); a write told to wait blocks deliveries until the channel drains. */
@@ -217,7 +296,11 @@ final class MemberChannel {
     void missed(ChannelMember m) {
         missedSome = true;
         clusters.missedOne();
-        if (settings.slowMember() == SlowMemberPolicy.DISCONNECT) {
+        if (!blocked) {
+            block(); // found full before any write said so: the GAP goes out once the channel drains
+        }
+        if (settings.slowMember() == SlowMemberPolicy.DISCONNECT && !failedSlow) {
+            failedSlow = true;
             LOG.log(System.Logger.Level.DEBUG, "ending slow member " + node + " session " + Integer.toUnsignedString(session));
             channel.fail(ErrorCode.SLOW_CONSUMER, "this member did not read its cluster messages fast enough (cluster "
                     + m.cluster.name() + ")");

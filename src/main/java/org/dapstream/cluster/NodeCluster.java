@@ -5,6 +5,7 @@ import org.dapstream.client.ClientOptions;
 import org.dapstream.client.StreamClient;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.LinkCodec;
 import org.dapstream.protocol.LinkMessage;
 import org.dapstream.protocol.NodeAddress;
@@ -154,7 +155,16 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
                 LOG.log(System.Logger.Level.INFO, "member " + link.peer() + " is " + n.state() + " (clients at " + n.endpoint() + ")");
             }
         } else {
-            clusters.onLinkMessage(link, m);
+            try {
+                clusters.onLinkMessage(link, m);
+            } catch (ProtocolException e) {
+                LOG.log(System.Logger.Level.WARNING, "ending " + link + ": " + e);
+                link.channel().fail(e.code(), e.getMessage());
+            } catch (RuntimeException e) {
+                // A bug here must not cost the link its peer's members, silently: fail it loudly and let it be dialled again.
+                LOG.log(System.Logger.Level.ERROR, "ending " + link + ": handling " + m.getClass().getSimpleName() + " failed", e);
+                link.channel().fail(ErrorCode.INTERNAL_ERROR, "handling " + m.getClass().getSimpleName() + " failed");
+            }
         }
     }
 
@@ -171,17 +181,32 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
 
     /**
      * The least-loaded ready member other than this node, {@code host:port} of its client
-     * endpoint, for a GOAWAY's alternate; empty when none is known.
+     * endpoint, for a GOAWAY's alternate; empty when none is known. The host is the one
+     * discovery lists for that member, never the one it told: a member may say which port its
+     * clients use, not send this node's clients to another host.
      */
     public String alternate() {
+        Map<NodeAddress, String> hosts = new HashMap<>();
+        for (MemberView m : members()) {
+            if (m.node() != null && m.state() == MemberState.READY) {
+                hosts.put(m.node(), m.endpoint().host());
+            }
+        }
         String best = "";
         long load = Long.MAX_VALUE;
         for (Map.Entry<NodeAddress, LinkMessage.Node> e : peers.entrySet()) {
             LinkMessage.Node n = e.getValue();
             Link l = links.to(e.getKey());
-            if (l != null && l.up() && n.state() == LinkMessage.NodeState.READY && !n.endpoint().isEmpty() && n.sessions() < load) {
+            String host = hosts.get(e.getKey());
+            if (host == null || l == null || !l.up() || n.state() != LinkMessage.NodeState.READY || n.endpoint().isEmpty()
+                    || n.sessions() >= load) {
+                continue;
+            }
+            try {
+                best = new MemberEndpoint(host, MemberEndpoint.parse(n.endpoint()).port()).toString();
                 load = n.sessions();
-                best = n.endpoint();
+            } catch (IllegalArgumentException ignored) {
+                // the codec admits only host:port endpoints; nothing to use otherwise
             }
         }
         return best;

@@ -73,9 +73,10 @@ public class ClusterEndpoint {
             }
             allow.put(e.getKey(), nodes);
         }
-        Clusters created = new Clusters(self, new Clusters.Settings(balancer, Clusters.Settings.DEFAULT_MAX_CLUSTERS, allow));
-        services.register(new ClusterService(created, parse("dap.stream.cluster.max-joins-per-channel",
-                () -> new ClusterService.Settings(c.maxJoinsPerChannel(), slow))));
+        Clusters created = new Clusters(self, new Clusters.Settings(balancer, Clusters.Settings.DEFAULT_MAX_CLUSTERS, allow,
+                config.flow().maxMessageSize()));
+        services.register(new ClusterService(created, parse("dap.stream.cluster.max-joins-per-channel/-stream",
+                () -> new ClusterService.Settings(c.maxJoinsPerChannel(), c.maxJoinsPerStream(), slow))));
         clusters = created;
     }
 

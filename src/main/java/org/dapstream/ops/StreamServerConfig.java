@@ -110,6 +110,10 @@ public interface StreamServerConfig {
         @WithDefault("64")
         int maxJoinsPerChannel();
 
+        /** Named clusters all CLUSTER channels of one stream may be members of at once; more joins are refused. */
+        @WithDefault("256")
+        int maxJoinsPerStream();
+
         /** Named clusters with an allow-list: {@code dap.stream.cluster.allow."NAME"=ADDR,ADDR}; a cluster not listed admits any authenticated session. */
         Map<String, List<String>> allow();
 

@@ -311,8 +311,8 @@ public final class KubernetesDiscovery implements Discovery {
         TreeMap<MemberEndpoint, DiscoveredMember> found = new TreeMap<>();
         for (EndpointSlice slice : slices) {
             Integer port = clusterPort(slice);
-            if (port == null || slice.getEndpoints() == null) {
-                continue;
+            if (port == null || port < 1 || port > 65535 || slice.getEndpoints() == null) {
+                continue; // the API server validates ports; a slice it let through with a bad one lists no member
             }
             for (Endpoint endpoint : slice.getEndpoints()) {
                 MemberState state = stateOf(endpoint.getConditions());
