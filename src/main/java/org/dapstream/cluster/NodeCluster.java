@@ -56,10 +56,21 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
      * @param backoffMax     reconnect delay cap
      * @param loadInterval   how often this node tells its links its state and load
      * @param clientEndpoint where clients reach this node ({@code host:port}), told to the other members for GOAWAY alternates
+     * @param stallTimeout   a link with messages queued and no credit from its peer this long is failed (OUTPUT_STALLED):
+     *                       a member that answers keepalives but never reads holds no publisher for longer
      */
     public record Options(String host, int port, String advertiseHost, StreamConfig stream, StreamSecurity acceptor,
                           HandshakeSettings dialer, Duration backoffInitial, Duration backoffMax, Duration loadInterval,
-                          String clientEndpoint) {
+                          String clientEndpoint, Duration stallTimeout) {
+        /** 30 s: far beyond a peer's pause for GC or a busy loop, well within what an operator notices. */
+        public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
+
+        public Options(String host, int port, String advertiseHost, StreamConfig stream, StreamSecurity acceptor,
+                       HandshakeSettings dialer, Duration backoffInitial, Duration backoffMax, Duration loadInterval,
+                       String clientEndpoint) {
+            this(host, port, advertiseHost, stream, acceptor, dialer, backoffInitial, backoffMax, loadInterval, clientEndpoint,
+                    DEFAULT_STALL_TIMEOUT);
+        }
     }
 
     /** What this node tells its links about itself. */
@@ -79,6 +90,8 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
     private final Map<MemberEndpoint, Entry> members = new HashMap<>();
     private final Clusters clusters;
     private final LocalState local;
+    /** Links whose messages waited without a byte sent, since when (nanoTime) and at how many bytes sent; checked every load interval. */
+    private final Map<Link, long[]> stalledSince = new ConcurrentHashMap<>();
     /** Each linked peer's last NODE message: its state, load and client endpoint. */
     private final Map<NodeAddress, LinkMessage.Node> peers = new ConcurrentHashMap<>();
     private long loadTimer = -1;
@@ -114,7 +127,10 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
                 ClientOptions.DEFAULT_EVENT_LOOPS, options.dialer()), new ChannelRegistry());
         LOG.log(System.Logger.Level.INFO, "cluster links on " + options.host() + ":" + server.port() + " (discovery " + discovery.mode()
                 + ", this node " + self + " at " + advertised() + ")");
-        loadTimer = vertx.setPeriodic(options.loadInterval().toMillis(), id -> tellLinks());
+        loadTimer = vertx.setPeriodic(options.loadInterval().toMillis(), id -> {
+            tellLinks();
+            failStalledLinks(System.nanoTime());
+        });
         discovery.start(this);
     }
 
@@ -130,6 +146,33 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
         byte[] node = nodeMessage();
         for (Link l : links.all()) {
             l.send(node);
+        }
+    }
+
+    /**
+     * Fails each link that had messages waiting and sent no byte of them for the stall timeout:
+     * its peer keeps answering keepalives but gives no credit, and would hold the publishers
+     * whose messages went on it. Its dialling end dials again.
+     */
+    void failStalledLinks(long now) {
+        for (Link l : links.all()) {
+            long sent = l.channel().stats().bytesSent();
+            long[] mark = stalledSince.get(l);
+            if (l.channel().queuedBytes() == 0 || mark == null || mark[1] != sent) {
+                // nothing waits, or bytes went out since the last look: not stalled (again: from now)
+                if (l.channel().queuedBytes() == 0) {
+                    stalledSince.remove(l);
+                } else {
+                    stalledSince.put(l, new long[] {now, sent});
+                }
+                continue;
+            }
+            if (now - mark[0] >= options.stallTimeout().toNanos()) {
+                stalledSince.remove(l);
+                LOG.log(System.Logger.Level.WARNING, "ending " + l + ": its peer gave no credit for " + options.stallTimeout().toMillis()
+                        + " ms with " + l.channel().queuedBytes() + " bytes waiting");
+                l.channel().fail(ErrorCode.OUTPUT_STALLED, "no credit for " + options.stallTimeout().toMillis() + " ms");
+            }
         }
     }
 
@@ -170,6 +213,7 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
 
     @Override
     public void linkDown(Link link, CloseReason reason) {
+        stalledSince.remove(link);
         peers.remove(link.peer());
         clusters.linkDown(link);
     }

@@ -123,7 +123,8 @@ public class ClusterEndpoint {
         }
         NodeCluster started = new NodeCluster(vertx, new NodeCluster.Options(host, c.port(), advertise, linkStream,
                 new StreamSecurity(links, config.security().rekey().frames(), config.security().rekey().bytes()), links,
-                c.link().backoffInitial(), c.link().backoffMax(), c.loadInterval(), clientEndpoint), discovery, clusters, state);
+                c.link().backoffInitial(), c.link().backoffMax(), c.loadInterval(), clientEndpoint, c.link().stallTimeout()), discovery, clusters,
+                state);
         started.start();
         cluster = started;
     }

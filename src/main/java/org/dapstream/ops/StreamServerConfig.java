@@ -142,6 +142,10 @@ public interface StreamServerConfig {
         /** A link silent this long is down: how soon a crashed or frozen member leaves every view. */
         @WithDefault("3s")
         Duration keepaliveTimeout();
+
+        /** A link whose peer gives no credit this long while messages wait is failed (OUTPUT_STALLED) and dialled again. */
+        @WithDefault("30s")
+        Duration stallTimeout();
     }
 
     interface KubernetesDiscovery {

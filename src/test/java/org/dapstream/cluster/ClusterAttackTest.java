@@ -88,10 +88,14 @@ class ClusterAttackTest {
         }
     }
 
-    /** Balanced SENDs to a member behind a link its peer does not credit: the sender is held, the link queue bounded. */
+    /**
+     * Balanced SENDs to a member behind a link its peer does not credit: the sender is held, the
+     * link queue bounded, and past the stall timeout the link is failed (OUTPUT_STALLED) and dialled again.
+     */
     @Test
-    void aStalledLinkHoldsTheSenderInsteadOfQueuing() throws Exception {
+    void aStalledLinkHoldsTheSenderInsteadOfQueuingThenFails() throws Exception {
         try (ClusterNodes c = new ClusterNodes(2); StreamClient client = new StreamClient(ClientOptions.defaults())) {
+            c.stallTimeout = Duration.ofSeconds(2);
             c.start(0);
             c.start(1);
             ClusterNodes.await("linked", FORM, () -> c.nodes.stream().allMatch(n -> n.links().size() == 1));
@@ -106,6 +110,10 @@ class ClusterAttackTest {
             long queued = toPeer.channel().queuedBytes();
             System.out.println("DELIVER over a stalled link: " + sent + " sends accepted, link queue " + queued + " B");
             assertTrue(queued <= 16L * 1024 * 1024, "link queue " + queued + " bytes");
+            ClusterNodes.await("the stalled link is failed", Duration.ofSeconds(15), () -> !toPeer.up());
+            assertEquals(ErrorCode.OUTPUT_STALLED, toPeer.channel().closed().get(10, TimeUnit.SECONDS).errorCode());
+            ClusterNodes.await("and linked again", FORM, () -> c.nodes.stream().allMatch(n -> n.links().size() == 1
+                    && n.links().all().iterator().next() != toPeer));
         }
     }
 

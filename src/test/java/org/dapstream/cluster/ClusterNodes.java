@@ -40,6 +40,8 @@ final class ClusterNodes implements AutoCloseable {
     Clusters.Settings clusterSettings = Clusters.Settings.defaults();
     /** Who may connect to the client ports (open: clients do not authenticate). */
     AuthPolicy clientPolicy = AuthPolicy.open();
+    /** How long a link may go without credit while messages wait before it is failed. */
+    Duration stallTimeout = NodeCluster.Options.DEFAULT_STALL_TIMEOUT;
     /** Per started node: whether it says it is draining. */
     final List<AtomicBoolean> draining = new ArrayList<>();
     /**
@@ -141,7 +143,7 @@ final class ClusterNodes implements AutoCloseable {
         MemberEndpoint before = endpoints.get(i);
         NodeCluster node = new NodeCluster(vertx, new NodeCluster.Options("127.0.0.1", before == null ? 0 : before.port(), "127.0.0.1", LINK_STREAM,
                 StreamSecurity.of(settings), settings, Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofMillis(200),
-                "127.0.0.1:" + clientPort.port()), new GrowingList(), clusters, state);
+                "127.0.0.1:" + clientPort.port(), stallTimeout), new GrowingList(), clusters, state);
         node.start();
         bound(i, node.port());
         nodes.add(node);
