@@ -87,17 +87,47 @@ public class StreamEndpoint {
         }
         cluster.prepare(node, services); // CLUSTER channels are served from the first stream on
         StreamServerConfig.Flow f = config.flow();
-        FlowConfig flow = new FlowConfig(f.channelWindow(), f.streamWindow(), f.channelSendBuffer(), f.maxMessageSize(),
-                f.maxReassemblyBytes(), f.reassemblyTimeout(),
-                new RateLimit(f.streamRate().bytesPerSecond(), f.streamRate().framesPerSecond()),
-                new RateLimit(f.channelRate().bytesPerSecond(), f.channelRate().framesPerSecond()), f.compression(),
-                f.maxChannelWindow(), f.maxStreamWindow(), compressionGoal(f.compressionGoal()));
-        StreamConfig streamConfig = new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
-                config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
-                config.writeHighWater(), flow, config.frameTimeout(), config.outputBudget(), config.outputStallTimeout());
+        RateLimit streamRate = ConfigErrors.settings()
+                .with("bytesPerSecond", "dap.stream.flow.stream-rate.bytes-per-second", f.streamRate().bytesPerSecond())
+                .with("framesPerSecond", "dap.stream.flow.stream-rate.frames-per-second", f.streamRate().framesPerSecond())
+                .build(() -> new RateLimit(f.streamRate().bytesPerSecond(), f.streamRate().framesPerSecond()));
+        RateLimit channelRate = ConfigErrors.settings()
+                .with("bytesPerSecond", "dap.stream.flow.channel-rate.bytes-per-second", f.channelRate().bytesPerSecond())
+                .with("framesPerSecond", "dap.stream.flow.channel-rate.frames-per-second", f.channelRate().framesPerSecond())
+                .build(() -> new RateLimit(f.channelRate().bytesPerSecond(), f.channelRate().framesPerSecond()));
+        CompressionGoal goal = compressionGoal(f.compressionGoal());
+        FlowConfig flow = ConfigErrors.settings()
+                .with("channelWindow", "dap.stream.flow.channel-window", f.channelWindow())
+                .with("streamWindow", "dap.stream.flow.stream-window", f.streamWindow())
+                .with("channelSendBuffer", "dap.stream.flow.channel-send-buffer", f.channelSendBuffer())
+                .with("maxMessageSize", "dap.stream.flow.max-message-size", f.maxMessageSize())
+                .with("maxReassemblyBytes", "dap.stream.flow.max-reassembly-bytes", f.maxReassemblyBytes())
+                .with("reassemblyTimeout", "dap.stream.flow.reassembly-timeout", f.reassemblyTimeout())
+                .with("maxChannelWindow", "dap.stream.flow.max-channel-window", f.maxChannelWindow())
+                .with("maxStreamWindow", "dap.stream.flow.max-stream-window", f.maxStreamWindow())
+                .build(() -> new FlowConfig(f.channelWindow(), f.streamWindow(), f.channelSendBuffer(), f.maxMessageSize(),
+                        f.maxReassemblyBytes(), f.reassemblyTimeout(), streamRate, channelRate, f.compression(),
+                        f.maxChannelWindow(), f.maxStreamWindow(), goal));
+        StreamConfig streamConfig = ConfigErrors.settings()
+                .with("max frame payload", "dap.stream.max-frame-payload", config.maxFramePayload())
+                .with("keepAliveInterval", "dap.stream.keepalive.interval", config.keepalive().interval())
+                .with("keepAliveTimeout", "dap.stream.keepalive.timeout", config.keepalive().timeout())
+                .with("setupTimeout", "dap.stream.setup-timeout", config.setupTimeout())
+                .with("frameTimeout", "dap.stream.frame-timeout", config.frameTimeout())
+                .with("maxChannels", "dap.stream.max-channels", config.maxChannels())
+                .with("writeHighWater", "dap.stream.write-high-water", config.writeHighWater())
+                .with("outputBudget", "dap.stream.output-budget", config.outputBudget())
+                .with("outputStallTimeout", "dap.stream.output-stall-timeout", config.outputStallTimeout())
+                .build(() -> new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
+                        config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
+                        config.writeHighWater(), flow, config.frameTimeout(), config.outputBudget(), config.outputStallTimeout()));
         this.streamConfig = streamConfig;
-        StreamServerOptions options = new StreamServerOptions(config.tcp().host(), config.tcp().port(),
-                config.tcp().instances(), streamConfig, node, security, gate, caps);
+        StreamSecurity secured = security;
+        StreamServerOptions options = ConfigErrors.settings()
+                .with("port", "dap.stream.tcp.port", config.tcp().port())
+                .with("instances", "dap.stream.tcp.instances", config.tcp().instances())
+                .build(() -> new StreamServerOptions(config.tcp().host(), config.tcp().port(),
+                        config.tcp().instances(), streamConfig, node, secured, gate, caps));
         StreamServer started = new StreamServer(vertx, options, services, sessions, counters);
         started.start().toCompletionStage().toCompletableFuture()
                 .orTimeout(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
