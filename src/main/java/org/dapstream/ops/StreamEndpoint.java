@@ -26,8 +26,10 @@ import org.dapstream.stream.StreamSecurity;
 import org.dapstream.transport.StreamServer;
 import org.dapstream.transport.StreamServerOptions;
 
+import java.net.BindException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -129,8 +131,7 @@ public class StreamEndpoint {
                 .build(() -> new StreamServerOptions(config.tcp().host(), config.tcp().port(),
                         config.tcp().instances(), streamConfig, node, secured, gate, caps));
         StreamServer started = new StreamServer(vertx, options, services, sessions, counters);
-        started.start().toCompletionStage().toCompletableFuture()
-                .orTimeout(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+        bind(started, options);
         server = started;
         this.node = node;
         this.started = true;
@@ -192,6 +193,33 @@ public class StreamEndpoint {
 
     public StreamCounters counters() {
         return counters;
+    }
+
+    /**
+     * Starts {@code server}; a port already in use fails with one line naming the port, its key
+     * and what to do, instead of a bare {@code BindException} under the whole start-up trace.
+     */
+    static void bind(StreamServer server, StreamServerOptions options) {
+        try {
+            server.start().toCompletionStage().toCompletableFuture().orTimeout(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+        } catch (CompletionException e) {
+            if (addressInUse(e)) {
+                throw new IllegalStateException("dap.stream.tcp.port=" + options.port() + ": address " + options.host() + ":"
+                        + options.port() + " is already in use (another node or program is listening there; pick another port or stop it)",
+                        e.getCause());
+            }
+            throw e;
+        }
+    }
+
+    /** A bind refused because the address is taken: a {@link BindException}, or Netty's native transport saying so. */
+    private static boolean addressInUse(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof BindException || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static CompressionGoal compressionGoal(String value) {
