@@ -117,8 +117,10 @@ final class NodeSecurity {
         }
         HandshakeSettings settings = new HandshakeSettings(identity, endorsement, suites, 0,
                 EnumSet.allOf(SignatureAlgorithm.class), policy, null, random);
-        HandshakeWorkers workers = parse("dap.stream.security.handshake.workers/work-queue",
-                () -> new HandshakeWorkers(config.handshake().workers(), config.handshake().workQueue()));
+        HandshakeWorkers workers = ConfigErrors.settings()
+                .with("workers", "dap.stream.security.handshake.workers", config.handshake().workers())
+                .with("workQueue", "dap.stream.security.handshake.work-queue", config.handshake().workQueue())
+                .build(() -> new HandshakeWorkers(config.handshake().workers(), config.handshake().workQueue()));
         return new StreamSecurity(settings, config.rekey().frames(), config.rekey().bytes(), workers);
     }
 
@@ -150,8 +152,13 @@ final class NodeSecurity {
     }
 
     static HandshakeGate gate(StreamServerConfig.Security config) {
-        return parse("dap.stream.security.handshake.*", () -> new HandshakeGate(config.handshake().maxConcurrent(),
-                config.handshake().maxPerAddress(), config.handshake().maxPerPrefix(), config.handshake().firstFrameTimeout()));
+        StreamServerConfig.Handshake h = config.handshake();
+        return ConfigErrors.settings()
+                .with("maxConcurrent", "dap.stream.security.handshake.max-concurrent", h.maxConcurrent())
+                .with("maxPerAddress", "dap.stream.security.handshake.max-per-address", h.maxPerAddress())
+                .with("the per-prefix cap", "dap.stream.security.handshake.max-per-prefix", h.maxPerPrefix())
+                .with("the first-frame timeout", "dap.stream.security.handshake.first-frame-timeout", h.firstFrameTimeout())
+                .build(() -> new HandshakeGate(h.maxConcurrent(), h.maxPerAddress(), h.maxPerPrefix(), h.firstFrameTimeout()));
     }
 
     private static AuthPolicy policy(StreamServerConfig.Security config, NodeIdentity clusterKey) {

@@ -77,7 +77,10 @@ public class StreamEndpoint {
         StreamSecurity security = null;
         // Admission applies to plaintext setup too: an idle connection costs the same either way.
         HandshakeGate gate = NodeSecurity.gate(config.security());
-        StreamCaps caps = new StreamCaps(config.maxStreams(), config.maxStreamsPerAddress());
+        StreamCaps caps = ConfigErrors.settings()
+                .with("maxStreams", "dap.stream.max-streams", config.maxStreams())
+                .with("maxPerAddress", "dap.stream.max-streams-per-address", config.maxStreamsPerAddress())
+                .build(() -> new StreamCaps(config.maxStreams(), config.maxStreamsPerAddress()));
         NodeAddress node;
         if (config.security().enabled()) {
             identity = NodeSecurity.loadIdentity(config.security(), random);

@@ -9,7 +9,9 @@ import org.dapstream.stream.StreamConfig;
 import org.dapstream.transport.StreamServerOptions;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Proxy;
 import java.time.Duration;
+import java.util.Map;
 
 /** The engine's own validation, rethrown naming the configuration key and the value written there. */
 class ConfigErrorsTest {
@@ -49,5 +51,24 @@ class ConfigErrorsTest {
         assertEquals("dap.stream.flow.channel-send-buffer=1: must be at least " + FlowConfig.MIN_CHANNEL_SEND_BUFFER + " bytes",
                 ConfigErrors.settings().with("channelSendBuffer", "dap.stream.flow.channel-send-buffer", 1)
                         .explain("channelSendBuffer must be at least " + FlowConfig.MIN_CHANNEL_SEND_BUFFER + " bytes, got 1"));
+    }
+
+    @Test
+    void handshakeSettingsNameTheirKeys() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NodeSecurity.gate(security(Map.of(
+                "maxConcurrent", 256, "maxPerAddress", 32, "maxPerPrefix", 8, "firstFrameTimeout", Duration.ofSeconds(1)))));
+        assertEquals("dap.stream.security.handshake.max-per-prefix=8: must be at least the per-address cap (32): an address is within "
+                + "its prefix", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NodeSecurity.gate(security(Map.of(
+                "maxConcurrent", 256, "maxPerAddress", 32, "maxPerPrefix", 64, "firstFrameTimeout", Duration.ofMillis(-500)))));
+        assertEquals("dap.stream.security.handshake.first-frame-timeout=-500ms: must be a positive duration", e.getMessage());
+    }
+
+    /** A {@code dap.stream.security} configuration whose handshake group answers from {@code handshake}. */
+    private static StreamServerConfig.Security security(Map<String, Object> handshake) {
+        StreamServerConfig.Handshake h = (StreamServerConfig.Handshake) Proxy.newProxyInstance(ConfigErrorsTest.class.getClassLoader(),
+                new Class<?>[] {StreamServerConfig.Handshake.class}, (proxy, method, args) -> handshake.get(method.getName()));
+        return (StreamServerConfig.Security) Proxy.newProxyInstance(ConfigErrorsTest.class.getClassLoader(),
+                new Class<?>[] {StreamServerConfig.Security.class}, (proxy, method, args) -> method.getName().equals("handshake") ? h : null);
     }
 }
