@@ -88,7 +88,7 @@ public class StreamEndpoint {
             node = identity.address();
         } else {
             LOG.log(System.Logger.Level.WARNING, "security disabled (dap.stream.security.enabled=false): streams are plaintext and unauthenticated");
-            node = config.nodeAddress().map(NodeAddress::parse).orElseGet(() -> new NodeAddress(random.nextLong()));
+            node = config.nodeAddress().map(StreamEndpoint::nodeAddress).orElseGet(() -> new NodeAddress(random.nextLong()));
         }
         cluster.prepare(node, services); // CLUSTER channels are served from the first stream on
         StreamServerConfig.Flow f = config.flow();
@@ -225,11 +225,16 @@ public class StreamEndpoint {
         return false;
     }
 
-    private static CompressionGoal compressionGoal(String value) {
+    /** {@code dap.stream.node-address} of a plaintext node. */
+    static NodeAddress nodeAddress(String value) {
+        return ConfigErrors.settings().with("address", "dap.stream.node-address", value).build(() -> NodeAddress.parse(value));
+    }
+
+    static CompressionGoal compressionGoal(String value) {
         try {
             return CompressionGoal.parse(value);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("dap.stream.flow.compression-goal: " + e.getMessage(), e);
+            throw new IllegalArgumentException("dap.stream.flow.compression-goal=" + value + ": " + e.getMessage(), e);
         }
     }
 }

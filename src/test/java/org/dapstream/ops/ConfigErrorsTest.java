@@ -2,6 +2,7 @@ package org.dapstream.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.dapstream.stream.FlowConfig;
 import org.dapstream.stream.RateLimit;
@@ -62,6 +63,14 @@ class ConfigErrorsTest {
         e = assertThrows(IllegalArgumentException.class, () -> NodeSecurity.gate(security(Map.of(
                 "maxConcurrent", 256, "maxPerAddress", 32, "maxPerPrefix", 64, "firstFrameTimeout", Duration.ofMillis(-500)))));
         assertEquals("dap.stream.security.handshake.first-frame-timeout=-500ms: must be a positive duration", e.getMessage());
+    }
+
+    @Test
+    void nodeAddressAndCompressionGoalNameTheirKeys() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StreamEndpoint.nodeAddress("abc"));
+        assertEquals("dap.stream.node-address=abc: node address must be XXXX::XXXX::XXXX::XXXX, got 'abc'", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> StreamEndpoint.compressionGoal("fastest"));
+        assertTrue(e.getMessage().startsWith("dap.stream.flow.compression-goal=fastest: "), e.getMessage());
     }
 
     /** A {@code dap.stream.security} configuration whose handshake group answers from {@code handshake}. */
