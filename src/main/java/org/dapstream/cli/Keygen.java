@@ -7,9 +7,13 @@ import org.dapstream.crypto.SignatureAlgorithm;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
+import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.Set;
 
 /**
  * {@code keygen [--algorithm ml-dsa-65|ed25519] [--out FILE]}: makes a new node identity.
@@ -38,8 +42,21 @@ public final class Keygen {
     private Keygen() {
     }
 
+    /** Where Linux shows the file behind this process's stdout. */
+    private static final Path STDOUT_LINK = Path.of("/proc/self/fd/1");
+    private static final Set<PosixFilePermission> READABLE_BY_OTHERS = EnumSet.of(PosixFilePermission.GROUP_READ,
+            PosixFilePermission.OTHERS_READ);
+
     /** Runs {@code keygen} with the arguments after the word; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, out == System.out ? STDOUT_LINK : null);
+    }
+
+    /**
+     * Runs {@code keygen}; {@code outFile} is the file behind {@code out} when known (null: a
+     * terminal, a pipe, or not known), checked before a private key is printed there.
+     */
+    static int run(String[] args, PrintStream out, PrintStream err, Path outFile) {
         SignatureAlgorithm alg = SignatureAlgorithm.ML_DSA_65;
         Path file = null;
         for (int i = 0; i < args.length; i++) {
@@ -82,6 +99,13 @@ public final class Keygen {
                 file = Path.of(value);
             }
         }
+        if (file == null && outFile != null) {
+            String refusal = readableByOthers(outFile);
+            if (refusal != null) {
+                err.println("keygen: " + refusal);
+                return EXIT_USAGE;
+            }
+        }
         try (NodeIdentity id = NodeIdentity.generate(alg, new SecureRandom())) {
             PrintStream summary = out;
             if (file != null) {
@@ -101,6 +125,27 @@ public final class Keygen {
         } catch (IOException e) {
             err.println("keygen: could not write " + file + ": " + e);
             return EXIT_FAILED;
+        }
+    }
+
+    /**
+     * Why the private key must not go to {@code stdout} ({@code keygen > node.pem} creates the
+     * file with the umask, usually world-readable), or null: not a regular file (a terminal or a
+     * pipe), no POSIX permissions to tell, or readable by its owner only.
+     */
+    static String readableByOthers(Path stdout) {
+        try {
+            Path real = stdout.toRealPath();
+            if (!Files.isRegularFile(real)) {
+                return null;
+            }
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(real);
+            if (perms.stream().noneMatch(READABLE_BY_OTHERS::contains)) {
+                return null;
+            }
+            return "stdout is " + real + ", readable by others: use --out FILE (written owner-only), or chmod 600 it first";
+        } catch (IOException | UnsupportedOperationException e) {
+            return null; // a pipe or socket (pipe:[...] does not resolve), or no POSIX permissions: nothing to check
         }
     }
 }

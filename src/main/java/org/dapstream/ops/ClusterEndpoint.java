@@ -115,12 +115,10 @@ public class ClusterEndpoint {
                 return endpoint.counters().liveStreams().size();
             }
         };
-        StreamConfig linkStream;
-        try {
-            linkStream = endpoint.streamConfig().withKeepAlive(c.link().keepaliveInterval(), c.link().keepaliveTimeout());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("dap.stream.cluster.link.keepalive-interval/-timeout: " + e.getMessage(), e);
-        }
+        StreamConfig linkStream = ConfigErrors.settings()
+                .with("keepAliveInterval", "dap.stream.cluster.link.keepalive-interval", c.link().keepaliveInterval())
+                .with("keepAliveTimeout", "dap.stream.cluster.link.keepalive-timeout", c.link().keepaliveTimeout())
+                .build(() -> endpoint.streamConfig().withKeepAlive(c.link().keepaliveInterval(), c.link().keepaliveTimeout()));
         NodeCluster started = new NodeCluster(vertx, new NodeCluster.Options(host, c.port(), advertise, linkStream,
                 new StreamSecurity(links, config.security().rekey().frames(), config.security().rekey().bytes()), links,
                 c.link().backoffInitial(), c.link().backoffMax(), c.loadInterval(), clientEndpoint, c.link().stallTimeout()), discovery, clusters,

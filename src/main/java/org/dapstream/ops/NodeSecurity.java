@@ -14,6 +14,9 @@ import org.dapstream.stream.StreamSecurity;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.EnumSet;
@@ -34,20 +37,70 @@ final class NodeSecurity {
     private NodeSecurity() {
     }
 
+    /** The key naming the identity file, in every message about it. */
+    static final String IDENTITY_FILE_KEY = "dap.stream.security.identity.file";
+    /** The key that allows creating the identity file's missing directories. */
+    static final String CREATE_DIRECTORIES_KEY = "dap.stream.security.identity.create-directories";
+
     /** The loaded (or newly created) identity; logs its address and file, never the key. */
     static NodeIdentity loadIdentity(StreamServerConfig.Security config, SecureRandom random) {
-        Path file = Path.of(config.identity().file());
         SignatureAlgorithm alg = parse("dap.stream.security.identity.algorithm", () -> SignatureAlgorithm.parse(config.identity().algorithm()));
+        return loadIdentity(Path.of(config.identity().file()), alg, config.identity().createDirectories(), random);
+    }
+
+    /**
+     * The identity in {@code file}, or a new one written there. Missing directories are created
+     * only when {@code createDirectories}: a typo in the path would otherwise give the node a new
+     * identity, and so a new address, without anyone noticing.
+     */
+    static NodeIdentity loadIdentity(Path file, SignatureAlgorithm alg, boolean createDirectories, SecureRandom random) {
         try {
-            boolean existed = file.toFile().exists();
+            if (Files.exists(file)) {
+                NodeIdentity identity = IdentityFile.load(file);
+                LOG.log(System.Logger.Level.INFO, "loaded node identity " + identity.address() + " ("
+                        + identity.algorithm().configName() + ") from " + file.toAbsolutePath());
+                return identity;
+            }
+            Path dir = file.toAbsolutePath().getParent();
+            if (!Files.isDirectory(dir)) {
+                if (!createDirectories) {
+                    throw new IllegalStateException(IDENTITY_FILE_KEY + "=" + file + ": directory " + dir + " does not exist (check the "
+                            + "path for a typo; to create it and a new identity there, create the directory or set "
+                            + CREATE_DIRECTORIES_KEY + "=true)");
+                }
+                Files.createDirectories(dir);
+            }
             NodeIdentity identity = IdentityFile.loadOrCreate(file, alg, random);
-            LOG.log(System.Logger.Level.INFO, (existed ? "loaded" : "created") + " node identity " + identity.address() + " ("
-                    + identity.algorithm().configName() + ") from " + file.toAbsolutePath());
+            LOG.log(System.Logger.Level.WARNING, "created a NEW node identity in " + file.toAbsolutePath() + ": address "
+                    + identity.address() + " (" + identity.algorithm().configName() + "); later starts load it, so keep the file");
             return identity;
         } catch (IOException e) {
-            throw new IllegalStateException("dap.stream.security.identity.file=" + file + ": " + e.getMessage()
-                    + " (point it at a writable path, or mount an existing identity there)", e);
+            throw new IllegalStateException(identityError(file, e), e);
         }
+    }
+
+    /** What went wrong with the identity file, with the key and what to do. */
+    static String identityError(Path file, IOException e) {
+        String user = System.getProperty("user.name");
+        String prefix = IDENTITY_FILE_KEY + "=" + file + ": ";
+        if (e instanceof AccessDeniedException denied) {
+            if (Files.exists(file)) {
+                Path where = denied.getFile() == null ? file : Path.of(denied.getFile());
+                return prefix + "permission denied reading " + where + " (make it readable by user " + user
+                        + ", e.g. chown " + user + " and chmod 600, or mount it with that owner)";
+            }
+            return prefix + "permission denied creating the identity in " + file.toAbsolutePath().getParent() + " (make the directory writable by user " + user
+                    + ", or mount an existing identity there)";
+        }
+        if (e instanceof FileSystemException fs && fs.getReason() != null && !Files.exists(file)) {
+            return prefix + "cannot create the identity: " + fs.getReason() + " (make the directory writable by user " + user
+                    + ", or mount an existing identity there)";
+        }
+        if (Files.exists(file)) {
+            return prefix + e.getMessage() + " (replace it with a PEM file from `keygen`; moving it away makes the node create a NEW "
+                    + "identity with a new address)";
+        }
+        return prefix + e + " (point it at a writable path, or mount an existing identity there)";
     }
 
     static StreamSecurity streamSecurity(StreamServerConfig.Security config, NodeIdentity identity, SecureRandom random) {
@@ -64,8 +117,10 @@ final class NodeSecurity {
         }
         HandshakeSettings settings = new HandshakeSettings(identity, endorsement, suites, 0,
                 EnumSet.allOf(SignatureAlgorithm.class), policy, null, random);
-        HandshakeWorkers workers = parse("dap.stream.security.handshake.workers/work-queue",
-                () -> new HandshakeWorkers(config.handshake().workers(), config.handshake().workQueue()));
+        HandshakeWorkers workers = ConfigErrors.settings()
+                .with("workers", "dap.stream.security.handshake.workers", config.handshake().workers())
+                .with("workQueue", "dap.stream.security.handshake.work-queue", config.handshake().workQueue())
+                .build(() -> new HandshakeWorkers(config.handshake().workers(), config.handshake().workQueue()));
         return new StreamSecurity(settings, config.rekey().frames(), config.rekey().bytes(), workers);
     }
 
@@ -97,8 +152,13 @@ final class NodeSecurity {
     }
 
     static HandshakeGate gate(StreamServerConfig.Security config) {
-        return parse("dap.stream.security.handshake.*", () -> new HandshakeGate(config.handshake().maxConcurrent(),
-                config.handshake().maxPerAddress(), config.handshake().maxPerPrefix(), config.handshake().firstFrameTimeout()));
+        StreamServerConfig.Handshake h = config.handshake();
+        return ConfigErrors.settings()
+                .with("maxConcurrent", "dap.stream.security.handshake.max-concurrent", h.maxConcurrent())
+                .with("maxPerAddress", "dap.stream.security.handshake.max-per-address", h.maxPerAddress())
+                .with("the per-prefix cap", "dap.stream.security.handshake.max-per-prefix", h.maxPerPrefix())
+                .with("the first-frame timeout", "dap.stream.security.handshake.first-frame-timeout", h.firstFrameTimeout())
+                .build(() -> new HandshakeGate(h.maxConcurrent(), h.maxPerAddress(), h.maxPerPrefix(), h.firstFrameTimeout()));
     }
 
     private static AuthPolicy policy(StreamServerConfig.Security config, NodeIdentity clusterKey) {

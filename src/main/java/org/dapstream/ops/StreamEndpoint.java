@@ -26,8 +26,10 @@ import org.dapstream.stream.StreamSecurity;
 import org.dapstream.transport.StreamServer;
 import org.dapstream.transport.StreamServerOptions;
 
+import java.net.BindException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -75,7 +77,10 @@ public class StreamEndpoint {
         StreamSecurity security = null;
         // Admission applies to plaintext setup too: an idle connection costs the same either way.
         HandshakeGate gate = NodeSecurity.gate(config.security());
-        StreamCaps caps = new StreamCaps(config.maxStreams(), config.maxStreamsPerAddress());
+        StreamCaps caps = ConfigErrors.settings()
+                .with("maxStreams", "dap.stream.max-streams", config.maxStreams())
+                .with("maxPerAddress", "dap.stream.max-streams-per-address", config.maxStreamsPerAddress())
+                .build(() -> new StreamCaps(config.maxStreams(), config.maxStreamsPerAddress()));
         NodeAddress node;
         if (config.security().enabled()) {
             identity = NodeSecurity.loadIdentity(config.security(), random);
@@ -83,24 +88,53 @@ public class StreamEndpoint {
             node = identity.address();
         } else {
             LOG.log(System.Logger.Level.WARNING, "security disabled (dap.stream.security.enabled=false): streams are plaintext and unauthenticated");
-            node = config.nodeAddress().map(NodeAddress::parse).orElseGet(() -> new NodeAddress(random.nextLong()));
+            node = config.nodeAddress().map(StreamEndpoint::nodeAddress).orElseGet(() -> new NodeAddress(random.nextLong()));
         }
         cluster.prepare(node, services); // CLUSTER channels are served from the first stream on
         StreamServerConfig.Flow f = config.flow();
-        FlowConfig flow = new FlowConfig(f.channelWindow(), f.streamWindow(), f.channelSendBuffer(), f.maxMessageSize(),
-                f.maxReassemblyBytes(), f.reassemblyTimeout(),
-                new RateLimit(f.streamRate().bytesPerSecond(), f.streamRate().framesPerSecond()),
-                new RateLimit(f.channelRate().bytesPerSecond(), f.channelRate().framesPerSecond()), f.compression(),
-                f.maxChannelWindow(), f.maxStreamWindow(), compressionGoal(f.compressionGoal()));
-        StreamConfig streamConfig = new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
-                config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
-                config.writeHighWater(), flow, config.frameTimeout(), config.outputBudget(), config.outputStallTimeout());
+        RateLimit streamRate = ConfigErrors.settings()
+                .with("bytesPerSecond", "dap.stream.flow.stream-rate.bytes-per-second", f.streamRate().bytesPerSecond())
+                .with("framesPerSecond", "dap.stream.flow.stream-rate.frames-per-second", f.streamRate().framesPerSecond())
+                .build(() -> new RateLimit(f.streamRate().bytesPerSecond(), f.streamRate().framesPerSecond()));
+        RateLimit channelRate = ConfigErrors.settings()
+                .with("bytesPerSecond", "dap.stream.flow.channel-rate.bytes-per-second", f.channelRate().bytesPerSecond())
+                .with("framesPerSecond", "dap.stream.flow.channel-rate.frames-per-second", f.channelRate().framesPerSecond())
+                .build(() -> new RateLimit(f.channelRate().bytesPerSecond(), f.channelRate().framesPerSecond()));
+        CompressionGoal goal = compressionGoal(f.compressionGoal());
+        FlowConfig flow = ConfigErrors.settings()
+                .with("channelWindow", "dap.stream.flow.channel-window", f.channelWindow())
+                .with("streamWindow", "dap.stream.flow.stream-window", f.streamWindow())
+                .with("channelSendBuffer", "dap.stream.flow.channel-send-buffer", f.channelSendBuffer())
+                .with("maxMessageSize", "dap.stream.flow.max-message-size", f.maxMessageSize())
+                .with("maxReassemblyBytes", "dap.stream.flow.max-reassembly-bytes", f.maxReassemblyBytes())
+                .with("reassemblyTimeout", "dap.stream.flow.reassembly-timeout", f.reassemblyTimeout())
+                .with("maxChannelWindow", "dap.stream.flow.max-channel-window", f.maxChannelWindow())
+                .with("maxStreamWindow", "dap.stream.flow.max-stream-window", f.maxStreamWindow())
+                .build(() -> new FlowConfig(f.channelWindow(), f.streamWindow(), f.channelSendBuffer(), f.maxMessageSize(),
+                        f.maxReassemblyBytes(), f.reassemblyTimeout(), streamRate, channelRate, f.compression(),
+                        f.maxChannelWindow(), f.maxStreamWindow(), goal));
+        StreamConfig streamConfig = ConfigErrors.settings()
+                .with("max frame payload", "dap.stream.max-frame-payload", config.maxFramePayload())
+                .with("keepAliveInterval", "dap.stream.keepalive.interval", config.keepalive().interval())
+                .with("keepAliveTimeout", "dap.stream.keepalive.timeout", config.keepalive().timeout())
+                .with("setupTimeout", "dap.stream.setup-timeout", config.setupTimeout())
+                .with("frameTimeout", "dap.stream.frame-timeout", config.frameTimeout())
+                .with("maxChannels", "dap.stream.max-channels", config.maxChannels())
+                .with("writeHighWater", "dap.stream.write-high-water", config.writeHighWater())
+                .with("outputBudget", "dap.stream.output-budget", config.outputBudget())
+                .with("outputStallTimeout", "dap.stream.output-stall-timeout", config.outputStallTimeout())
+                .build(() -> new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
+                        config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
+                        config.writeHighWater(), flow, config.frameTimeout(), config.outputBudget(), config.outputStallTimeout()));
         this.streamConfig = streamConfig;
-        StreamServerOptions options = new StreamServerOptions(config.tcp().host(), config.tcp().port(),
-                config.tcp().instances(), streamConfig, node, security, gate, caps);
+        StreamSecurity secured = security;
+        StreamServerOptions options = ConfigErrors.settings()
+                .with("port", "dap.stream.tcp.port", config.tcp().port())
+                .with("instances", "dap.stream.tcp.instances", config.tcp().instances())
+                .build(() -> new StreamServerOptions(config.tcp().host(), config.tcp().port(),
+                        config.tcp().instances(), streamConfig, node, secured, gate, caps));
         StreamServer started = new StreamServer(vertx, options, services, sessions, counters);
-        started.start().toCompletionStage().toCompletableFuture()
-                .orTimeout(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+        bind(started, options);
         server = started;
         this.node = node;
         this.started = true;
@@ -164,11 +198,43 @@ public class StreamEndpoint {
         return counters;
     }
 
-    private static CompressionGoal compressionGoal(String value) {
+    /**
+     * Starts {@code server}; a port already in use fails with one line naming the port, its key
+     * and what to do, instead of a bare {@code BindException} under the whole start-up trace.
+     */
+    static void bind(StreamServer server, StreamServerOptions options) {
+        try {
+            server.start().toCompletionStage().toCompletableFuture().orTimeout(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+        } catch (CompletionException e) {
+            if (addressInUse(e)) {
+                throw new IllegalStateException("dap.stream.tcp.port=" + options.port() + ": address " + options.host() + ":"
+                        + options.port() + " is already in use (another node or program is listening there; pick another port or stop it)",
+                        e.getCause());
+            }
+            throw e;
+        }
+    }
+
+    /** A bind refused because the address is taken: a {@link BindException}, or Netty's native transport saying so. */
+    private static boolean addressInUse(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof BindException || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code dap.stream.node-address} of a plaintext node. */
+    static NodeAddress nodeAddress(String value) {
+        return ConfigErrors.settings().with("address", "dap.stream.node-address", value).build(() -> NodeAddress.parse(value));
+    }
+
+    static CompressionGoal compressionGoal(String value) {
         try {
             return CompressionGoal.parse(value);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("dap.stream.flow.compression-goal: " + e.getMessage(), e);
+            throw new IllegalArgumentException("dap.stream.flow.compression-goal=" + value + ": " + e.getMessage(), e);
         }
     }
 }

@@ -260,6 +260,13 @@ public interface StreamServerConfig {
         /** Algorithm of a newly created identity: ml-dsa-65 or ed25519. */
         @WithDefault("ml-dsa-65")
         String algorithm();
+
+        /**
+         * Whether a missing directory of {@link #file()} is created (with a new identity in it).
+         * Off, so a typo in the path fails start-up instead of silently changing the node address.
+         */
+        @WithDefault("false")
+        boolean createDirectories();
     }
 
     interface Cluster {
