@@ -43,9 +43,13 @@ public record ClientOptions(StreamConfig stream, NodeAddress node, Duration conn
                 HandshakeSettings.defaults(NodeIdentity.generate(SignatureAlgorithm.ML_DSA_65, random), random));
     }
 
-    /** No secure handshake: for servers with security disabled (benchmarks of the bare engine, debugging). */
+    /**
+     * No secure handshake: for servers with security disabled (benchmarks of the bare engine,
+     * debugging). Built directly rather than from {@link #defaults()}, which would first generate
+     * an ML-DSA identity (and seed a SecureRandom) only to drop it.
+     */
     public static ClientOptions plaintext() {
-        return defaults().withSecurity(null);
+        return new ClientOptions(StreamConfig.defaults(), NodeAddress.NONE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_EVENT_LOOPS, null);
     }
 
     public ClientOptions withStream(StreamConfig config) {

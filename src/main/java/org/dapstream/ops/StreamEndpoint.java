@@ -31,6 +31,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * Starts the TCP stream endpoint with the application (the seed's {@code dap_stream_init})
@@ -142,6 +143,11 @@ public class StreamEndpoint {
                 + " (" + options.effectiveInstances() + " event loops, " + (security == null ? "PLAINTEXT"
                 : "secure, auth " + security.handshake().peerPolicy().describe()) + "; compression "
                 + (flow.compression() ? "offered, " + Lz4Payload.implementation() : "off") + ")");
+        // Which channel types peers may open here, and which class serves each (CDI beans named
+        // without their client-proxy suffix).
+        LOG.log(System.Logger.Level.INFO, "channel services: " + services.registered().entrySet().stream()
+                .map(e -> e.getKey() + " " + e.getValue().getClass().getName().replaceFirst(".*\\.", "").replaceFirst("_ClientProxy$", ""))
+                .collect(Collectors.joining(", ")));
     }
 
     void onStop(@Observes ShutdownEvent event) {

@@ -2,7 +2,10 @@ package org.dapstream.stream;
 
 import org.dapstream.protocol.ChannelType;
 
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Which handler serves channels of each type that a peer opens. Thread-safe. */
@@ -32,6 +35,13 @@ public final class ChannelRegistry {
     /** The handler for {@code type}, or null when no one serves it. */
     public ChannelHandler handler(ChannelType type) {
         return handlers.get(type.code());
+    }
+
+    /** Every type served and its handler, in ascending type code; a snapshot, not a live view. */
+    public Map<ChannelType, ChannelHandler> registered() {
+        Map<ChannelType, ChannelHandler> snapshot = new TreeMap<>(Comparator.comparingInt(ChannelType::code));
+        handlers.forEach((code, handler) -> snapshot.put(new ChannelType(code), handler));
+        return Collections.unmodifiableMap(snapshot);
     }
 
     /** A registry with the diagnostic echo and discard services. */

@@ -1,6 +1,8 @@
 package org.dapstream.stream;
 
+import org.dapstream.crypto.AeadSuite;
 import org.dapstream.crypto.PeerIdentity;
+import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ControlCodec;
@@ -509,6 +511,20 @@ public final class Stream {
     /** The identity the peer proved, or null (plaintext stream, or a connector that did not authenticate). */
     public PeerIdentity peerIdentity() {
         return keys.peer();
+    }
+
+    /** The AEAD suite the secure handshake agreed, or null (plaintext stream, or before the handshake completes). */
+    public AeadSuite suite() {
+        return keys.suite();
+    }
+
+    /**
+     * The signature algorithm of the identity the peer proved ({@code peerIdentity().algorithm()}),
+     * or null when the peer did not authenticate.
+     */
+    public SignatureAlgorithm peerSignatureAlgorithm() {
+        PeerIdentity peer = keys.peer();
+        return peer == null ? null : peer.algorithm();
     }
 
     /** True once the handshake completed and every frame is sealed. */

@@ -31,6 +31,8 @@ final class StreamKeys {
     private final StreamCounters counters;
     private SessionSecrets secrets;
     private volatile PeerIdentity peer;
+    /** The AEAD suite the handshake agreed; null while plaintext. Kept after the keys are wiped. */
+    private volatile AeadSuite suite;
     /** Seals what we send on ch 0 and on channels without their own key; null while plaintext. */
     private FrameKey sendKey;
     /** Opens what we receive on ch 0 and on channels without their own key; null while plaintext. */
@@ -54,6 +56,7 @@ final class StreamKeys {
     void secured(HandshakeResult result) {
         secrets = result.secrets();
         peer = result.peer();
+        suite = result.suite();
         sendKey = new FrameKey(0, secrets.sending());
         receiveKey = new FrameKey(0, secrets.receiving());
         expectedFlags = Flags.ENCRYPTED;
@@ -65,6 +68,10 @@ final class StreamKeys {
 
     PeerIdentity peer() {
         return peer;
+    }
+
+    AeadSuite suite() {
+        return suite;
     }
 
     // ---------------------------------------------------------------- sending

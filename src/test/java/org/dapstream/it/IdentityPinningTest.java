@@ -3,6 +3,7 @@ package org.dapstream.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,6 +37,9 @@ class IdentityPinningTest {
             assertEquals(server, pinned.node());
             assertEquals(server, pinned.peerIdentity().address());
             assertTrue(pinned.encrypted());
+            assertNotNull(pinned.suite(), "a secure stream names its suite");
+            assertEquals(endpoint.identity().algorithm(), pinned.peerSignatureAlgorithm(), "the server's key type");
+            assertEquals(pinned.peerIdentity().algorithm(), pinned.peerSignatureAlgorithm());
             pinned.close();
 
             NodeAddress other = new NodeAddress(server.value() ^ 1);

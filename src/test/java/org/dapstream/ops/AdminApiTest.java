@@ -101,6 +101,8 @@ public class AdminApiTest {
         assertEquals("acceptor", listed.get("role").asText());
         assertEquals(sessionId, listed.get("sessionId").asLong());
         assertFalse(listed.has("channels"), "lists leave the channels to the detail view");
+        assertEquals(stream.suite().configName(), listed.get("suite").asText(), "both ends name the agreed suite");
+        assertFalse(listed.has("peerSignature"), "the client was not asked to authenticate: " + listed);
 
         JsonNode detail = awaitEcho(serverStreamId);
         assertEquals("active", detail.get("state").asText());

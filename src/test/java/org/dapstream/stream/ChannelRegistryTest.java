@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.dapstream.protocol.ChannelType;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+import java.util.Map;
+
 /** Which handler serves which channel type. */
 class ChannelRegistryTest {
 
@@ -57,5 +60,22 @@ class ChannelRegistryTest {
     void aServiceRegistersUnderItsOwnType() {
         ChannelRegistry r = new ChannelRegistry().register(new EchoService());
         assertInstanceOf(EchoService.class, r.handler(ChannelType.ECHO));
+    }
+
+    @Test
+    void registeredListsEveryTypeInCodeOrderAsASnapshot() {
+        ChannelRegistry r = ChannelRegistry.withDiagnostics();
+        ChannelHandler custom = new ChannelHandler() { };
+        r.register(ChannelType.custom(0x20), custom);
+        r.register(ChannelType.FILE, custom);
+        Map<ChannelType, ChannelHandler> registered = r.registered();
+        assertEquals(List.of(ChannelType.FILE, ChannelType.custom(0x20), ChannelType.ECHO, ChannelType.DISCARD),
+                List.copyOf(registered.keySet()));
+        assertSame(custom, registered.get(ChannelType.custom(0x20)));
+        assertInstanceOf(EchoService.class, registered.get(ChannelType.ECHO));
+        r.unregister(ChannelType.FILE);
+        assertEquals(4, registered.size(), "a snapshot: later changes do not show");
+        assertEquals(3, r.registered().size());
+        assertThrows(UnsupportedOperationException.class, () -> registered.remove(ChannelType.ECHO));
     }
 }

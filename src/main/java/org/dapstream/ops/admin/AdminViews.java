@@ -20,9 +20,10 @@ final class AdminViews {
     private AdminViews() {
     }
 
+    /** {@code suite} and {@code peerSignature} are configuration names, absent on plaintext (or unauthenticated) streams. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record StreamView(int id, String role, String state, boolean active, String peerNode, boolean authorized, boolean encrypted,
-                      String remoteAddress,
+                      String suite, String peerSignature, String remoteAddress,
                       Long sessionId, boolean primary, long createTime, StreamStatsView stats, List<ChannelView> channels) {
     }
 
@@ -57,11 +58,18 @@ final class AdminViews {
         Session session = s.session();
         StreamStats st = s.stats();
         return new StreamView(s.id(), s.role().name().toLowerCase(Locale.ROOT), s.state().name().toLowerCase(Locale.ROOT),
-                s.active(), s.node().toString(), s.authorized(), s.encrypted(), s.remoteAddress(), session == null ? null : sessionId(session.id()),
+                s.active(), s.node().toString(), s.authorized(), s.encrypted(),
+                s.suite() == null ? null : s.suite().configName(),
+                s.peerSignatureAlgorithm() == null ? null : s.peerSignatureAlgorithm().configName(), s.remoteAddress(), session == null ? null : sessionId(session.id()),
                 s.primary(), s.createTime(),
-                new StreamStatsView(st.packetsSent(), st.packetsReceived(), st.bytesSent(), st.bytesReceived(), st.activeChannels(),
-                        Double.isNaN(st.avgLatencyMillis()) ? null : st.avgLatencyMillis()),
+                stats(st),
                 withChannels ? s.channels().stream().map(AdminViews::channel).toList() : null);
+    }
+
+    /** The engine's NaN latency before the first pong becomes null, so the JSON leaves the field out. */
+    static StreamStatsView stats(StreamStats st) {
+        return new StreamStatsView(st.packetsSent(), st.packetsReceived(), st.bytesSent(), st.bytesReceived(), st.activeChannels(),
+                Double.isNaN(st.avgLatencyMillis()) ? null : st.avgLatencyMillis());
     }
 
     static SessionView session(Session s, boolean withChannels) {
