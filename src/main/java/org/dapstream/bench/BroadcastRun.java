@@ -21,9 +21,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Broadcast across a cluster of member nodes ({@code --mode broadcast}): starts the nodes
@@ -237,36 +235,12 @@ final class BroadcastRun implements AutoCloseable {
     }
 
     private <T> T await(CompletableFuture<T> f, String what) throws BenchFailure {
-        try {
-            CompletableFuture.anyOf(f, failure).get(Testbed.SETUP_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
-            return f.getNow(null);
-        } catch (TimeoutException e) {
-            throw new BenchFailure("timed out after " + BenchOptions.format(Testbed.SETUP_TIMEOUT) + " waiting for " + what);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw new BenchFailure(what + " failed: " + (cause.getMessage() != null ? cause.getMessage() : cause), cause);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BenchFailure("interrupted while waiting for " + what);
-        }
+        return Testbed.await(f, failure, Testbed.SETUP_TIMEOUT, what);
     }
 
     /** Lets {@code time} pass, failing early when a stream ends. */
     private void pause(Duration time) throws BenchFailure {
-        if (time.isZero()) {
-            return;
-        }
-        try {
-            failure.get(time.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return;
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw new BenchFailure(cause.getMessage() != null ? cause.getMessage() : cause.toString(), cause);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BenchFailure("interrupted");
-        }
+        Testbed.pause(failure, time);
     }
 
     /** Learns a client stream's loop and reports its unexpected end as the run's failure. */

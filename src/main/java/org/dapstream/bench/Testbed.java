@@ -52,8 +52,13 @@ interface Testbed extends AutoCloseable {
 
     /** Waits for {@code f}, failing early when the testbed fails. */
     default <T> T await(CompletableFuture<T> f, Duration timeout, String what) throws BenchFailure {
+        return await(f, failure(), timeout, what);
+    }
+
+    /** Waits for {@code f} up to {@code timeout}, failing early when {@code failure} completes (with its cause). */
+    static <T> T await(CompletableFuture<T> f, CompletableFuture<?> failure, Duration timeout, String what) throws BenchFailure {
         try {
-            CompletableFuture.anyOf(f, failure()).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            CompletableFuture.anyOf(f, failure).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             return f.getNow(null);
         } catch (TimeoutException e) {
             throw new BenchFailure("timed out after " + BenchOptions.format(timeout) + " waiting for " + what);
@@ -94,11 +99,16 @@ interface Testbed extends AutoCloseable {
 
     /** Lets {@code time} pass, failing early when the testbed fails. */
     default void pause(Duration time) throws BenchFailure {
+        pause(failure(), time);
+    }
+
+    /** Lets {@code time} pass, failing early when {@code failure} completes (with its cause). */
+    static void pause(CompletableFuture<?> failure, Duration time) throws BenchFailure {
         if (time.isZero()) {
             return;
         }
         try {
-            failure().get(time.toNanos(), TimeUnit.NANOSECONDS);
+            failure.get(time.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             return; // the time passed with nothing failing
         } catch (ExecutionException e) {
