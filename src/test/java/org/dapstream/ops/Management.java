@@ -85,7 +85,7 @@ public final class Management {
 
     /** One GET on a connection of its own, failing after {@code timeout}. */
     public Answer getFresh(String path, Duration timeout) throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         return new Answer(r.statusCode(), r.body(), r);
@@ -95,7 +95,9 @@ public final class Management {
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
-        HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
+        // HTTP/1.1: the JDK client's default first tries an h2c upgrade, whose first use was seen to hold the
+        // answer for more than 15 s on a loaded machine; what is tested is the admin API, not the upgrade.
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
         try {
             // sendAsync with our own deadline: a JDK 17 client's request timeout was seen not to
             // fire on a loaded machine, leaving send() parked forever.
