@@ -42,22 +42,26 @@ final class ChannelMember implements LocalMember {
 
     @Override
     public void deliver(boolean balanced, long origin, int publisher, long seq, ByteBuffer payload) {
-        if (channel.blocked() || channel.full(ClusterCodec.MESSAGE_HEADER_SIZE + payload.remaining())) {
-            missed.incrementAndGet();
-            channel.missed(this);
-            return;
+        if (!misses(payload.remaining())) {
+            channel.deliver(ClusterCodec.encodeMessage(ref, balanced, origin, publisher, seq, payload));
         }
-        channel.deliver(ClusterCodec.encodeMessage(ref, balanced, origin, publisher, seq, payload));
     }
 
     /** A broadcast: the fan-out's one MESSAGE array, under this member's ref. */
     @Override
     public void deliver(Clusters.Delivery d) {
-        if (channel.blocked() || channel.full(ClusterCodec.MESSAGE_HEADER_SIZE + d.payload.remaining())) {
-            missed.incrementAndGet();
-            channel.missed(this);
-            return;
+        if (!misses(d.payload.remaining())) {
+            channel.deliver(d.message(ref));
         }
-        channel.deliver(d.message(ref));
+    }
+
+    /** True, and counted for the next GAP, when the member cannot take a message of {@code payload} bytes now. */
+    private boolean misses(int payload) {
+        if (!channel.blocked() && !channel.full(ClusterCodec.MESSAGE_HEADER_SIZE + payload)) {
+            return false;
+        }
+        missed.incrementAndGet();
+        channel.missed(this);
+        return true;
     }
 }

@@ -11,7 +11,6 @@ import org.dapstream.stream.Stream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletionException;
-import java.util.function.LongConsumer;
 
 /**
  * Keeps this node's end of one member's link: dials the member's cluster endpoint, and after
@@ -52,13 +51,11 @@ final class LinkDialer {
     /** The peer was waited for once: the next dial keeps the link whatever the addresses. */
     private boolean keepRegardless;
     private long attempts;
-    private final LongConsumer onSelf;
 
-    LinkDialer(MemberEndpoint endpoint, Context context, Backoff backoff, LongConsumer onSelf) {
+    LinkDialer(MemberEndpoint endpoint, Context context, Backoff backoff) {
         this.endpoint = endpoint;
         this.context = context;
         this.backoff = backoff;
-        this.onSelf = onSelf;
     }
 
     MemberEndpoint endpoint() {
@@ -138,7 +135,7 @@ final class LinkDialer {
             synchronized (this) {
                 move(LinkState.SELF, null);
             }
-            onSelf.accept(proven.value());
+            LOG.log(System.Logger.Level.DEBUG, "member " + endpoint + " is this node");
             return;
         }
         boolean peerDials = Long.compareUnsigned(proven.value(), self.value()) < 0;

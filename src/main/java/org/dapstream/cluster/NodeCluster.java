@@ -302,7 +302,7 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
                 Entry old = members.get(m.endpoint());
                 if (old == null) {
                     LinkDialer dialer = new LinkDialer(m.endpoint(), dialContext(), new Backoff(options.backoffInitial(),
-                            options.backoffMax(), random), addr -> LOG.log(System.Logger.Level.DEBUG, m.endpoint() + " is this node"));
+                            options.backoffMax(), random));
                     members.put(m.endpoint(), new Entry(m, dialer));
                     if (m.endpoint().equals(advertised())) {
                         dialer.markSelf(self);
