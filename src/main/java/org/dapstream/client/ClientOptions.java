@@ -3,6 +3,7 @@ package org.dapstream.client;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.protocol.Features;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.StreamConfig;
 
@@ -66,6 +67,19 @@ public record ClientOptions(StreamConfig stream, NodeAddress node, Duration conn
 
     public ClientOptions withSecurity(HandshakeSettings settings) {
         return new ClientOptions(stream, node, connectTimeout, eventLoops, settings);
+    }
+
+    /**
+     * Offers acknowledgements (PROTOCOL.md section 28): once the node agrees, each side keeps
+     * what it wrote until the other acknowledges it, within {@link StreamConfig#sessionStoreBytes()}.
+     * Off by default. Needs a secure stream.
+     */
+    public ClientOptions withAcknowledgements(boolean offer) {
+        if (security == null) {
+            throw new IllegalStateException("acknowledgements are agreed in the secure handshake; a plaintext client has none");
+        }
+        int features = offer ? security.features() | Features.ACKS : security.features() & ~Features.ACKS;
+        return withSecurity(security.withFeatures(features));
     }
 
     /** This client authenticates as {@code identity} when a server asks. */

@@ -14,7 +14,7 @@ import java.util.Set;
  * @param identity            this node's long-term signing key (an acceptor always signs; a connector signs when asked)
  * @param endorsement         the cluster's endorsement of {@code identity}, empty when none
  * @param suites              AEAD suites this node accepts, most preferred first (an acceptor picks its first one the connector offers)
- * @param features            optional features this node offers / accepts (bit mask; none defined yet, so 0)
+ * @param features            optional features this node offers / accepts (bit mask; {@code Features}: 0x0001 acknowledgements)
  * @param signatureAlgorithms identity algorithms this node accepts from its peer
  * @param peerPolicy          who may be on the other end: for an acceptor, which connectors (anything but
  *                            {@link AuthPolicy#open()} makes it require client authentication); for a connector, which servers
@@ -51,6 +51,11 @@ public record HandshakeSettings(NodeIdentity identity, byte[] endorsement, List<
 
     public HandshakeSettings withExpectedPeer(NodeAddress expected) {
         return new HandshakeSettings(identity, endorsement, suites, features, signatureAlgorithms, peerPolicy, expected, random);
+    }
+
+    /** The optional features offered (connector) or accepted (acceptor), see {@code Features}. */
+    public HandshakeSettings withFeatures(int mask) {
+        return new HandshakeSettings(identity, endorsement, suites, mask, signatureAlgorithms, peerPolicy, expectedPeer, random);
     }
 
     public HandshakeSettings withSuites(List<AeadSuite> preferred) {

@@ -103,7 +103,7 @@ final class NodeSecurity {
         return prefix + e + " (point it at a writable path, or mount an existing identity there)";
     }
 
-    static StreamSecurity streamSecurity(StreamServerConfig.Security config, NodeIdentity identity, SecureRandom random) {
+    static StreamSecurity streamSecurity(StreamServerConfig.Security config, NodeIdentity identity, SecureRandom random, int features) {
         List<AeadSuite> suites = config.suites().stream()
                 .map(name -> parse("dap.stream.security.suites", () -> AeadSuite.parse(name))).toList();
         NodeIdentity clusterKey = config.cluster().keyFile().map(NodeSecurity::loadClusterKey).orElse(null);
@@ -115,7 +115,7 @@ final class NodeSecurity {
         if (clusterKey != null) {
             clusterKey.close(); // its public half lives on in the policy; the private key is no longer needed
         }
-        HandshakeSettings settings = new HandshakeSettings(identity, endorsement, suites, 0,
+        HandshakeSettings settings = new HandshakeSettings(identity, endorsement, suites, features,
                 EnumSet.allOf(SignatureAlgorithm.class), policy, null, random);
         HandshakeWorkers workers = ConfigErrors.settings()
                 .with("workers", "dap.stream.security.handshake.workers", config.handshake().workers())

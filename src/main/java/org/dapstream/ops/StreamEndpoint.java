@@ -13,6 +13,7 @@ import org.dapstream.cluster.LinkRefusal;
 import org.dapstream.compress.CompressionGoal;
 import org.dapstream.compress.Lz4Payload;
 import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.protocol.Features;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.ChannelService;
@@ -85,7 +86,8 @@ public class StreamEndpoint {
         NodeAddress node;
         if (config.security().enabled()) {
             identity = NodeSecurity.loadIdentity(config.security(), random);
-            security = NodeSecurity.streamSecurity(config.security(), identity, random);
+            security = NodeSecurity.streamSecurity(config.security(), identity, random,
+                    config.session().acknowledgements() ? Features.ACKS : 0);
             node = identity.address();
         } else {
             LOG.log(System.Logger.Level.WARNING, "security disabled (dap.stream.security.enabled=false): streams are plaintext and unauthenticated");
@@ -126,7 +128,8 @@ public class StreamEndpoint {
                 .with("outputStallTimeout", "dap.stream.output-stall-timeout", config.outputStallTimeout())
                 .build(() -> new StreamConfig(config.maxFramePayload(), config.keepalive().interval(),
                         config.keepalive().timeout(), config.setupTimeout(), config.maxChannels(),
-                        config.writeHighWater(), flow, config.frameTimeout(), config.outputBudget(), config.outputStallTimeout()));
+                        config.writeHighWater(), flow, config.frameTimeout(), config.outputBudget(), config.outputStallTimeout(),
+                        config.session().storeBytes()));
         this.streamConfig = streamConfig;
         StreamSecurity secured = security;
         StreamServerOptions options = ConfigErrors.settings()

@@ -73,6 +73,19 @@ public interface StreamServerConfig {
 
     Security security();
 
+    /** Sessions: acknowledgements and the store of unacknowledged messages (docs/OPERATIONS.md, "Acknowledgements"). */
+    SessionSettings session();
+
+    interface SessionSettings {
+        /** Whether this node agrees acknowledgements when a client offers them (the ACKS feature). */
+        @WithDefault("true")
+        boolean acknowledgements();
+
+        /** Bytes of written, unacknowledged messages one session keeps before its writers wait (at least 262144). */
+        @WithDefault("16777216")
+        int storeBytes();
+    }
+
     /** The node cluster: discovery of the other replicas, links to them, named clusters (docs/OPERATIONS.md, "Clusters"). */
     ClusterSettings cluster();
 

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
  * GOAWAY       10 | grace_ms u32 | alt_len u8 | alternate UTF-8 host:port (alt_len bytes)
  *                 | reason UTF-8 to the end (&lt;= 512 bytes)                                  (6+ bytes)
  * WINDOW_UPDATE 11 | ch_id u16 (0 = the stream) | increment u32 (1..2^31-1)                 (7 bytes)
+ * ACK          12 | ch_id u16 (1..65535) | delivered u64                                  (11 bytes)
  * </pre>
  *
  * Every fixed-size message must have exactly its size: trailing bytes are an error, so a
@@ -36,6 +37,7 @@ public final class ControlCodec {
     public static final int CHANNEL_KEY_ACK_SIZE = 5;
     public static final int CHANNEL_KEY_ACTIVE_SIZE = 3;
     public static final int WINDOW_UPDATE_SIZE = 7;
+    public static final int ACK_SIZE = 11;
     /** GOAWAY without alternate and reason: kind, grace_ms, alt_len. */
     public static final int GOAWAY_MIN_SIZE = 6;
     /** Longest alternate member, {@code host:port} in UTF-8 (its length is a u8). */
@@ -133,6 +135,12 @@ public final class ControlCodec {
             return allocate(WINDOW_UPDATE_SIZE).put((byte) ControlMessage.KIND_WINDOW_UPDATE).putShort((short) m.channelId())
                     .putInt((int) m.increment()).array();
         }
+        if (message instanceof ControlMessage.Ack m) {
+            if (m.channelId() < 1 || m.channelId() > 0xFFFF) {
+                throw new IllegalArgumentException("an ACK names a channel 1..65535: " + m.channelId());
+            }
+            return allocate(ACK_SIZE).put((byte) ControlMessage.KIND_ACK).putShort((short) m.channelId()).putLong(m.delivered()).array();
+        }
         throw new IllegalArgumentException("no encoding for " + message);
     }
 
@@ -204,6 +212,14 @@ public final class ControlCodec {
                     throw malformed("WINDOW_UPDATE increment " + increment + " for channel " + ch + "; it must be 1.." + FlowWindow.MAX_WINDOW);
                 }
                 return new ControlMessage.WindowUpdate(ch, increment);
+            }
+            case ControlMessage.KIND_ACK -> {
+                exact("ACK", length, ACK_SIZE);
+                int ch = u16(b);
+                if (ch == 0) {
+                    throw malformed("ACK for ch 0; messages are acknowledged on channels 1..65535");
+                }
+                return new ControlMessage.Ack(ch, b.getLong());
             }
             default -> throw malformed(HandshakeMessage.isHandshakeKind(kind)
                     ? String.format("handshake message kind 0x%02x outside the handshake", kind)

@@ -27,6 +27,8 @@ public sealed interface ControlMessage {
     int KEY_CHECK_SIZE = 8;
     int KIND_GOAWAY = 0x10;
     int KIND_WINDOW_UPDATE = 0x11;
+    /** Acknowledges messages delivered on a channel; only on streams that agreed {@link Features#ACKS}. */
+    int KIND_ACK = 0x12;
 
     /** OPEN_CHANNEL option: both sides may send COMPRESSED frames on the channel (adaptive LZ4). */
     int OPTION_COMPRESSION = 0x01;
@@ -108,5 +110,12 @@ public sealed interface ControlMessage {
      * of application payload on channel {@code channelId} (0: on the stream as a whole).
      */
     record WindowUpdate(int channelId, long increment) implements ControlMessage {
+    }
+
+    /**
+     * The sender has handed {@code delivered} messages of channel {@code channelId} to its
+     * application since the channel opened (cumulative; unsigned 64-bit on the wire).
+     */
+    record Ack(int channelId, long delivered) implements ControlMessage {
     }
 }

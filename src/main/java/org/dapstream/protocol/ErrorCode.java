@@ -99,6 +99,8 @@ public enum ErrorCode {
     LINK_REFUSED(0x002D),
     /** A cluster member fell too far behind and the node is configured to end it rather than report gaps. */
     SLOW_CONSUMER(0x002E),
+    /** An ACK acknowledges fewer messages than an earlier ACK on its channel, more than were written on it, or a MEDIA channel's. */
+    BAD_ACK(0x002F),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

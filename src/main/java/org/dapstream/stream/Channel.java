@@ -9,6 +9,7 @@ import org.dapstream.protocol.PacketType;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The seed's {@code dap_stream_ch_t}: one logical channel of a {@link Stream}, with its type,
@@ -80,6 +81,13 @@ public final class Channel {
     final ChannelKeys keys = new ChannelKeys();
     /** The fragmented message being received, or null. */
     Reassembly reassembly;
+    /** What this side wrote and the peer has not acknowledged; null when the stream did not agree acknowledgements, and on MEDIA channels. */
+    RetainedMessages retained;
+    /** Messages delivered to the application (acknowledged channels), and whether an ACK for them is due. */
+    long delivered;
+    boolean ackDue;
+    /** Pull mode: messages taken by read() and not yet counted as delivered on the loop. */
+    private final AtomicInteger readUncounted = new AtomicInteger();
 
     Channel(Stream stream, int id, ChannelType type, ChannelHandler handler, State state, boolean openedLocally) {
         this.stream = stream;
@@ -302,6 +310,9 @@ public final class Channel {
     public Packet read() {
         Packet p = inbox.take();
         if (p != null) {
+            if (retained != null) {
+                readUncounted.incrementAndGet();
+            }
             readConsumed(p.data().length, inbox.count.get() == 0);
         }
         return p;
@@ -316,6 +327,11 @@ public final class Channel {
                 long read = inbox.readUncredited.getAndSet(0);
                 if (read > 0 && state != State.CLOSED && stream.state() == StreamState.ACTIVE) {
                     stream.flow.consumed(this, read, true);
+                }
+                int taken = readUncounted.getAndSet(0);
+                if (taken > 0) {
+                    stream.acks.delivered(this, taken);
+                    stream.acks.flush();
                 }
             });
         }
@@ -391,6 +407,9 @@ public final class Channel {
         } catch (RuntimeException e) {
             handlerFailed(e);
         }
+        if (retained != null) {
+            stream.acks.delivered(this, 1);
+        }
         if (!credited) {
             stream.flow.consumed(this, size, true);
         }
@@ -409,6 +428,7 @@ public final class Channel {
         while (!inbox.paused && state != State.CLOSED && (p = inbox.take()) != null) {
             deliver(p.type(), ByteBuffer.wrap(p.data()), false);
         }
+        stream.acks.flush();
         stream.output.drained();
     }
 

@@ -281,6 +281,7 @@ final class ChannelProtocol {
             ch.queue.compressMin = policy.minSize();
         }
         stream.scheduler.channelOpened(ch);
+        stream.acks.channelOpened(ch);
     }
 
     // ---------------------------------------------------------------- the end of a channel
@@ -314,6 +315,7 @@ final class ChannelProtocol {
         stream.scheduler.failQueued(ch, reason);
         stream.flow.releaseHeld(ch);
         stream.reassembler.release(ch);
+        stream.acks.channelGone(ch);
         if (ch.opening != null) {
             ch.opening.completeExceptionally(new StreamException(reason));
             ch.opening = null;

@@ -97,6 +97,9 @@ final class FrameReader implements FrameSink {
         } catch (RuntimeException e) {
             ch.handlerFailed(e);
         }
+        if (ch.retained != null) {
+            stream.acks.delivered(ch, 1);
+        }
         flow.consumedFast(ch, size);
     }
 

@@ -43,7 +43,9 @@ final class FrameWriter {
         sendFrame(null, 0, type, null, payload, 0, payload.length);
     }
 
+    /** A channel's CLOSE or ERROR (its due ACK goes first: none follows a channel's end). */
     void sendChannelFrame(Channel ch, PacketType type, byte[] payload) {
+        stream.acks.beforeChannelEnd(ch);
         sendFrame(ch, ch.id(), type, null, payload, 0, payload.length);
     }
 

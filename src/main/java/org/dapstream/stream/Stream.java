@@ -68,6 +68,8 @@ public final class Stream {
     final OutputBudget output;
     /** Whether the connection is read. */
     final ReadPauses reading;
+    /** Acknowledgements and the store of unacknowledged messages, when the handshake agreed them. */
+    final Acknowledgements acks;
 
     private final CompletableFuture<Stream> ready = new CompletableFuture<>();
     private final CompletableFuture<CloseReason> closeFuture = new CompletableFuture<>();
@@ -105,6 +107,7 @@ public final class Stream {
         this.scheduler = new SendScheduler(this, transport, writer, flow, config.flow(), node.clock(), counters);
         this.gate = new WriteGate(this, transport, writer, flow, scheduler, config);
         this.reassembler = new Reassembler(flow, config.flow(), node.clock());
+        this.acks = new Acknowledgements(this, config.sessionStoreBytes());
         this.channels = new ChannelProtocol(this, role, node);
         this.reader = new FrameReader(this, keys, flow, reassembler, channels, this::onStreamFrame, config.maxFramePayload());
         this.setup = new StreamSetup(this, role, node, transport);
@@ -151,6 +154,7 @@ public final class Stream {
             fail(new ProtocolException(ErrorCode.INTERNAL_ERROR, "internal error"));
         }
         if (life != Life.CLOSED) {
+            acks.flush(); // one ACK per channel that delivered, for the whole batch of input
             output.check(); // what this input made us owe the peer
         }
     }
@@ -362,6 +366,8 @@ public final class Stream {
             channels.onOpenReject(reject);
         } else if (message instanceof ControlMessage.WindowUpdate update) {
             flow.onWindowUpdate(update);
+        } else if (message instanceof ControlMessage.Ack ack) {
+            acks.onAck(ack);
         } else if (message instanceof ControlMessage.KeyUpdate update) {
             keys.onKeyUpdate(update);
         } else if (message instanceof ControlMessage.ChannelKey request) {
@@ -593,6 +599,16 @@ public final class Stream {
     /** Bytes of frame-sized buffers this stream keeps between frames (gathering, inflating, compressing). A monitoring value off the loop. */
     public long retainedBufferBytes() {
         return decoder.bufferCapacity() + reader.retainedBufferBytes() + writer.retainedBufferBytes();
+    }
+
+    /** True when the handshake agreed acknowledgements: written messages are kept until the peer acknowledges them. */
+    public boolean acknowledged() {
+        return acks.agreed();
+    }
+
+    /** Bytes of written messages kept until the peer acknowledges them. A monitoring value off the loop. */
+    public long unacknowledgedBytes() {
+        return acks.store().bytes();
     }
 
     /** Payload bytes the peer lets us send on the stream now (all channels). A monitoring value off the loop. */

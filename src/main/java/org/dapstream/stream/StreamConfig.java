@@ -21,10 +21,12 @@ import java.time.Duration;
  * @param outputBudget      bytes the stream may have queued for a peer that does not read them
  *                          (see {@link OutputBudget}); over it, the stream stops reading the connection
  * @param outputStallTimeout a stream that stays over its output budget this long ends with {@code OUTPUT_STALLED}
+ * @param sessionStoreBytes bytes of written, unacknowledged messages a stream that agreed
+ *                          acknowledgements keeps before its writers are told to wait (see {@link SessionStore})
  */
 public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Duration keepAliveTimeout,
                            Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow,
-                           Duration frameTimeout, int outputBudget, Duration outputStallTimeout) {
+                           Duration frameTimeout, int outputBudget, Duration outputStallTimeout, int sessionStoreBytes) {
     /** The seed's {@code STREAM_KEEPALIVE_TIMEOUT}: 3 s. */
     public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(3);
     /** A third of the timeout, so two pings can be lost before the peer gives up: 1 s. */
@@ -44,6 +46,8 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
     public static final int DEFAULT_OUTPUT_BUDGET = 4 * 1024 * 1024;
     /** 10 s over the output budget, without the peer reading it down, ends the stream. */
     public static final Duration DEFAULT_OUTPUT_STALL_TIMEOUT = Duration.ofSeconds(10);
+    /** 16 MiB of unacknowledged messages per session (streams that agreed acknowledgements). */
+    public static final int DEFAULT_SESSION_STORE_BYTES = SessionStore.DEFAULT_LIMIT;
     /** The least output budget: the largest frame and then some, so one reply never trips it. */
     public static final int MIN_OUTPUT_BUDGET = 256 * 1024;
 
@@ -66,6 +70,17 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
             throw new IllegalArgumentException("outputBudget must be at least " + MIN_OUTPUT_BUDGET + " bytes, got " + outputBudget);
         }
         positive("outputStallTimeout", outputStallTimeout);
+        if (sessionStoreBytes < SessionStore.MIN_LIMIT) {
+            throw new IllegalArgumentException("sessionStoreBytes must be at least " + SessionStore.MIN_LIMIT + " bytes, got " + sessionStoreBytes);
+        }
+    }
+
+    /** The limits with the default session store. */
+    public StreamConfig(int maxFramePayload, Duration keepAliveInterval, Duration keepAliveTimeout,
+                        Duration setupTimeout, int maxChannels, int writeHighWater, FlowConfig flow,
+                        Duration frameTimeout, int outputBudget, Duration outputStallTimeout) {
+        this(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
+                frameTimeout, outputBudget, outputStallTimeout, DEFAULT_SESSION_STORE_BYTES);
     }
 
     /** The limits with the default frame deadline and output budget. */
@@ -83,28 +98,34 @@ public record StreamConfig(int maxFramePayload, Duration keepAliveInterval, Dura
 
     public StreamConfig withKeepAlive(Duration interval, Duration timeout) {
         return new StreamConfig(maxFramePayload, interval, timeout, setupTimeout, maxChannels, writeHighWater, flow,
-                frameTimeout, outputBudget, outputStallTimeout);
+                frameTimeout, outputBudget, outputStallTimeout, sessionStoreBytes);
     }
 
     public StreamConfig withSetupTimeout(Duration timeout) {
         return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, timeout, maxChannels, writeHighWater, flow,
-                frameTimeout, outputBudget, outputStallTimeout);
+                frameTimeout, outputBudget, outputStallTimeout, sessionStoreBytes);
     }
 
     public StreamConfig withFlow(FlowConfig flow) {
         return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
-                frameTimeout, outputBudget, outputStallTimeout);
+                frameTimeout, outputBudget, outputStallTimeout, sessionStoreBytes);
     }
 
     public StreamConfig withFrameTimeout(Duration timeout) {
         return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
-                timeout, outputBudget, outputStallTimeout);
+                timeout, outputBudget, outputStallTimeout, sessionStoreBytes);
     }
 
     /** Output budget and stall timeout, see {@link OutputBudget}. */
     public StreamConfig withOutputBudget(int budget, Duration stallTimeout) {
         return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
-                frameTimeout, budget, stallTimeout);
+                frameTimeout, budget, stallTimeout, sessionStoreBytes);
+    }
+
+    /** Bytes of unacknowledged messages kept before writers wait, see {@link SessionStore}. */
+    public StreamConfig withSessionStore(int bytes) {
+        return new StreamConfig(maxFramePayload, keepAliveInterval, keepAliveTimeout, setupTimeout, maxChannels, writeHighWater, flow,
+                frameTimeout, outputBudget, outputStallTimeout, bytes);
     }
 
     private static void positive(String name, Duration d) {

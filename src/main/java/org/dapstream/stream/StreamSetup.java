@@ -7,6 +7,7 @@ import org.dapstream.crypto.ServerHandshake;
 import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.Features;
 import org.dapstream.protocol.HandshakeMessage;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
@@ -245,6 +246,9 @@ final class StreamSetup {
         clientHandshake = null;
         serverHandshake = null;
         stream.keys.secured(result);
+        if (Features.has(result.features(), Features.ACKS)) {
+            stream.acks.agree(); // before becomeActive: the first channel is already kept
+        }
         stream.peerNode(result.node());
         node.counters().handshake(HandshakeOutcome.SUCCESS);
     }

@@ -8,6 +8,7 @@ import org.dapstream.protocol.PacketType;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -77,12 +78,33 @@ final class WriteGate {
             } else {
                 writer.sendFrame(ch, ch.id(), type, null, array, offset, len);
             }
+            if (ch.retained != null) {
+                return keptCopy(ch, type, buffer, array, offset, len);
+            }
             if (transport.writeQueueFull()) {
                 return blockWriter(ch);
             }
             return true;
         }
         return writeSlow(ch, type, buffer, array, offset, len);
+    }
+
+    /** The fast path on an acknowledged channel: keeps a copy of what went, then says whether the writer may go on. */
+    private boolean keptCopy(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len) {
+        if (buffer != null) {
+            stream.acks.keepCopy(ch, type, buffer, buffer.position(), len);
+        } else {
+            stream.acks.keep(ch, type, Arrays.copyOfRange(array, offset, offset + len));
+        }
+        if (transport.writeQueueFull() || stream.acks.store().full()) {
+            return blockWriter(ch);
+        }
+        return true;
+    }
+
+    /** The store of unacknowledged messages is over its bound: writers on acknowledged channels wait. */
+    private boolean storeFull(Channel ch) {
+        return ch.retained != null && stream.acks.store().full();
     }
 
     /** What an application may write: DATA up to the largest message, CONTROL within one frame (it is never fragmented). */
@@ -98,7 +120,12 @@ final class WriteGate {
             // Queued: the caller may reuse its buffer the moment we return, so copy.
             byte[] copy = new byte[len];
             source.get(from, copy);
+            if (ch.retained != null) {
+                stream.acks.keep(ch, type, copy); // the queue and the store share the copy: neither changes it
+            }
             scheduler.enqueue(ch, new OutboundMessage(type, copy, len, null));
+        } else if (ch.retained != null) {
+            stream.acks.keepCopy(ch, type, source, from, len);
         }
         if (ch.handlerFailed) {
             return false; // its packetOut observer threw: the channel is closing
@@ -147,7 +174,7 @@ final class WriteGate {
 
     /** write's answer: false (and readyToWrite later) when this channel's writer should wait, or the connection is full. */
     private boolean writeAccepted(Channel ch) {
-        if (transport.writeQueueFull() || (ch.queue.queuedBytes > 0 && writerMustWait(ch))) {
+        if (transport.writeQueueFull() || storeFull(ch) || (ch.queue.queuedBytes > 0 && writerMustWait(ch))) {
             return blockWriter(ch);
         }
         return true;
@@ -167,6 +194,9 @@ final class WriteGate {
 
     /** The other side of {@link #writerMustWait}: the queue is empty, or down to half the buffer and moving (credit there). */
     private boolean writerMayResume(Channel ch) {
+        if (ch.retained != null && !stream.acks.store().mayResume()) {
+            return false;
+        }
         return ch.queue.queuedBytes == 0 || ChannelType.MEDIA.equals(ch.type())
                 || (ch.queue.queuedBytes <= config.channelSendBuffer() / RESUME_DIVISOR && !ch.send.stalled && !streamSend.stalled);
     }
@@ -200,6 +230,9 @@ final class WriteGate {
 
     /** On the loop: a message whose array this side owns (no copy needed to queue it). */
     private void sendOwned(Channel ch, PacketType type, byte[] data, int len, CompletableFuture<Void> sent) {
+        if (ch.retained != null) {
+            stream.acks.keep(ch, type, data);
+        }
         if (!sendNow(ch, type, ByteBuffer.wrap(data), 0, len)) {
             scheduler.enqueue(ch, new OutboundMessage(type, data, len, sent));
         } else if (sent != null) {
@@ -229,7 +262,8 @@ final class WriteGate {
         });
         // The channel's own send queue counts too (as last seen from this thread), or a writer
         // on another thread fills it without bound while the peer grants no credit.
-        boolean channelFull = ch.queue.queuedBytes > config.channelSendBuffer() && !ChannelType.MEDIA.equals(ch.type());
+        boolean channelFull = (ch.queue.queuedBytes > config.channelSendBuffer() && !ChannelType.MEDIA.equals(ch.type()))
+                || storeFull(ch);
         if (queued > writeHighWater || channelFull) {
             transport.execute(() -> {
                 ch.queue.writeBlocked = true;

@@ -140,6 +140,7 @@ class ProtocolDocExamplesTest {
         // the 15 MiB above the initial window right after its OPEN_ACK; later it returns 2 MiB of the stream window.
         control(m, "WINDOW_UPDATE for a channel", 2, new ControlMessage.WindowUpdate(1, 15 * 1024 * 1024));
         control(m, "WINDOW_UPDATE for the stream", 7, new ControlMessage.WindowUpdate(0, FlowWindow.INITIAL_STREAM_WINDOW / 2));
+        control(m, "ACK", 3, new ControlMessage.Ack(1, 3));
         // Fragmentation (§25): a 150000-byte DATA message as the first three frames on channel 1.
         fragments(m, 1, 150_000);
         // Compression (§26): channel 7 opened with the compression option, then 64 x 'a' sent COMPRESSED.

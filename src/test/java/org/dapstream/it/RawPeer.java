@@ -60,6 +60,8 @@ final class RawPeer implements AutoCloseable {
     private FrameCipher opener;
     private ClientHandshake clientHandshake;
     private HandshakeResult handshake;
+    /** The features CLIENT_HELLO offers. */
+    private int features;
 
     RawPeer(int port, int readTimeoutMillis) throws IOException {
         this(port, readTimeoutMillis, null);
@@ -98,8 +100,19 @@ final class RawPeer implements AutoCloseable {
     }
 
     /** This peer's CLIENT_HELLO frame (the handshake starts; {@link #finishHandshake()} completes it). */
+    /** Offers {@code mask} (see {@code Features}) in the next CLIENT_HELLO. */
+    RawPeer offering(int mask) {
+        features = mask;
+        return this;
+    }
+
+    /** The features the server chose (after the handshake). */
+    int agreedFeatures() {
+        return handshake.features();
+    }
+
     byte[] clientHello() {
-        clientHandshake = new ClientHandshake(HandshakeSettings.defaults(IDENTITY, RANDOM));
+        clientHandshake = new ClientHandshake(HandshakeSettings.defaults(IDENTITY, RANDOM).withFeatures(features));
         return plainFrame(PacketType.CONTROL, 0, clientHandshake.start());
     }
 

@@ -135,6 +135,33 @@ class ControlCodecGoldenTest {
     }
 
     @Test
+    void ackOfThreeMessagesOnChannelOne() throws ProtocolException {
+        assertControl(""
+                + "12"                 // kind ACK
+                + "0100"               // ch_id 1
+                + "0300000000000000",  // delivered 3
+                new ControlMessage.Ack(1, 3));
+        assertEquals(ControlCodec.ACK_SIZE, ControlCodec.encode(new ControlMessage.Ack(1, 0)).length);
+    }
+
+    @Test
+    void ackOnTheLastChannelIdOfTheLargestCount() throws ProtocolException {
+        assertControl(""
+                + "12"                 // kind ACK
+                + "ffff"               // ch_id 65535 (u16, not a negative short)
+                + "ffffffffffffffff",  // delivered 2^64-1 (u64: -1 as a Java long)
+                new ControlMessage.Ack(0xFFFF, -1L));
+    }
+
+    @Test
+    void ackEncoderRefusesChannelsTheWireCannotCarry() {
+        for (int ch : new int[] {0, -1, 0x10000}) {
+            assertEquals("an ACK names a channel 1..65535: " + ch, assertThrows(IllegalArgumentException.class,
+                    () -> ControlCodec.encode(new ControlMessage.Ack(ch, 1))).getMessage());
+        }
+    }
+
+    @Test
     void windowUpdateEncoderRefusesWhatTheWireCannotCarry() {
         for (long increment : new long[] {0, -1, FlowWindow.MAX_WINDOW + 1, 0xFFFF_FFFFL, 0x1_0000_0000L}) {
             assertEquals("increment must be 1..2147483647: " + increment, assertThrows(IllegalArgumentException.class,
@@ -268,6 +295,7 @@ class ControlCodecGoldenTest {
                 {ErrorCode.OUTPUT_STALLED, 0x0029}, {ErrorCode.MALFORMED_CLUSTER_MESSAGE, 0x002A},
                 {ErrorCode.CLUSTER_REFUSED, 0x002B}, {ErrorCode.NOT_A_MEMBER, 0x002C}, {ErrorCode.LINK_REFUSED, 0x002D},
                 {ErrorCode.SLOW_CONSUMER, 0x002E},
+                {ErrorCode.BAD_ACK, 0x002F},
                 {ErrorCode.INTERNAL_ERROR, 0x00FF}};
         assertEquals(ErrorCode.values().length, table.length, "a code was added: add it here with its wire value");
         for (Object[] row : table) {
@@ -275,7 +303,7 @@ class ControlCodecGoldenTest {
             assertEquals((int) row[1], code.code(), code.name());
             assertEquals(code, ErrorCode.fromCode((int) row[1]));
         }
-        assertNull(ErrorCode.fromCode(0x002F));
+        assertNull(ErrorCode.fromCode(0x0030));
         assertNull(ErrorCode.fromCode(0xBEEF));
         assertEquals("MALFORMED_CONTROL (0x0009): empty CONTROL payload on ch 0",
                 new ProtocolException(ErrorCode.MALFORMED_CONTROL, "empty CONTROL payload on ch 0").toString());

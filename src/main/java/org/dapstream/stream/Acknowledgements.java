@@ -1,0 +1,152 @@
+package org.dapstream.stream;
+
+import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.ControlCodec;
+import org.dapstream.protocol.ControlMessage;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.PacketType;
+import org.dapstream.protocol.ProtocolException;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Acknowledgements on a stream that agreed them (PROTOCOL.md section 28), both directions.
+ * Receiving, it counts the messages each channel delivered to the application and sends one
+ * cumulative ACK per channel that delivered something, at the end of each batch of input
+ * (and before the channel's CLOSE or ERROR, never after). Sending, it keeps every message
+ * written on a channel in the channel's {@link RetainedMessages} until the peer acknowledges
+ * it, within the {@link SessionStore}'s bound. MEDIA channels, whose senders drop stale
+ * messages by design, are neither kept nor acknowledged. Event-loop confined.
+ */
+final class Acknowledgements {
+    private final Stream stream;
+    private final SessionStore store;
+    /** Channels that delivered messages since their last ACK. */
+    private final List<Channel> due = new ArrayList<>();
+    private boolean agreed;
+
+    Acknowledgements(Stream stream, long storeLimit) {
+        this.stream = stream;
+        this.store = new SessionStore(storeLimit);
+    }
+
+    /** The handshake agreed ACKS: every channel opened from now on is kept and acknowledged. */
+    void agree() {
+        agreed = true;
+    }
+
+    boolean agreed() {
+        return agreed;
+    }
+
+    SessionStore store() {
+        return store;
+    }
+
+    /** A channel came to exist on this stream. */
+    void channelOpened(Channel ch) {
+        if (agreed && !ChannelType.MEDIA.equals(ch.type())) {
+            ch.retained = new RetainedMessages();
+        }
+    }
+
+    // ---------------------------------------------------------------- sending side
+
+    /** Keeps a message whose array this side owns (a queued copy, or the array {@code send} cloned). */
+    void keep(Channel ch, PacketType type, byte[] data) {
+        ch.retained.add(type, data);
+        store.kept(data.length);
+    }
+
+    /** Keeps a copy of a message that went straight from the caller's bytes (which it may reuse once write returns). */
+    void keepCopy(Channel ch, PacketType type, ByteBuffer source, int from, int len) {
+        byte[] copy = new byte[len];
+        source.get(from, copy);
+        keep(ch, type, copy);
+    }
+
+    /** The peer's ACK: what it acknowledges is let go; writers waiting on the store may go on. */
+    void onAck(ControlMessage.Ack ack) throws ProtocolException {
+        if (!agreed) {
+            throw new ProtocolException(ErrorCode.MALFORMED_CONTROL, "ACK (kind 0x12) on a stream that did not agree the ACKS feature");
+        }
+        Channel ch = stream.channels.get(ack.channelId());
+        if (ch == null) {
+            return; // the channel ended here while the ACK was on its way (it is sent before the peer's CLOSE)
+        }
+        RetainedMessages kept = ch.retained;
+        if (kept == null) {
+            throw new ProtocolException(ErrorCode.BAD_ACK, "ACK on MEDIA channel " + ch.id() + "; MEDIA messages are not acknowledged");
+        }
+        long delivered = ack.delivered();
+        if (Long.compareUnsigned(delivered, kept.acknowledged()) < 0) {
+            throw new ProtocolException(ErrorCode.BAD_ACK, "ACK of " + Long.toUnsignedString(delivered) + " messages on channel "
+                    + ch.id() + " after an ACK of " + kept.acknowledged());
+        }
+        if (Long.compareUnsigned(delivered, kept.written()) > 0) {
+            throw new ProtocolException(ErrorCode.BAD_ACK, "ACK of " + Long.toUnsignedString(delivered) + " messages on channel "
+                    + ch.id() + ", of which " + kept.written() + " were written");
+        }
+        boolean writersWait = !store.mayResume();
+        store.released(kept.acknowledge(delivered));
+        if (writersWait && store.mayResume()) {
+            stream.gate.notifyWritable();
+        }
+    }
+
+    // ---------------------------------------------------------------- receiving side
+
+    /** A message of {@code ch} reached the application (handed to packetIn, or taken by read). */
+    void delivered(Channel ch, int messages) {
+        if (ch.retained == null || ch.state != Channel.State.OPEN) {
+            return; // MEDIA, or the channel is closing: its CLOSE ends what an ACK would be for
+        }
+        ch.delivered += messages;
+        if (!ch.ackDue) {
+            ch.ackDue = true;
+            due.add(ch);
+        }
+    }
+
+    /** Sends the ACKs that are due: at the end of a batch of input, and of any task that delivered. */
+    void flush() {
+        if (due.isEmpty()) {
+            return;
+        }
+        for (int i = 0; i < due.size(); i++) {
+            send(due.get(i));
+        }
+        due.clear();
+    }
+
+    /** The channel's CLOSE or ERROR goes now: its due ACK goes first, and none after. */
+    void beforeChannelEnd(Channel ch) {
+        if (ch.ackDue) {
+            send(ch);
+            due.remove(ch);
+        }
+    }
+
+    private void send(Channel ch) {
+        if (!ch.ackDue) {
+            return;
+        }
+        ch.ackDue = false;
+        if (ch.state == Channel.State.OPEN && stream.active()) {
+            stream.writer.sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.Ack(ch.id(), ch.delivered)));
+        }
+    }
+
+    /** The channel is gone: what it kept is let go. */
+    void channelGone(Channel ch) {
+        if (ch.retained != null) {
+            boolean writersWait = !store.mayResume();
+            store.released(ch.retained.clear());
+            if (writersWait && store.mayResume() && stream.active()) {
+                stream.gate.notifyWritable();
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package org.dapstream.stream;
+
+import org.dapstream.protocol.PacketType;
+
+import java.util.ArrayDeque;
+
+/**
+ * One channel's written messages that the peer has not acknowledged yet, oldest first, as the
+ * application wrote them (before compression and encryption, which belong to a connection).
+ * Message numbers start at 1: {@link #written()} is the number of the newest. Event-loop confined.
+ */
+final class RetainedMessages {
+    /** One message: its packet type and its bytes (an array of exactly its size, owned here). */
+    record Message(PacketType type, byte[] data) {
+    }
+
+    private final ArrayDeque<Message> messages = new ArrayDeque<>();
+    private long written;
+    private long acknowledged;
+    private long bytes;
+
+    /** Keeps the next message; {@code data} is owned from now on (never changed by anyone). */
+    void add(PacketType type, byte[] data) {
+        messages.addLast(new Message(type, data));
+        written++;
+        bytes += data.length;
+    }
+
+    /**
+     * The peer acknowledged messages up to {@code delivered}: they are let go.
+     *
+     * @return the bytes let go
+     */
+    long acknowledge(long delivered) {
+        long freed = 0;
+        while (acknowledged < delivered) {
+            freed += messages.pollFirst().data().length;
+            acknowledged++;
+        }
+        bytes -= freed;
+        return freed;
+    }
+
+    /** Lets every message go (the channel ended); returns their bytes. */
+    long clear() {
+        long freed = bytes;
+        messages.clear();
+        acknowledged = written;
+        bytes = 0;
+        return freed;
+    }
+
+    /** Messages written on the channel so far. */
+    long written() {
+        return written;
+    }
+
+    /** Messages the peer has acknowledged. */
+    long acknowledged() {
+        return acknowledged;
+    }
+
+    /** Messages kept now. */
+    int count() {
+        return messages.size();
+    }
+
+    /** Bytes kept now. */
+    long bytes() {
+        return bytes;
+    }
+}
