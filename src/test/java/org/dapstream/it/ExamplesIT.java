@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -34,8 +35,8 @@ import java.util.stream.Stream;
  * <pre>
  * ./mvnw -B -ntp -o verify -Dit.test=ExamplesIT -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
- * It takes about 2 minutes on two cores, most of it the examples' build (the Quarkus example's
- * augmentation and test).
+ * It takes about 2 minutes on two cores, more when other builds share them; most of it is the
+ * examples' build (the Quarkus example's augmentation and test) and the client's compilation.
  */
 class ExamplesIT {
     /** One Maven run: a cold CI machine downloads the examples' plugins on the first. */
@@ -124,6 +125,18 @@ class ExamplesIT {
         }
         assertTrue(subscribed.contains("received " + PUBLISHED + " messages"), subscribed);
         System.out.printf("ExamplesIT: built in %d ms, all done in %d ms%n", builtMillis, millisSince(start));
+        // Passed: the logs stay, the builds (about 80 MB of copied jars) go.
+        for (Path output : List.of(examplesCopy, repository, work.resolve("client-build"))) {
+            delete(output);
+        }
+    }
+
+    private static void delete(Path tree) throws IOException {
+        try (Stream<Path> files = Files.walk(tree)) {
+            for (Path f : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+                Files.delete(f);
+            }
+        }
     }
 
     private static String version() {
