@@ -11,7 +11,7 @@ import java.util.function.Supplier;
  * configuration key and the value an operator wrote
  * ({@code dap.stream.keepalive.timeout=-1s: must be a positive duration}).
  */
-final class ConfigErrors {
+public final class ConfigErrors {
     private ConfigErrors() {
     }
 
@@ -19,11 +19,11 @@ final class ConfigErrors {
      * The settings of one engine object: each engine parameter name with its key and value,
      * in the order the engine checks them.
      */
-    static final class Settings {
+    public static final class Settings {
         private final Map<String, String> keyed = new LinkedHashMap<>();
 
         /** {@code parameter} as the engine's messages name it, {@code key} and {@code value} as configured. */
-        Settings with(String parameter, String key, Object value) {
+        public Settings with(String parameter, String key, Object value) {
             keyed.put(parameter, key + "=" + show(value));
             return this;
         }
@@ -32,7 +32,7 @@ final class ConfigErrors {
          * Builds with {@code build}; an {@link IllegalArgumentException} is rethrown naming the
          * key and value of the parameter its message starts with (or all of them when it names none).
          */
-        <T> T build(Supplier<T> build) {
+        public <T> T build(Supplier<T> build) {
             try {
                 return build.get();
             } catch (IllegalArgumentException e) {
@@ -58,7 +58,7 @@ final class ConfigErrors {
         }
     }
 
-    static Settings settings() {
+    public static Settings settings() {
         return new Settings();
     }
 

@@ -7,6 +7,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import org.dapstream.ops.StreamServerConfig;
 import org.dapstream.ops.admin.AdminConfig;
+import org.dapstream.ops.gateway.GatewayConfig;
 import org.dapstream.ops.health.HealthConfig;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +28,7 @@ import java.util.regex.Pattern;
 
 /**
  * The configuration tables of docs/OPERATIONS.md and docs/API.md name only keys that the
- * application's {@code dap.stream} mappings ({@link StreamServerConfig}, {@link AdminConfig},
+ * application's {@code dap.stream} mappings ({@link StreamServerConfig}, {@link AdminConfig}, {@link GatewayConfig},
  * {@link HealthConfig}) have, with their defaults, and OPERATIONS.md lists every key: a key
  * that is renamed or removed (as {@code dap.stream.channel-buffer-size} was) or a default that
  * changes fails here until the documents follow.
@@ -42,7 +43,7 @@ class ConfigDocsTest {
     private static final Pattern CODE = Pattern.compile("^\\s*`([^`]*)`\\s*$");
 
     /** The application's configuration mappings under {@code dap.stream}. */
-    static final List<Class<?>> MAPPINGS = List.of(StreamServerConfig.class, AdminConfig.class, HealthConfig.class);
+    static final List<Class<?>> MAPPINGS = List.of(StreamServerConfig.class, AdminConfig.class, HealthConfig.class, GatewayConfig.class);
 
     /** Every key of the mappings with its {@code @WithDefault} (empty when it has none). */
     static Map<String, Optional<String>> configKeys() {

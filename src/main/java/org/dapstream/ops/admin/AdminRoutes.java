@@ -14,6 +14,8 @@ import jakarta.enterprise.event.Observes;
 import org.dapstream.ops.ClusterEndpoint;
 import org.dapstream.ops.DrainState;
 import org.dapstream.ops.StreamEndpoint;
+import org.dapstream.ops.http.BearerAuth;
+import org.dapstream.ops.http.JsonReplies;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.FrameTrace;
@@ -38,7 +40,7 @@ import java.util.Optional;
  * Quarkus REST resources cannot be placed there (the management-interface guide: only
  * extensions declare management endpoints; applications add Vert.x Web routes to its
  * router), so these are Vert.x Web routes, described by the hand-written OpenAPI document
- * served at {@code /admin/openapi}. Every route requires the bearer token ({@link AdminAuth}).
+ * served at {@code /admin/openapi}. Every route requires the bearer token ({@link BearerAuth}).
  */
 @ApplicationScoped
 public class AdminRoutes {
@@ -89,7 +91,7 @@ public class AdminRoutes {
     }
 
     void register(@Observes ManagementInterface management) {
-        AdminJson.warmUp(new AdminViews.NodeView(null, 0, false, 0, 0, false), Map.of("error", ""),
+        JsonReplies.warmUp(new AdminViews.NodeView(null, 0, false, 0, 0, false), Map.of("error", ""),
                 ClusterViews.of(null, cluster), new AdminViews.TraceView(false));
         Router router = management.router();
         String openApi = loadOpenApi();
@@ -100,7 +102,8 @@ public class AdminRoutes {
         }
         // The body handler's 413 (see BODY_LIMIT_KEY) as a JSON answer; first of the failure handlers.
         router.route(ROOT + "/*").order(Integer.MIN_VALUE).failureHandler(rc -> bodyRefused(rc, bodyLimit));
-        router.route(ROOT + "/*").handler(new AdminAuth(config.token()));
+        BearerAuth auth = new BearerAuth(config.token(), "admin API", "dap.stream.admin.token", "dap-stream-admin");
+        router.route(ROOT + "/*").handler(auth);
         router.get(ROOT + "/node").handler(this::node);
         router.get(ROOT + "/streams").handler(this::streams);
         router.get(ROOT + "/streams/:id").handler(this::stream);
@@ -108,29 +111,29 @@ public class AdminRoutes {
         router.get(ROOT + "/sessions/:id").handler(this::session);
         router.delete(ROOT + "/sessions/:id").handler(this::closeSession);
         router.get(ROOT + "/channels").handler(this::channels);
-        router.get(ROOT + "/cluster").handler(rc -> AdminJson.ok(rc, 200, ClusterViews.of(endpoint.node(), cluster)));
-        router.get(ROOT + "/trace").handler(rc -> AdminJson.ok(rc, 200, new AdminViews.TraceView(FrameTrace.enabled())));
+        router.get(ROOT + "/cluster").handler(rc -> JsonReplies.ok(rc, 200, ClusterViews.of(endpoint.node(), cluster)));
+        router.get(ROOT + "/trace").handler(rc -> JsonReplies.ok(rc, 200, new AdminViews.TraceView(FrameTrace.enabled())));
         router.put(ROOT + "/trace").handler(this::setTrace);
         router.get(ROOT + "/openapi").handler(rc -> rc.response()
-                .putHeader(HttpHeaders.CONTENT_TYPE, AdminJson.JSON).end(openApi));
+                .putHeader(HttpHeaders.CONTENT_TYPE, JsonReplies.JSON).end(openApi));
         // Last: anything else under /admin gets a JSON answer, not the default HTML page.
-        router.route(ROOT + "/*").handler(rc -> AdminJson.error(rc, 404,
+        router.route(ROOT + "/*").handler(rc -> JsonReplies.error(rc, 404,
                 "no admin operation " + rc.request().method() + " " + rc.normalizedPath() + "; see GET " + ROOT + "/openapi"));
         if (config.token().filter(t -> !t.isBlank()).isEmpty()) {
-            LOG.log(System.Logger.Level.INFO, AdminAuth.DISABLED);
+            LOG.log(System.Logger.Level.INFO, auth.disabled());
         }
     }
 
     private void node(RoutingContext rc) {
         StreamServer server = endpoint.server();
         NodeAddress node = endpoint.node();
-        AdminJson.ok(rc, 200, new AdminViews.NodeView(node == null ? null : node.toString(),
+        JsonReplies.ok(rc, 200, new AdminViews.NodeView(node == null ? null : node.toString(),
                 server == null ? -1 : server.port(), drain.draining(), endpoint.counters().liveStreams().size(),
                 endpoint.sessions().size(), FrameTrace.enabled()));
     }
 
     private void streams(RoutingContext rc) {
-        AdminJson.ok(rc, 200, liveStreams().stream().map(s -> AdminViews.stream(s, false)).toList());
+        JsonReplies.ok(rc, 200, liveStreams().stream().map(s -> AdminViews.stream(s, false)).toList());
     }
 
     private void stream(RoutingContext rc) {
@@ -140,22 +143,22 @@ public class AdminRoutes {
         }
         Optional<Stream> found = liveStreams().stream().filter(s -> s.id() == id).findFirst();
         if (found.isEmpty()) {
-            AdminJson.error(rc, 404, "no live stream " + id);
+            JsonReplies.error(rc, 404, "no live stream " + id);
             return;
         }
-        AdminJson.ok(rc, 200, AdminViews.stream(found.get(), true));
+        JsonReplies.ok(rc, 200, AdminViews.stream(found.get(), true));
     }
 
     private void sessions(RoutingContext rc) {
         List<Session> all = new ArrayList<>(endpoint.sessions().all());
         all.sort(Comparator.comparingLong(Session::createTime));
-        AdminJson.ok(rc, 200, all.stream().map(s -> AdminViews.session(s, false)).toList());
+        JsonReplies.ok(rc, 200, all.stream().map(s -> AdminViews.session(s, false)).toList());
     }
 
     private void session(RoutingContext rc) {
         Session s = sessionOrAnswer(rc);
         if (s != null) {
-            AdminJson.ok(rc, 200, AdminViews.session(s, true));
+            JsonReplies.ok(rc, 200, AdminViews.session(s, true));
         }
     }
 
@@ -168,7 +171,7 @@ public class AdminRoutes {
         LOG.log(System.Logger.Level.INFO, "admin API: closing " + s);
         endpoint.sessions().delete(s);
         // 202: each stream sends CLOSE now and ends when its peer answers (or its keepalive timeout passes).
-        AdminJson.ok(rc, 202, new AdminViews.SessionClosing(AdminViews.sessionId(s.id()), streams));
+        JsonReplies.ok(rc, 202, new AdminViews.SessionClosing(AdminViews.sessionId(s.id()), streams));
     }
 
     private void channels(RoutingContext rc) {
@@ -178,7 +181,7 @@ public class AdminRoutes {
                 out.add(AdminViews.channel(ch));
             }
         }
-        AdminJson.ok(rc, 200, out);
+        JsonReplies.ok(rc, 200, out);
     }
 
     private void setTrace(RoutingContext rc) {
@@ -186,17 +189,17 @@ public class AdminRoutes {
         try {
             body = rc.body().asJsonObject();
         } catch (DecodeException | ClassCastException e) {
-            AdminJson.error(rc, 400, "body must be a JSON object {\"enabled\": true|false}");
+            JsonReplies.error(rc, 400, "body must be a JSON object {\"enabled\": true|false}");
             return;
         }
         Object enabled = body == null ? null : body.getValue("enabled");
         if (!(enabled instanceof Boolean on)) {
-            AdminJson.error(rc, 400, "body must be a JSON object {\"enabled\": true|false}, got " + (body == null ? "no body" : body.encode()));
+            JsonReplies.error(rc, 400, "body must be a JSON object {\"enabled\": true|false}, got " + (body == null ? "no body" : body.encode()));
             return;
         }
         FrameTrace.enable(on);
         LOG.log(System.Logger.Level.INFO, "admin API: frame tracing " + (on ? "on" : "off"));
-        AdminJson.ok(rc, 200, new AdminViews.TraceView(FrameTrace.enabled()));
+        JsonReplies.ok(rc, 200, new AdminViews.TraceView(FrameTrace.enabled()));
     }
 
     private List<Stream> liveStreams() {
@@ -212,7 +215,7 @@ public class AdminRoutes {
             // and nothing for the error log (any client can do it).
             LOG.log(System.Logger.Level.DEBUG, () -> "admin request ended before its body: " + rc.failure());
         } else if (rc.statusCode() == 413) {
-            AdminJson.errorAndClose(rc, 413, "request body larger than " + limit + " bytes; admin requests take at most "
+            JsonReplies.errorAndClose(rc, 413, "request body larger than " + limit + " bytes; admin requests take at most "
                     + limit + " bytes of JSON");
         } else {
             rc.next();
@@ -252,7 +255,7 @@ public class AdminRoutes {
         if (id > 0 && id <= Integer.MAX_VALUE) {
             return (int) id;
         }
-        AdminJson.error(rc, 400, "stream id must be a positive decimal integer, got '" + raw + "'");
+        JsonReplies.error(rc, 400, "stream id must be a positive decimal integer, got '" + raw + "'");
         return null;
     }
 
@@ -261,12 +264,12 @@ public class AdminRoutes {
         String raw = rc.pathParam("id");
         long id = decimalId(raw);
         if (id <= 0 || id > 0xFFFF_FFFFL) {
-            AdminJson.error(rc, 400, "session id must be a decimal integer from 1 to 4294967295, got '" + raw + "'");
+            JsonReplies.error(rc, 400, "session id must be a decimal integer from 1 to 4294967295, got '" + raw + "'");
             return null;
         }
         Session s = endpoint.sessions().find((int) id);
         if (s == null) {
-            AdminJson.error(rc, 404, "no session " + id);
+            JsonReplies.error(rc, 404, "no session " + id);
         }
         return s;
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.dapstream.ops.http.JsonReplies;
 import org.dapstream.stream.StreamStats;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class AdminViewsTest {
 
     private static JsonNode json(StreamStats st) {
-        return AdminJson.mapper().valueToTree(AdminViews.stats(st));
+        return JsonReplies.mapper().valueToTree(AdminViews.stats(st));
     }
 
     @Test

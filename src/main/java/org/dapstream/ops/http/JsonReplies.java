@@ -1,4 +1,4 @@
-package org.dapstream.ops.admin;
+package org.dapstream.ops.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,15 +8,15 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.util.Map;
 
-/** Writes admin answers as JSON; errors are {@code {"error": "what is wrong"}}. */
-final class AdminJson {
-    static final String JSON = "application/json";
+/** Writes the HTTP APIs' answers (admin, gateway) as JSON; errors are {@code {"error": "what is wrong"}}. */
+public final class JsonReplies {
+    public static final String JSON = "application/json";
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private AdminJson() {
+    private JsonReplies() {
     }
 
-    static void ok(RoutingContext rc, int status, Object body) {
+    public static void ok(RoutingContext rc, int status, Object body) {
         String text;
         try {
             text = MAPPER.writeValueAsString(body);
@@ -27,7 +27,7 @@ final class AdminJson {
         rc.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(text);
     }
 
-    static void error(RoutingContext rc, int status, String message) {
+    public static void error(RoutingContext rc, int status, String message) {
         String text;
         try {
             text = MAPPER.writeValueAsString(Map.of("error", message));
@@ -41,7 +41,7 @@ final class AdminJson {
      * An error answer after which the connection is closed: for a request whose body was not
      * read, so the rest of it is not drained into the server (HTTP/1.x; HTTP/2 resets the stream).
      */
-    static void errorAndClose(RoutingContext rc, int status, String message) {
+    public static void errorAndClose(RoutingContext rc, int status, String message) {
         boolean http1 = rc.request().version() != HttpVersion.HTTP_2;
         if (http1) {
             rc.response().putHeader(HttpHeaders.CONNECTION, "close");
@@ -55,21 +55,21 @@ final class AdminJson {
     }
 
     /**
-     * Loads Jackson and builds its serializers for the admin views now, on the start-up thread:
+     * Loads Jackson and builds its serializers for the views now, on the start-up thread:
      * done by the first request instead, it held an event loop (which also serves streams and
      * cluster links) for seconds on a loaded machine.
      */
-    static void warmUp(Object... views) {
+    public static void warmUp(Object... views) {
         for (Object v : views) {
             try {
                 MAPPER.writeValueAsString(v);
             } catch (JsonProcessingException e) {
-                throw new IllegalStateException("admin view " + v.getClass().getSimpleName() + " cannot be written as JSON", e);
+                throw new IllegalStateException("view " + v.getClass().getSimpleName() + " cannot be written as JSON", e);
             }
         }
     }
 
-    static ObjectMapper mapper() {
+    public static ObjectMapper mapper() {
         return MAPPER;
     }
 }
