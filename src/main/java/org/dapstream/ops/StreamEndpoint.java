@@ -13,6 +13,8 @@ import org.dapstream.cluster.LinkRefusal;
 import org.dapstream.compress.CompressionGoal;
 import org.dapstream.compress.Lz4Payload;
 import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.files.FileIo;
+import org.dapstream.files.FileService;
 import org.dapstream.protocol.Features;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.ChannelRegistry;
@@ -27,7 +29,10 @@ import org.dapstream.stream.StreamSecurity;
 import org.dapstream.transport.StreamServer;
 import org.dapstream.transport.StreamServerOptions;
 
+import java.io.IOException;
 import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
@@ -61,6 +66,7 @@ public class StreamEndpoint {
     private volatile boolean enabled = true;
     private volatile boolean started;
     private volatile StreamConfig streamConfig;
+    private volatile FileIo fileIo;
 
     void onStart(@Observes StartupEvent event, Vertx vertx, StreamServerConfig config, @Any Instance<ChannelService> beans,
                  ClusterEndpoint cluster) {
@@ -69,6 +75,7 @@ public class StreamEndpoint {
             services.register(service);
         }
         services.register(new LinkRefusal()); // links run on the cluster port: a LINK here gets a specific refusal
+        config.file().directory().ifPresent(dir -> services.register(fileService(config.file(), dir)));
         if (!config.tcp().enabled()) {
             enabled = false;
             this.started = true;
@@ -153,7 +160,30 @@ public class StreamEndpoint {
                 .collect(Collectors.joining(", ")));
     }
 
+    /** FILE channels on {@code dir}, which must be a writable directory (created if missing). */
+    private FileService fileService(StreamServerConfig.FileSettings file, String dir) {
+        Path root = Path.of(dir).toAbsolutePath();
+        try {
+            Files.createDirectories(root);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("dap.stream.file.directory=" + dir + ": cannot create it: " + e.getMessage(), e);
+        }
+        if (!Files.isDirectory(root) || !Files.isWritable(root)) {
+            throw new IllegalArgumentException("dap.stream.file.directory=" + dir + ": not a writable directory");
+        }
+        if (file.ioThreads() < 1) {
+            throw new IllegalArgumentException("dap.stream.file.io-threads=" + file.ioThreads() + ": must be at least 1");
+        }
+        fileIo = new FileIo(file.ioThreads());
+        LOG.log(System.Logger.Level.INFO, "FILE channels on " + root);
+        return new FileService(root, fileIo, file.overwrite(), file.maxFileBytes());
+    }
+
     void onStop(@Observes ShutdownEvent event) {
+        FileIo io = fileIo;
+        if (io != null) {
+            io.close();
+        }
         StreamServer s = server;
         if (s != null) {
             s.stop().toCompletionStage().toCompletableFuture().orTimeout(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)

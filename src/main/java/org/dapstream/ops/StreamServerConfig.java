@@ -73,6 +73,26 @@ public interface StreamServerConfig {
 
     Security security();
 
+    /** FILE channels: the directory clients put files into and get files from (docs/OPERATIONS.md, "File transfer"). */
+    FileSettings file();
+
+    interface FileSettings {
+        /** The directory; absent: FILE channels are not served (OPEN_REJECT UNSUPPORTED_CHANNEL_TYPE). */
+        Optional<String> directory();
+
+        /** Whether a put may replace a file that exists. */
+        @WithDefault("false")
+        boolean overwrite();
+
+        /** Largest file a client may put (1 TiB by default). */
+        @WithDefault("1099511627776")
+        long maxFileBytes();
+
+        /** Threads that read and write transfers' files. */
+        @WithDefault("2")
+        int ioThreads();
+    }
+
     /** Sessions: acknowledgements and the store of unacknowledged messages (docs/OPERATIONS.md, "Acknowledgements"). */
     SessionSettings session();
 

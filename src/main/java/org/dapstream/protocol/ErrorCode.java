@@ -101,6 +101,16 @@ public enum ErrorCode {
     SLOW_CONSUMER(0x002E),
     /** An ACK acknowledges fewer messages than an earlier ACK on its channel, more than were written on it, or a MEDIA channel's. */
     BAD_ACK(0x002F),
+    /** A FILE channel message is empty, of unknown kind, truncated, has trailing bytes, a bad field, or comes out of turn. */
+    MALFORMED_FILE_MESSAGE(0x0030),
+    /** A file transfer the receiving side will not do: a path outside its directory, a file that exists, one too large. */
+    FILE_REFUSED(0x0031),
+    /** A requested file does not exist (or is not a regular file) under the serving side's directory. */
+    FILE_NOT_FOUND(0x0032),
+    /** A received file's SHA-256 is not the one its OFFER announced; the received bytes are discarded. */
+    FILE_CORRUPT(0x0033),
+    /** Reading or writing a file failed on the side that reports it. */
+    FILE_IO_ERROR(0x0034),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

@@ -69,6 +69,15 @@ class LayeringTest {
     }
 
     @Test
+    void fileTransfersUseOnlyTheEngineAndTheJdk() {
+        classes().that().resideInAPackage("org.dapstream.files..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("org.dapstream.files..", "org.dapstream.stream..",
+                        "org.dapstream.protocol..", "java..")
+                .because("FILE channels are a built-in service on the public channel API, shipped in the client artifact too")
+                .check(main);
+    }
+
+    @Test
     void streamEngineKnowsNoFrameworkOrSocket() {
         noClasses().that().resideInAPackage("org.dapstream.stream..")
                 .should().dependOnClassesThat().resideInAnyPackage(FRAMEWORKS)

@@ -17,6 +17,8 @@ import org.dapstream.protocol.ClusterMessage;
 import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.FileCodec;
+import org.dapstream.protocol.FileMessage;
 import org.dapstream.protocol.Flags;
 import org.dapstream.protocol.FlowWindow;
 import org.dapstream.protocol.FragmentHeader;
@@ -141,6 +143,12 @@ class ProtocolDocExamplesTest {
         control(m, "WINDOW_UPDATE for a channel", 2, new ControlMessage.WindowUpdate(1, 15 * 1024 * 1024));
         control(m, "WINDOW_UPDATE for the stream", 7, new ControlMessage.WindowUpdate(0, FlowWindow.INITIAL_STREAM_WINDOW / 2));
         control(m, "ACK", 3, new ControlMessage.Ack(1, 3));
+        byte[] sha = new byte[FileCodec.SHA256_SIZE];
+        for (int i = 0; i < sha.length; i++) {
+            sha[i] = (byte) i;
+        }
+        FileMessage.Offer offer = new FileMessage.Offer(7, 4096, 0644, 1_700_000_000_000L, sha, "a/b.c");
+        m.put("FILE OFFER", new Example(PacketType.DATA, 0, 1, FileCodec.encode(offer), offer));
         // Fragmentation (§25): a 150000-byte DATA message as the first three frames on channel 1.
         fragments(m, 1, 150_000);
         // Compression (§26): channel 7 opened with the compression option, then 64 x 'a' sent COMPRESSED.
@@ -343,6 +351,9 @@ class ProtocolDocExamplesTest {
                     assertEquals(link, LinkCodec.decode(payload), "LINK message of " + name);
                 } else if (example.decoded() instanceof ClusterMessage cluster) {
                     assertEquals(cluster, ClusterCodec.decode(payload), "CLUSTER message of " + name);
+                } else if (example.decoded() instanceof FileMessage file) {
+                    // records with arrays compare by identity: compare what they encode to
+                    assertArrayEquals(FileCodec.encode(file), FileCodec.encode(FileCodec.decode(payload)), "FILE message of " + name);
                 } else {
                     assertArrayEquals((byte[]) example.decoded(), f.payload(), "DATA payload of " + name);
                 }

@@ -295,7 +295,8 @@ class ControlCodecGoldenTest {
                 {ErrorCode.OUTPUT_STALLED, 0x0029}, {ErrorCode.MALFORMED_CLUSTER_MESSAGE, 0x002A},
                 {ErrorCode.CLUSTER_REFUSED, 0x002B}, {ErrorCode.NOT_A_MEMBER, 0x002C}, {ErrorCode.LINK_REFUSED, 0x002D},
                 {ErrorCode.SLOW_CONSUMER, 0x002E},
-                {ErrorCode.BAD_ACK, 0x002F},
+                {ErrorCode.BAD_ACK, 0x002F}, {ErrorCode.MALFORMED_FILE_MESSAGE, 0x0030}, {ErrorCode.FILE_REFUSED, 0x0031},
+                {ErrorCode.FILE_NOT_FOUND, 0x0032}, {ErrorCode.FILE_CORRUPT, 0x0033}, {ErrorCode.FILE_IO_ERROR, 0x0034},
                 {ErrorCode.INTERNAL_ERROR, 0x00FF}};
         assertEquals(ErrorCode.values().length, table.length, "a code was added: add it here with its wire value");
         for (Object[] row : table) {
@@ -303,7 +304,7 @@ class ControlCodecGoldenTest {
             assertEquals((int) row[1], code.code(), code.name());
             assertEquals(code, ErrorCode.fromCode((int) row[1]));
         }
-        assertNull(ErrorCode.fromCode(0x0030));
+        assertNull(ErrorCode.fromCode(0x0035));
         assertNull(ErrorCode.fromCode(0xBEEF));
         assertEquals("MALFORMED_CONTROL (0x0009): empty CONTROL payload on ch 0",
                 new ProtocolException(ErrorCode.MALFORMED_CONTROL, "empty CONTROL payload on ch 0").toString());
