@@ -14,7 +14,8 @@ import java.util.function.LongSupplier;
 
 /**
  * What a run is doing while it runs, on stderr so that stdout keeps only the result lines:
- * one line per {@link #LINE_INTERVAL} when stderr is a file or a pipe (a CI log), or one line
+ * a line when a step (warm-up, measuring) begins and one per {@link #LINE_INTERVAL} after it when
+ * stderr is a file or a pipe (a CI log), or one line
  * rewritten in place every {@link #LIVE_INTERVAL} on a terminal, erased when the phase ends.
  * E.g. {@code bench: stream pingpong: measuring 3 s of 10 s, 120,345 echoes (40,115/s)}.
  */
@@ -78,10 +79,12 @@ final class Progress {
                 return t;
             });
         }
-        if (ticking == null) {
-            long every = (live ? LIVE_INTERVAL : LINE_INTERVAL).toMillis();
-            ticking = ticker.scheduleAtFixedRate(this::tick, every, every, TimeUnit.MILLISECONDS);
+        if (ticking != null) {
+            ticking.cancel(false);
         }
+        // Shown at once, then each interval from the step's start: a step's first line says it began.
+        long every = (live ? LIVE_INTERVAL : LINE_INTERVAL).toMillis();
+        ticking = ticker.scheduleAtFixedRate(this::tick, 0, every, TimeUnit.MILLISECONDS);
     }
 
     /** The phase is over: stop showing it (a live line is erased, so the result line stands alone). */
