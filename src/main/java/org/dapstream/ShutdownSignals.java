@@ -1,9 +1,10 @@
 package org.dapstream;
 
 import io.quarkus.runtime.Quarkus;
-import sun.misc.Signal;
-import sun.misc.SignalHandler;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 
@@ -13,20 +14,25 @@ import java.util.function.IntConsumer;
  * shutdown is still under way, ends the process at once. This is the usual "press Ctrl-C again
  * to force" of servers, so a developer never has to wait for a drain nor reach for {@code kill -9}.
  *
- * <p>The handlers are {@code sun.misc.Signal}'s, and javac warns about it on every build ("internal
- * proprietary API"; the warning cannot be suppressed, neither by {@code @SuppressWarnings} nor by
- * a lint option, as it is not a lint warning). Java SE has no API for signal handlers: the JVM's
- * own SIGTERM handling runs the shutdown hooks and exits with 143, and a second signal then
- * waits for the same hooks. {@code sun.misc.Signal} is in the {@code jdk.unsupported} module,
- * one of the critical internal APIs JDK 9 kept exported on purpose until a replacement exists
- * (JEP 260). Reflection would silence the
- * warning without making the use any more supported, so the use stays visible, here only.
+ * <p>Java SE has no API for signal handlers: the JVM's own SIGTERM handling runs the shutdown
+ * hooks and exits with 143, and a second signal then waits for the same hooks. The handlers are
+ * therefore {@code sun.misc.Signal}'s, from the {@code jdk.unsupported} module: one of the
+ * critical internal APIs JDK 9 kept exported on purpose until a replacement exists (JEP 260).
+ * It is reached by reflection, as JLine does for its terminal signals: compiled against
+ * directly, javac repeats an "internal proprietary API" warning on every build that neither
+ * {@code @SuppressWarnings} nor a lint option can silence. If a JDK ever drops it, {@link #install}
+ * says so on stderr and the JVM's default handling stays (exit 143 after the drain); DrainIT and
+ * CommandLineIT, which send SIGTERM to the packaged node and expect 0, would show it.
  */
 final class ShutdownSignals {
     /** Exit status of a process ended by SIGINT: 128 + 2, as the JVM's own handler and shells use. */
     static final int INT_STATUS = 130;
     /** Exit status of a process ended by SIGTERM: 128 + 15. */
     static final int TERM_STATUS = 143;
+
+    /** The JDK's signal API, {@code jdk.unsupported} (see the class comment). */
+    private static final String SIGNAL_CLASS = "sun.misc.Signal";
+    private static final String HANDLER_CLASS = "sun.misc.SignalHandler";
 
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
     private final IntConsumer halt;
@@ -42,16 +48,36 @@ final class ShutdownSignals {
      */
     static void install() {
         ShutdownSignals signals = new ShutdownSignals(status -> Runtime.getRuntime().halt(status));
-        handle("TERM", signal -> signals.received(signal.getName(), () -> Quarkus.asyncExit(0)));
-        handle("INT", signal -> signals.received(signal.getName(), () -> System.exit(INT_STATUS)));
+        handle("TERM", () -> signals.received("TERM", () -> Quarkus.asyncExit(0)));
+        handle("INT", () -> signals.received("INT", () -> System.exit(INT_STATUS)));
     }
 
-    private static void handle(String name, SignalHandler handler) {
+    /** {@code sun.misc.Signal.handle(new Signal(name), handler)}, through reflection (see the class comment). */
+    private static void handle(String name, Runnable onSignal) {
         try {
-            Signal.handle(new Signal(name), handler);
-        } catch (IllegalArgumentException e) {
-            // No such signal on this platform, or the JVM reserves it (-Xrs), or it was ignored
-            // when the process started (nohup): keep the default.
+            Class<?> signalClass = Class.forName(SIGNAL_CLASS);
+            Class<?> handlerClass = Class.forName(HANDLER_CLASS);
+            Object handler = Proxy.newProxyInstance(handlerClass.getClassLoader(), new Class<?>[] {handlerClass},
+                    (proxy, method, args) -> switch (method.getName()) {
+                        case "handle" -> {
+                            onSignal.run();
+                            yield null;
+                        }
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        default -> "signal handler " + name;
+                    });
+            Object signal = signalClass.getConstructor(String.class).newInstance(name);
+            Method handle = signalClass.getMethod("handle", signalClass, handlerClass);
+            handle.invoke(null, signal, handler);
+        } catch (InvocationTargetException e) {
+            if (!(e.getCause() instanceof IllegalArgumentException)) {
+                System.err.println("SIG" + name + " keeps the JVM's default handling: " + e.getCause());
+            }
+            // IllegalArgumentException: no such signal on this platform, or the JVM reserves it
+            // (-Xrs), or it was ignored when the process started (nohup): keep the default.
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            System.err.println("SIG" + name + " keeps the JVM's default handling (exit 143 after the drain): " + e);
         }
     }
 
@@ -61,7 +87,7 @@ final class ShutdownSignals {
     }
 
     /**
-     * One signal, named as {@link Signal#getName()} does ({@code INT}, {@code TERM}):
+     * One signal, named as {@code sun.misc.Signal.getName()} does ({@code INT}, {@code TERM}):
      * the first runs {@code orderlyShutdown}, every later one halts with {@link #status}.
      */
     void received(String signal, Runnable orderlyShutdown) {
