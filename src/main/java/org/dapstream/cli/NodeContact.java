@@ -1,5 +1,6 @@
 package org.dapstream.cli;
 
+import org.dapstream.protocol.ErrorCode;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamException;
 
@@ -44,8 +45,8 @@ final class NodeContact {
             return "connection to " + target + " refused: no node listens there (is it running? its stream port is dap.stream.tcp.port)";
         }
         if (cause instanceof StreamException se) {
-            return "the node at " + target + " refused the stream: " + se.getMessage()
-                    + (se.getMessage() != null && se.getMessage().toLowerCase().contains("plaintext") ? "" : " (a plaintext node needs --plaintext)");
+            boolean secureOnly = se.reason() != null && se.reason().errorCode() == ErrorCode.SECURITY_REQUIRED;
+            return "the node at " + target + " refused the stream: " + se.getMessage() + (secureOnly ? " (drop --plaintext)" : "");
         }
         return "could not connect to " + target + ": " + reason(e);
     }

@@ -87,6 +87,14 @@ class NodeCommandsTest {
     }
 
     @Test
+    void plaintextPingToASecureNodeIsRefusedAndSaysToDropPlaintext() {
+        int port = mgmt().streamPort();
+        assertEquals(Commands.EXIT_FAILED, run(new Ping(outStream(), errStream()), "127.0.0.1:" + port, "--plaintext"));
+        assertTrue(err().startsWith("ping: the node at 127.0.0.1:" + port + " refused the stream: SECURITY_REQUIRED"), err());
+        assertTrue(err().endsWith(" (drop --plaintext)\n"), err());
+    }
+
+    @Test
     void pingToAPortWhereNoNodeListensFailsWithStatus1AndSaysWhatToCheck() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
