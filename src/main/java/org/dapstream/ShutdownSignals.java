@@ -1,6 +1,7 @@
 package org.dapstream;
 
 import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -22,8 +23,11 @@ import java.util.function.IntConsumer;
  * directly, javac repeats an "internal proprietary API" warning on every build that neither
  * {@code @SuppressWarnings} nor a lint option can silence. If a JDK ever drops it, {@link #install}
  * says so on stderr and the JVM's default handling stays (exit 143 after the drain); DrainIT and
- * CommandLineIT, which send SIGTERM to the packaged node and expect 0, would show it.
+ * CommandLineIT, which send SIGTERM to the packaged node and expect 0, would show it. A native
+ * image gets the two classes registered for reflection here and the handler's proxy in
+ * META-INF/native-image/org.dapstream/dap-stream/proxy-config.json.
  */
+@RegisterForReflection(classNames = {ShutdownSignals.SIGNAL_CLASS, ShutdownSignals.HANDLER_CLASS}, methods = true)
 final class ShutdownSignals {
     /** Exit status of a process ended by SIGINT: 128 + 2, as the JVM's own handler and shells use. */
     static final int INT_STATUS = 130;
@@ -31,8 +35,8 @@ final class ShutdownSignals {
     static final int TERM_STATUS = 143;
 
     /** The JDK's signal API, {@code jdk.unsupported} (see the class comment). */
-    private static final String SIGNAL_CLASS = "sun.misc.Signal";
-    private static final String HANDLER_CLASS = "sun.misc.SignalHandler";
+    static final String SIGNAL_CLASS = "sun.misc.Signal";
+    static final String HANDLER_CLASS = "sun.misc.SignalHandler";
 
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
     private final IntConsumer halt;
