@@ -4,6 +4,7 @@ import org.dapstream.admission.HandshakeGate;
 import org.dapstream.compress.Lz4Payload;
 import org.dapstream.crypto.HybridKem;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -11,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The load generator, {@code bench [options]} (see {@link BenchOptions#USAGE}): runs one-way
+ * The load generator, {@code bench [options]} (see {@link BenchCommand}): runs one-way
  * or ping-pong load against DAP Stream and/or the raw-socket baseline and prints one line
  * per phase, and with {@code --transport both} the stream's figure as a ratio of the raw one,
  * measured in the same run so that noise from the rest of the machine mostly cancels out.
@@ -29,41 +30,51 @@ public final class Bench {
 
     /** Runs {@code bench} with the arguments after the word; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        for (String a : args) {
-            if (a.equals("--help") || a.equals("-h")) {
-                out.print(BenchOptions.USAGE);
-                return EXIT_OK;
-            }
-        }
-        BenchOptions options;
-        try {
-            options = BenchOptions.parse(args);
-        } catch (OptionException e) {
-            err.println("bench: " + e.getMessage());
-            return EXIT_USAGE;
-        }
-        out.println("bench: " + options.describe());
-        out.println(jvm());
-        out.println("jvm flags: " + ManagementFactory.getRuntimeMXBean().getInputArguments());
-        out.println("lz4: " + Lz4Payload.implementation());
-        out.println("ml-kem-768: " + HybridKem.mlKemImplementation());
+        return BenchCommand.run(args, out, err);
+    }
+
+    /** Runs checked options: progress on {@code progress}, results on {@code out}, files through {@code reports}. */
+    static int run(BenchOptions options, BenchReports reports, Progress progress, PrintStream out, PrintStream err) {
+        List<String> header = new ArrayList<>();
+        header.add("bench: " + options.describe());
+        header.add(jvm());
+        header.add("jvm flags: " + ManagementFactory.getRuntimeMXBean().getInputArguments());
+        header.add("lz4: " + Lz4Payload.implementation());
+        header.add("ml-kem-768: " + HybridKem.mlKemImplementation());
+        header.forEach(out::println);
         if (options.workload() == Workload.HANDSHAKE && !options.embedded()
                 && options.connections() > HandshakeGate.DEFAULT_MAX_PER_ADDRESS) {
             out.println("note: " + options.connections() + " connectors exceed a node's default cap of "
                     + HandshakeGate.DEFAULT_MAX_PER_ADDRESS + " handshakes in progress per address; refusals count as HANDSHAKE_BUSY failures");
         }
-        if (options.workload() == Workload.BROADCAST) {
-            return runBroadcast(options, out, err);
+        try {
+            int status = options.workload() == Workload.BROADCAST
+                    ? runBroadcast(options, reports, progress, out, err)
+                    : runPhases(options, reports, progress, out, err);
+            if (status == EXIT_OK || options.workload() == Workload.BROADCAST) {
+                reports.write(options, header, out);
+            }
+            return status;
+        } catch (IOException e) {
+            err.println("bench: could not write a report: " + e);
+            return EXIT_FAILED;
+        } finally {
+            progress.close();
         }
+    }
+
+    private static int runPhases(BenchOptions options, BenchReports reports, Progress progress, PrintStream out, PrintStream err) {
         List<PhaseResult> results = new ArrayList<>();
         try {
             for (TransportKind kind : options.transports()) {
                 for (Security security : options.security().phases()) {
                     for (Compression compression : options.compression().phases()) {
-                        PhaseResult r = runPhase(kind, options.withSecurity(security).withCompression(compression));
+                        BenchOptions phase = options.withSecurity(security).withCompression(compression);
+                        PhaseResult r = runPhase(kind, phase, progress);
                         results.add(r);
                         out.println(r.line());
                         out.flush();
+                        reports.add(phaseName(options, kind, phase), r.line(), r.latency());
                     }
                 }
             }
@@ -85,12 +96,24 @@ public final class Bench {
         return EXIT_OK;
     }
 
+    /** What tells this phase from the run's other one: {@code raw}, {@code plaintext}, {@code compressed}... */
+    static String phaseName(BenchOptions run, TransportKind kind, BenchOptions phase) {
+        if (run.compression() == Compression.BOTH) {
+            return phase.compressing() ? "compressed" : "uncompressed";
+        }
+        if (run.security() == Security.BOTH) {
+            return phase.secure() ? "secure" : "plaintext";
+        }
+        return kind.option();
+    }
+
     /** {@code --mode broadcast}: one run over fresh member nodes; exits 1 when a member missed or repeated a message. */
-    private static int runBroadcast(BenchOptions options, PrintStream out, PrintStream err) {
+    private static int runBroadcast(BenchOptions options, BenchReports reports, Progress progress, PrintStream out, PrintStream err) {
         try {
-            BroadcastResult r = BroadcastRun.run(options);
+            BroadcastResult r = BroadcastRun.run(options, progress);
             out.println(r.line());
             out.flush();
+            reports.add("broadcast", r.line(), r.latency());
             if (!r.valid()) {
                 err.println("bench: not a valid broadcast run: a member missed, repeated or reordered messages (see the line above)");
                 return EXIT_FAILED;
@@ -107,14 +130,17 @@ public final class Bench {
     }
 
     /** One phase on a fresh testbed, so that no phase inherits the other's connections or buffers. */
-    static PhaseResult runPhase(TransportKind kind, BenchOptions options) throws BenchFailure {
+    static PhaseResult runPhase(TransportKind kind, BenchOptions options, Progress progress) throws BenchFailure {
+        String label = kind.option() + " " + options.workload().option();
         if (options.workload() == Workload.HANDSHAKE) {
-            return HandshakeRun.run(options);
+            return HandshakeRun.run(options, progress, label);
         }
         try (Testbed bed = kind == TransportKind.STREAM ? StreamTestbed.open(options) : RawBaseline.open(options)) {
             return options.workload() == Workload.ONEWAY
-                    ? new OneWayRun(options, bed).run(kind)
-                    : new PingPongRun(options, bed).run(kind);
+                    ? new OneWayRun(options, bed, progress, label).run(kind)
+                    : new PingPongRun(options, bed, progress, label).run(kind);
+        } finally {
+            progress.done();
         }
     }
 

@@ -8,15 +8,15 @@ import org.dapstream.stream.FlowConfig;
 import org.dapstream.stream.StreamConfig;
 
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The load generator's command line, parsed by hand: {@code --name value} pairs.
+ * The load generator's options, checked (the command line itself is {@link BenchCommand}).
  *
  * @param target      the node to load; null starts an embedded server in this JVM
  * @param connections streams (or raw sockets) opened
@@ -109,57 +109,6 @@ public record BenchOptions(Target target, int connections, int channels, int siz
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
 
-    public static final String USAGE = """
-            usage: bench [options]
-              --target host:port      node to load (default: embedded server on 127.0.0.1, random port)
-              --connections N         connections; handshake: concurrent connectors (default 1, handshake 8;
-                                      max 1024)
-              --channels N            channels per connection, one producer each (default 1, max 1024)
-              --size BYTES            message payload (default 64, 1..65536; pingpong needs >= 8)
-              --duration D            measured time, e.g. 500ms, 10s, 1m (default 10s)
-              --warmup D              time before measuring (default 2s)
-              --count N               measure N messages instead of a duration
-              --rate N                messages/s over all channels, 0 = unlimited (default 0); handshake:
-                                      setups started per second (open loop, --connections in flight at most,
-                                      default 64; a setup due beyond that is skipped and counted)
-              --mode oneway|pingpong|handshake|broadcast   (also spelt --workload)
-                                      throughput to a discard channel, echo latency, stream setups per
-                                      second (each connector loops connect -> ready -> close), or
-                                      broadcast across a cluster of member nodes in this JVM: one publisher
-                                      session on node 0, --members sessions spread over the nodes, all
-                                      members of one named cluster (default oneway)
-              --nodes N               broadcast: member nodes, each with its own cluster port, client port
-                                      and identity, linked by secure streams (default 3, max 16)
-              --members N             broadcast: member sessions (default 30, max 1024)
-              --in-flight auto|off|N  broadcast: messages published beyond what the slowest member has
-                                      received; auto = 512 KiB of messages, half a member's send buffer,
-                                      so no member gets a gap; off = the node's back-pressure alone
-                                      (broadcast with --rate N: N publishes/s, paced in 1 ms ticks)
-              --transport stream|raw|both
-                                      DAP Stream, the raw-socket baseline, or raw then stream with the
-                                      ratio stream/raw (default stream; raw needs the embedded server)
-              --server-loops N        event loops of the embedded server (default 1)
-              --client-loops N        event loops of the client (default 1)
-              --security on|off|both  secure handshake and AES-256-GCM frames, plaintext, or plaintext then
-                                      secure with the ratio secure/plaintext (default on; the raw baseline
-                                      is always plaintext; both needs --transport stream)
-              --identity ml-dsa-65|ed25519
-                                      signature algorithm of the generated identities (default ml-dsa-65)
-              --payload random|json|pattern
-                                      message content: incompressible random bytes, JSON log lines, or the
-                                      bytes 0..255 repeated (default random)
-              --link-rate BYTES       bytes/s each client stream may put on the wire (a stream rate limit
-                                      standing for a slower network link; 0 = none, the default)
-              --compression on|off|both
-                                      channels offer adaptive LZ4 (the product default), do not, or off then
-                                      on with the ratio compressed/uncompressed and wire bytes (default on)
-              --compression-goal throughput|bytes
-                                      what compressing channels optimise while held back: payload per second,
-                                      measured by trials (the product default), or bytes on the wire
-              --help                  this text
-            exit status: 0 done, 1 the run failed, 2 bad options
-            """;
-
     /** The options with every default. */
     public static BenchOptions defaults() {
         return new BenchOptions(null, DEFAULT_CONNECTIONS, DEFAULT_CHANNELS, DEFAULT_SIZE, DEFAULT_DURATION,
@@ -205,8 +154,14 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 serverLoops, clientLoops, phase, identity, payload, compression, linkRate, compressionGoal, nodes, members, inFlight);
     }
 
-    /** Parses the arguments after {@code bench}; {@code --help} is handled by the caller. */
-    public static BenchOptions parse(String... args) throws OptionException {
+    /**
+     * The options of a command line, from the options given (picocli has split the command line
+     * into them and refused unknown, repeated or valueless ones): each value is checked, then the
+     * combination. {@code --workload} is given as {@code --mode}.
+     *
+     * @param given option name to its value, in the order given
+     */
+    static BenchOptions from(Map<String, String> given) throws OptionException {
         BenchOptions d = defaults();
         Target target = d.target;
         int connections = d.connections;
@@ -229,22 +184,10 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         int nodes = d.nodes;
         int members = d.members;
         long inFlight = d.inFlight;
-        Set<String> seen = new HashSet<>();
-        for (int i = 0; i < args.length; i += 2) {
-            String name = args[i];
-            if (!name.startsWith("--")) {
-                throw new OptionException("unexpected argument '" + name + "'; options are --name value (see --help)");
-            }
-            if (i + 1 >= args.length) {
-                throw new OptionException(name + " needs a value (see --help)");
-            }
-            String value = args[i + 1];
-            if (name.equals("--workload")) {
-                name = "--mode"; // the same option, as the workload is called in result lines
-            }
-            if (!seen.add(name)) {
-                throw new OptionException(name + " is given twice; give it once");
-            }
+        Set<String> seen = given.keySet();
+        for (Map.Entry<String, String> option : given.entrySet()) {
+            String name = option.getKey();
+            String value = option.getValue();
             switch (name) {
                 case "--target" -> target = Target.parse(value);
                 case "--connections" -> connections = (int) number(name, value, 1, MAX_CONNECTIONS);
@@ -297,7 +240,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                     case "ed25519" -> SignatureAlgorithm.ED25519;
                     default -> throw new OptionException("--identity: '" + value + "' is not ml-dsa-65 or ed25519");
                 };
-                default -> throw new OptionException("unknown option " + name + " (see --help)");
+                default -> throw new IllegalArgumentException("not a bench option: " + name);
             }
         }
         if ((workload == Workload.PINGPONG || workload == Workload.BROADCAST) && size < TIMESTAMP_BYTES) {

@@ -67,9 +67,16 @@ final class BroadcastRun implements AutoCloseable {
 
     /** Sets up, runs and tears down one broadcast phase. */
     static BroadcastResult run(BenchOptions options) throws BenchFailure {
+        return run(options, Progress.NONE);
+    }
+
+    /** {@link #run(BenchOptions)}, showing the warm-up and the measurement on {@code progress}. */
+    static BroadcastResult run(BenchOptions options, Progress progress) throws BenchFailure {
         try (BroadcastRun run = new BroadcastRun(options)) {
             run.setUp();
-            return run.measure();
+            return run.measure(progress);
+        } finally {
+            progress.done();
         }
     }
 
@@ -135,12 +142,15 @@ final class BroadcastRun implements AutoCloseable {
         return config.withKeepAlive(config.keepAliveInterval(), KEEPALIVE_TIMEOUT);
     }
 
-    private BroadcastResult measure() throws BenchFailure {
+    private BroadcastResult measure(Progress progress) throws BenchFailure {
         publisher.start();
+        progress.step("broadcast", "warm-up", options.warmup(), null, null);
         pause(options.warmup());
+        progress.step("broadcast", "measuring", options.duration(), null, null);
         Snapshot before = snapshot();
         members.forEach(m -> m.recording(true));
         pause(options.duration());
+        progress.done();
         Snapshot after = snapshot();
         members.forEach(m -> m.recording(false));
         publisher.stop();

@@ -65,12 +65,12 @@ final class HandshakeRun {
     }
 
     /** One phase: its own server (when embedded) and client, closed again at the end. */
-    static PhaseResult run(BenchOptions options) throws BenchFailure {
+    static PhaseResult run(BenchOptions options, Progress progress, String label) throws BenchFailure {
         EmbeddedServer server = options.embedded() ? EmbeddedServer.start(options) : null;
         try (StreamClient client = new StreamClient(StreamTestbed.clientOptions(options))) {
             String host = server != null ? server.host() : options.target().host();
             int port = server != null ? server.port() : options.target().port();
-            return new HandshakeRun(options, client, host, port).measure();
+            return new HandshakeRun(options, client, host, port).measure(progress, label);
         } finally {
             if (server != null) {
                 server.close();
@@ -78,7 +78,7 @@ final class HandshakeRun {
         }
     }
 
-    private PhaseResult measure() throws BenchFailure {
+    private PhaseResult measure(Progress progress, String label) throws BenchFailure {
         if (options.rate() != BenchOptions.UNLIMITED_RATE) {
             schedule = new Schedule();
             schedule.start();
@@ -89,13 +89,16 @@ final class HandshakeRun {
                 c.next();
             }
         }
+        progress.step(label, "warm-up", options.warmup(), null, null);
         sleep(options.warmup());
+        progress.step(label, "measuring", options.duration(), null, null);
         long cpuAtStart = ProcessCpu.nanos();
         long jitAtStart = JitTime.millis();
         measuring = true;
         long start = System.nanoTime();
         sleep(options.duration());
         measuring = false;
+        progress.done();
         long elapsed = System.nanoTime() - start;
         long cpu = ProcessCpu.between(cpuAtStart, ProcessCpu.nanos());
         long jit = JitTime.between(jitAtStart, JitTime.millis());

@@ -1,6 +1,11 @@
 package org.dapstream.bench;
 
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Round-trip times in a histogram of 1 ns .. 60 s with 3 significant digits. Not
@@ -33,5 +38,22 @@ final class LatencyRecorder {
 
     double maxMicros() {
         return histogram.getMaxValue() / NANOS_PER_MICRO;
+    }
+
+    /** HdrHistogram's percentile distribution (the {@code .hgrm} text), in microseconds. */
+    void writePercentiles(PrintStream out) {
+        histogram.outputPercentileDistribution(out, NANOS_PER_MICRO);
+    }
+
+    /** The percentile curve: (percentile, microseconds) points, {@code ticks} per halving of the distance to 100 %. */
+    List<double[]> percentileCurve(int ticks) {
+        List<double[]> points = new ArrayList<>();
+        if (histogram.getTotalCount() == 0) {
+            return points;
+        }
+        for (HistogramIterationValue v : histogram.percentiles(ticks)) {
+            points.add(new double[] {v.getPercentileLevelIteratedTo(), v.getValueIteratedTo() / NANOS_PER_MICRO});
+        }
+        return points;
     }
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 
 /**
  * One-way throughput, measured at the receiver: producers write DATA as fast as the lanes
@@ -28,11 +29,15 @@ final class OneWayRun {
     private final Testbed bed;
     private final List<Producer> producers = new ArrayList<>();
     private final Metronome metronome;
+    private final Progress progress;
+    private final String label;
     private volatile ReportRound round;
 
-    OneWayRun(BenchOptions options, Testbed bed) {
+    OneWayRun(BenchOptions options, Testbed bed, Progress progress, String label) {
         this.options = options;
         this.bed = bed;
+        this.progress = progress;
+        this.label = label;
         List<Lane> lanes = bed.lanes();
         boolean paced = options.rate() != BenchOptions.UNLIMITED_RATE;
         long t0 = System.nanoTime() + PACING_START_DELAY.toNanos();
@@ -55,7 +60,10 @@ final class OneWayRun {
             metronome.start();
         }
         try {
+            LongSupplier sent = () -> producers.stream().mapToLong(Producer::progress).sum();
+            progress.step(label, "warm-up", options.warmup(), "sent", sent);
             bed.pause(options.warmup());
+            progress.step(label, "measuring", options.count() != BenchOptions.NO_COUNT ? null : options.duration(), "sent", sent);
             ReportRound first = reportRound(options.count() != BenchOptions.NO_COUNT);
             Testbed.WireCount wireBefore = bed.wireSent();
             long cpuBefore = ProcessCpu.nanos();

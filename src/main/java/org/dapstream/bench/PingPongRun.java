@@ -27,10 +27,14 @@ final class PingPongRun {
     private final Map<Context, LatencyRecorder> sendLags = new IdentityHashMap<>();
     private final long windowStart;
     private final Metronome metronome;
+    private final Progress progress;
+    private final String label;
 
-    PingPongRun(BenchOptions options, Testbed bed) {
+    PingPongRun(BenchOptions options, Testbed bed, Progress progress, String label) {
         this.options = options;
         this.bed = bed;
+        this.progress = progress;
+        this.label = label;
         boolean byCount = options.count() != BenchOptions.NO_COUNT;
         this.windowStart = System.nanoTime() + options.warmup().toNanos();
         long windowEnd = byCount ? Long.MAX_VALUE : windowStart + options.duration().toNanos();
@@ -60,8 +64,11 @@ final class PingPongRun {
         }
         boolean stopped = false;
         try {
+            progress.step(label, "warm-up", options.warmup(), null, null);
+            bed.pause(Duration.ofNanos(Math.max(0, windowStart - System.nanoTime())));
+            progress.step(label, "measuring", options.count() != BenchOptions.NO_COUNT ? null : options.duration(), "echoes",
+                    () -> pingers.stream().mapToLong(Pinger::progress).sum());
             if (options.count() != BenchOptions.NO_COUNT) {
-                bed.pause(Duration.ofNanos(Math.max(0, windowStart - System.nanoTime())));
                 CompletableFuture<Void> all = CompletableFuture.allOf(pingers.stream()
                         .map(Pinger::quotaReached).toArray(CompletableFuture[]::new));
                 bed.awaitProgress(all, () -> pingers.stream().mapToLong(Pinger::progress).sum(), options.count() + " echoes");

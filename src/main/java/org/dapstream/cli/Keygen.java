@@ -3,6 +3,13 @@ package org.dapstream.cli;
 import org.dapstream.crypto.IdentityFile;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -14,6 +21,7 @@ import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
  * {@code keygen [--algorithm ml-dsa-65|ed25519] [--out FILE]}: makes a new node identity.
@@ -22,109 +30,114 @@ import java.util.Set;
  * {@code keygen > node.pem} captures just the key, and the address and public key go to
  * stderr. The private key is printed only as that PEM, never in the summary lines.
  */
-public final class Keygen {
+@Command(name = "keygen", mixinStandardHelpOptions = true,
+        description = {"Generates a new node identity (a long-term signing key pair).",
+            "Without --out the PEM is printed to stdout (refused when stdout is a file others can read) and the address "
+                    + "and public key to stderr."})
+public final class Keygen implements Callable<Integer> {
     /** Exit status: the identity was made. */
-    public static final int EXIT_OK = 0;
+    public static final int EXIT_OK = Commands.EXIT_OK;
     /** Exit status: writing failed (file exists, no permission); the reason is printed. */
-    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_FAILED = Commands.EXIT_FAILED;
     /** Exit status: the options are wrong; the message says what to fix. */
-    public static final int EXIT_USAGE = 2;
-
-    public static final String USAGE = String.join("\n",
-            "usage: keygen [--algorithm ml-dsa-65|ed25519] [--out FILE]",
-            "  Generates a new node identity (a long-term signing key pair).",
-            "  --algorithm  ml-dsa-65 (default, post-quantum) or ed25519",
-            "  --out FILE   write the private key there as PEM PKCS#8, owner-only (0600);",
-            "               refuses to overwrite an existing file. Without --out the PEM is",
-            "               printed to stdout and the address and public key to stderr.",
-            "");
-
-    private Keygen() {
-    }
+    public static final int EXIT_USAGE = Commands.EXIT_USAGE;
 
     /** Where Linux shows the file behind this process's stdout. */
     private static final Path STDOUT_LINK = Path.of("/proc/self/fd/1");
     private static final Set<PosixFilePermission> READABLE_BY_OTHERS = EnumSet.of(PosixFilePermission.GROUP_READ,
             PosixFilePermission.OTHERS_READ);
 
-    /** Runs {@code keygen} with the arguments after the word; returns the exit status. */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return run(args, out, err, out == System.out ? STDOUT_LINK : null);
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--algorithm", paramLabel = "ALG", converter = AlgorithmConverter.class,
+            description = "ml-dsa-65 (default, post-quantum) or ed25519")
+    SignatureAlgorithm algorithm = SignatureAlgorithm.ML_DSA_65;
+
+    @Option(names = "--out", paramLabel = "FILE",
+            description = "write the private key there as PEM PKCS#8, owner-only (0600); refuses to overwrite an existing file")
+    String out;
+
+    private final PrintStream stdout;
+    private final PrintStream stderr;
+    private final Path stdoutFile;
+
+    /** Prints to the process's stdout and stderr; a private key for stdout is checked against the file behind it. */
+    public Keygen() {
+        this(System.out, System.err);
+    }
+
+    public Keygen(PrintStream out, PrintStream err) {
+        this(out, err, out == System.out ? STDOUT_LINK : null);
     }
 
     /**
-     * Runs {@code keygen}; {@code outFile} is the file behind {@code out} when known (null: a
-     * terminal, a pipe, or not known), checked before a private key is printed there.
+     * @param outFile the file behind {@code out} when known (null: a terminal, a pipe, or not
+     *                known), checked before a private key is printed there
      */
+    Keygen(PrintStream out, PrintStream err, Path outFile) {
+        this.stdout = out;
+        this.stderr = err;
+        this.stdoutFile = outFile;
+    }
+
+    /** Runs {@code keygen} with the arguments after the word; returns the exit status. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return Commands.execute(new Keygen(out, err), out, err, args);
+    }
+
     static int run(String[] args, PrintStream out, PrintStream err, Path outFile) {
-        SignatureAlgorithm alg = SignatureAlgorithm.ML_DSA_65;
+        return Commands.execute(new Keygen(out, err, outFile), out, err, args);
+    }
+
+    @Override
+    public Integer call() {
         Path file = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                out.print(USAGE);
-                return EXIT_OK;
+        if (out != null) {
+            if (out.isBlank()) {
+                throw new ParameterException(spec.commandLine(), "--out needs a file name, got '" + out + "'");
             }
-            String name = a;
-            String value = null;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                name = a.substring(0, eq);
-                value = a.substring(eq + 1);
-            }
-            if (!name.equals("--algorithm") && !name.equals("--out")) {
-                err.println("keygen: unknown option '" + a + "'");
-                err.print(USAGE);
-                return EXIT_USAGE;
-            }
-            if (value == null) {
-                if (i + 1 >= args.length) {
-                    err.println("keygen: " + name + " needs a value");
-                    return EXIT_USAGE;
-                }
-                value = args[++i];
-            }
-            if (name.equals("--algorithm")) {
-                try {
-                    alg = SignatureAlgorithm.parse(value);
-                } catch (IllegalArgumentException e) {
-                    err.println("keygen: " + e.getMessage());
-                    return EXIT_USAGE;
-                }
-            } else {
-                if (value.isBlank()) {
-                    err.println("keygen: --out needs a file name");
-                    return EXIT_USAGE;
-                }
-                file = Path.of(value);
-            }
+            file = Path.of(out);
         }
-        if (file == null && outFile != null) {
-            String refusal = readableByOthers(outFile);
+        if (file == null && stdoutFile != null) {
+            String refusal = readableByOthers(stdoutFile);
             if (refusal != null) {
-                err.println("keygen: " + refusal);
+                stderr.println("keygen: " + refusal);
                 return EXIT_USAGE;
             }
         }
+        SignatureAlgorithm alg = algorithm;
         try (NodeIdentity id = NodeIdentity.generate(alg, new SecureRandom())) {
-            PrintStream summary = out;
+            PrintStream summary = stdout;
             if (file != null) {
                 IdentityFile.write(id, file);
-                out.println("wrote " + file + " (" + alg.configName() + ", owner-only)");
+                stdout.println("wrote " + file + " (" + alg.configName() + ", owner-only)");
             } else {
-                out.print(IdentityFile.toPem(id));
-                summary = err;
+                stdout.print(IdentityFile.toPem(id));
+                summary = stderr;
             }
             summary.println("node address: " + id.address());
             summary.println("public key (" + alg.configName() + ", " + alg.publicKeySize() + " bytes): "
                     + HexFormat.of().formatHex(id.publicKey()));
             return EXIT_OK;
         } catch (FileAlreadyExistsException e) {
-            err.println("keygen: " + file + " already exists; refusing to overwrite a node identity (choose another --out or remove it first)");
+            stderr.println("keygen: " + file + " already exists; refusing to overwrite a node identity (choose another --out or remove it first)");
             return EXIT_FAILED;
         } catch (IOException e) {
-            err.println("keygen: could not write " + file + ": " + e);
+            stderr.println("keygen: could not write " + file + ": " + e);
             return EXIT_FAILED;
+        }
+    }
+
+    /** {@code --algorithm}: the names of {@link SignatureAlgorithm#parse}, its message on a wrong one. */
+    static final class AlgorithmConverter implements ITypeConverter<SignatureAlgorithm> {
+        @Override
+        public SignatureAlgorithm convert(String value) {
+            try {
+                return SignatureAlgorithm.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 

@@ -5,6 +5,11 @@ import io.vertx.core.json.JsonObject;
 import org.dapstream.crypto.IdentityFile;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.io.File;
 import java.io.IOException;
@@ -25,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -36,11 +42,14 @@ import java.util.stream.Collectors;
  * with static discovery listing every member, prints where each node is, waits until every
  * node shows a link to every other one (through its admin API), and stops them all on Ctrl-C.
  */
-public final class LocalCluster {
+@Command(name = "local-cluster", mixinStandardHelpOptions = true,
+        description = {"Starts member nodes on 127.0.0.1 as one cluster, to try clustering; Ctrl-C stops them.",
+            "Static discovery and a generated cluster key; it prints where each node is. Run it from the packaged jar."})
+public final class LocalCluster implements Callable<Integer> {
     /** Exit status: the options are wrong; the message says what to fix. */
-    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_USAGE = Commands.EXIT_USAGE;
     /** Exit status: the cluster could not start (a port taken, a node that did not come up) or its nodes exited. */
-    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_FAILED = Commands.EXIT_FAILED;
 
     public static final int DEFAULT_NODES = 3;
     /** Enough for every pairing a laptop shows; each node is a JVM of its own. */
@@ -65,18 +74,32 @@ public final class LocalCluster {
     static final Duration HTTP_TIMEOUT = Duration.ofSeconds(2);
     static final int ADMIN_TOKEN_BYTES = 16;
 
-    public static final String USAGE = String.join("\n",
-            "usage: local-cluster [--nodes N] [--base-port P] [--dir DIR]",
-            "  Starts N member nodes of this application on 127.0.0.1 as one cluster (static discovery,",
-            "  a generated cluster key), prints where each is, and stops them all on Ctrl-C.",
-            "  --nodes N      members, 1.." + MAX_NODES + " (default " + DEFAULT_NODES + ")",
-            "  --base-port P  node i listens on P+10i (client streams), P+10i+1 (HTTP), P+10i+2 (management:",
-            "                 health, metrics, /admin) and P+10i+3 (cluster links); default " + DEFAULT_BASE_PORT,
-            "  --dir DIR      the cluster key, node identities, admin token and logs (default: a new temporary",
-            "                 directory); run again with the same DIR to keep the nodes' addresses",
-            "");
+    @Spec
+    CommandSpec spec;
 
-    private LocalCluster() {
+    @Option(names = "--nodes", paramLabel = "N", description = "members, 1.." + MAX_NODES + " (default " + DEFAULT_NODES + ")")
+    int nodes = DEFAULT_NODES;
+
+    @Option(names = "--base-port", paramLabel = "P",
+            description = {"node i listens on P+10i (client streams), P+10i+1 (HTTP), P+10i+2 (management: health, metrics, /admin)",
+                "and P+10i+3 (cluster links); default " + DEFAULT_BASE_PORT})
+    int basePort = DEFAULT_BASE_PORT;
+
+    @Option(names = "--dir", paramLabel = "DIR",
+            description = {"the cluster key, node identities, admin token and logs (default: a new temporary directory);",
+                "run again with the same DIR to keep the nodes' addresses"})
+    String dir;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    public LocalCluster() {
+        this(System.out, System.err);
+    }
+
+    public LocalCluster(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
     }
 
     /** One child node: its ports and files. */
@@ -92,54 +115,20 @@ public final class LocalCluster {
 
     /** Runs {@code local-cluster} with the arguments after the word; returns the exit status (on Ctrl-C the JVM exits instead). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        int nodes = DEFAULT_NODES;
-        int basePort = DEFAULT_BASE_PORT;
-        Path dir = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                out.print(USAGE);
-                return 0;
-            }
-            String name = a;
-            String value = null;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                name = a.substring(0, eq);
-                value = a.substring(eq + 1);
-            }
-            if (!name.equals("--nodes") && !name.equals("--base-port") && !name.equals("--dir")) {
-                return usage(err, "unknown option '" + a + "'");
-            }
-            if (value == null) {
-                if (i + 1 >= args.length) {
-                    return usage(err, name + " needs a value");
-                }
-                value = args[++i];
-            }
-            switch (name) {
-                case "--nodes" -> {
-                    Integer n = number(value);
-                    if (n == null || n < 1 || n > MAX_NODES) {
-                        return usage(err, "--nodes must be 1.." + MAX_NODES + ", got '" + value + "'");
-                    }
-                    nodes = n;
-                }
-                case "--base-port" -> {
-                    Integer p = number(value);
-                    if (p == null || p < LOWEST_BASE_PORT || p + PORT_STRIDE * MAX_NODES > 65535) {
-                        return usage(err, "--base-port must be " + LOWEST_BASE_PORT + ".." + (65535 - PORT_STRIDE * MAX_NODES)
-                                + ", got '" + value + "'");
-                    }
-                    basePort = p;
-                }
-                default -> {
-                    if (value.isBlank()) {
-                        return usage(err, "--dir needs a directory");
-                    }
-                    dir = Path.of(value);
-                }
-            }
+        return Commands.execute(new LocalCluster(out, err), out, err, args);
+    }
+
+    @Override
+    public Integer call() {
+        if (nodes < 1 || nodes > MAX_NODES) {
+            throw new ParameterException(spec.commandLine(), "--nodes must be 1.." + MAX_NODES + ", got " + nodes);
+        }
+        if (basePort < LOWEST_BASE_PORT || basePort + PORT_STRIDE * MAX_NODES > 65535) {
+            throw new ParameterException(spec.commandLine(), "--base-port must be " + LOWEST_BASE_PORT + ".."
+                    + (65535 - PORT_STRIDE * MAX_NODES) + ", got " + basePort);
+        }
+        if (dir != null && dir.isBlank()) {
+            throw new ParameterException(spec.commandLine(), "--dir needs a directory, got '" + dir + "'");
         }
         Path jar = applicationJar();
         if (jar == null) {
@@ -147,7 +136,7 @@ public final class LocalCluster {
             return EXIT_FAILED;
         }
         try {
-            return start(nodes, basePort, dir, jar, out, err);
+            return start(nodes, basePort, dir == null ? null : Path.of(dir), jar, out, err);
         } catch (IOException e) {
             err.println("local-cluster: " + e.getMessage());
             return EXIT_FAILED;
@@ -355,19 +344,5 @@ public final class LocalCluster {
         } catch (IOException e) {
             return false;
         }
-    }
-
-    private static Integer number(String s) {
-        try {
-            return Integer.parseInt(s.trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private static int usage(PrintStream err, String problem) {
-        err.println("local-cluster: " + problem);
-        err.print(USAGE);
-        return EXIT_USAGE;
     }
 }

@@ -11,16 +11,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine.ParameterException;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** The command line: what each good input sets, and the exact complaint about each bad one. */
+/** The command line: what each good input sets, and the exact complaint about each bad one (picocli's for the syntax). */
 class BenchOptionsTest {
     @Test
-    void noArgumentsGiveTheDefaults() throws OptionException {
-        BenchOptions o = BenchOptions.parse();
+    void noArgumentsGiveTheDefaults() {
+        BenchOptions o = BenchCommand.parse();
         assertNull(o.target());
         assertTrue(o.embedded());
         assertEquals(1, o.connections());
@@ -41,8 +42,8 @@ class BenchOptionsTest {
     }
 
     @Test
-    void handshakeModeDefaultsToEightConnectors() throws OptionException {
-        BenchOptions o = BenchOptions.parse("--mode", "handshake");
+    void handshakeModeDefaultsToEightConnectors() {
+        BenchOptions o = BenchCommand.parse("--mode", "handshake");
         assertEquals(Workload.HANDSHAKE, o.workload());
         assertEquals(BenchOptions.DEFAULT_HANDSHAKE_CONNECTIONS, o.connections());
         assertEquals(8, o.connections());
@@ -50,8 +51,8 @@ class BenchOptionsTest {
     }
 
     @Test
-    void securityBothRunsPlaintextFirstThenSecure() throws OptionException {
-        BenchOptions o = BenchOptions.parse("--security", "both");
+    void securityBothRunsPlaintextFirstThenSecure() {
+        BenchOptions o = BenchCommand.parse("--security", "both");
         assertTrue(o.compares());
         assertEquals(List.of(Security.OFF, Security.ON), o.security().phases());
         assertFalse(o.withSecurity(Security.OFF).secure());
@@ -60,15 +61,15 @@ class BenchOptionsTest {
     }
 
     @Test
-    void broadcastDefaultsToThreeNodesThirtyMembersAndAnInFlightWindowWithinHalfASendBuffer() throws OptionException {
-        BenchOptions o = BenchOptions.parse("--workload", "broadcast");
+    void broadcastDefaultsToThreeNodesThirtyMembersAndAnInFlightWindowWithinHalfASendBuffer() {
+        BenchOptions o = BenchCommand.parse("--workload", "broadcast");
         assertEquals(Workload.BROADCAST, o.workload());
         assertEquals(3, o.nodes());
         assertEquals(30, o.members());
         assertEquals(BenchOptions.AUTO_IN_FLIGHT, o.inFlight());
         // 512 KiB of 64-byte messages with a 26-byte MESSAGE header each: 5,825 messages.
         assertEquals(524_288 / 90, o.inFlightMessages(26));
-        assertEquals(524_288 / 1050, BenchOptions.parse("--mode", "broadcast", "--size", "1024").inFlightMessages(26));
+        assertEquals(524_288 / 1050, BenchCommand.parse("--mode", "broadcast", "--size", "1024").inFlightMessages(26));
         assertTrue(o.describe().startsWith("mode=broadcast nodes=3 members=30 size=64 duration=10s warmup=2s rate=unlimited in-flight=auto"), o.describe());
     }
 
@@ -114,17 +115,17 @@ class BenchOptionsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("good")
-    void goodInputs(String line, Check check) throws OptionException {
-        assertTrue(check.holds(BenchOptions.parse(line.split(" "))), line);
+    void goodInputs(String line, Check check) {
+        assertTrue(check.holds(BenchCommand.parse(line.split(" "))), line);
     }
 
     static Stream<Arguments> bad() {
         return Stream.of(
                 //  arguments                                 the message contains
-                bad("--frobnicate 1",                         "unknown option --frobnicate (see --help)"),
-                bad("size 64",                                "unexpected argument 'size'; options are --name value"),
-                bad("--size",                                 "--size needs a value"),
-                bad("--size 64 --size 128",                   "--size is given twice; give it once"),
+                bad("--frobnicate 1",                         "Unknown options: '--frobnicate', '1'"),
+                bad("size 64",                                "Unmatched arguments from index 0: 'size', '64'"),
+                bad("--size",                                 "Missing required parameter for option '--size' (BYTES)"),
+                bad("--size 64 --size 128",                   "option '--size' (BYTES) should be specified only once"),
                 bad("--size 0",                               "--size: 0 is out of range 1..65536"),
                 bad("--size 65537",                           "--size: 65537 is out of range 1..65536"),
                 bad("--size 64k",                             "--size: '64k' is not a whole number; give 1..65536"),
@@ -141,7 +142,7 @@ class BenchOptionsTest {
                 bad("--duration 0s",                          "--duration must be longer than 0"),
                 bad("--warmup 2000m",                         "--warmup: 2000m is longer than the limit of 24 h"),
                 bad("--mode burst",                           "--mode: 'burst' is not oneway, pingpong, handshake or broadcast"),
-                bad("--workload broadcast --mode oneway",     "--mode is given twice; give it once"),
+                bad("--workload broadcast --mode oneway",     "(MODE) should be specified only once"),
                 bad("--mode broadcast --nodes 0",             "--nodes: 0 is out of range 1..16"),
                 bad("--mode broadcast --nodes 17",            "--nodes: 17 is out of range 1..16"),
                 bad("--mode broadcast --members 0",           "--members: 0 is out of range 1..1024"),
@@ -183,7 +184,7 @@ class BenchOptionsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("bad")
     void badInputs(String line, String expected) {
-        OptionException e = assertThrows(OptionException.class, () -> BenchOptions.parse(line.split(" ")));
+        ParameterException e = assertThrows(ParameterException.class, () -> BenchCommand.parse(line.split(" ")));
         assertTrue(e.getMessage().contains(expected), () -> "for '" + line + "' expected '" + expected + "' in: " + e.getMessage());
     }
 

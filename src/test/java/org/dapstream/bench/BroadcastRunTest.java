@@ -20,7 +20,7 @@ class BroadcastRunTest {
 
     @Test
     void aOneSecondRunDeliversAndEveryMemberGetsTheSameCount() throws Exception {
-        BenchOptions options = BenchOptions.parse("--mode", "broadcast", "--members", "6", "--duration", "1s", "--warmup", "200ms",
+        BenchOptions options = BenchCommand.parse("--mode", "broadcast", "--members", "6", "--duration", "1s", "--warmup", "200ms",
                 "--identity", "ed25519");
         BroadcastResult r = assertTimeoutPreemptively(LIMIT, () -> BroadcastRun.run(options));
         assertTrue(r.deliveries() > 0, r.line());
@@ -39,7 +39,7 @@ class BroadcastRunTest {
 
     @Test
     void aPacedPublisherKeepsToItsRate() throws Exception {
-        BenchOptions options = BenchOptions.parse("--mode", "broadcast", "--members", "3", "--rate", "2000", "--duration", "1s",
+        BenchOptions options = BenchCommand.parse("--mode", "broadcast", "--members", "3", "--rate", "2000", "--duration", "1s",
                 "--warmup", "200ms", "--identity", "ed25519");
         BroadcastResult r = assertTimeoutPreemptively(LIMIT, () -> BroadcastRun.run(options));
         assertTrue(r.publishes() > 0, r.line());

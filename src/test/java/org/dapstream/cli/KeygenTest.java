@@ -66,14 +66,21 @@ class KeygenTest {
 
         err.reset();
         assertEquals(Keygen.EXIT_USAGE, run("--algorithm", "rsa"));
-        assertEquals("keygen: unknown signature algorithm 'rsa': expected ml-dsa-65 or ed25519\n", err.toString(StandardCharsets.UTF_8));
+        assertEquals("keygen: Invalid value for option '--algorithm': unknown signature algorithm 'rsa': expected ml-dsa-65 or ed25519\n"
+                + "Try 'keygen --help' for the options.\n", err.toString(StandardCharsets.UTF_8));
         err.reset();
         assertEquals(Keygen.EXIT_USAGE, run("--out"));
-        assertEquals("keygen: --out needs a value\n", err.toString(StandardCharsets.UTF_8));
+        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("keygen: Missing required parameter for option '--out' (FILE)"), err.toString());
+        err.reset();
+        assertEquals(Keygen.EXIT_USAGE, run("--out", " "));
+        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("keygen: --out needs a file name, got ' '"), err.toString());
         err.reset();
         assertEquals(Keygen.EXIT_USAGE, run("--bits", "4096"));
-        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("keygen: unknown option '--bits'"), err.toString());
-        assertEquals(Keygen.EXIT_OK, run("--help"));
-        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("usage: keygen"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("keygen: Unknown options: '--bits', '4096'"), err.toString());
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("Usage: keygen"), "a typo shows the usage: " + err);
+        out.reset();
+        assertEquals(Keygen.EXIT_USAGE, run("--help"), "usage asked for: nothing generated, status 2");
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: keygen"), out.toString());
+        assertFalse(out.toString(StandardCharsets.UTF_8).contains("PRIVATE KEY"), out.toString());
     }
 }

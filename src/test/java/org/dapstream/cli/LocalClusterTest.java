@@ -24,26 +24,28 @@ class LocalClusterTest {
         assertEquals(LocalCluster.EXIT_USAGE, run(args), String.join(" ", args));
         String printed = err.toString(StandardCharsets.UTF_8);
         assertTrue(printed.startsWith("local-cluster: " + expected), printed);
-        assertTrue(printed.contains(LocalCluster.USAGE), "the usage follows the problem: " + printed);
         assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing started");
     }
 
     @Test
-    void badOptionsExitWithStatus2AndTheUsage() {
-        refused("--nodes must be 1..9, got '0'", "--nodes", "0");
-        refused("--nodes must be 1..9, got '10'", "--nodes=10");
-        refused("--nodes must be 1..9, got 'three'", "--nodes", "three");
-        refused("--base-port must be 1024..65445, got '80'", "--base-port", "80");
-        refused("--base-port must be 1024..65445, got '65500'", "--base-port", "65500");
-        refused("--nodes needs a value", "--nodes");
-        refused("--dir needs a directory", "--dir", " ");
-        refused("unknown option '--members'", "--members", "3");
+    void badOptionsExitWithStatus2NamingTheOptionAndValue() {
+        refused("--nodes must be 1..9, got 0", "--nodes", "0");
+        refused("--nodes must be 1..9, got 10", "--nodes=10");
+        refused("Invalid value for option '--nodes': 'three' is not an int", "--nodes", "three");
+        refused("--base-port must be 1024..65445, got 80", "--base-port", "80");
+        refused("--base-port must be 1024..65445, got 65500", "--base-port", "65500");
+        refused("Missing required parameter for option '--nodes' (N)", "--nodes");
+        refused("--dir needs a directory, got ' '", "--dir", " ");
+        refused("Unknown options: '--members', '3'", "--members", "3");
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("Usage: local-cluster"), "a typo shows the usage: " + err);
     }
 
     @Test
-    void helpPrintsTheUsage() {
-        assertEquals(0, run("--help"));
-        assertEquals(LocalCluster.USAGE, out.toString(StandardCharsets.UTF_8));
+    void helpPrintsTheUsageWithStatus2() {
+        assertEquals(LocalCluster.EXIT_USAGE, run("--help"));
+        String usage = out.toString(StandardCharsets.UTF_8);
+        assertTrue(usage.startsWith("Usage: local-cluster"), usage);
+        assertTrue(usage.contains("--base-port=P"), usage);
     }
 
     @Test
