@@ -9,7 +9,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The package layering, enforced: pure cores, adapters around them (README.md, "Layout"). */
+/** The package layering, enforced: pure cores, adapters around them (docs/ARCHITECTURE.md, "Packages"). */
 class LayeringTest {
     private static final String[] FRAMEWORKS = {
             "io.quarkus..", "io.vertx..", "io.netty..", "jakarta..", "javax.enterprise..", "io.smallrye..", "org.jboss.."};

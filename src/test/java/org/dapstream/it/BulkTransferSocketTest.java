@@ -60,7 +60,7 @@ class BulkTransferSocketTest {
         transfer(128L * 1024 * 1024);
     }
 
-    /** Excluded by default (pom: dap.test.excludedGroups); README's test section has the command. */
+    /** Excluded by default (pom: dap.test.excludedGroups); docs/BENCHMARKS.md, "Long runs outside the default build", has the command. */
     @Test
     @Tag("soak")
     @Timeout(300)
