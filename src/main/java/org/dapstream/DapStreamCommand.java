@@ -6,6 +6,8 @@ import org.dapstream.cli.Commands;
 import org.dapstream.cli.Keygen;
 import org.dapstream.cli.LocalCluster;
 import org.dapstream.cli.Ping;
+import org.dapstream.cli.Receive;
+import org.dapstream.cli.Send;
 import org.dapstream.cli.Status;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -41,6 +43,8 @@ final class DapStreamCommand implements Callable<Integer> {
         cl.addSubcommand(new Ping(out, err));
         cl.addSubcommand(new ChannelCommand(System.in, out, err));
         cl.addSubcommand(new Status(out, err));
+        cl.addSubcommand(new Send(out, err));
+        cl.addSubcommand(new Receive(out, err));
         cl.addSubcommand(new LocalCluster(out, err));
         return Commands.configure(cl, out, err);
     }

@@ -1,9 +1,8 @@
 package org.dapstream.bench;
 
-import java.io.Console;
+import org.dapstream.cli.Terminal;
+
 import java.io.PrintStream;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Executors;
@@ -146,23 +145,8 @@ final class Progress {
         return Long.toString(TimeUnit.NANOSECONDS.toSeconds(nanos));
     }
 
-    /**
-     * True when this process talks to a terminal. Up to JDK 21 that is {@code System.console()
-     * != null}; from JDK 22 a console exists even when redirected, and {@code Console.isTerminal()}
-     * (not in the JDK 17 API this compiles against) tells.
-     */
+    /** True when this process talks to a terminal. */
     static boolean terminal() {
-        Console console = System.console();
-        if (console == null) {
-            return false;
-        }
-        try {
-            return (boolean) MethodHandles.publicLookup().findVirtual(Console.class, "isTerminal", MethodType.methodType(boolean.class))
-                    .invoke(console);
-        } catch (NoSuchMethodException | IllegalAccessException e) {
-            return true; // JDK 17 to 21: a console is a terminal
-        } catch (Throwable e) {
-            return false;
-        }
+        return Terminal.isTerminal();
     }
 }

@@ -1,0 +1,98 @@
+package org.dapstream.cli;
+
+import org.dapstream.client.ClientOptions;
+import org.dapstream.client.FileTransfers;
+import org.dapstream.client.StreamClient;
+import org.dapstream.files.FileIo;
+import org.dapstream.files.FileService;
+import org.dapstream.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code receive HOST:PORT REMOTE}: gets a file from the node's directory over a FILE channel,
+ * with a progress line; a get cut earlier continues from the partial file it left.
+ */
+@Command(name = "receive", mixinStandardHelpOptions = true,
+        description = {"Gets a file from a node's directory (dap.stream.file.directory).",
+            "Size and SHA-256 are checked, mode and modification time kept; receiving again after a cut continues it."},
+        footer = {"", "Exit status: 0 received, 1 refused, not found or the connection failed, 2 bad options."})
+public final class Receive implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
+            description = "the node's stream endpoint (port " + HostPort.DEFAULT_STREAM_PORT + " when left out)")
+    HostPort target;
+
+    @Parameters(index = "1", paramLabel = "REMOTE", description = "the file's path under the node's directory, '/'-separated")
+    String remote;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "PATH", description = "where to write it (default: its name, here)")
+    Path outPath;
+
+    @Option(names = {"-W", "--timeout"}, paramLabel = "D", converter = Durations.class,
+            description = "how long the connection and the handshake may take (default 5s)")
+    Duration timeout = Duration.ofSeconds(5);
+
+    @Option(names = "--plaintext", description = "no handshake and no encryption (the node must allow plaintext streams)")
+    boolean plaintext;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    public Receive() {
+        this(System.out, System.err);
+    }
+
+    public Receive(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Path local = outPath != null ? outPath : Path.of(remote.substring(remote.lastIndexOf('/') + 1));
+        NodeContact.quietLogging();
+        try (StreamClient client = new StreamClient(plaintext ? ClientOptions.plaintext() : ClientOptions.defaults());
+             FileIo io = new FileIo(FileIo.DEFAULT_THREADS)) {
+            Stream stream;
+            FileTransfers transfers;
+            try {
+                stream = client.connect(target.host(), target.port()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                transfers = FileTransfers.open(stream, io).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                err.println("receive: " + NodeContact.why(target, e));
+                return Commands.EXIT_FAILED;
+            }
+            TransferMeter meter = new TransferMeter(err, Terminal.isTerminal(), remote);
+            long start = System.nanoTime();
+            try {
+                FileTransfers.Result r = transfers.get(remote, local, meter::bytes).get();
+                meter.finish();
+                double seconds = (System.nanoTime() - start) / 1e9;
+                out.printf(Locale.ROOT, "received %s into %s (%d bytes%s) in %.2f s%n", r.path(), local, r.size(),
+                        r.resumedFrom() > 0 ? ", continued from " + r.resumedFrom() : "", seconds);
+                return Commands.EXIT_OK;
+            } catch (ExecutionException e) {
+                meter.finish();
+                err.println("receive: " + remote + ": " + FileService.unwrap(e.getCause()));
+                return Commands.EXIT_FAILED;
+            } finally {
+                stream.close();
+            }
+        }
+    }
+}
