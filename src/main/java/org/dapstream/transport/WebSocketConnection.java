@@ -3,13 +3,15 @@ package org.dapstream.transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketBase;
-import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.http.impl.WebSocketInternal;
-import io.vertx.core.http.impl.ws.WebSocketFrameInternal;
 import io.vertx.core.impl.ContextInternal;
 import org.dapstream.protocol.ErrorCode;
 
@@ -25,16 +27,21 @@ import java.nio.ByteBuffer;
  * the limit (PROTOCOL_VIOLATION, 1009). A single frame over the limit never reaches here: the
  * WebSocket decoder refuses its header and drops the connection. Pings are answered by Vert.x.
  *
- * <p>Reads take each frame's data as Vert.x hands it over (Vert.x copies a frame off the pooled
- * read buffer once; there is no raw-buffer handler for WebSockets as there is for TCP).
- * Pausing turns off the channel's auto-read, as {@link TcpConnection} does: Vert.x's own
- * {@code pause()} would queue frames first and stop the socket only later.
+ * <p>Reads take the data frames straight from Netty's WebSocket decoder, in a handler placed
+ * just before Vert.x's: their pooled buffers are lent without the heap copy Vert.x makes of
+ * every frame, as {@link TcpConnection} lends a socket's reads. Control frames (ping, pong,
+ * close) go on to Vert.x, which answers pings and runs the closing handshake. Pausing turns
+ * off the channel's auto-read, as for TCP: Vert.x's own {@code pause()} would queue frames
+ * first and stop the socket only later.
  */
 public final class WebSocketConnection implements ByteConnection {
     private static final System.Logger LOG = System.getLogger(WebSocketConnection.class.getName());
+    /** The name of the data-frame handler in the channel's pipeline. */
+    static final String FRAME_HANDLER = "dap-stream-frames";
 
     private final WebSocketInternal webSocket;
     private final ChannelHandlerContext chctx;
+    private final ContextInternal context;
     private final WebSocketMessageTarget target;
     private final String remote;
     private final int maxMessageSize;
@@ -51,7 +58,8 @@ public final class WebSocketConnection implements ByteConnection {
     public WebSocketConnection(WebSocketBase webSocket, int maxMessageSize) {
         this.webSocket = (WebSocketInternal) webSocket;
         this.chctx = this.webSocket.channelHandlerContext();
-        this.target = new WebSocketMessageTarget(this.webSocket, (ContextInternal) Vertx.currentContext());
+        this.context = (ContextInternal) Vertx.currentContext();
+        this.target = new WebSocketMessageTarget(this.webSocket, context);
         this.remote = String.valueOf(webSocket.remoteAddress());
         this.maxMessageSize = maxMessageSize;
     }
@@ -63,7 +71,18 @@ public final class WebSocketConnection implements ByteConnection {
 
     @Override
     public void start(Events events) {
-        webSocket.frameHandler(frame -> onFrame(frame, events));
+        chctx.pipeline().addBefore(chctx.name(), FRAME_HANDLER, new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object message) {
+                if (message instanceof BinaryWebSocketFrame || message instanceof ContinuationWebSocketFrame
+                        || message instanceof TextWebSocketFrame) {
+                    // In the connection's Vert.x context, as Vert.x runs its own handlers.
+                    context.dispatch((WebSocketFrame) message, frame -> onFrame(frame, events));
+                } else {
+                    ctx.fireChannelRead(message);
+                }
+            }
+        });
         webSocket.closeHandler(v -> {
             closed = true;
             events.closed();
@@ -72,37 +91,38 @@ public final class WebSocketConnection implements ByteConnection {
         webSocket.drainHandler(v -> events.writable());
     }
 
+    /** A data frame: its payload goes to the stream, lent for the call; released here. */
     private void onFrame(WebSocketFrame frame, Events events) {
-        if (refused || closed) {
-            return;
-        }
-        WebSocketFrameType type = frame.type();
-        if (type == WebSocketFrameType.TEXT) {
-            refuse(events, WebSocketFraming.CLOSE_UNSUPPORTED_DATA, "a text WebSocket message: DAP Stream frames travel in binary messages");
-            return;
-        }
-        if (type != WebSocketFrameType.BINARY && type != WebSocketFrameType.CONTINUATION) {
-            return; // PING and PONG (Vert.x answers pings), CLOSE (the close handler reports it)
-        }
-        ByteBuf data = ((WebSocketFrameInternal) frame).getBinaryData();
-        int size = data.readableBytes();
-        messageBytes = type == WebSocketFrameType.BINARY ? size : messageBytes + size;
-        if (messageBytes > maxMessageSize) {
-            refuse(events, WebSocketFraming.CLOSE_MESSAGE_TOO_BIG, "a WebSocket message of more than " + maxMessageSize + " bytes");
-            return;
-        }
-        if (frame.isFinal()) {
-            messageBytes = 0;
-        }
-        if (size == 0) {
-            return;
-        }
-        if (data.nioBufferCount() == 1) {
-            events.bytes(data.nioBuffer(data.readerIndex(), size));
-        } else {
-            byte[] copy = new byte[size];
-            data.getBytes(data.readerIndex(), copy);
-            events.bytes(ByteBuffer.wrap(copy));
+        try {
+            if (refused || closed) {
+                return;
+            }
+            if (frame instanceof TextWebSocketFrame) {
+                refuse(events, WebSocketFraming.CLOSE_UNSUPPORTED_DATA, "a text WebSocket message: DAP Stream frames travel in binary messages");
+                return;
+            }
+            ByteBuf data = frame.content();
+            int size = data.readableBytes();
+            messageBytes = frame instanceof BinaryWebSocketFrame ? size : messageBytes + size;
+            if (messageBytes > maxMessageSize) {
+                refuse(events, WebSocketFraming.CLOSE_MESSAGE_TOO_BIG, "a WebSocket message of more than " + maxMessageSize + " bytes");
+                return;
+            }
+            if (frame.isFinalFragment()) {
+                messageBytes = 0;
+            }
+            if (size == 0) {
+                return;
+            }
+            if (data.nioBufferCount() == 1) {
+                events.bytes(data.nioBuffer(data.readerIndex(), size));
+            } else {
+                byte[] copy = new byte[size];
+                data.getBytes(data.readerIndex(), copy);
+                events.bytes(ByteBuffer.wrap(copy));
+            }
+        } finally {
+            frame.release();
         }
     }
 
