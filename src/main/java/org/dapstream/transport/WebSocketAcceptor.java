@@ -1,10 +1,12 @@
 package org.dapstream.transport;
 
+import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.ConnectionBase;
 
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -61,16 +63,23 @@ public final class WebSocketAcceptor implements Handler<HttpServerRequest> {
         // The host before the upgrade: behind a trusted proxy the HTTP server may have replaced it with the forwarded one.
         SocketAddress peer = request.remoteAddress();
         String host = peer == null ? "" : peer.host();
-        request.toWebSocket().onSuccess(ws -> accept(streams, ws, host))
+        // The channel under the WebSocket: the HTTP connection's, the same after the upgrade
+        // (a router's WebSocket wrapper does not expose it).
+        if (!(request.connection() instanceof ConnectionBase connection)) {
+            request.response().setStatusCode(BAD_REQUEST).end("a WebSocket upgrade needs an HTTP/1.1 connection\n");
+            return;
+        }
+        ChannelHandlerContext chctx = connection.channelHandlerContext();
+        request.toWebSocket().onSuccess(ws -> accept(streams, ws, chctx, host))
                 .onFailure(e -> LOG.log(System.Logger.Level.DEBUG, "WebSocket upgrade from " + host + " failed: " + e));
     }
 
-    private void accept(StreamServer streams, ServerWebSocket ws, String host) {
+    private void accept(StreamServer streams, ServerWebSocket ws, ChannelHandlerContext chctx, String host) {
         if (!WebSocketFraming.SUBPROTOCOL.equals(ws.subProtocol())) {
             ws.close(WebSocketFraming.CLOSE_PROTOCOL_ERROR, "subprotocol " + WebSocketFraming.SUBPROTOCOL + " not selected");
             return;
         }
-        WebSocketConnection connection = new WebSocketConnection(ws, settings.maxMessageSize());
+        WebSocketConnection connection = new WebSocketConnection(ws, chctx, settings.maxMessageSize());
         streams.serve(connection, host, refusal -> connection.refuse(refusal.frame(), refusal.code().name()));
     }
 

@@ -33,13 +33,17 @@ import java.nio.ByteBuffer;
  * close) go on to Vert.x, which answers pings and runs the closing handshake. Pausing turns
  * off the channel's auto-read, as for TCP: Vert.x's own {@code pause()} would queue frames
  * first and stop the socket only later.
+ *
+ * <p>The channel comes from Vert.x's internal API ({@code WebSocketInternal} on the client,
+ * the HTTP connection's {@code ConnectionBase} on the server), as {@link TcpConnection} takes
+ * it from {@code NetSocketInternal}.
  */
 public final class WebSocketConnection implements ByteConnection {
     private static final System.Logger LOG = System.getLogger(WebSocketConnection.class.getName());
     /** The name of the data-frame handler in the channel's pipeline. */
     static final String FRAME_HANDLER = "dap-stream-frames";
 
-    private final WebSocketInternal webSocket;
+    private final WebSocketBase webSocket;
     private final ChannelHandlerContext chctx;
     private final ContextInternal context;
     private final WebSocketMessageTarget target;
@@ -54,12 +58,22 @@ public final class WebSocketConnection implements ByteConnection {
     private boolean refused;
     private boolean closed;
 
-    /** Call on the WebSocket's event loop. */
+    /** A client's WebSocket (Vert.x's own, which exposes its channel); call on its event loop. */
     public WebSocketConnection(WebSocketBase webSocket, int maxMessageSize) {
-        this.webSocket = (WebSocketInternal) webSocket;
-        this.chctx = this.webSocket.channelHandlerContext();
+        this(webSocket, ((WebSocketInternal) webSocket).channelHandlerContext(), maxMessageSize);
+    }
+
+    /**
+     * A WebSocket whose channel is given: a server's, which a router may have wrapped (the
+     * channel is the upgraded HTTP connection's, see {@link WebSocketAcceptor}). Call on its event loop.
+     *
+     * @param chctx the context of Vert.x's handler in the connection's pipeline
+     */
+    public WebSocketConnection(WebSocketBase webSocket, ChannelHandlerContext chctx, int maxMessageSize) {
+        this.webSocket = webSocket;
+        this.chctx = chctx;
         this.context = (ContextInternal) Vertx.currentContext();
-        this.target = new WebSocketMessageTarget(this.webSocket, context);
+        this.target = new WebSocketMessageTarget(chctx, context);
         this.remote = String.valueOf(webSocket.remoteAddress());
         this.maxMessageSize = maxMessageSize;
     }

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.vertx.core.Future;
-import io.vertx.core.http.impl.WebSocketInternal;
 import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.impl.future.PromiseInternal;
 
@@ -17,15 +16,16 @@ import io.vertx.core.impl.future.PromiseInternal;
  * pooled buffers to the heap). Back-pressure is the channel's writability, the end of the turn
  * a task on its Netty executor, as for TCP ({@link NetSocketTarget}).
  *
- * <p>This uses Vert.x's internal {@code WebSocketInternal} API, as {@link TcpConnection}
- * uses {@code NetSocketInternal}.
+ * <p>This writes beneath Vert.x's WebSocket API, on the connection's Netty channel, as
+ * {@link NetSocketTarget} does beneath {@code NetSocket}.
  */
 public final class WebSocketMessageTarget implements BatchTarget {
     private final ChannelHandlerContext chctx;
     private final ContextInternal context;
 
-    public WebSocketMessageTarget(WebSocketInternal webSocket, ContextInternal context) {
-        this.chctx = webSocket.channelHandlerContext();
+    /** @param chctx the context of Vert.x's handler in the WebSocket connection's pipeline */
+    public WebSocketMessageTarget(ChannelHandlerContext chctx, ContextInternal context) {
+        this.chctx = chctx;
         this.context = context;
     }
 
