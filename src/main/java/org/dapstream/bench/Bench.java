@@ -111,7 +111,7 @@ public final class Bench {
         if (options.workload() == Workload.HANDSHAKE) {
             return HandshakeRun.run(options);
         }
-        try (Testbed bed = kind == TransportKind.STREAM ? StreamTestbed.open(options) : RawBaseline.open(options)) {
+        try (Testbed bed = kind == TransportKind.RAW ? RawBaseline.open(options) : StreamTestbed.open(options, kind)) {
             return options.workload() == Workload.ONEWAY
                     ? new OneWayRun(options, bed).run(kind)
                     : new PingPongRun(options, bed).run(kind);

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.buffer.impl.VertxByteBufAllocator;
 import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.http.impl.WebSocketInternal;
 import io.vertx.core.impl.ContextInternal;
@@ -85,6 +86,12 @@ public final class WebSocketConnection implements ByteConnection {
 
     @Override
     public void start(Events events) {
+        // Vert.x gives its HTTP channels an allocator whose plain buffer() is unpooled heap (for
+        // buffers handed to user code); the WebSocket codec uses buffer() for every masked client
+        // frame and for gathering a frame across reads, which then costs a zeroed 64 KiB array and
+        // a copy to direct memory per message. The upgraded channel's buffers are ours or are
+        // copied by Vert.x (control frames), so pooled direct ones serve them.
+        chctx.channel().config().setAllocator(VertxByteBufAllocator.POOLED_ALLOCATOR);
         chctx.pipeline().addBefore(chctx.name(), FRAME_HANDLER, new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object message) {

@@ -194,6 +194,24 @@ class WebSocketTransportTest {
     }
 
     @Test
+    void brokenWebSocketFramingDropsTheConnectionWithoutAnEcho() throws Exception {
+        byte[][] rows = {
+                {(byte) 0x82, 0x01, 0x00}, // an unmasked binary frame from the client
+                WebSocketWire.frame(WebSocketWire.CONTINUATION, true, new byte[] {1}), // a continuation outside a message
+                WebSocketWire.frame(WebSocketWire.PING, true, new byte[126]), // a control frame over 125 bytes
+        };
+        for (byte[] row : rows) {
+            try (RawPeer peer = server.rawPeer(READ_TIMEOUT_MS)) {
+                peer.handshake();
+                peer.webSocket().sendRaw(row);
+                assertConnectionDropped(peer.webSocket());
+                assertNull(peer.webSocket().closeFrame(), "no close frame");
+            }
+            awaitTrue(() -> server.server().streams().isEmpty(), "the server's stream ended");
+        }
+    }
+
+    @Test
     void anUpgradeWithoutTheSubprotocolGets400AndAPlainRequest426() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", server.webSocketPort())) {
             socket.setSoTimeout(READ_TIMEOUT_MS);

@@ -81,6 +81,12 @@ final class WebSocketWire {
         rawOut.flush();
     }
 
+    /** Bytes as they are, for framing no client may send (an unmasked frame, say). */
+    void sendRaw(byte[] bytes) throws IOException {
+        rawOut.write(bytes);
+        rawOut.flush();
+    }
+
     /** Only the header of a masked frame announcing {@code length} payload bytes (none follow). */
     void sendHeader(int opcode, boolean fin, long length) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
