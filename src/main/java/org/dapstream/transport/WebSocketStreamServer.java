@@ -23,8 +23,8 @@ public final class WebSocketStreamServer {
     static final int NOT_FOUND = 404;
 
     private final Vertx vertx;
-    private final String host;
-    private final int bindPort;
+    /** Host, port, TLS and socket options the WebSocket settings are applied to. */
+    private final HttpServerOptions base;
     private final int instances;
     private final WebSocketAcceptor acceptor;
     private final List<String> deployments = new ArrayList<>();
@@ -35,9 +35,16 @@ public final class WebSocketStreamServer {
      * @param instances HTTP server instances, each on its own event loop
      */
     public WebSocketStreamServer(Vertx vertx, StreamServer streams, String host, int port, int instances, WebSocketSettings settings) {
+        this(vertx, streams, new HttpServerOptions().setHost(host).setPort(port), instances, settings);
+    }
+
+    /**
+     * A server on {@code base}'s host, port and TLS settings ({@code setSsl}, {@code setKeyCertOptions}:
+     * {@code wss://}); the WebSocket settings, TCP_NODELAY and address reuse are set on a copy.
+     */
+    public WebSocketStreamServer(Vertx vertx, StreamServer streams, HttpServerOptions base, int instances, WebSocketSettings settings) {
         this.vertx = vertx;
-        this.host = host;
-        this.bindPort = port;
+        this.base = new HttpServerOptions(base).setTcpNoDelay(true).setReuseAddress(true);
         this.instances = instances;
         this.acceptor = new WebSocketAcceptor(() -> streams, settings);
     }
@@ -69,11 +76,7 @@ public final class WebSocketStreamServer {
 
         @Override
         public void start(Promise<Void> started) {
-            HttpServerOptions options = acceptor.settings().applyTo(new HttpServerOptions()
-                    .setHost(host)
-                    .setPort(bindPort)
-                    .setTcpNoDelay(true)
-                    .setReuseAddress(true));
+            HttpServerOptions options = acceptor.settings().applyTo(new HttpServerOptions(base));
             server = vertx.createHttpServer(options);
             server.requestHandler(this::route);
             server.listen().onSuccess(s -> {
