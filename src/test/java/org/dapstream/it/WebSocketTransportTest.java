@@ -8,21 +8,34 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.dapstream.admission.StreamCaps;
 import org.dapstream.client.StreamClient;
+import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.FrameLimits;
+import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelHandler;
 import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.Sessions;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamConfig;
+import org.dapstream.stream.StreamCounters;
+import org.dapstream.stream.StreamSecurity;
 import org.dapstream.stream.StreamState;
 import org.dapstream.transport.Admission;
+import org.dapstream.transport.StreamServer;
+import org.dapstream.transport.StreamServerOptions;
 import org.dapstream.transport.WebSocketFraming;
 import org.dapstream.transport.WebSocketSettings;
+import org.dapstream.transport.WebSocketStreamServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -256,6 +269,37 @@ class WebSocketTransportTest {
                 assertEquals(1, outcome.streamsAtStart());
                 assertEquals(1, outcome.closedByPeers());
             }
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void theConnectionCapsCountTcpAndWebSocketTogether() throws Exception {
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+        SecureRandom random = new SecureRandom();
+        // One connection per address: a TCP stream takes it, so a WebSocket from the same address is refused.
+        StreamServer streams = new StreamServer(vertx, new StreamServerOptions("127.0.0.1", 0, 1, StreamConfig.defaults(),
+                NodeAddress.NONE, StreamSecurity.of(HandshakeSettings.defaults(NodeIdentity.generate(SignatureAlgorithm.ED25519, random),
+                random)), null, new StreamCaps(10, 1)), ChannelRegistry.withDiagnostics(), new Sessions(), new StreamCounters());
+        WebSocketStreamServer ws = new WebSocketStreamServer(vertx, streams, "127.0.0.1", 0, 1, WebSocketSettings.defaults());
+        try {
+            streams.start().toCompletionStage().toCompletableFuture().get(WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            ws.start().toCompletionStage().toCompletableFuture().get(WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            try (RawPeer tcp = new RawPeer(streams.port(), READ_TIMEOUT_MS).handshake()) {
+                try (RawPeer refused = RawPeer.overWebSocket(ws.port(), READ_TIMEOUT_MS)) {
+                    refused.assertEndsWithError("WebSocket over the per-address cap", ErrorCode.RESOURCE_EXHAUSTED);
+                    assertEquals(WebSocketFraming.CLOSE_NORMAL, refused.webSocket().closeFrame().closeCode(), "the ERROR says why");
+                }
+                assertEquals(1, streams.connections(), "the TCP stream alone holds the cap");
+            }
+            awaitTrue(() -> streams.connections() == 0, "the TCP stream's end freed the cap");
+            try (RawPeer admitted = RawPeer.overWebSocket(ws.port(), READ_TIMEOUT_MS).handshake()) {
+                assertEquals(1, streams.connections(), "now the WebSocket holds it");
+            }
+        } finally {
+            ws.stop().toCompletionStage().toCompletableFuture().get(WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            streams.stop().toCompletionStage().toCompletableFuture().get(WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            vertx.close().toCompletionStage().toCompletableFuture().get(WAIT_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
