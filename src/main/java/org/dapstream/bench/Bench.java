@@ -135,7 +135,7 @@ public final class Bench {
         if (options.workload() == Workload.HANDSHAKE) {
             return HandshakeRun.run(options, progress, label);
         }
-        try (Testbed bed = kind == TransportKind.STREAM ? StreamTestbed.open(options) : RawBaseline.open(options)) {
+        try (Testbed bed = kind == TransportKind.RAW ? RawBaseline.open(options) : StreamTestbed.open(options, kind)) {
             return options.workload() == Workload.ONEWAY
                     ? new OneWayRun(options, bed, progress, label).run(kind)
                     : new PingPongRun(options, bed, progress, label).run(kind);

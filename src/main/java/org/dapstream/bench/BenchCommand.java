@@ -64,8 +64,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = {"broadcast: messages published beyond what the slowest member has received; auto = 512 KiB of",
                 "messages, half a member's send buffer, so no member gets a gap; off = the node's back-pressure alone"})
     String inFlight;
-    @Option(names = "--transport", paramLabel = "stream|raw|both",
-            description = "DAP Stream, the raw-socket baseline, or raw then stream with the ratio stream/raw (default stream; raw needs the embedded server)")
+    @Option(names = "--transport", paramLabel = "stream|raw|both|websocket|stream+websocket",
+            description = {"DAP Stream, the raw-socket baseline, or raw then stream with the ratio stream/raw (default stream; raw needs",
+                "the embedded server); websocket: DAP Stream over WebSocket (with --target, the node's HTTP port; path /stream);",
+                "stream+websocket: TCP then WebSocket with the ratio websocket/stream"})
     String transport;
     @Option(names = "--server-loops", paramLabel = "N", description = "event loops of the embedded server (default 1)")
     String serverLoops;

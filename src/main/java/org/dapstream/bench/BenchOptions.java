@@ -215,7 +215,9 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                     case "stream" -> List.of(TransportKind.STREAM);
                     case "raw" -> List.of(TransportKind.RAW);
                     case "both" -> List.of(TransportKind.RAW, TransportKind.STREAM);
-                    default -> throw new OptionException("--transport: '" + value + "' is not stream, raw or both");
+                    case "websocket" -> List.of(TransportKind.WEBSOCKET);
+                    case "stream+websocket" -> List.of(TransportKind.STREAM, TransportKind.WEBSOCKET);
+                    default -> throw new OptionException("--transport: '" + value + "' is not stream, raw, both, websocket or stream+websocket");
                 };
                 case "--server-loops" -> serverLoops = (int) number(name, value, 1, MAX_LOOPS);
                 case "--client-loops" -> clientLoops = (int) number(name, value, 1, MAX_LOOPS);
@@ -254,10 +256,10 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         if (target != null && seen.contains("--server-loops")) {
             throw new OptionException("--server-loops sets up the embedded server; drop it or --target");
         }
-        if (compression == Compression.BOTH && (transports.contains(TransportKind.RAW) || security == Security.BOTH)) {
+        if (compression == Compression.BOTH && (transports.size() > 1 || transports.contains(TransportKind.RAW) || security == Security.BOTH)) {
             throw new OptionException("--compression both compares uncompressed to compressed streams; it needs --transport stream and --security on or off");
         }
-        if (security == Security.BOTH && transports.contains(TransportKind.RAW)) {
+        if (security == Security.BOTH && (transports.size() > 1 || transports.contains(TransportKind.RAW))) {
             throw new OptionException("--security both compares secure to plaintext streams; it needs --transport stream");
         }
         if (workload == Workload.HANDSHAKE) {
@@ -266,7 +268,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                     throw new OptionException(perMessage + " does not apply to --mode handshake (connectors loop connect -> ready -> close)");
                 }
             }
-            if (transports.contains(TransportKind.RAW)) {
+            if (!transports.equals(List.of(TransportKind.STREAM))) {
                 throw new OptionException("--mode handshake measures stream setups; it needs --transport stream (use --security both for a baseline)");
             }
             if (!seen.contains("--connections")) {
@@ -293,7 +295,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         if (target != null) {
             throw new OptionException("--mode broadcast starts its own member nodes; drop --target");
         }
-        if (transports.contains(TransportKind.RAW)) {
+        if (!transports.equals(List.of(TransportKind.STREAM))) {
             throw new OptionException("--mode broadcast measures named clusters over streams; it needs --transport stream");
         }
         if (security == Security.BOTH) {
@@ -352,6 +354,14 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         return d;
     }
 
+    /** What {@code --transport} was: its phases' names, joined as the option spells them. */
+    private String transportOption() {
+        if (transports.equals(List.of(TransportKind.RAW, TransportKind.STREAM))) {
+            return "both";
+        }
+        return String.join("+", transports.stream().map(TransportKind::option).toList());
+    }
+
     /** The options as one line, for the output header. */
     public String describe() {
         if (workload == Workload.BROADCAST) {
@@ -361,7 +371,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                     serverLoops, clientLoops, security.option(), identity.configName(), payload.option(), compression.option());
         }
         return String.format(Locale.ROOT, "mode=%s transport=%s target=%s conns=%d ch=%d size=%d %s warmup=%s rate=%s server-loops=%s client-loops=%d security=%s identity=%s payload=%s compression=%s compression-goal=%s link-rate=%s",
-                workload.option(), transports.size() > 1 ? "both" : transports.get(0).option(),
+                workload.option(), transportOption(),
                 embedded() ? "embedded" : target.toString(), connections, channels, size,
                 count != NO_COUNT ? "count=" + count : "duration=" + format(duration), format(warmup),
                 rate == UNLIMITED_RATE ? "unlimited" : Long.toString(rate),

@@ -13,6 +13,8 @@ import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamSecurity;
 import org.dapstream.transport.StreamServer;
 import org.dapstream.transport.StreamServerOptions;
+import org.dapstream.transport.WebSocketSettings;
+import org.dapstream.transport.WebSocketStreamServer;
 
 import java.security.SecureRandom;
 import java.util.concurrent.ExecutionException;
@@ -27,6 +29,8 @@ import java.util.concurrent.TimeoutException;
 final class EmbeddedServer implements AutoCloseable {
     private final Vertx vertx;
     private final StreamServer server;
+    /** Streams over WebSocket through the same server; null when the phase runs over TCP only. */
+    private WebSocketStreamServer webSocket;
 
     private EmbeddedServer(Vertx vertx, StreamServer server) {
         this.vertx = vertx;
@@ -35,6 +39,14 @@ final class EmbeddedServer implements AutoCloseable {
 
     /** Starts a server for one phase of {@code options}; fails the run if it does not listen in time. */
     static EmbeddedServer start(BenchOptions options) throws BenchFailure {
+        return start(options, false);
+    }
+
+    /**
+     * The same, also serving WebSocket streams ({@code /stream} on a port of their own, one
+     * HTTP server per server loop) when {@code webSocket}.
+     */
+    static EmbeddedServer start(BenchOptions options, boolean webSocket) throws BenchFailure {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(options.serverLoops()));
         StreamSecurity security = null;
         if (options.secure()) {
@@ -49,6 +61,12 @@ final class EmbeddedServer implements AutoCloseable {
         try {
             server.start().toCompletionStage().toCompletableFuture()
                     .get(Testbed.SETUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (webSocket) {
+                embedded.webSocket = new WebSocketStreamServer(vertx, server, BenchOptions.EMBEDDED_HOST, 0, options.serverLoops(),
+                        WebSocketSettings.defaults());
+                embedded.webSocket.start().toCompletionStage().toCompletableFuture()
+                        .get(Testbed.SETUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            }
             return embedded;
         } catch (TimeoutException e) {
             embedded.close();
@@ -88,12 +106,20 @@ final class EmbeddedServer implements AutoCloseable {
         return server.port();
     }
 
+    /** The WebSocket port, -1 when not serving WebSocket. */
+    int webSocketPort() {
+        return webSocket == null ? -1 : webSocket.port();
+    }
+
     StreamServer server() {
         return server;
     }
 
     @Override
     public void close() {
+        if (webSocket != null) {
+            webSocket.stop().toCompletionStage().toCompletableFuture().join();
+        }
         server.stop().toCompletionStage().toCompletableFuture().join();
         vertx.close().toCompletionStage().toCompletableFuture().join();
     }

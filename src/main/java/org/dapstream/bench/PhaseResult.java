@@ -84,7 +84,7 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
             return handshakeLine();
         }
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s %s", transport.option(), options.workload().option()));
-        if (transport == TransportKind.STREAM) {
+        if (transport != TransportKind.RAW) {
             b.append(" security=").append(options.security().option()); // the raw baseline is always plaintext
             b.append(" compression=").append(options.compression().option());
         }
@@ -172,13 +172,17 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
                 wireBytesPerMessage() / uncompressed.wireBytesPerMessage()) + cpuRatio("compressed/uncompressed", uncompressed);
     }
 
-    /** The summary of {@code --transport both}: this (the stream) over the raw baseline. */
+    /**
+     * The summary of {@code --transport both} (this, the stream, over the raw baseline) or
+     * {@code stream+websocket} (this, over WebSocket, over the stream on TCP).
+     */
     String ratioTo(PhaseResult raw) {
-        String throughput = String.format(Locale.ROOT, "ratio stream/raw: %.2f", messagesPerSecond() / raw.messagesPerSecond());
+        String names = transport.option() + "/" + raw.transport.option();
+        String throughput = String.format(Locale.ROOT, "ratio %s: %.2f", names, messagesPerSecond() / raw.messagesPerSecond());
         if (latency == null || raw.latency == null) {
-            return throughput + " (msg/s)" + cpuRatio("stream/raw", raw);
+            return throughput + " (msg/s)" + cpuRatio(names, raw);
         }
-        return throughput + String.format(Locale.ROOT, " (msg/s); latency stream/raw: p50 %.2f p99 %.2f p99.9 %.2f max %.2f",
+        return throughput + String.format(Locale.ROOT, " (msg/s); latency " + names + ": p50 %.2f p99 %.2f p99.9 %.2f max %.2f",
                 latency.percentileMicros(50) / raw.latency.percentileMicros(50),
                 latency.percentileMicros(99) / raw.latency.percentileMicros(99),
                 latency.percentileMicros(99.9) / raw.latency.percentileMicros(99.9),

@@ -16,7 +16,9 @@ import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamListener;
 import org.dapstream.stream.StreamStats;
 import org.dapstream.transport.StreamServer;
+import org.dapstream.transport.WebSocketSettings;
 
+import java.net.URI;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,13 +37,22 @@ final class StreamTestbed implements Testbed {
     private StreamClient client;
     private volatile boolean closing;
 
-    private StreamTestbed(BenchOptions options) {
+    /** What carries the streams: TCP ({@link TransportKind#STREAM}) or WebSocket. */
+    private final TransportKind transport;
+
+    private StreamTestbed(BenchOptions options, TransportKind transport) {
+        this.transport = transport;
         this.options = options;
     }
 
     /** Starts the server (if embedded), connects and opens every channel. */
     static StreamTestbed open(BenchOptions options) throws BenchFailure {
-        StreamTestbed bed = new StreamTestbed(options);
+        return open(options, TransportKind.STREAM);
+    }
+
+    /** The same over {@code transport}: {@link TransportKind#STREAM} (TCP) or {@link TransportKind#WEBSOCKET}. */
+    static StreamTestbed open(BenchOptions options, TransportKind transport) throws BenchFailure {
+        StreamTestbed bed = new StreamTestbed(options, transport);
         try {
             bed.setUp();
             return bed;
@@ -54,10 +65,11 @@ final class StreamTestbed implements Testbed {
     private void setUp() throws BenchFailure {
         String host;
         int port;
+        boolean webSocket = transport == TransportKind.WEBSOCKET;
         if (options.embedded()) {
-            server = EmbeddedServer.start(options);
+            server = EmbeddedServer.start(options, webSocket);
             host = server.host();
-            port = server.port();
+            port = webSocket ? server.webSocketPort() : server.port();
         } else {
             host = options.target().host();
             port = options.target().port();
@@ -66,7 +78,9 @@ final class StreamTestbed implements Testbed {
         ChannelType type = options.workload() == Workload.ONEWAY ? ChannelType.DISCARD : ChannelType.ECHO;
         for (int c = 0; c < options.connections(); c++) {
             Watch watch = new Watch();
-            Stream stream = await(client.connect(host, port, watch), SETUP_TIMEOUT, "stream connection to " + host + ":" + port);
+            Stream stream = webSocket
+                    ? await(client.connect(webSocketUri(host, port), null, watch), SETUP_TIMEOUT, "stream connection to " + webSocketUri(host, port))
+                    : await(client.connect(host, port, watch), SETUP_TIMEOUT, "stream connection to " + host + ":" + port);
             streams.add(stream);
             contexts.add(watch.context);
             List<CompletableFuture<Channel>> opening = new ArrayList<>();
@@ -81,6 +95,11 @@ final class StreamTestbed implements Testbed {
             }
             lanes.addAll(opened);
         }
+    }
+
+    /** Where a WebSocket phase dials: the node's HTTP port, its stream path. */
+    static URI webSocketUri(String host, int port) {
+        return URI.create("ws://" + host + ":" + port + WebSocketSettings.DEFAULT_PATH);
     }
 
     /** The client of one phase: secure with an identity of {@code --identity}'s algorithm, or plaintext. */

@@ -5,7 +5,9 @@ public enum TransportKind {
     /** DAP Stream: our protocol engine over the Vert.x transport. */
     STREAM("stream"),
     /** The baseline: length-prefixed messages on plain Vert.x sockets, no protocol logic. */
-    RAW("raw");
+    RAW("raw"),
+    /** DAP Stream over WebSocket: the same engine, its frames in binary messages on an HTTP server's upgraded connections. */
+    WEBSOCKET("websocket");
 
     private final String option;
 

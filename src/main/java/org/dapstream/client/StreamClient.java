@@ -2,6 +2,10 @@ package org.dapstream.client;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import org.dapstream.crypto.HandshakeSettings;
@@ -15,9 +19,15 @@ import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamListener;
 import org.dapstream.stream.StreamRole;
 import org.dapstream.stream.StreamSecurity;
+import org.dapstream.transport.ByteConnection;
 import org.dapstream.transport.TcpConnection;
 import org.dapstream.transport.VertxTransport;
+import org.dapstream.transport.WebSocketConnection;
+import org.dapstream.transport.WebSocketFraming;
+import org.dapstream.transport.WebSocketSettings;
 
+import java.net.URI;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -32,20 +42,41 @@ import java.util.concurrent.CompletableFuture;
  *     ch.write(PacketType.DATA, bytes);
  * }
  * }</pre>
+ *
+ * <p>Over WebSocket the same stream runs on {@code ws://host:8080/stream} (or {@code wss://},
+ * with the TLS settings of the {@link WebSocketClientOptions} given to the constructor):
+ * {@code client.connect(URI.create("ws://127.0.0.1:8080/stream"))}.
  */
 public final class StreamClient implements AutoCloseable {
     private final Vertx vertx;
     private final boolean ownsVertx;
     private final NetClient netClient;
+    private final WebSocketClient webSocketClient;
+    /** The WebSocket frame limit this client accepts from servers. */
+    private final WebSocketSettings webSocket;
     private final ClientOptions options;
     private final StreamCounters counters = new StreamCounters();
+    /** The port of a {@code ws://} URI without one. */
+    static final int HTTP_PORT = 80;
+    /** The port of a {@code wss://} URI without one. */
+    static final int HTTPS_PORT = 443;
     private final ChannelRegistry services;
     /** The handshake's key generation, verification and signing, off the event loop the application may share. */
     private final HandshakeWorkers handshakeWorkers = HandshakeWorkers.defaults();
 
     /** A client on its own Vert.x instance, closed with the client. */
     public StreamClient(ClientOptions options) {
-        this(Vertx.vertx(new VertxOptions().setEventLoopPoolSize(options.eventLoops())), true, options, new ChannelRegistry());
+        this(options, new WebSocketClientOptions());
+    }
+
+    /**
+     * A client on its own Vert.x instance whose WebSocket connections use {@code webSocket}:
+     * its TLS settings ({@code setTrustOptions}, {@code setVerifyHost}, client certificates)
+     * for {@code wss://}, its proxy and idle settings. The frame limit and compression are
+     * set by the client.
+     */
+    public StreamClient(ClientOptions options, WebSocketClientOptions webSocket) {
+        this(Vertx.vertx(new VertxOptions().setEventLoopPoolSize(options.eventLoops())), true, options, new ChannelRegistry(), webSocket);
     }
 
     /**
@@ -54,10 +85,16 @@ public final class StreamClient implements AutoCloseable {
      * @param services handlers for channels the server opens towards this client
      */
     public StreamClient(Vertx vertx, ClientOptions options, ChannelRegistry services) {
-        this(vertx, false, options, services);
+        this(vertx, false, options, services, new WebSocketClientOptions());
     }
 
-    private StreamClient(Vertx vertx, boolean ownsVertx, ClientOptions options, ChannelRegistry services) {
+    /** A client on the application's Vert.x, its WebSocket connections with {@code webSocket} (see above). */
+    public StreamClient(Vertx vertx, ClientOptions options, ChannelRegistry services, WebSocketClientOptions webSocket) {
+        this(vertx, false, options, services, webSocket);
+    }
+
+    private StreamClient(Vertx vertx, boolean ownsVertx, ClientOptions options, ChannelRegistry services,
+                         WebSocketClientOptions webSocketOptions) {
         this.vertx = vertx;
         this.ownsVertx = ownsVertx;
         this.options = options;
@@ -65,6 +102,10 @@ public final class StreamClient implements AutoCloseable {
         this.netClient = vertx.createNetClient(new NetClientOptions()
                 .setConnectTimeout((int) options.connectTimeout().toMillis())
                 .setTcpNoDelay(true));
+        this.webSocket = WebSocketSettings.defaults();
+        this.webSocketClient = vertx.createWebSocketClient(webSocket.applyTo(new WebSocketClientOptions(webSocketOptions)
+                .setConnectTimeout((int) options.connectTimeout().toMillis())
+                .setTcpNoDelay(true)));
     }
 
     /** Connects and completes with the stream once its setup is done. */
@@ -86,30 +127,105 @@ public final class StreamClient implements AutoCloseable {
 
     public CompletableFuture<Stream> connect(String host, int port, NodeAddress expected, StreamListener listener) {
         CompletableFuture<Stream> result = new CompletableFuture<>();
-        HandshakeSettings settings = options.security();
-        if (expected != null && settings == null) {
-            result.completeExceptionally(new IllegalArgumentException("a plaintext client cannot verify the server's address "
-                    + expected + "; enable security"));
+        StreamSecurity security = security(expected, result);
+        if (result.isDone()) {
             return result;
         }
-        StreamSecurity security = settings == null ? null
-                : StreamSecurity.of(expected == null ? settings : settings.withExpectedPeer(expected)).withWork(handshakeWorkers);
         netClient.connect(port, host).onComplete(ar -> {
             if (ar.failed()) {
                 result.completeExceptionally(ar.cause());
                 return;
             }
-            Stream stream = new VertxTransport(new TcpConnection(ar.result())).bind(t -> new Stream(StreamRole.CONNECTOR, t,
-                    new LocalNode(options.stream(), StreamClock.SYSTEM, services, null, options.node(), counters, security), listener));
-            stream.ready().whenComplete((s, e) -> {
-                if (e != null) {
-                    result.completeExceptionally(e);
-                } else {
-                    result.complete(s);
-                }
-            });
+            bind(new TcpConnection(ar.result()), security, listener, result);
         });
         return result;
+    }
+
+    /**
+     * Connects over WebSocket: {@code ws://host[:port][/path]} or {@code wss://...} (TLS with
+     * the settings given to the constructor); the path defaults to {@code /stream}. The same
+     * handshake and stream as over TCP; completes once its setup is done.
+     */
+    public CompletableFuture<Stream> connect(URI uri) {
+        return connect(uri, null, StreamListener.NONE);
+    }
+
+    /** Over WebSocket to a known node: the handshake fails with IDENTITY_MISMATCH unless the server proves it is {@code expected}. */
+    public CompletableFuture<Stream> connect(URI uri, NodeAddress expected, StreamListener listener) {
+        CompletableFuture<Stream> result = new CompletableFuture<>();
+        WebSocketConnectOptions connect;
+        try {
+            connect = webSocketConnectOptions(uri);
+        } catch (IllegalArgumentException e) {
+            result.completeExceptionally(e);
+            return result;
+        }
+        StreamSecurity security = security(expected, result);
+        if (result.isDone()) {
+            return result;
+        }
+        webSocketClient.connect(connect).onComplete(ar -> {
+            if (ar.failed()) {
+                result.completeExceptionally(ar.cause());
+                return;
+            }
+            WebSocket ws = ar.result();
+            if (!WebSocketFraming.SUBPROTOCOL.equals(ws.subProtocol())) {
+                ws.close(WebSocketFraming.CLOSE_PROTOCOL_ERROR, "subprotocol " + WebSocketFraming.SUBPROTOCOL + " not selected");
+                result.completeExceptionally(new IllegalStateException(uri + " did not select the WebSocket subprotocol "
+                        + WebSocketFraming.SUBPROTOCOL + " (selected: " + ws.subProtocol() + "); is it a DAP Stream node?"));
+                return;
+            }
+            bind(new WebSocketConnection(ws, webSocket.maxMessageSize()), security, listener, result);
+        });
+        return result;
+    }
+
+    /** Where a {@code ws://} or {@code wss://} URI points, with the subprotocol offered. */
+    static WebSocketConnectOptions webSocketConnectOptions(URI uri) {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        boolean tls = switch (scheme) {
+            case "ws" -> false;
+            case "wss" -> true;
+            default -> throw new IllegalArgumentException(uri + ": a WebSocket URI starts with ws:// or wss://");
+        };
+        if (uri.getHost() == null) {
+            throw new IllegalArgumentException(uri + ": no host");
+        }
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? WebSocketSettings.DEFAULT_PATH : uri.getRawPath();
+        if (uri.getRawQuery() != null) {
+            path += "?" + uri.getRawQuery();
+        }
+        return new WebSocketConnectOptions()
+                .setHost(uri.getHost())
+                .setPort(uri.getPort() >= 0 ? uri.getPort() : tls ? HTTPS_PORT : HTTP_PORT)
+                .setSsl(tls)
+                .setURI(path)
+                .addSubProtocol(WebSocketFraming.SUBPROTOCOL);
+    }
+
+    /** The handshake settings for one dial; fails {@code result} when a plaintext client is asked to verify a peer. */
+    private StreamSecurity security(NodeAddress expected, CompletableFuture<Stream> result) {
+        HandshakeSettings settings = options.security();
+        if (expected != null && settings == null) {
+            result.completeExceptionally(new IllegalArgumentException("a plaintext client cannot verify the server's address "
+                    + expected + "; enable security"));
+            return null;
+        }
+        return settings == null ? null
+                : StreamSecurity.of(expected == null ? settings : settings.withExpectedPeer(expected)).withWork(handshakeWorkers);
+    }
+
+    private void bind(ByteConnection connection, StreamSecurity security, StreamListener listener, CompletableFuture<Stream> result) {
+        Stream stream = new VertxTransport(connection).bind(t -> new Stream(StreamRole.CONNECTOR, t,
+                new LocalNode(options.stream(), StreamClock.SYSTEM, services, null, options.node(), counters, security), listener));
+        stream.ready().whenComplete((s, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            } else {
+                result.complete(s);
+            }
+        });
     }
 
     /** Counters over every stream of this client. */
@@ -129,6 +245,7 @@ public final class StreamClient implements AutoCloseable {
     @Override
     public void close() {
         netClient.close().toCompletionStage().toCompletableFuture().join();
+        webSocketClient.close().toCompletionStage().toCompletableFuture().join();
         handshakeWorkers.close();
         if (ownsVertx) {
             vertx.close().toCompletionStage().toCompletableFuture().join();

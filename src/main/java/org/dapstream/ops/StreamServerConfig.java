@@ -16,6 +16,8 @@ import java.util.Optional;
 public interface StreamServerConfig {
     Tcp tcp();
 
+    WebSocket websocket();
+
     KeepAliveSettings keepalive();
 
     DrainSettings drain();
@@ -368,6 +370,21 @@ public interface StreamServerConfig {
         /** Start the endpoint with the application. */
         @WithDefault("true")
         boolean enabled();
+    }
+
+    /** Streams over WebSocket on the HTTP port (8080), through the stream endpoint's admission (docs/OPERATIONS.md, "WebSocket"). */
+    interface WebSocket {
+        /** Serve streams over WebSocket at {@link #path()}; needs the stream endpoint ({@code dap.stream.tcp.enabled}). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** The HTTP path of the WebSocket upgrade. */
+        @WithDefault("/stream")
+        String path();
+
+        /** Largest WebSocket message (its fragments together) and frame accepted; at least 65536. */
+        @WithDefault("1048576")
+        int maxMessageSize();
     }
 
     interface KeepAliveSettings {

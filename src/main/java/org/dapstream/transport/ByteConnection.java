@@ -1,5 +1,7 @@
 package org.dapstream.transport;
 
+import org.dapstream.protocol.ErrorCode;
+
 import java.nio.ByteBuffer;
 
 /**
@@ -44,5 +46,11 @@ public interface ByteConnection {
 
         /** The connection is closed (by either side, or lost); nothing more is reported. */
         void closed();
+
+        /**
+         * The binding received input its transport cannot carry (a WebSocket text message, say):
+         * the stream ends with ERROR {@code code}, then the binding closes as it decided.
+         */
+        void failed(ErrorCode code, String reason);
     }
 }

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * The TCP stream endpoint on plain Vert.x (no Quarkus): one acceptor verticle per event
@@ -155,6 +156,28 @@ public final class StreamServer {
         return services;
     }
 
+    /**
+     * Serves one connection of any binding (TCP, WebSocket) through this server's
+     * {@link Admission}: admitted, it becomes an accepting stream, returned; refused,
+     * {@code refuse} sends the refusal's ERROR and closes, and the result is null. Call on the
+     * connection's event loop.
+     *
+     * @param host the peer's host, which the per-address caps count
+     */
+    public Stream serve(ByteConnection connection, String host, Consumer<Admission.Refusal> refuse) {
+        Admission.Ticket ticket = admission.admit(host);
+        Admission.Refusal refusal = ticket.refusal();
+        if (refusal != null) {
+            refuse.accept(refusal);
+            return null;
+        }
+        VertxTransport transport = new VertxTransport(connection);
+        transport.onFirstFrame(ticket::proven);
+        Stream stream = transport.bind(t -> new Stream(StreamRole.ACCEPTOR, t, localNode, ticket.listener()));
+        ticket.started(stream);
+        return stream;
+    }
+
     private final class Acceptor extends AbstractVerticle {
         private final int bindPort;
         private NetServer server;
@@ -180,16 +203,8 @@ public final class StreamServer {
 
         /** Admitted ({@link Admission#admit}): a stream over the connection; refused: the refusal's ERROR, then the end. */
         private void accept(NetSocket socket) {
-            Admission.Ticket ticket = admission.admit(socket.remoteAddress().host());
-            Admission.Refusal refusal = ticket.refusal();
-            if (refusal != null) {
-                socket.write(Buffer.buffer(refusal.frame())).onComplete(ar -> socket.close());
-                return;
-            }
-            VertxTransport transport = new VertxTransport(new TcpConnection(socket));
-            transport.onFirstFrame(ticket::proven);
-            Stream stream = transport.bind(t -> new Stream(StreamRole.ACCEPTOR, t, localNode, ticket.listener()));
-            ticket.started(stream);
+            serve(new TcpConnection(socket), socket.remoteAddress().host(),
+                    refusal -> socket.write(Buffer.buffer(refusal.frame())).onComplete(ar -> socket.close()));
         }
 
         @Override

@@ -3,6 +3,7 @@ package org.dapstream.transport;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.ContextInternal;
+import org.dapstream.protocol.ErrorCode;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamTransport;
 
@@ -87,6 +88,11 @@ public final class VertxTransport implements StreamTransport, ByteConnection.Eve
         }
         batch.discard();
         stream.onTransportClosed();
+    }
+
+    @Override
+    public void failed(ErrorCode code, String reason) {
+        stream.abort(code, reason);
     }
 
     @Override

@@ -22,7 +22,7 @@ class BenchRunTest {
     /** Handshake runs measure from the start: a few cold handshakes on a loaded machine can take most of a second. */
     private static final String SHORT_SETUPS = "--duration 1s --warmup 0s";
     private static final Duration LIMIT = Duration.ofSeconds(15);
-    private static final Pattern PHASE = Pattern.compile("^(stream|raw) (oneway|pingpong) .*: ([\\d,]+) msg/s .*\\(([\\d,]+) msgs in", Pattern.MULTILINE);
+    private static final Pattern PHASE = Pattern.compile("^(stream|raw|websocket) (oneway|pingpong) .*: ([\\d,]+) msg/s .*\\(([\\d,]+) msgs in", Pattern.MULTILINE);
 
     @Test
     void oneWayOverBoth() {
@@ -38,6 +38,17 @@ class BenchRunTest {
         }
         assertEquals(2, phases, o.out);
         assertTrue(Pattern.compile("ratio stream/raw: [\\d.]+ \\(msg/s\\); cpu/msg stream/raw [\\d.]+").matcher(o.out).find(), o.out);
+    }
+
+    @Test
+    void oneWayAndPingPongOverTcpThenWebSocketWithTheirRatio() {
+        Outcome o = run("--transport stream+websocket --size 65536 " + SHORT);
+        o.assertCounted("stream oneway", "websocket oneway");
+        assertTrue(o.out.contains("transport=stream+websocket"), o.out);
+        assertTrue(Pattern.compile("ratio websocket/stream: [\\d.]+ \\(msg/s\\); cpu/msg websocket/stream [\\d.]+").matcher(o.out).find(), o.out);
+        Outcome p = run("--mode pingpong --transport stream+websocket " + SHORT);
+        p.assertCounted("stream pingpong", "websocket pingpong");
+        assertTrue(p.out.contains("latency websocket/stream: p50 "), p.out);
     }
 
     @Test

@@ -22,6 +22,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +47,13 @@ import java.util.logging.Logger;
  * never reads, so exactly one channel window of messages can leave the client (nothing else
  * is in flight when the connection ends): accepted = received by the server + reported lost.
  */
+@ParameterizedClass(name = "over {0}")
+@EnumSource(Transport.class)
 class ClientWritesLostSocketTest {
+    /** The same test over TCP and over WebSocket. */
+    @Parameter
+    Transport transport;
+
     static final ChannelType SINK = ChannelType.custom(0x21);
     static final int MESSAGE = 1024;
     static final int WINDOW_MESSAGES = FlowConfig.DEFAULT_CHANNEL_WINDOW / MESSAGE;
@@ -86,7 +95,7 @@ class ClientWritesLostSocketTest {
                 sinks.add(channel);
             }
         });
-        server = LoopbackServer.start(StreamConfig.defaults(), services);
+        server = LoopbackServer.start(StreamConfig.defaults(), services, transport);
         // The client's own single event loop, so the test can hold it while the connection ends.
         clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
         client = new StreamClient(clientVertx, ClientOptions.defaults(), new ChannelRegistry());

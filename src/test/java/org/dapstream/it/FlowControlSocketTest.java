@@ -20,6 +20,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +36,13 @@ import java.util.concurrent.TimeUnit;
  * channels and other streams keep flowing, and reading again resumes the flow with every
  * byte in order.
  */
+@ParameterizedClass(name = "over {0}")
+@EnumSource(Transport.class)
 class FlowControlSocketTest {
+    /** The same test over TCP and over WebSocket. */
+    @Parameter
+    Transport transport;
+
     /** A channel type whose server side is in pull mode and reads only when the test says so. */
     static final ChannelType SINK = ChannelType.custom(0x20);
     static final int MESSAGE = 16 * 1024;
@@ -54,7 +63,7 @@ class FlowControlSocketTest {
                 sinks.add(channel);
             }
         });
-        server = LoopbackServer.start(StreamConfig.defaults(), services);
+        server = LoopbackServer.start(StreamConfig.defaults(), services, transport);
     }
 
     @AfterEach

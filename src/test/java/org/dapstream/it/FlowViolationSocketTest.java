@@ -19,8 +19,11 @@ import org.dapstream.stream.StreamConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.ByteBuffer;
@@ -35,7 +38,13 @@ import java.util.stream.Stream.Builder;
  * rows need a service that never consumes (to use up a window) and a small reassembly limit.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ParameterizedClass(name = "over {0}")
+@EnumSource(Transport.class)
 class FlowViolationSocketTest {
+    /** The same test over TCP and over WebSocket. */
+    @Parameter
+    Transport transport;
+
     /** Served by a handler that keeps every packet unread (pull mode), so credit never comes back. */
     static final ChannelType STALLED = ChannelType.custom(0x21);
     /** Small limits so rows reach them quickly: 1 MiB messages, 1 MiB of reassembly per stream. */
@@ -60,7 +69,7 @@ class FlowViolationSocketTest {
             }
         });
         FlowConfig flow = FlowConfig.defaults().withMessageLimits(MAX_MESSAGE, MAX_MESSAGE, FlowConfig.DEFAULT_REASSEMBLY_TIMEOUT);
-        server = LoopbackServer.start(StreamConfig.defaults().withFlow(flow), services);
+        server = LoopbackServer.start(StreamConfig.defaults().withFlow(flow), services, transport);
         client = LoopbackServer.client(StreamConfig.defaults());
         healthy = Probe.open(server.connect(client), "healthy stream");
     }
@@ -163,7 +172,7 @@ class FlowViolationSocketTest {
     @MethodSource("rows")
     void answeredWithErrorAndClose(String name, ErrorCode expected, Script script) throws Exception {
         long sentBefore = server.counters().errorsSent(expected);
-        try (RawPeer peer = new RawPeer(server.port(), READ_TIMEOUT_MS)) {
+        try (RawPeer peer = server.rawPeer(READ_TIMEOUT_MS)) {
             script.run(peer);
             peer.assertEndsWithError(name, expected);
         }
@@ -173,7 +182,7 @@ class FlowViolationSocketTest {
 
     @org.junit.jupiter.api.Test
     void aWindowUpdateForAChannelNotInTheTableIsIgnored() throws Exception {
-        try (RawPeer peer = new RawPeer(server.port(), READ_TIMEOUT_MS)) {
+        try (RawPeer peer = server.rawPeer(READ_TIMEOUT_MS)) {
             peer.handshake().open(1, ChannelType.ECHO)
                     .sendFrame(PacketType.CONTROL, 0, windowUpdate(77, 1000))
                     .sendFrame(PacketType.DATA, 1, new byte[] {1, 2, 3});

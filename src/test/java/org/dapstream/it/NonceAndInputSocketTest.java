@@ -22,6 +22,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +40,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * refused with its own code before it reaches a service.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ParameterizedClass(name = "over {0}")
+@EnumSource(Transport.class)
 class NonceAndInputSocketTest {
+    /** The same test over TCP and over WebSocket. */
+    @Parameter
+    Transport transport;
+
     static final int READ_TIMEOUT_MS = 10_000;
     /** Opens of the same channel id on one stream; each must move the server to a new epoch. */
     static final int REOPENS = 40;
@@ -47,7 +56,7 @@ class NonceAndInputSocketTest {
 
     @BeforeAll
     void start() throws Exception {
-        server = LoopbackServer.start(StreamConfig.defaults(), ChannelRegistry.withDiagnostics());
+        server = LoopbackServer.start(StreamConfig.defaults(), ChannelRegistry.withDiagnostics(), transport);
         server.counters().onRoundTrip(roundTrips::add);
     }
 
@@ -57,7 +66,7 @@ class NonceAndInputSocketTest {
     }
 
     private RawPeer peer() throws Exception {
-        return new RawPeer(server.port(), READ_TIMEOUT_MS).handshake();
+        return server.rawPeer(READ_TIMEOUT_MS).handshake();
     }
 
     /** Reads ch-0 CONTROL frames until one decodes to {@code kind}, skipping others (the server's KEY_UPDATEs). */

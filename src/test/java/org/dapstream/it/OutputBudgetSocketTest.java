@@ -19,6 +19,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -38,7 +41,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * OUTPUT_STALLED. Each flood prints the server's memory growth (heap after GC plus pooled
  * direct memory) at its peak.
  */
+@ParameterizedClass(name = "over {0}")
+@EnumSource(Transport.class)
 class OutputBudgetSocketTest {
+    /** The same test over TCP and over WebSocket. */
+    @Parameter
+    Transport transport;
+
     static final int BUDGET = StreamConfig.DEFAULT_OUTPUT_BUDGET;
     /** Shorter than the 10 s default so the test ends sooner; the mechanism is the same. */
     static final Duration STALL = Duration.ofSeconds(4);
@@ -67,7 +76,7 @@ class OutputBudgetSocketTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = LoopbackServer.start(StreamConfig.defaults().withOutputBudget(BUDGET, STALL), ChannelRegistry.withDiagnostics());
+        server = LoopbackServer.start(StreamConfig.defaults().withOutputBudget(BUDGET, STALL), ChannelRegistry.withDiagnostics(), transport);
         client = LoopbackServer.client(StreamConfig.defaults());
     }
 
@@ -118,9 +127,9 @@ class OutputBudgetSocketTest {
         // pongs, which on a loaded machine can outlast the default 3 s keepalive timeout: that
         // would end the stream for a reason this test is not about, so the timeout is long here.
         StreamConfig config = StreamConfig.defaults().withKeepAlive(StreamConfig.DEFAULT_KEEPALIVE_INTERVAL, PATIENT_KEEPALIVE_TIMEOUT);
-        try (LoopbackServer patient = LoopbackServer.start(config, ChannelRegistry.withDiagnostics())) {
+        try (LoopbackServer patient = LoopbackServer.start(config, ChannelRegistry.withDiagnostics(), transport)) {
             Set<Stream> before = new HashSet<>(patient.counters().liveStreams());
-            try (RawPeer peer = new RawPeer(patient.port(), (int) END_WAIT_MILLIS)) {
+            try (RawPeer peer = patient.rawPeer((int) END_WAIT_MILLIS)) {
                 peer.handshake();
                 Stream stream = awaitNewStreamOn(patient, before);
                 byte[] ping = new byte[KeepAlivePayload.SIZE];
@@ -219,7 +228,7 @@ class OutputBudgetSocketTest {
         probe.roundTrip();
 
         Set<Stream> before = new HashSet<>(server.counters().liveStreams());
-        try (RawPeer peer = new RawPeer(server.port(), (int) END_WAIT_MILLIS)) {
+        try (RawPeer peer = server.rawPeer((int) END_WAIT_MILLIS)) {
             peer.handshake();
             setup.on(peer);
             Stream flooded = awaitNewStream(before);

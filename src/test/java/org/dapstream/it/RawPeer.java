@@ -47,6 +47,9 @@ final class RawPeer implements AutoCloseable {
     }
 
     private final Socket socket;
+    private final java.io.OutputStream out;
+    /** The WebSocket under this peer's bytes; null over TCP. */
+    private final WebSocketWire webSocket;
     /** Every server frame on a channel opened with the stream key, in arrival order. */
     private final List<NonceUse> serverNonces = new ArrayList<>();
     private long receiveEpoch;
@@ -74,11 +77,39 @@ final class RawPeer implements AutoCloseable {
         socket.setSoTimeout(readTimeoutMillis);
         socket.setTcpNoDelay(true);
         in = socket.getInputStream();
+        out = socket.getOutputStream();
+        webSocket = null;
+    }
+
+    private RawPeer(WebSocketWire wire) throws IOException {
+        socket = wire.socket();
+        webSocket = wire;
+        in = wire.in();
+        out = wire.out();
+    }
+
+    /** The same peer over WebSocket ({@code /stream}, subprotocol offered): each {@link #send} is one binary message. */
+    static RawPeer overWebSocket(int port, int readTimeoutMillis) throws IOException {
+        Socket socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(readTimeoutMillis);
+        socket.setTcpNoDelay(true);
+        WebSocketWire wire = new WebSocketWire(socket, org.dapstream.transport.WebSocketSettings.DEFAULT_PATH,
+                org.dapstream.transport.WebSocketFraming.SUBPROTOCOL);
+        if (wire.status() != 101) {
+            socket.close();
+            throw new IOException("WebSocket upgrade refused: " + wire.responseHead());
+        }
+        return new RawPeer(wire);
+    }
+
+    /** The WebSocket under this peer, null over TCP. */
+    WebSocketWire webSocket() {
+        return webSocket;
     }
 
     RawPeer send(byte[] bytes) throws IOException {
-        socket.getOutputStream().write(bytes);
-        socket.getOutputStream().flush();
+        out.write(bytes);
+        out.flush();
         return this;
     }
 
