@@ -69,12 +69,14 @@ public final class Bench {
             for (TransportKind kind : options.transports()) {
                 for (Security security : options.security().phases()) {
                     for (Compression compression : options.compression().phases()) {
-                        BenchOptions phase = options.withSecurity(security).withCompression(compression);
-                        PhaseResult r = runPhase(kind, phase, progress);
-                        results.add(r);
-                        out.println(r.line());
-                        out.flush();
-                        reports.add(phaseName(options, kind, phase), r.line(), r.latency());
+                        for (Acknowledging acks : options.acks().phases()) {
+                            BenchOptions phase = options.withSecurity(security).withCompression(compression).withAcks(acks);
+                            PhaseResult r = runPhase(kind, phase, progress);
+                            results.add(r);
+                            out.println(r.line());
+                            out.flush();
+                            reports.add(phaseName(options, kind, phase), r.line(), r.latency());
+                        }
                     }
                 }
             }
@@ -86,7 +88,9 @@ public final class Bench {
             e.printStackTrace(err);
             return EXIT_FAILED;
         }
-        if (options.compression() == Compression.BOTH) {
+        if (options.acks() == Acknowledging.BOTH) {
+            out.println(results.get(1).acknowledgedRatioTo(results.get(0)));
+        } else if (options.compression() == Compression.BOTH) {
             out.println(results.get(1).compressionRatioTo(results.get(0)));
         } else if (options.security() == Security.BOTH) {
             out.println(results.get(1).securityRatioTo(results.get(0)));
@@ -98,6 +102,9 @@ public final class Bench {
 
     /** What tells this phase from the run's other one: {@code raw}, {@code plaintext}, {@code compressed}... */
     static String phaseName(BenchOptions run, TransportKind kind, BenchOptions phase) {
+        if (run.acks() == Acknowledging.BOTH) {
+            return phase.acknowledging() ? "acknowledged" : "unacknowledged";
+        }
         if (run.compression() == Compression.BOTH) {
             return phase.compressing() ? "compressed" : "uncompressed";
         }

@@ -88,6 +88,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--compression", paramLabel = "on|off|both",
             description = "channels offer adaptive LZ4 (the product default), do not, or off then on with the ratio compressed/uncompressed (default on)")
     String compression;
+    @Option(names = "--acks", paramLabel = "on|off|both",
+            description = {"the client offers acknowledgements (each side keeps what it wrote until the other acknowledges it),",
+                "does not (the client's default), or off then on with the ratio acknowledged/unacknowledged; secure streams only"})
+    String acks;
     @Option(names = "--compression-goal", paramLabel = "throughput|bytes",
             description = "what compressing channels optimise while held back: payload per second (the product default) or bytes on the wire")
     String compressionGoal;

@@ -42,12 +42,13 @@ import java.util.regex.Pattern;
  * @param inFlight    broadcast mode: messages the publisher may have published beyond what the slowest
  *                    member has received; {@link #AUTO_IN_FLIGHT} derives it from the size,
  *                    {@link #NO_IN_FLIGHT_LIMIT} publishes on the node's back-pressure alone
+ * @param acks        whether the client offers acknowledgements, or off then on
  */
 public record BenchOptions(Target target, int connections, int channels, int size, Duration duration, Duration warmup,
                            long count, long rate, Workload workload, List<TransportKind> transports,
                            int serverLoops, int clientLoops, Security security, SignatureAlgorithm identity,
                            Payload payload, Compression compression, long linkRate,
-                           CompressionGoal compressionGoal, int nodes, int members, long inFlight) {
+                           CompressionGoal compressionGoal, int nodes, int members, long inFlight, Acknowledging acks) {
     public static final int DEFAULT_CONNECTIONS = 1;
     /**
      * Handshake mode's connectors when {@code --connections} is not given: enough to keep both
@@ -114,7 +115,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         return new BenchOptions(null, DEFAULT_CONNECTIONS, DEFAULT_CHANNELS, DEFAULT_SIZE, DEFAULT_DURATION,
                 DEFAULT_WARMUP, NO_COUNT, UNLIMITED_RATE, Workload.ONEWAY, List.of(TransportKind.STREAM),
                 DEFAULT_LOOPS, DEFAULT_LOOPS, Security.ON, DEFAULT_IDENTITY, Payload.RANDOM, Compression.ON, UNLIMITED_RATE,
-                CompressionGoal.THROUGHPUT, DEFAULT_NODES, DEFAULT_MEMBERS, AUTO_IN_FLIGHT);
+                CompressionGoal.THROUGHPUT, DEFAULT_NODES, DEFAULT_MEMBERS, AUTO_IN_FLIGHT, Acknowledging.OFF);
     }
 
     /** True when the run starts its own server. */
@@ -129,7 +130,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
 
     /** True when a run has a baseline phase: {@code --transport both}, {@code --security both} or {@code --compression both}. */
     public boolean compares() {
-        return transports.size() > 1 || security == Security.BOTH || compression == Compression.BOTH;
+        return transports.size() > 1 || security == Security.BOTH || compression == Compression.BOTH || acks == Acknowledging.BOTH;
     }
 
     /** True when this phase's channels offer compression. */
@@ -140,7 +141,18 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --compression both}. */
     public BenchOptions withCompression(Compression phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, security, identity, payload, phase, linkRate, compressionGoal, nodes, members, inFlight);
+                serverLoops, clientLoops, security, identity, payload, phase, linkRate, compressionGoal, nodes, members, inFlight, acks);
+    }
+
+    /** These options for one phase of {@code --acks both}. */
+    public BenchOptions withAcks(Acknowledging phase) {
+        return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
+                serverLoops, clientLoops, security, identity, payload, compression, linkRate, compressionGoal, nodes, members, inFlight, phase);
+    }
+
+    /** True when this phase's client offers acknowledgements. */
+    public boolean acknowledging() {
+        return acks == Acknowledging.ON;
     }
 
     /** True when this phase runs secure streams ({@code --security on}). */
@@ -151,7 +163,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --security both}. */
     public BenchOptions withSecurity(Security phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, phase, identity, payload, compression, linkRate, compressionGoal, nodes, members, inFlight);
+                serverLoops, clientLoops, phase, identity, payload, compression, linkRate, compressionGoal, nodes, members, inFlight, acks);
     }
 
     /**
@@ -184,6 +196,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         int nodes = d.nodes;
         int members = d.members;
         long inFlight = d.inFlight;
+        Acknowledging acks = d.acks;
         Set<String> seen = given.keySet();
         for (Map.Entry<String, String> option : given.entrySet()) {
             String name = option.getKey();
@@ -223,6 +236,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 case "--client-loops" -> clientLoops = (int) number(name, value, 1, MAX_LOOPS);
                 case "--payload" -> payload = Payload.parse(value);
                 case "--compression" -> compression = Compression.parse(value);
+                case "--acks" -> acks = Acknowledging.parse(value);
                 case "--link-rate" -> linkRate = number(name, value, 0, Long.MAX_VALUE);
                 case "--compression-goal" -> {
                     try {
@@ -259,6 +273,17 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         if (compression == Compression.BOTH && (transports.size() > 1 || transports.contains(TransportKind.RAW) || security == Security.BOTH)) {
             throw new OptionException("--compression both compares uncompressed to compressed streams; it needs --transport stream and --security on or off");
         }
+        if (acks != Acknowledging.OFF && (security == Security.OFF || transports.contains(TransportKind.RAW))) {
+            throw new OptionException("--acks " + acks.option() + " needs secure streams (acknowledgements are agreed in the secure handshake):"
+                    + " drop --security off and --transport raw/both");
+        }
+        if (acks == Acknowledging.BOTH && (transports.size() > 1 || security == Security.BOTH || compression == Compression.BOTH)) {
+            throw new OptionException("--acks both compares streams without and with acknowledgements; it needs one transport and"
+                    + " --security on, --compression on or off");
+        }
+        if (acks != Acknowledging.OFF && (workload == Workload.BROADCAST || workload == Workload.HANDSHAKE)) {
+            throw new OptionException("--acks applies to --mode oneway and pingpong");
+        }
         if (security == Security.BOTH && (transports.size() > 1 || transports.contains(TransportKind.RAW))) {
             throw new OptionException("--security both compares secure to plaintext streams; it needs --transport stream");
         }
@@ -286,7 +311,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         }
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload,
                 transports, serverLoops, clientLoops, security, identity, payload, compression, linkRate, compressionGoal,
-                nodes, members, inFlight);
+                nodes, members, inFlight, acks);
     }
 
     /** Broadcast starts its own nodes and measures one secure (or plaintext) configuration by duration. */

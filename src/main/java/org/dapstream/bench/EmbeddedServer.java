@@ -6,6 +6,7 @@ import org.dapstream.admission.HandshakeGate;
 import org.dapstream.admission.StreamCaps;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.protocol.Features;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.Sessions;
@@ -51,7 +52,9 @@ final class EmbeddedServer implements AutoCloseable {
         StreamSecurity security = null;
         if (options.secure()) {
             SecureRandom random = new SecureRandom();
-            security = StreamSecurity.of(HandshakeSettings.defaults(NodeIdentity.generate(options.identity(), random), random));
+            // Accepts acknowledgements as a node does by default: whether a phase has them is the client's offer.
+            security = StreamSecurity.of(HandshakeSettings.defaults(NodeIdentity.generate(options.identity(), random), random)
+                    .withFeatures(Features.ACKS));
         }
         StreamServer server = new StreamServer(vertx, new StreamServerOptions(BenchOptions.EMBEDDED_HOST, 0,
                 options.serverLoops(), StreamTestbed.streamConfig(options), NodeAddress.NONE, security, gateFor(options.connections()),

@@ -165,6 +165,19 @@ record PhaseResult(TransportKind transport, BenchOptions options, long messages,
                 latency.percentileMicros(99) / plaintext.latency.percentileMicros(99));
     }
 
+    /** {@code --acks both}: this phase (the client offered acknowledgements) against the one without. */
+    String acknowledgedRatioTo(PhaseResult unacknowledged) {
+        String throughput = String.format(Locale.ROOT, "ratio acknowledged/unacknowledged: %.3f (msg/s)",
+                messagesPerSecond() / unacknowledged.messagesPerSecond());
+        String cpu = cpuRatio("acknowledged/unacknowledged", unacknowledged);
+        if (latency == null || unacknowledged.latency == null || latency.count() == 0 || unacknowledged.latency.count() == 0) {
+            return throughput + cpu;
+        }
+        return throughput + cpu + String.format(Locale.ROOT, "; latency acknowledged/unacknowledged: p50 %.2f p99 %.2f",
+                latency.percentileMicros(50) / unacknowledged.latency.percentileMicros(50),
+                latency.percentileMicros(99) / unacknowledged.latency.percentileMicros(99));
+    }
+
     /** {@code --compression both}: this (compressed) phase against the uncompressed one. */
     String compressionRatioTo(PhaseResult uncompressed) {
         return String.format(Locale.ROOT, "ratio compressed/uncompressed: %.3f (msg/s); wire bytes per message %.1f vs %.1f (%.3f)",

@@ -110,7 +110,8 @@ final class StreamTestbed implements Testbed {
             return base;
         }
         SecureRandom random = new SecureRandom();
-        return base.withSecurity(HandshakeSettings.defaults(NodeIdentity.generate(options.identity(), random), random));
+        return base.withSecurity(HandshakeSettings.defaults(NodeIdentity.generate(options.identity(), random), random))
+                .withAcknowledgements(options.acknowledging());
     }
 
     /** Both sides' stream settings: the defaults, compression as the phase says, and the link rate on the client's streams. */

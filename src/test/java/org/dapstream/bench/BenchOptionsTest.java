@@ -61,6 +61,16 @@ class BenchOptionsTest {
     }
 
     @Test
+    void acksBothRunsWithoutThenWithAcknowledgements() {
+        BenchOptions o = BenchCommand.parse("--acks", "both");
+        assertTrue(o.compares());
+        assertEquals(List.of(Acknowledging.OFF, Acknowledging.ON), o.acks().phases());
+        assertFalse(o.withAcks(Acknowledging.OFF).acknowledging());
+        assertTrue(o.withAcks(Acknowledging.ON).acknowledging());
+        assertEquals(Acknowledging.OFF, BenchCommand.parse().acks(), "the client's default: not offered");
+    }
+
+    @Test
     void broadcastDefaultsToThreeNodesThirtyMembersAndAnInFlightWindowWithinHalfASendBuffer() {
         BenchOptions o = BenchCommand.parse("--workload", "broadcast");
         assertEquals(Workload.BROADCAST, o.workload());
@@ -186,7 +196,12 @@ class BenchOptionsTest {
                 bad("--mode pingpong --size 7",               "--size must be at least 8 for pingpong"),
                 bad("--target h:1 --transport raw",           "--transport raw needs the embedded server"),
                 bad("--target h:1 --transport both",          "--transport both needs the embedded server"),
-                bad("--target h:1 --server-loops 2",          "--server-loops sets up the embedded server; drop it or --target"));
+                bad("--target h:1 --server-loops 2",          "--server-loops sets up the embedded server; drop it or --target"),
+                bad("--acks maybe",                           "--acks: 'maybe' is not on, off or both"),
+                bad("--acks on --security off",               "--acks on needs secure streams"),
+                bad("--acks both --transport both",           "--acks both needs secure streams"),
+                bad("--acks both --compression both",         "--acks both compares streams without and with acknowledgements"),
+                bad("--acks on --mode broadcast",             "--acks applies to --mode oneway and pingpong"));
     }
 
     @ParameterizedTest(name = "{0}")
