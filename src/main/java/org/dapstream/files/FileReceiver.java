@@ -21,6 +21,7 @@ import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -31,8 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * checked against the offer and moved into place with its mode and modification time.
  */
 public final class FileReceiver {
-    /** Chunks waiting for the disk before the channel is paused (each at most a 64 KiB frame). */
-    static final int MAX_PENDING_CHUNKS = 4;
+    /** Chunks waiting for the disk before the channel is paused (each at most a 64 KiB frame): the default channel window's worth. */
+    static final int MAX_PENDING_CHUNKS = 16;
+    /** A paused channel is resumed once the disk is down to this many chunks. */
+    static final int RESUME_PENDING_CHUNKS = MAX_PENDING_CHUNKS / 4;
     /** Reads of the partial file when hashing it at the end. */
     static final int HASH_BUFFER = 64 * 1024;
 
@@ -50,6 +53,8 @@ public final class FileReceiver {
     private final FileMessage.Offer offer;
     private final boolean overwrite;
     private final AtomicInteger pending = new AtomicInteger();
+    /** Set on the loop when it paused the channel, cleared by the file thread that resumes it. */
+    private final AtomicBoolean paused = new AtomicBoolean();
     private volatile boolean ended;
     // Touched on the file threads only (one at a time, in order).
     private FileChannel file;
@@ -113,6 +118,7 @@ public final class FileReceiver {
     /** The next bytes (on the channel's loop; {@code data} is owned from now on). */
     public void chunk(byte[] data, Outcome outcome) {
         if (pending.incrementAndGet() >= MAX_PENDING_CHUNKS) {
+            paused.set(true);
             channel.pause(); // on the loop: at once; the disk catches up, then resume()
         }
         io.execute(() -> {
@@ -131,7 +137,9 @@ public final class FileReceiver {
             } catch (IOException e) {
                 fail(outcome, ErrorCode.FILE_IO_ERROR, "cannot write '" + offer.path() + "': " + e.getMessage());
             } finally {
-                if (pending.decrementAndGet() <= 1) {
+                // Paused again by every chunk that finds the disk behind, so a resume that crosses a pause
+                // costs at most one more chunk in memory.
+                if (pending.decrementAndGet() <= RESUME_PENDING_CHUNKS && paused.compareAndSet(true, false)) {
                     channel.resume();
                 }
             }
