@@ -232,8 +232,8 @@ public final class FileTransfers {
                 long done = received;
                 receiver.chunk(chunk.data(), outcome());
                 progress.bytes(done, size);
-            } else if (m instanceof FileMessage.End && receiver != null) {
-                receiver.end(outcome());
+            } else if (m instanceof FileMessage.End end && receiver != null) {
+                receiver.end(end.sha256(), outcome());
             } else if (m instanceof FileMessage.Fail fail) {
                 if (receiver != null) {
                     receiver.abort();

@@ -26,10 +26,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Receives one offered file into {@code target}: bytes go to a partial file beside it (named by
- * the file's SHA-256, so a transfer cut earlier continues where it stopped), are written on
- * the file threads while the channel is paused past a few chunks (memory stays bounded by the
- * channel window whatever the file's size), and at END the whole partial file is hashed,
- * checked against the offer and moved into place with its mode and modification time.
+ * the offered size and modification time, so a transfer of the same file cut earlier continues
+ * where it stopped), are hashed and written on the file threads while the channel is paused
+ * past a channel window's worth of chunks (memory stays bounded whatever the file's size), and
+ * at END the SHA-256 of the whole file (the bytes kept from before included, read once at the
+ * start) is checked against the sender's and the file moved into place with its mode and
+ * modification time.
  */
 public final class FileReceiver {
     /** Chunks waiting for the disk before the channel is paused (each at most a 64 KiB frame): the default channel window's worth. */
@@ -59,11 +61,13 @@ public final class FileReceiver {
     // Touched on the file threads only (one at a time, in order).
     private FileChannel file;
     private long written;
+    /** The SHA-256 of what the partial file holds so far. */
+    private MessageDigest digest;
 
-    /** A receiver whose partial file is named by the offered SHA-256 (a put: the offer comes first). */
+    /** A receiver whose partial file is named by the offered size and modification time (a put: the offer comes first). */
     FileReceiver(Channel channel, FileIo io, Path target, FileMessage.Offer offer, boolean overwrite) {
-        this(channel, io, target, target.resolveSibling("." + target.getFileName() + "." + HexFormat.of().formatHex(offer.sha256(), 0, 8)
-                + ".part"), offer, overwrite);
+        this(channel, io, target, target.resolveSibling("." + target.getFileName() + "." + HexFormat.of().toHexDigits(offer.size())
+                + HexFormat.of().toHexDigits(offer.mtimeMillis()) + ".part"), offer, overwrite);
     }
 
     /** A receiver with the partial file {@code part} (a get: the offset is asked for before the offer is known). */
@@ -103,6 +107,8 @@ public final class FileReceiver {
                     file.truncate(0); // not a prefix of this file: start again
                     have = 0;
                 }
+                digest = sha256();
+                hashPrefix(have);
                 file.position(have);
                 written = have;
                 offset.complete(have);
@@ -131,6 +137,7 @@ public final class FileReceiver {
                         while (b.hasRemaining()) {
                             file.write(b);
                         }
+                        digest.update(data);
                         written += data.length;
                     }
                 }
@@ -146,8 +153,8 @@ public final class FileReceiver {
         });
     }
 
-    /** Every byte was sent: check size and SHA-256, then put the file in place. */
-    public void end(Outcome outcome) {
+    /** Every byte was sent ({@code sha256} the whole file's): check size and SHA-256, then put the file in place. */
+    public void end(byte[] sha256, Outcome outcome) {
         io.execute(() -> {
             if (ended) {
                 return;
@@ -159,9 +166,9 @@ public final class FileReceiver {
                     fail(outcome, ErrorCode.FILE_CORRUPT, "END after " + written + " of " + offer.size() + " bytes");
                     return;
                 }
-                if (!MessageDigest.isEqual(sha256(part), offer.sha256())) {
+                if (!MessageDigest.isEqual(digest.digest(), sha256)) {
                     Files.deleteIfExists(part); // wrong bytes: a later transfer must not continue from them
-                    fail(outcome, ErrorCode.FILE_CORRUPT, "SHA-256 of the " + written + " bytes received is not the one offered");
+                    fail(outcome, ErrorCode.FILE_CORRUPT, "SHA-256 of the " + written + " bytes received is not the sender's");
                     return;
                 }
                 applyMetadata();
@@ -242,21 +249,28 @@ public final class FileReceiver {
         return mode;
     }
 
-    /** SHA-256 of a whole file, read in {@link #HASH_BUFFER} pieces. */
-    static byte[] sha256(Path path) throws IOException {
-        MessageDigest digest;
+    /** A fresh SHA-256. */
+    static MessageDigest sha256() {
         try {
-            digest = MessageDigest.getInstance("SHA-256");
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every JVM", e);
         }
+    }
+
+    /** Hashes the first {@code length} bytes of the partial file (kept from a cut transfer), in {@link #HASH_BUFFER} pieces. */
+    private void hashPrefix(long length) throws IOException {
         byte[] buffer = new byte[HASH_BUFFER];
-        try (InputStream in = Files.newInputStream(path)) {
-            int n;
-            while ((n = in.read(buffer)) > 0) {
+        long left = length;
+        try (InputStream in = Files.newInputStream(part)) {
+            while (left > 0) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+                if (n <= 0) {
+                    throw new IOException("the partial file shrank while it was read");
+                }
                 digest.update(buffer, 0, n);
+                left -= n;
             }
         }
-        return digest.digest();
     }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -21,9 +22,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.LongConsumer;
 
 /**
- * Sends one file on a FILE channel: describes it (size, mode, modification time, SHA-256, one
- * read of the whole file) and then sends it from an offset as CHUNKs of one frame each, then
- * END. Reads run on the file threads; a writer told to wait waits there, never on the loop.
+ * Sends one file on a FILE channel: describes it (size, mode, modification time) and then sends
+ * it from an offset as CHUNKs of one frame each, hashing as it reads, then END with the whole
+ * file's SHA-256 (the bytes before the offset are read for the hash only). One read of the file.
+ * Reads run on the file threads; a writer told to wait waits there, never on the loop.
  */
 public final class FileSender {
     /** File bytes per CHUNK: a CHUNK fills one frame, so it is never fragmented. */
@@ -54,8 +56,7 @@ public final class FileSender {
                 }
                 int mode = Files.getFileStore(file).supportsFileAttributeView("posix")
                         ? FileReceiver.mode(Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS)) : 0644;
-                offer.complete(new FileMessage.Offer(transfer, Files.size(file), mode, Files.getLastModifiedTime(file).toMillis(),
-                        FileReceiver.sha256(file), path));
+                offer.complete(new FileMessage.Offer(transfer, Files.size(file), mode, Files.getLastModifiedTime(file).toMillis(), path));
             } catch (FileTransferException e) {
                 offer.completeExceptionally(e);
             } catch (IOException | RuntimeException e) {
@@ -74,14 +75,24 @@ public final class FileSender {
         CompletableFuture<Void> sent = new CompletableFuture<>();
         io.execute(() -> {
             try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-                in.position(offset);
+                MessageDigest digest = FileReceiver.sha256();
                 byte[] data = new byte[CHUNK_DATA];
+                long prefix = 0;
+                while (prefix < offset && !stopped) { // what the receiver has: hashed, not sent
+                    int n = in.read(ByteBuffer.wrap(data, 0, (int) Math.min(data.length, offset - prefix)));
+                    if (n <= 0) {
+                        throw new IOException("the file is shorter than the " + offset + " bytes the receiver has");
+                    }
+                    digest.update(data, 0, n);
+                    prefix += n;
+                }
                 long done = offset;
                 while (!stopped) {
                     int n = in.read(ByteBuffer.wrap(data));
                     if (n <= 0) {
                         break;
                     }
+                    digest.update(data, 0, n);
                     if (!channel.write(PacketType.DATA, FileCodec.chunk(transfer, data, 0, n))) {
                         awaitWritable();
                     }
@@ -92,7 +103,7 @@ public final class FileSender {
                     sent.completeExceptionally(new FileTransferException(ErrorCode.FILE_IO_ERROR, "the transfer was stopped"));
                     return;
                 }
-                channel.write(PacketType.DATA, FileCodec.encode(new FileMessage.End(transfer)));
+                channel.write(PacketType.DATA, FileCodec.encode(new FileMessage.End(transfer, digest.digest())));
                 sent.complete(null);
             } catch (IOException e) {
                 sent.completeExceptionally(new FileTransferException(ErrorCode.FILE_IO_ERROR, "cannot read '" + file.getFileName() + "': " + e));

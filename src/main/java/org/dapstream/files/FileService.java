@@ -98,7 +98,7 @@ public final class FileService implements ChannelService {
                 FileReceiver r = current(end);
                 if (r != null) {
                     receiving = null;
-                    r.end(outcome(r));
+                    r.end(end.sha256(), outcome(r));
                 }
             } else if (m instanceof FileMessage.Get get) {
                 get(get);

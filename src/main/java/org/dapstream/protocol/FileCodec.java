@@ -9,10 +9,10 @@ import java.nio.charset.StandardCharsets;
  * {@code path_len u16} (1..4096) then that many bytes of UTF-8):
  *
  * <pre>
- * OFFER   01 | transfer u32 | size u64 | mode u16 | mtime_ms i64 | sha256[32] | path       (58+ bytes)
+ * OFFER   01 | transfer u32 | size u64 | mode u16 | mtime_ms i64 | path                    (26+ bytes)
  * ACCEPT  02 | transfer u32 | offset u64                                                 (13 bytes)
  * CHUNK   03 | transfer u32 | data (to the end, at least 1 byte)                         (6+ bytes)
- * END     04 | transfer u32                                                              (5 bytes)
+ * END     04 | transfer u32 | sha256[32]                                                  (37 bytes)
  * DONE    05 | transfer u32                                                              (5 bytes)
  * FAIL    06 | transfer u32 | code u16 | reason UTF-8 to the end (at most 512 bytes)     (7+ bytes)
  * GET     07 | transfer u32 | offset u64 | path                                          (16+ bytes)
@@ -28,12 +28,12 @@ public final class FileCodec {
     public static final int MODE_BITS = 0x0FFF;
     public static final int SHA256_SIZE = 32;
     public static final int ACCEPT_SIZE = 13;
-    public static final int END_SIZE = 5;
+    public static final int END_SIZE = 5 + 32;
     public static final int DONE_SIZE = 5;
     /** CHUNK before its data: kind, transfer. */
     public static final int CHUNK_HEADER_SIZE = 5;
     /** OFFER before its path bytes. */
-    public static final int OFFER_FIXED_SIZE = 1 + 4 + 8 + 2 + 8 + SHA256_SIZE + 2;
+    public static final int OFFER_FIXED_SIZE = 1 + 4 + 8 + 2 + 8 + 2;
     /** GET before its path bytes. */
     public static final int GET_FIXED_SIZE = 1 + 4 + 8 + 2;
     public static final int FAIL_MIN_SIZE = 7;
@@ -44,11 +44,11 @@ public final class FileCodec {
     public static byte[] encode(FileMessage message) {
         if (message instanceof FileMessage.Offer m) {
             byte[] path = path(m.path());
-            if (m.sha256().length != SHA256_SIZE || m.size() < 0 || (m.mode() & ~MODE_BITS) != 0) {
-                throw new IllegalArgumentException("an OFFER has a 32-byte SHA-256, a size >= 0 and mode bits within 07777: " + m);
+            if (m.size() < 0 || (m.mode() & ~MODE_BITS) != 0) {
+                throw new IllegalArgumentException("an OFFER has a size >= 0 and mode bits within 07777: " + m);
             }
             return allocate(OFFER_FIXED_SIZE + path.length).put((byte) FileMessage.KIND_OFFER).putInt(m.transfer()).putLong(m.size())
-                    .putShort((short) m.mode()).putLong(m.mtimeMillis()).put(m.sha256()).putShort((short) path.length).put(path).array();
+                    .putShort((short) m.mode()).putLong(m.mtimeMillis()).putShort((short) path.length).put(path).array();
         }
         if (message instanceof FileMessage.Accept m) {
             return allocate(ACCEPT_SIZE).put((byte) FileMessage.KIND_ACCEPT).putInt(m.transfer()).putLong(m.offset()).array();
@@ -57,7 +57,10 @@ public final class FileCodec {
             return chunk(m.transfer(), m.data(), 0, m.data().length);
         }
         if (message instanceof FileMessage.End m) {
-            return allocate(END_SIZE).put((byte) FileMessage.KIND_END).putInt(m.transfer()).array();
+            if (m.sha256().length != SHA256_SIZE) {
+                throw new IllegalArgumentException("an END carries a 32-byte SHA-256, not " + m.sha256().length + " bytes");
+            }
+            return allocate(END_SIZE).put((byte) FileMessage.KIND_END).putInt(m.transfer()).put(m.sha256()).array();
         }
         if (message instanceof FileMessage.Done m) {
             return allocate(DONE_SIZE).put((byte) FileMessage.KIND_DONE).putInt(m.transfer()).array();
@@ -106,15 +109,13 @@ public final class FileCodec {
                 long size = b.getLong();
                 int mode = b.getShort() & 0xFFFF;
                 long mtime = b.getLong();
-                byte[] sha = new byte[SHA256_SIZE];
-                b.get(sha);
                 if (size < 0) {
                     throw malformed("OFFER size " + Long.toUnsignedString(size) + " is over 2^63 - 1");
                 }
                 if ((mode & ~MODE_BITS) != 0) {
                     throw malformed(String.format("OFFER mode 0%o has bits beyond 07777", mode));
                 }
-                return new FileMessage.Offer(transfer, size, mode, mtime, sha, pathAtEnd("OFFER", b));
+                return new FileMessage.Offer(transfer, size, mode, mtime, pathAtEnd("OFFER", b));
             }
             case FileMessage.KIND_ACCEPT -> {
                 exact("ACCEPT", length, ACCEPT_SIZE);
@@ -128,7 +129,9 @@ public final class FileCodec {
             }
             case FileMessage.KIND_END -> {
                 exact("END", length, END_SIZE);
-                return new FileMessage.End(transfer);
+                byte[] sha = new byte[SHA256_SIZE];
+                b.get(sha);
+                return new FileMessage.End(transfer, sha);
             }
             case FileMessage.KIND_DONE -> {
                 exact("DONE", length, DONE_SIZE);

@@ -15,9 +15,9 @@ public sealed interface FileMessage {
 
     /**
      * A file about to be sent: its path relative to the receiver's directory ('/'-separated),
-     * size, permission bits, modification time (epoch milliseconds) and SHA-256 of the whole file.
+     * size, permission bits and modification time (epoch milliseconds).
      */
-    record Offer(int transfer, long size, int mode, long mtimeMillis, byte[] sha256, String path) implements FileMessage {
+    record Offer(int transfer, long size, int mode, long mtimeMillis, String path) implements FileMessage {
     }
 
     /** The receiver takes the offered file and already has its first {@code offset} bytes (a transfer cut earlier). */
@@ -28,8 +28,8 @@ public sealed interface FileMessage {
     record Chunk(int transfer, byte[] data) implements FileMessage {
     }
 
-    /** Every byte was sent. */
-    record End(int transfer) implements FileMessage {
+    /** Every byte was sent; {@code sha256} is the whole file's, which the receiver checks. */
+    record End(int transfer, byte[] sha256) implements FileMessage {
     }
 
     /** The receiver verified the file (size and SHA-256) and put it in place. */

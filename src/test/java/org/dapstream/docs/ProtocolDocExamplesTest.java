@@ -143,11 +143,7 @@ class ProtocolDocExamplesTest {
         control(m, "WINDOW_UPDATE for a channel", 2, new ControlMessage.WindowUpdate(1, 15 * 1024 * 1024));
         control(m, "WINDOW_UPDATE for the stream", 7, new ControlMessage.WindowUpdate(0, FlowWindow.INITIAL_STREAM_WINDOW / 2));
         control(m, "ACK", 3, new ControlMessage.Ack(1, 3));
-        byte[] sha = new byte[FileCodec.SHA256_SIZE];
-        for (int i = 0; i < sha.length; i++) {
-            sha[i] = (byte) i;
-        }
-        FileMessage.Offer offer = new FileMessage.Offer(7, 4096, 0644, 1_700_000_000_000L, sha, "a/b.c");
+        FileMessage.Offer offer = new FileMessage.Offer(7, 4096, 0644, 1_700_000_000_000L, "a/b.c");
         m.put("FILE OFFER", new Example(PacketType.DATA, 0, 1, FileCodec.encode(offer), offer));
         // Fragmentation (§25): a 150000-byte DATA message as the first three frames on channel 1.
         fragments(m, 1, 150_000);

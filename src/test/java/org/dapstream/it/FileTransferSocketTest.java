@@ -203,10 +203,10 @@ class FileTransferSocketTest {
             }
         }).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         byte[] content = "twelve bytes".getBytes();
-        raw.write(PacketType.DATA, FileCodec.encode(new FileMessage.Offer(7, content.length, 0644, 0, new byte[32], "wrong.txt")));
+        raw.write(PacketType.DATA, FileCodec.encode(new FileMessage.Offer(7, content.length, 0644, 0, "wrong.txt")));
         assertEquals(new FileMessage.Accept(7, 0), answers.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS));
         raw.write(PacketType.DATA, FileCodec.encode(new FileMessage.Chunk(7, content)));
-        raw.write(PacketType.DATA, FileCodec.encode(new FileMessage.End(7)));
+        raw.write(PacketType.DATA, FileCodec.encode(new FileMessage.End(7, new byte[32]))); // not the SHA-256 of the content
         FileMessage answer = answers.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         FileMessage.Fail fail = assertInstanceOf(FileMessage.Fail.class, answer);
         assertEquals(ErrorCode.FILE_CORRUPT.code(), fail.code(), fail.reason());
