@@ -103,6 +103,8 @@ public class AdminApiTest {
         assertFalse(listed.has("channels"), "lists leave the channels to the detail view");
         assertEquals(stream.suite().configName(), listed.get("suite").asText(), "both ends name the agreed suite");
         assertFalse(listed.has("peerSignature"), "the client was not asked to authenticate: " + listed);
+        assertFalse(listed.get("acknowledged").asBoolean(), "the default client offers no acknowledgements: " + listed);
+        assertEquals(0, listed.get("unacknowledgedBytes").asLong());
 
         JsonNode detail = awaitEcho(serverStreamId);
         assertEquals("active", detail.get("state").asText());

@@ -24,7 +24,8 @@ final class AdminViews {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record StreamView(int id, String role, String state, boolean active, String peerNode, boolean authorized, boolean encrypted,
                       String suite, String peerSignature, String remoteAddress,
-                      Long sessionId, boolean primary, long createTime, StreamStatsView stats, List<ChannelView> channels) {
+                      Long sessionId, boolean primary, long createTime, boolean acknowledged, long unacknowledgedBytes,
+                      StreamStatsView stats, List<ChannelView> channels) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -61,7 +62,7 @@ final class AdminViews {
                 s.active(), s.node().toString(), s.authorized(), s.encrypted(),
                 s.suite() == null ? null : s.suite().configName(),
                 s.peerSignatureAlgorithm() == null ? null : s.peerSignatureAlgorithm().configName(), s.remoteAddress(), session == null ? null : sessionId(session.id()),
-                s.primary(), s.createTime(),
+                s.primary(), s.createTime(), s.acknowledged(), s.unacknowledgedBytes(),
                 stats(st),
                 withChannels ? s.channels().stream().map(AdminViews::channel).toList() : null);
     }

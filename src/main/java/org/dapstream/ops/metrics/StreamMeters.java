@@ -60,6 +60,8 @@ public class StreamMeters implements MeterBinder {
         }
         Gauge.builder("dap.stream.sessions.active", endpoint, e -> e.sessions().size())
                 .description("Live sessions").register(registry);
+        Gauge.builder("dap.stream.unacknowledged", c, StreamMeters::unacknowledgedBytes).baseUnit("bytes")
+                .description("Bytes of written messages kept until peers acknowledge them").register(registry);
         for (ChannelTypeTag type : ChannelTypeTag.values()) {
             Gauge.builder("dap.stream.channels.active", c, x -> openChannels(x, type))
                     .description("Open channels by type").tag("type", type.name()).register(registry);
@@ -113,6 +115,14 @@ public class StreamMeters implements MeterBinder {
                                 ToDoubleFunction<StreamCounters.Traffic> value) {
         FunctionCounter.builder(name, c, x -> value.applyAsDouble(x.traffic()))
                 .baseUnit(unit).description(description).register(registry);
+    }
+
+    private static long unacknowledgedBytes(StreamCounters c) {
+        long n = 0;
+        for (Stream s : c.liveStreams()) {
+            n += s.unacknowledgedBytes();
+        }
+        return n;
     }
 
     private static long openChannels(StreamCounters c, ChannelTypeTag type) {
