@@ -1,12 +1,9 @@
 package org.dapstream.cli;
 
-import org.dapstream.client.ClientOptions;
 import org.dapstream.client.FileTransfers;
-import org.dapstream.client.StreamClient;
-import org.dapstream.files.FileIo;
 import org.dapstream.files.FileService;
-import org.dapstream.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -14,12 +11,9 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code receive HOST:PORT REMOTE}: gets a file from the node's directory over a FILE channel,
@@ -33,22 +27,14 @@ public final class Receive implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
-            description = "the node's stream endpoint (port " + HostPort.DEFAULT_STREAM_PORT + " when left out)")
-    HostPort target;
+    @Mixin
+    FileLink link;
 
     @Parameters(index = "1", paramLabel = "REMOTE", description = "the file's path under the node's directory, '/'-separated")
     String remote;
 
     @Option(names = {"-o", "--out"}, paramLabel = "PATH", description = "where to write it (default: its name, here)")
     Path outPath;
-
-    @Option(names = {"-W", "--timeout"}, paramLabel = "D", converter = Durations.class,
-            description = "how long the connection and the handshake may take (default 5s)")
-    Duration timeout = Duration.ofSeconds(5);
-
-    @Option(names = "--plaintext", description = "no handshake and no encryption (the node must allow plaintext streams)")
-    boolean plaintext;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -65,18 +51,15 @@ public final class Receive implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         Path local = outPath != null ? outPath : Path.of(remote.substring(remote.lastIndexOf('/') + 1));
-        NodeContact.quietLogging();
-        try (StreamClient client = new StreamClient(plaintext ? ClientOptions.plaintext() : ClientOptions.defaults());
-             FileIo io = new FileIo(FileIo.DEFAULT_THREADS)) {
-            Stream stream;
-            FileTransfers transfers;
-            try {
-                stream = client.connect(target.host(), target.port()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                transfers = FileTransfers.open(stream, io).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException | TimeoutException e) {
-                err.println("receive: " + NodeContact.why(target, e));
-                return Commands.EXIT_FAILED;
-            }
+        FileLink.Open open;
+        try {
+            open = link.open();
+        } catch (IllegalStateException e) {
+            err.println("receive: " + e.getMessage());
+            return Commands.EXIT_FAILED;
+        }
+        try (open) {
+            FileTransfers transfers = open.transfers;
             TransferMeter meter = new TransferMeter(err, Terminal.isTerminal(), remote);
             long start = System.nanoTime();
             try {
@@ -90,8 +73,6 @@ public final class Receive implements Callable<Integer> {
                 meter.finish();
                 err.println("receive: " + remote + ": " + FileService.unwrap(e.getCause()));
                 return Commands.EXIT_FAILED;
-            } finally {
-                stream.close();
             }
         }
     }

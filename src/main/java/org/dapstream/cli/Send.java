@@ -1,12 +1,10 @@
 package org.dapstream.cli;
 
-import org.dapstream.client.ClientOptions;
 import org.dapstream.client.FileTransfers;
-import org.dapstream.client.StreamClient;
-import org.dapstream.files.FileIo;
 import org.dapstream.files.FileService;
 import org.dapstream.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -17,14 +15,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code send HOST:PORT FILE...}: puts files (and directories, file by file under their
@@ -39,22 +34,14 @@ public final class Send implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
-            description = "the node's stream endpoint (port " + HostPort.DEFAULT_STREAM_PORT + " when left out)")
-    HostPort target;
+    @Mixin
+    FileLink link;
 
     @Parameters(index = "1..*", paramLabel = "FILE", arity = "1..*", description = "files or directories to send")
     List<Path> files;
 
     @Option(names = "--to", paramLabel = "DIR", description = "directory under the node's directory to put them in (default: its top)")
     String to = "";
-
-    @Option(names = {"-W", "--timeout"}, paramLabel = "D", converter = Durations.class,
-            description = "how long the connection and the handshake may take (default 5s)")
-    Duration timeout = Duration.ofSeconds(5);
-
-    @Option(names = "--plaintext", description = "no handshake and no encryption (the node must allow plaintext streams)")
-    boolean plaintext;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -81,19 +68,15 @@ public final class Send implements Callable<Integer> {
             }
             collect(f, items);
         }
-        NodeContact.quietLogging();
-        try (StreamClient client = new StreamClient(plaintext ? ClientOptions.plaintext() : ClientOptions.defaults());
-             FileIo io = new FileIo(FileIo.DEFAULT_THREADS)) {
-            Stream stream;
-            FileTransfers transfers;
-            try {
-                stream = client.connect(target.host(), target.port()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                transfers = FileTransfers.open(stream, io).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException | TimeoutException e) {
-                err.println("send: " + NodeContact.why(target, e) + (e.getMessage() != null && e.getMessage().contains("UNSUPPORTED_CHANNEL_TYPE")
-                        ? " (the node serves no FILE channels: set dap.stream.file.directory there)" : ""));
-                return Commands.EXIT_FAILED;
-            }
+        FileLink.Open open;
+        try {
+            open = link.open();
+        } catch (IllegalStateException e) {
+            err.println("send: " + e.getMessage());
+            return Commands.EXIT_FAILED;
+        }
+        try (open) {
+            FileTransfers transfers = open.transfers;
             int failed = 0;
             boolean live = Terminal.isTerminal();
             for (Item item : items) {
@@ -112,7 +95,6 @@ public final class Send implements Callable<Integer> {
                     failed++;
                 }
             }
-            stream.close();
             return failed == 0 ? Commands.EXIT_OK : Commands.EXIT_FAILED;
         }
     }
