@@ -1,7 +1,7 @@
 package org.dapstream.cli;
 
 import org.dapstream.client.FileTransfers;
-import org.dapstream.files.FileService;
+import org.dapstream.files.FileTransferException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -71,7 +71,7 @@ public final class Receive implements Callable<Integer> {
                 return Commands.EXIT_OK;
             } catch (ExecutionException e) {
                 meter.finish();
-                err.println("receive: " + remote + ": " + FileService.unwrap(e.getCause()));
+                err.println("receive: " + remote + ": " + FileTransferException.of(e));
                 return Commands.EXIT_FAILED;
             }
         }

@@ -1,7 +1,7 @@
 package org.dapstream.cli;
 
 import org.dapstream.client.FileTransfers;
-import org.dapstream.files.FileService;
+import org.dapstream.files.FileTransferException;
 import org.dapstream.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -91,7 +91,7 @@ public final class Send implements Callable<Integer> {
                             TransferMeter.size((long) ((r.size() - r.resumedFrom()) / Math.max(seconds, 1e-3))));
                 } catch (ExecutionException e) {
                     meter.finish();
-                    err.println("send: " + item.remote() + ": " + FileService.unwrap(e.getCause()));
+                    err.println("send: " + item.remote() + ": " + FileTransferException.of(e));
                     failed++;
                 }
             }

@@ -3,7 +3,6 @@ package org.dapstream.client;
 import org.dapstream.files.FileIo;
 import org.dapstream.files.FileReceiver;
 import org.dapstream.files.FileSender;
-import org.dapstream.files.FileService;
 import org.dapstream.files.FileTransferException;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
@@ -76,7 +75,7 @@ public final class FileTransfers {
         }
         put.sender.describe(put.id, remote).whenComplete((offer, failure) -> {
             if (failure != null) {
-                put.fail(FileService.unwrap(failure));
+                put.fail(FileTransferException.of(failure));
             } else {
                 put.size = offer.size();
                 write(offer);
@@ -186,7 +185,7 @@ public final class FileTransfers {
                 resumedFrom = accept.offset();
                 sender.send(id, accept.offset(), done -> progress.bytes(done, size)).whenComplete((v, e) -> {
                     if (e != null) {
-                        fail(FileService.unwrap(e));
+                        fail(FileTransferException.of(e));
                     }
                 });
             } else if (m instanceof FileMessage.Done) {
@@ -222,7 +221,7 @@ public final class FileTransfers {
                 receiver = new FileReceiver(channel, io, local, part, offer, false);
                 receiver.start().whenComplete((offset, e) -> {
                     if (e != null) {
-                        fail(FileService.unwrap(e));
+                        fail(FileTransferException.of(e));
                     } else if (offset != have) {
                         fail(new FileTransferException(ErrorCode.FILE_IO_ERROR, "the partial file changed during the request"));
                     }

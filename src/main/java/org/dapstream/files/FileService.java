@@ -131,7 +131,7 @@ public final class FileService implements ChannelService {
             transfer = offer.transfer();
             r.start().whenComplete((offset, failure) -> {
                 if (failure != null) {
-                    FileTransferException e = unwrap(failure);
+                    FileTransferException e = FileTransferException.of(failure);
                     finished(r);
                     refuse(offer.transfer(), e.code(), e.getMessage());
                     return;
@@ -163,7 +163,7 @@ public final class FileService implements ChannelService {
                 return s.send(get.transfer(), get.offset(), done -> { });
             }).whenComplete((v, failure) -> {
                 if (failure != null) {
-                    FileTransferException e = unwrap(failure);
+                    FileTransferException e = FileTransferException.of(failure);
                     refuse(get.transfer(), e.code(), e.getMessage());
                 }
                 sending = null;
@@ -239,13 +239,5 @@ public final class FileService implements ChannelService {
                 }
             }
         }
-    }
-
-    public static FileTransferException unwrap(Throwable failure) {
-        Throwable t = failure;
-        while (t instanceof CompletionException && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t instanceof FileTransferException e ? e : new FileTransferException(ErrorCode.FILE_IO_ERROR, String.valueOf(t));
     }
 }

@@ -33,7 +33,6 @@ final class ClusterEvents implements ClusterListener {
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Missed since the last gap event; touched from delivering loops and the subscriber's. */
     private final AtomicLong missed = new AtomicLong();
-    private final AtomicLong sent = new AtomicLong();
     /** Confined to the subscriber's loop. */
     private boolean drainArmed;
     private volatile boolean closed;
@@ -79,7 +78,6 @@ final class ClusterEvents implements ClusterListener {
         }
         reportGap(cluster);
         response.write(event);
-        sent.incrementAndGet();
     }
 
     private void reportGap(String cluster) {
@@ -96,12 +94,13 @@ final class ClusterEvents implements ClusterListener {
         }
     }
 
-    void close() {
+    /** Stops the events; true for the call that did (the subscriber's loop calls it). */
+    boolean close() {
+        if (closed) {
+            return false;
+        }
         closed = true;
-    }
-
-    long sent() {
-        return sent.get();
+        return true;
     }
 
     /** The event's data: one line of JSON (Jackson escapes line breaks, so it never splits the SSE field). */

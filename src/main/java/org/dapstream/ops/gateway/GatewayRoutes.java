@@ -132,7 +132,7 @@ public class GatewayRoutes {
             retryLater(rc, "a link to another node is full; publish again shortly");
             return;
         }
-        if (!sizeFits(rc, cluster, () -> cluster.publish(body))) {
+        if (!sizeFits(rc, () -> cluster.publish(body))) {
             return;
         }
         JsonReplies.ok(rc, 202, Map.of("cluster", cluster.name(), "members", cluster.membersCount()));
@@ -146,7 +146,7 @@ public class GatewayRoutes {
         String key = rc.request().getParam("key");
         byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
         boolean[] sent = new boolean[1];
-        if (!sizeFits(rc, cluster, () -> sent[0] = cluster.send(keyBytes, body))) {
+        if (!sizeFits(rc, () -> sent[0] = cluster.send(keyBytes, body))) {
             return;
         }
         if (!sent[0]) {
@@ -184,21 +184,15 @@ public class GatewayRoutes {
                 .put("cluster", name).put("session", Integer.toUnsignedLong(membership.session())).toString() + "\n\n");
         long timer = vertx.setPeriodic(config.keepaliveInterval().toMillis(), t -> events.keepalive());
         Runnable leave = () -> {
-            events.close();
-            membership.leave();
-            vertx.cancelTimer(timer);
-            subscribers.decrementAndGet();
-        };
-        boolean[] left = new boolean[1];
-        Runnable once = () -> {
-            if (!left[0]) {
-                left[0] = true;
-                leave.run();
+            if (events.close()) { // the first of the three signals below leaves; the others find it done
+                membership.leave();
+                vertx.cancelTimer(timer);
+                subscribers.decrementAndGet();
             }
         };
-        response.closeHandler(v -> once.run());
-        response.endHandler(v -> once.run());
-        rc.request().connection().closeHandler(v -> once.run());
+        response.closeHandler(v -> leave.run());
+        response.endHandler(v -> leave.run());
+        rc.request().connection().closeHandler(v -> leave.run());
     }
 
     // ---------------------------------------------------------------- request checks
@@ -238,7 +232,7 @@ public class GatewayRoutes {
     }
 
     /** Runs {@code delivery}; a payload over the cluster's message limit is 413 with the limit. */
-    private static boolean sizeFits(RoutingContext rc, Cluster cluster, Runnable delivery) {
+    private static boolean sizeFits(RoutingContext rc, Runnable delivery) {
         try {
             delivery.run();
             return true;
