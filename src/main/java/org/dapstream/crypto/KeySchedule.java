@@ -20,6 +20,14 @@ public final class KeySchedule {
     public static final String UPDATE = "dap-stream v1 update";
     public static final String SERVER_SIGNATURE = "dap-stream v1 server signature";
     public static final String CLIENT_SIGNATURE = "dap-stream v1 client signature";
+    /** resumption_base = Expand(master, RESUMPTION, 32): kept by both sides for the session's tickets. */
+    public static final String RESUMPTION = "dap-stream v1 resumption";
+    /** resumption_secret(n) = Expand(resumption_base, RESUMPTION_TICKET || n u32 LE, 32). */
+    public static final String RESUMPTION_TICKET = "dap-stream v1 resumption ticket";
+    /** binder_key = Expand(resumption_secret, RESUME_BINDER, 32). */
+    public static final String RESUME_BINDER = "dap-stream v1 resume binder";
+    /** A ticket's AES-256-GCM associated data: this label, then the key id byte. */
+    public static final String TICKET_AAD = "dap-stream v1 ticket";
     /**
      * Bytes of every key and traffic secret the schedule derives: the AEAD key size (AES-256 and
      * ChaCha20 alike), which is also one SHA-256 output, so each derivation is one HKDF block.
@@ -38,6 +46,37 @@ public final class KeySchedule {
     /** master = HKDF-Extract(salt = SHA-256(CH || SH || CF || SF), ikm = hs_secret). */
     static byte[] masterSecret(byte[] fullHash, byte[] handshakeSecret) {
         return Hkdf.extract(fullHash, handshakeSecret);
+    }
+
+    /**
+     * hs_secret of a resumption = HKDF-Extract(salt = SHA-256(RH || RA without its mac),
+     * ikm = resumption_secret || ML-KEM secret || X25519 secret).
+     */
+    static byte[] resumeHandshakeSecret(byte[] helloHash, byte[] resumptionSecret, byte[] sharedSecret) {
+        byte[] ikm = new byte[resumptionSecret.length + sharedSecret.length];
+        System.arraycopy(resumptionSecret, 0, ikm, 0, resumptionSecret.length);
+        System.arraycopy(sharedSecret, 0, ikm, resumptionSecret.length, sharedSecret.length);
+        try {
+            return Hkdf.extract(helloHash, ikm);
+        } finally {
+            Secrets.wipe(ikm);
+        }
+    }
+
+    /** binder = HMAC(Expand(resumption_secret, RESUME_BINDER, 32), SHA-256(RH without its last 32 bytes)). */
+    static byte[] binder(byte[] resumptionSecret, byte[] resumeHello) {
+        byte[] binderKey = Hkdf.expand(resumptionSecret, RESUME_BINDER, KEY_SIZE);
+        try {
+            Transcript t = new Transcript();
+            return Hkdf.hmac(binderKey, t.hashWith(resumeHello, resumeHello.length - Hkdf.HASH_SIZE));
+        } finally {
+            Secrets.wipe(binderKey);
+        }
+    }
+
+    /** A u32 as 4 bytes little-endian: the context of a resumption secret. */
+    static byte[] u32Context(long n) {
+        return new byte[]{(byte) n, (byte) (n >>> 8), (byte) (n >>> 16), (byte) (n >>> 24)};
     }
 
     /** What a signature covers: label || 0x00 || transcript hash. */

@@ -3,8 +3,8 @@ package org.dapstream.crypto;
 import java.util.Arrays;
 
 /**
- * What a completed handshake leaves behind: the two directions' traffic secrets and the
- * base from which channel keys are derived. Owned by one stream, on its event loop; wiped
+ * What a completed handshake leaves behind: the two directions' traffic secrets, the
+ * base from which channel keys are derived, and the base of the session's resumption secrets. Owned by one stream, on its event loop; wiped
  * when the stream ends.
  */
 public final class SessionSecrets implements AutoCloseable {
@@ -14,6 +14,9 @@ public final class SessionSecrets implements AutoCloseable {
     private final TrafficSecret s2c;
     private final byte[] channelBase;
     private final byte[] transcriptHash;
+    /** Expand(master, RESUMPTION, 32): each ticket's resumption secret is derived from it. */
+    private final byte[] resumptionBase;
+    private boolean closed;
 
     SessionSecrets(AeadSuite suite, boolean connector, byte[] master, byte[] transcriptHash) {
         this.suite = suite;
@@ -22,6 +25,22 @@ public final class SessionSecrets implements AutoCloseable {
         this.s2c = new TrafficSecret(suite, Hkdf.expand(master, KeySchedule.S2C_TRAFFIC, KeySchedule.KEY_SIZE));
         this.channelBase = Hkdf.expand(master, KeySchedule.CHANNEL, KeySchedule.KEY_SIZE);
         this.transcriptHash = transcriptHash.clone();
+        this.resumptionBase = Hkdf.expand(master, KeySchedule.RESUMPTION, KeySchedule.KEY_SIZE);
+    }
+
+    /**
+     * The resumption secret of the session's ticket number {@code ticketNumber} (u32):
+     * Expand(resumption_base, RESUMPTION_TICKET || n u32 LE, 32). Both sides derive it; a fresh
+     * array the caller owns and wipes.
+     */
+    public byte[] resumptionSecret(long ticketNumber) {
+        if (ticketNumber < 0 || ticketNumber > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("a ticket number is a u32: " + ticketNumber);
+        }
+        if (closed) {
+            throw new IllegalStateException("session secrets are closed");
+        }
+        return Hkdf.expand(resumptionBase, KeySchedule.RESUMPTION_TICKET, KeySchedule.u32Context(ticketNumber), KeySchedule.KEY_SIZE);
     }
 
     public AeadSuite suite() {
@@ -73,6 +92,7 @@ public final class SessionSecrets implements AutoCloseable {
     public void close() {
         c2s.close();
         s2c.close();
-        Secrets.wipe(channelBase);
+        Secrets.wipe(channelBase, resumptionBase);
+        closed = true;
     }
 }

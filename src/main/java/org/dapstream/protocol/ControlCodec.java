@@ -3,6 +3,8 @@ package org.dapstream.protocol;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Byte layouts of the CONTROL messages on ch 0 (all integers little-endian):
@@ -21,6 +23,8 @@ import java.nio.charset.StandardCharsets;
  *                 | reason UTF-8 to the end (&lt;= 512 bytes)                                  (6+ bytes)
  * WINDOW_UPDATE 11 | ch_id u16 (0 = the stream) | increment u32 (1..2^31-1)                 (7 bytes)
  * ACK          12 | ch_id u16 (1..65535) | delivered u64                                  (11 bytes)
+ * TICKET       13 | ticket_number u32 | lifetime_s u32 | ticket vec (u16 length, 1..512)  (12..523 bytes)
+ * RESUMED      17 | count u16 | (ch_id u16 (1..65535) | received u64) * count              (3 + 10 * count bytes)
  * </pre>
  *
  * Every fixed-size message must have exactly its size: trailing bytes are an error, so a
@@ -38,6 +42,14 @@ public final class ControlCodec {
     public static final int CHANNEL_KEY_ACTIVE_SIZE = 3;
     public static final int WINDOW_UPDATE_SIZE = 7;
     public static final int ACK_SIZE = 11;
+    /** TICKET up to its ticket's length field; the ticket's 1..{@link HandshakeCodec#MAX_TICKET} bytes follow. */
+    public static final int TICKET_FIXED_SIZE = 11;
+    /** RESUMED without channels: kind and count. */
+    public static final int RESUMED_FIXED_SIZE = 3;
+    /** Bytes of one channel in RESUMED. */
+    public static final int RESUMED_ENTRY_SIZE = 10;
+    /** Largest u32 field (ticket number, lifetime). */
+    private static final long MAX_U32 = 0xFFFF_FFFFL;
     /** GOAWAY without alternate and reason: kind, grace_ms, alt_len. */
     public static final int GOAWAY_MIN_SIZE = 6;
     /** Longest alternate member, {@code host:port} in UTF-8 (its length is a u8). */
@@ -141,6 +153,32 @@ public final class ControlCodec {
             }
             return allocate(ACK_SIZE).put((byte) ControlMessage.KIND_ACK).putShort((short) m.channelId()).putLong(m.delivered()).array();
         }
+        if (message instanceof ControlMessage.Ticket m) {
+            if (m.ticketNumber() < 0 || m.ticketNumber() > MAX_U32) {
+                throw new IllegalArgumentException("ticket_number is a u32: " + m.ticketNumber());
+            }
+            if (m.lifetimeSeconds() < 0 || m.lifetimeSeconds() > MAX_U32) {
+                throw new IllegalArgumentException("lifetime_s is a u32: " + m.lifetimeSeconds());
+            }
+            if (m.ticket().length < 1 || m.ticket().length > HandshakeCodec.MAX_TICKET) {
+                throw new IllegalArgumentException("a ticket is 1.." + HandshakeCodec.MAX_TICKET + " bytes, is " + m.ticket().length);
+            }
+            return allocate(TICKET_FIXED_SIZE + m.ticket().length).put((byte) ControlMessage.KIND_TICKET)
+                    .putInt((int) m.ticketNumber()).putInt((int) m.lifetimeSeconds()).putShort((short) m.ticket().length)
+                    .put(m.ticket()).array();
+        }
+        if (message instanceof ControlMessage.Resumed m) {
+            if (m.channels().size() > 0xFFFF) {
+                throw new IllegalArgumentException("RESUMED count is a u16: " + m.channels().size());
+            }
+            ByteBuffer b = allocate(RESUMED_FIXED_SIZE + RESUMED_ENTRY_SIZE * m.channels().size())
+                    .put((byte) ControlMessage.KIND_RESUMED).putShort((short) m.channels().size());
+            for (ControlMessage.ChannelReceived c : m.channels()) {
+                requireChannel(c.channelId());
+                b.putShort((short) c.channelId()).putLong(c.received());
+            }
+            return b.array();
+        }
         throw new IllegalArgumentException("no encoding for " + message);
     }
 
@@ -220,6 +258,42 @@ public final class ControlCodec {
                     throw malformed("ACK for ch 0; messages are acknowledged on channels 1..65535");
                 }
                 return new ControlMessage.Ack(ch, b.getLong());
+            }
+            case ControlMessage.KIND_TICKET -> {
+                if (length < TICKET_FIXED_SIZE + 1) {
+                    throw malformed("TICKET is " + length + " bytes, must be at least " + (TICKET_FIXED_SIZE + 1));
+                }
+                long number = Integer.toUnsignedLong(b.getInt());
+                long lifetime = Integer.toUnsignedLong(b.getInt());
+                int ticketLength = u16(b);
+                if (ticketLength < 1 || ticketLength > HandshakeCodec.MAX_TICKET) {
+                    throw malformed("TICKET ticket length " + ticketLength + "; a ticket is 1.." + HandshakeCodec.MAX_TICKET + " bytes");
+                }
+                if (ticketLength != b.remaining()) {
+                    throw malformed("TICKET ticket length " + ticketLength + ", but " + b.remaining() + " bytes follow");
+                }
+                byte[] ticket = new byte[ticketLength];
+                b.get(ticket);
+                return new ControlMessage.Ticket(number, lifetime, ticket);
+            }
+            case ControlMessage.KIND_RESUMED -> {
+                if (length < RESUMED_FIXED_SIZE) {
+                    throw malformed("RESUMED is " + length + " bytes, must be at least " + RESUMED_FIXED_SIZE);
+                }
+                int count = u16(b);
+                if (length != RESUMED_FIXED_SIZE + RESUMED_ENTRY_SIZE * count) {
+                    throw malformed("RESUMED of " + count + " channels is " + length + " bytes, must be exactly "
+                            + (RESUMED_FIXED_SIZE + RESUMED_ENTRY_SIZE * count));
+                }
+                List<ControlMessage.ChannelReceived> channels = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    int ch = u16(b);
+                    if (ch == 0) {
+                        throw malformed("RESUMED lists ch 0; channels are 1..65535");
+                    }
+                    channels.add(new ControlMessage.ChannelReceived(ch, b.getLong()));
+                }
+                return new ControlMessage.Resumed(channels);
             }
             default -> throw malformed(HandshakeMessage.isHandshakeKind(kind)
                     ? String.format("handshake message kind 0x%02x outside the handshake", kind)

@@ -1,5 +1,7 @@
 package org.dapstream.protocol;
 
+import java.util.List;
+
 /**
  * The stream's own messages: the payload of CONTROL frames on ch 0. The first payload byte
  * is the message kind; {@link ControlCodec} has the byte layouts, drawn once.
@@ -13,7 +15,8 @@ public sealed interface ControlMessage {
     int KIND_OPEN_CHANNEL = 0x03;
     int KIND_OPEN_ACK = 0x04;
     int KIND_OPEN_REJECT = 0x05;
-    // 0x06..0x09: the secure handshake (HandshakeMessage, HandshakeCodec); 0x0A..0x0D key messages; 0x0E, 0x0F reserved.
+    // 0x06..0x09 and 0x14..0x16: the secure and the abbreviated handshake (HandshakeMessage, HandshakeCodec);
+    // 0x0A..0x0D key messages; 0x0E, 0x0F reserved.
     int KIND_KEY_UPDATE = 0x0A;
     int KIND_CHANNEL_KEY = 0x0B;
     int KIND_CHANNEL_KEY_ACK = 0x0C;
@@ -29,6 +32,10 @@ public sealed interface ControlMessage {
     int KIND_WINDOW_UPDATE = 0x11;
     /** Acknowledges messages delivered on a channel; only on streams that agreed {@link Features#ACKS}. */
     int KIND_ACK = 0x12;
+    /** A resumption ticket, acceptor → connector; only on streams that agreed {@link Features#RESUMPTION}. */
+    int KIND_TICKET = 0x13;
+    /** What each side received on each channel it carries over; the first frame after a resumed handshake. */
+    int KIND_RESUMED = 0x17;
 
     /** OPEN_CHANNEL option: both sides may send COMPRESSED frames on the channel (adaptive LZ4). */
     int OPTION_COMPRESSION = 0x01;
@@ -117,5 +124,27 @@ public sealed interface ControlMessage {
      * application since the channel opened (cumulative; unsigned 64-bit on the wire).
      */
     record Ack(int channelId, long delivered) implements ControlMessage {
+    }
+
+    /**
+     * The acceptor's ticket for resuming the session later: the session's {@code ticketNumber}-th
+     * (u32, from 1), usable for {@code lifetimeSeconds} (u32); {@code ticket} is opaque to the
+     * connector (1..512 bytes).
+     */
+    record Ticket(long ticketNumber, long lifetimeSeconds, byte[] ticket) implements ControlMessage {
+    }
+
+    /** For each channel the sender carries over into the resumed session, how many messages it has received on it. */
+    record Resumed(List<ChannelReceived> channels) implements ControlMessage {
+        public Resumed {
+            channels = List.copyOf(channels);
+        }
+    }
+
+    /**
+     * One channel of RESUMED: {@code received} messages of channel {@code channelId} were
+     * received (unsigned 64-bit on the wire); the peer resends from {@code received + 1}.
+     */
+    record ChannelReceived(int channelId, long received) {
     }
 }

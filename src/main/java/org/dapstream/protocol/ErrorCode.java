@@ -111,6 +111,18 @@ public enum ErrorCode {
     FILE_CORRUPT(0x0033),
     /** Reading or writing a file failed on the side that reports it. */
     FILE_IO_ERROR(0x0034),
+    /** A resumption ticket does not open: unknown key id, failed authentication, wrong version or length. */
+    TICKET_INVALID(0x0040),
+    /** A RESUME_HELLO's binder is wrong: the sender does not hold the ticket's resumption secret. */
+    TICKET_BINDER_MISMATCH(0x0041),
+    /** A resumption ticket's expiry has passed. */
+    TICKET_EXPIRED(0x0042),
+    /** A resumption ticket was issued by another node than the one it was presented to. */
+    TICKET_WRONG_NODE(0x0043),
+    /** The session a resumption ticket names is not known here (expired and freed, or never existed). */
+    SESSION_UNKNOWN(0x0044),
+    /** A resumption ticket is not its session's newest, or the newest was already used. */
+    TICKET_REPLAYED(0x0045),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

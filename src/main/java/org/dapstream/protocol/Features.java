@@ -11,8 +11,14 @@ public final class Features {
      * delivered on each channel, and keeps what it wrote until the peer acknowledges it.
      */
     public static final int ACKS = 0x0001;
+    /**
+     * Session resumption (PROTOCOL.md section 32): the acceptor issues TICKETs, and a later
+     * stream may resume the session with the abbreviated handshake. Offered and agreed only
+     * together with {@link #ACKS}, which is what a resumed session retransmits from.
+     */
+    public static final int RESUMPTION = 0x0002;
     /** Every feature this implementation knows. */
-    public static final int KNOWN = ACKS;
+    public static final int KNOWN = ACKS | RESUMPTION;
 
     private Features() {
     }

@@ -15,6 +15,11 @@ import java.nio.ByteOrder;
  *                  | sig_alg u8 | public_key vec | endorsement vec | signature vec
  * CLIENT_FINISH 08 | sig_alg u8 | public_key vec | endorsement vec | signature vec | mac[32]
  * SERVER_FINISH 09 | mac[32]                                                               (33 bytes)
+ * RESUME_HELLO  14 | version u16 | suites u16 | features u16 | ticket vec (1..512)
+ *                  | random[32] | x25519[32] | mlkem_ek[1184] | binder[32]                 (1289 + ticket bytes)
+ * RESUME_ACCEPT 15 | version u16 | suite u16 | features u16 | session u32 | keepalive_ms u32
+ *                  | random[32] | x25519[32] | mlkem_ct[1088] | mac[32]                     (1199 bytes)
+ * RESUME_FINISH 16 | mac[32]                                                               (33 bytes)
  * </pre>
  *
  * The codec checks structure only (sizes, lengths, no trailing bytes) and fails with
@@ -32,6 +37,17 @@ public final class HandshakeCodec {
     public static final int MAX_SIGNATURE = 8192;
     /** Upper bound of an endorsement field (an algorithm, an expiry and a signature). */
     public static final int MAX_ENDORSEMENT = 1 + 8 + MAX_SIGNATURE;
+    /** Upper bound of a resumption ticket (this implementation's are 86 bytes): structure, not policy. */
+    public static final int MAX_TICKET = 512;
+    /** RESUME_HELLO without its ticket's bytes (the ticket's length field included). */
+    public static final int RESUME_HELLO_FIXED_SIZE = 1 + 2 + 2 + 2 + 2 + HandshakeMessage.RANDOM_SIZE
+            + HandshakeMessage.CLIENT_SHARE_SIZE + HandshakeMessage.MAC_SIZE;
+    /** What follows RESUME_HELLO's ticket: random, key share, binder. */
+    private static final int RESUME_HELLO_TAIL_SIZE = HandshakeMessage.RANDOM_SIZE + HandshakeMessage.CLIENT_SHARE_SIZE
+            + HandshakeMessage.MAC_SIZE;
+    public static final int RESUME_ACCEPT_SIZE = 1 + 2 + 2 + 2 + 4 + 4 + HandshakeMessage.RANDOM_SIZE
+            + HandshakeMessage.SERVER_SHARE_SIZE + HandshakeMessage.MAC_SIZE;
+    public static final int RESUME_FINISH_SIZE = 1 + HandshakeMessage.MAC_SIZE;
 
     private HandshakeCodec() {
     }
@@ -69,6 +85,31 @@ public final class HandshakeCodec {
         if (message instanceof HandshakeMessage.ServerFinish m) {
             exactField("mac", m.mac(), HandshakeMessage.MAC_SIZE);
             return allocate(SERVER_FINISH_SIZE).put((byte) HandshakeMessage.KIND_SERVER_FINISH).put(m.mac()).array();
+        }
+        if (message instanceof HandshakeMessage.ResumeHello m) {
+            exactField("random", m.random(), HandshakeMessage.RANDOM_SIZE);
+            exactField("key share", m.keyShare(), HandshakeMessage.CLIENT_SHARE_SIZE);
+            exactField("binder", m.binder(), HandshakeMessage.MAC_SIZE);
+            if (m.ticket().length == 0) {
+                throw new IllegalArgumentException("a ticket is 1.." + MAX_TICKET + " bytes, is empty");
+            }
+            ByteBuffer b = allocate(RESUME_HELLO_FIXED_SIZE + m.ticket().length).put((byte) HandshakeMessage.KIND_RESUME_HELLO);
+            b.putShort(u16("version", m.version())).putShort(u16("suites", m.suites())).putShort(u16("features", m.features()));
+            putVec(b, "ticket", m.ticket(), MAX_TICKET);
+            return b.put(m.random()).put(m.keyShare()).put(m.binder()).array();
+        }
+        if (message instanceof HandshakeMessage.ResumeAccept m) {
+            exactField("random", m.random(), HandshakeMessage.RANDOM_SIZE);
+            exactField("key share", m.keyShare(), HandshakeMessage.SERVER_SHARE_SIZE);
+            exactField("mac", m.mac(), HandshakeMessage.MAC_SIZE);
+            ByteBuffer b = allocate(RESUME_ACCEPT_SIZE).put((byte) HandshakeMessage.KIND_RESUME_ACCEPT);
+            b.putShort(u16("version", m.version())).putShort(u16("suite", m.suite())).putShort(u16("features", m.features()))
+                    .putInt(m.sessionId()).putInt(m.keepAliveTimeoutMillis()).put(m.random()).put(m.keyShare()).put(m.mac());
+            return b.array();
+        }
+        if (message instanceof HandshakeMessage.ResumeFinish m) {
+            exactField("mac", m.mac(), HandshakeMessage.MAC_SIZE);
+            return allocate(RESUME_FINISH_SIZE).put((byte) HandshakeMessage.KIND_RESUME_FINISH).put(m.mac()).array();
         }
         throw new IllegalArgumentException("no encoding for " + message);
     }
@@ -132,6 +173,38 @@ public final class HandshakeCodec {
                     throw malformed("SERVER_FINISH is " + length + " bytes, must be exactly " + SERVER_FINISH_SIZE);
                 }
                 return new HandshakeMessage.ServerFinish(bytes(b, HandshakeMessage.MAC_SIZE));
+            }
+            case HandshakeMessage.KIND_RESUME_HELLO -> {
+                if (length < RESUME_HELLO_FIXED_SIZE + 1) {
+                    throw malformed("RESUME_HELLO is " + length + " bytes, shorter than its " + (RESUME_HELLO_FIXED_SIZE + 1) + "-byte minimum");
+                }
+                int version = u16(b);
+                int suites = u16(b);
+                int features = u16(b);
+                byte[] ticket = vec(b, "RESUME_HELLO ticket", MAX_TICKET);
+                if (ticket.length == 0) {
+                    throw malformed("RESUME_HELLO ticket is empty; a ticket is 1.." + MAX_TICKET + " bytes");
+                }
+                if (b.remaining() != RESUME_HELLO_TAIL_SIZE) {
+                    throw malformed("RESUME_HELLO has " + b.remaining() + " bytes after its ticket, must be " + RESUME_HELLO_TAIL_SIZE
+                            + " (random, key share, binder)");
+                }
+                return new HandshakeMessage.ResumeHello(version, suites, features, ticket, bytes(b, HandshakeMessage.RANDOM_SIZE),
+                        bytes(b, HandshakeMessage.CLIENT_SHARE_SIZE), bytes(b, HandshakeMessage.MAC_SIZE));
+            }
+            case HandshakeMessage.KIND_RESUME_ACCEPT -> {
+                if (length != RESUME_ACCEPT_SIZE) {
+                    throw malformed("RESUME_ACCEPT is " + length + " bytes, must be exactly " + RESUME_ACCEPT_SIZE);
+                }
+                return new HandshakeMessage.ResumeAccept(u16(b), u16(b), u16(b), b.getInt(), b.getInt(),
+                        bytes(b, HandshakeMessage.RANDOM_SIZE), bytes(b, HandshakeMessage.SERVER_SHARE_SIZE),
+                        bytes(b, HandshakeMessage.MAC_SIZE));
+            }
+            case HandshakeMessage.KIND_RESUME_FINISH -> {
+                if (length != RESUME_FINISH_SIZE) {
+                    throw malformed("RESUME_FINISH is " + length + " bytes, must be exactly " + RESUME_FINISH_SIZE);
+                }
+                return new HandshakeMessage.ResumeFinish(bytes(b, HandshakeMessage.MAC_SIZE));
             }
             default -> throw malformed(String.format("0x%02x is not a handshake message kind", kind));
         }

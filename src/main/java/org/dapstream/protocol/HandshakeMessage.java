@@ -1,8 +1,9 @@
 package org.dapstream.protocol;
 
 /**
- * The secure handshake's four messages (docs/PROTOCOL.md §20): CONTROL payloads on ch 0,
- * sent in plaintext before anything else. {@link HandshakeCodec} has the byte layouts;
+ * The secure handshake's four messages (docs/PROTOCOL.md §20) and the abbreviated
+ * handshake's three that resume a session (§32): CONTROL payloads on ch 0, sent in
+ * plaintext before anything else. {@link HandshakeCodec} has the byte layouts;
  * the crypto package gives the fields their meaning.
  *
  * <p>Byte arrays are held as given (records do not copy): treat them as read-only.
@@ -12,6 +13,9 @@ public sealed interface HandshakeMessage {
     int KIND_SERVER_HELLO = 0x07;
     int KIND_CLIENT_FINISH = 0x08;
     int KIND_SERVER_FINISH = 0x09;
+    int KIND_RESUME_HELLO = 0x14;
+    int KIND_RESUME_ACCEPT = 0x15;
+    int KIND_RESUME_FINISH = 0x16;
 
     /** Bytes of a hello's random. */
     int RANDOM_SIZE = 32;
@@ -25,7 +29,7 @@ public sealed interface HandshakeMessage {
     int CLIENT_SHARE_SIZE = X25519_SIZE + MLKEM768_EK_SIZE;
     /** The acceptor's key share: X25519 public key, then the ML-KEM-768 ciphertext. */
     int SERVER_SHARE_SIZE = X25519_SIZE + MLKEM768_CT_SIZE;
-    /** HMAC-SHA-256 output in the FINISH messages. */
+    /** HMAC-SHA-256 output in the FINISH messages, RESUME_ACCEPT and RESUME_HELLO's binder. */
     int MAC_SIZE = 32;
 
     /** SERVER_HELLO flag: the acceptor requires the connector to sign the transcript. */
@@ -33,7 +37,8 @@ public sealed interface HandshakeMessage {
 
     /** Is {@code kind} (the first byte of a CONTROL payload on ch 0) one of the handshake's? */
     static boolean isHandshakeKind(int kind) {
-        return kind >= KIND_CLIENT_HELLO && kind <= KIND_SERVER_FINISH;
+        return (kind >= KIND_CLIENT_HELLO && kind <= KIND_SERVER_FINISH)
+                || (kind >= KIND_RESUME_HELLO && kind <= KIND_RESUME_FINISH);
     }
 
     /**
@@ -72,5 +77,27 @@ public sealed interface HandshakeMessage {
 
     /** Acceptor → connector: its key confirmation MAC; both sides are set up after it. */
     record ServerFinish(byte[] mac) implements HandshakeMessage {
+    }
+
+    /**
+     * Connector → acceptor, instead of CLIENT_HELLO: resumes the session of {@code ticket}
+     * (opaque to the connector, sealed by the acceptor). {@code suites}, {@code features}: as
+     * in CLIENT_HELLO; {@code keyShare}: a fresh hybrid share, as in CLIENT_HELLO;
+     * {@code binder}: the MAC that proves the sender holds the ticket's resumption secret.
+     */
+    record ResumeHello(int version, int suites, int features, byte[] ticket, byte[] random, byte[] keyShare, byte[] binder)
+            implements HandshakeMessage {
+    }
+
+    /**
+     * Acceptor → connector: the choices, the resumed session and its keepalive timeout, the
+     * acceptor's key share, and the MAC that proves it opened the ticket.
+     */
+    record ResumeAccept(int version, int suite, int features, int sessionId, int keepAliveTimeoutMillis, byte[] random,
+                        byte[] keyShare, byte[] mac) implements HandshakeMessage {
+    }
+
+    /** Connector → acceptor: its key confirmation MAC; both sides are set up after it. */
+    record ResumeFinish(byte[] mac) implements HandshakeMessage {
     }
 }
