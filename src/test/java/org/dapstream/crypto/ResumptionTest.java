@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.Features;
 import org.dapstream.protocol.Flags;
 import org.dapstream.protocol.FrameHeader;
@@ -14,6 +17,10 @@ import org.dapstream.protocol.PacketType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -146,5 +153,260 @@ class ResumptionTest {
             assertEquals(PAYLOAD.length, n);
             assertArrayEquals(PAYLOAD, Arrays.copyOfRange(frame, FrameHeader.SIZE, FrameHeader.SIZE + PAYLOAD.length));
         }
+    }
+
+    // ---- the acceptor's refusals, each with its code, in the documented order ----
+
+    /** The code the acceptor refuses {@code hello} with; the session table must not have been asked. */
+    ErrorCode refusedBeforeTheTable(ServerResumption server, byte[] hello) {
+        List<Integer> claims = new ArrayList<>();
+        HandshakeException e = assertThrows(HandshakeException.class,
+                () -> server.onResumeHello(hello, (session, number) -> claims.add(session), KEEPALIVE_MS));
+        assertEquals(ServerResumption.State.FAILED, server.state());
+        assertEquals(List.of(), claims, "the ticket is not spent by a refused RESUME_HELLO");
+        return e.code();
+    }
+
+    /** A ticket of other contents, sealed by this test's sealer, and a connector that holds its secret. */
+    ClientResumption clientWith(int sessionId, NodeAddress owner, long expiresAt) {
+        byte[] secret = key(0x55);
+        byte[] other = sealer.seal(new TicketContents(sessionId, 1, owner, expiresAt, secret.clone()));
+        return new ClientResumption(clientSettings, other, 1, secret);
+    }
+
+    @Test
+    void aTamperedBinderIsTicketBinderMismatch() {
+        byte[] hello = client().start();
+        hello[hello.length - 1] ^= 1;
+        assertEquals(ErrorCode.TICKET_BINDER_MISMATCH, refusedBeforeTheTable(server(), hello));
+    }
+
+    @Test
+    void aConnectorWithoutTheSecretIsTicketBinderMismatch() {
+        byte[] hello = new ClientResumption(clientSettings, ticket, 1, key(0x77)).start();
+        assertEquals(ErrorCode.TICKET_BINDER_MISMATCH, refusedBeforeTheTable(server(), hello));
+    }
+
+    @Test
+    void anotherFieldOfTheHelloChangesTheBinder() {
+        byte[] hello = client().start();
+        hello[1 + 6 + 2 + ticket.length] ^= 1; // the hello random: covered by the binder
+        assertEquals(ErrorCode.TICKET_BINDER_MISMATCH, refusedBeforeTheTable(server(), hello));
+    }
+
+    @Test
+    void aTicketSealedUnderAnotherKeyIsTicketInvalid() {
+        try (TicketSealer other = new TicketSealer((byte) 7, key(0x99), (byte) 6, null, new SecureRandom())) {
+            byte[] foreign = other.seal(new TicketContents(SESSION_ID, 1, serverIdentity.address(), NOW + 60, clientResumptionSecret.clone()));
+            byte[] hello = new ClientResumption(clientSettings, foreign, 1, clientResumptionSecret).start();
+            assertEquals(ErrorCode.TICKET_INVALID, refusedBeforeTheTable(server(), hello));
+        }
+    }
+
+    @Test
+    void aTicketWithAnUnknownKeyIdOrAFlippedByteOrAnotherLengthIsTicketInvalid() {
+        for (int at : new int[]{0, 1, 13, 40, TicketSealer.TICKET_SIZE - 1}) {
+            byte[] bad = ticket.clone();
+            bad[at] ^= 1;
+            HandshakeException e = assertThrows(HandshakeException.class, () -> sealer.open(bad), "byte " + at);
+            assertEquals(ErrorCode.TICKET_INVALID, e.code(), "byte " + at);
+        }
+        for (byte[] bad : new byte[][]{Arrays.copyOf(ticket, 85), Arrays.copyOf(ticket, 87), new byte[1]}) {
+            HandshakeException e = assertThrows(HandshakeException.class, () -> sealer.open(bad));
+            assertEquals(ErrorCode.TICKET_INVALID, e.code());
+        }
+        byte[] truncated = Arrays.copyOf(ticket, 85);
+        byte[] hello = new ClientResumption(clientSettings, truncated, 1, clientResumptionSecret).start();
+        assertEquals(ErrorCode.TICKET_INVALID, refusedBeforeTheTable(server(), hello));
+    }
+
+    @Test
+    void aTicketOfAnotherVersionIsTicketInvalid() throws Exception {
+        byte[] plaintext = new byte[TicketSealer.PLAINTEXT_SIZE];
+        plaintext[0] = 2;
+        byte[] forged = new byte[TicketSealer.TICKET_SIZE];
+        forged[0] = 7;
+        Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+        gcm.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key(0x11), "AES"),
+                new GCMParameterSpec(128, forged, 1, 12));
+        gcm.updateAAD("dap-stream v1 ticket\u0007".getBytes(StandardCharsets.US_ASCII));
+        gcm.doFinal(plaintext, 0, plaintext.length, forged, 13);
+        HandshakeException e = assertThrows(HandshakeException.class, () -> sealer.open(forged));
+        assertEquals(ErrorCode.TICKET_INVALID, e.code());
+        assertTrue(e.getMessage().contains("version 2"), e.getMessage());
+        plaintext[0] = 1; // the same forgery with version 1 opens: the key, the nonce and the aad were right
+        gcm.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key(0x11), "AES"),
+                new GCMParameterSpec(128, forged, 2, 12));
+        System.arraycopy(forged, 2, forged, 1, 12);
+        gcm.updateAAD("dap-stream v1 ticket\u0007".getBytes(StandardCharsets.US_ASCII));
+        gcm.doFinal(plaintext, 0, plaintext.length, forged, 13);
+        assertEquals(0, sealer.open(forged).sessionId());
+    }
+
+    @Test
+    void anExpiredTicketIsTicketExpired() {
+        byte[] hello = clientWith(SESSION_ID, serverIdentity.address(), NOW - 1).start();
+        assertEquals(ErrorCode.TICKET_EXPIRED, refusedBeforeTheTable(server(), hello));
+    }
+
+    @Test
+    void aTicketExpiringThisSecondStillResumes() throws Exception {
+        byte[] hello = clientWith(SESSION_ID, serverIdentity.address(), NOW).start();
+        assertEquals(HandshakeMessage.KIND_RESUME_ACCEPT, server().onResumeHello(hello, (session, number) -> { }, KEEPALIVE_MS)[0]);
+    }
+
+    @Test
+    void anotherNodesTicketIsTicketWrongNode() {
+        byte[] hello = clientWith(SESSION_ID, clientIdentity.address(), NOW + 60).start();
+        assertEquals(ErrorCode.TICKET_WRONG_NODE, refusedBeforeTheTable(server(), hello));
+    }
+
+    @Test
+    void theChecksRunInTheDocumentedOrder() {
+        // Expired and another node's: the expiry is checked first.
+        byte[] both = clientWith(SESSION_ID, clientIdentity.address(), NOW - 1).start();
+        assertEquals(ErrorCode.TICKET_EXPIRED, refusedBeforeTheTable(server(), both));
+        // ... and a wrong binder before either.
+        both[both.length - 1] ^= 1;
+        assertEquals(ErrorCode.TICKET_BINDER_MISMATCH, refusedBeforeTheTable(server(), both));
+    }
+
+    @Test
+    void theSessionTablesCodesPropagate() {
+        for (ErrorCode code : new ErrorCode[]{ErrorCode.SESSION_UNKNOWN, ErrorCode.TICKET_REPLAYED}) {
+            ServerResumption server = server();
+            byte[] hello = client().start();
+            List<Long> asked = new ArrayList<>();
+            HandshakeException e = assertThrows(HandshakeException.class, () -> server.onResumeHello(hello, (session, number) -> {
+                asked.add(number);
+                throw new HandshakeException(code, "refused by the table");
+            }, KEEPALIVE_MS));
+            assertEquals(code, e.code());
+            assertEquals(List.of(1L), asked);
+            assertEquals(ServerResumption.State.FAILED, server.state());
+            assertThrows(IllegalStateException.class, () -> server.onResumeFinish(new byte[33]));
+        }
+    }
+
+    @Test
+    void anAcceptorThatDoesNotAgreeResumptionRefusesBeforeOpeningTheTicket() {
+        ServerResumption server = new ServerResumption(serverSettings.withFeatures(Features.ACKS), sealer, serverIdentity.address(), NOW);
+        assertEquals(ErrorCode.NO_COMMON_SUITE, refusedBeforeTheTable(server, client().start()));
+        assertNull(server.ticket(), "refused before the ticket was opened");
+    }
+
+    @Test
+    void aConnectorCannotResumeWithoutOfferingResumptionAndAcks() {
+        assertThrows(IllegalArgumentException.class,
+                () -> new ClientResumption(clientSettings.withFeatures(Features.ACKS), ticket, 1, clientResumptionSecret));
+    }
+
+    @Test
+    void aMalformedHelloIsMalformedHandshake() {
+        byte[] hello = client().start();
+        assertEquals(ErrorCode.MALFORMED_HANDSHAKE, refusedBeforeTheTable(server(), Arrays.copyOf(hello, hello.length - 1)));
+        assertEquals(ErrorCode.MALFORMED_HANDSHAKE, refusedBeforeTheTable(server(), new byte[]{HandshakeMessage.KIND_CLIENT_HELLO}));
+    }
+
+    // ---- the connector's and the acceptor's MAC checks ----
+
+    @Test
+    void aTamperedResumeAcceptMacFailsTheConnector() throws Exception {
+        ClientResumption client = client();
+        byte[] accept = server().onResumeHello(client.start(), (session, number) -> { }, KEEPALIVE_MS);
+        accept[accept.length - 1] ^= 1;
+        HandshakeException e = assertThrows(HandshakeException.class, () -> client.onResumeAccept(accept));
+        assertEquals(ErrorCode.BAD_FINISHED, e.code());
+        assertEquals(ClientResumption.State.FAILED, client.state());
+        assertThrows(IllegalStateException.class, () -> client.onResumeAccept(accept));
+    }
+
+    @Test
+    void aTamperedResumeAcceptFieldFailsTheConnectorsMacCheck() throws Exception {
+        ClientResumption client = client();
+        byte[] accept = server().onResumeHello(client.start(), (session, number) -> { }, KEEPALIVE_MS);
+        accept[7] ^= 1; // session id: covered by the mac
+        assertEquals(ErrorCode.BAD_FINISHED, assertThrows(HandshakeException.class, () -> client.onResumeAccept(accept)).code());
+    }
+
+    @Test
+    void aResumeAcceptWithoutResumptionOrAcksIsNoCommonSuite() throws Exception {
+        for (int features : new int[]{Features.ACKS, Features.RESUMPTION, 0x0004 | FEATURES}) {
+            ClientResumption client = client();
+            byte[] accept = server().onResumeHello(client.start(), (session, number) -> { }, KEEPALIVE_MS);
+            accept[5] = (byte) features;
+            accept[6] = (byte) (features >>> 8);
+            assertEquals(ErrorCode.NO_COMMON_SUITE, assertThrows(HandshakeException.class, () -> client.onResumeAccept(accept)).code(),
+                    String.format("features 0x%04x", features));
+        }
+    }
+
+    @Test
+    void aTamperedResumeFinishMacFailsTheAcceptor() throws Exception {
+        ClientResumption client = client();
+        ServerResumption server = server();
+        byte[] finish = client.onResumeAccept(server.onResumeHello(client.start(), (session, number) -> { }, KEEPALIVE_MS)).resumeFinish();
+        finish[1] ^= 1;
+        assertEquals(ErrorCode.BAD_FINISHED, assertThrows(HandshakeException.class, () -> server.onResumeFinish(finish)).code());
+        assertEquals(ServerResumption.State.FAILED, server.state());
+    }
+
+    // ---- ticket keys ----
+
+    @Test
+    void afterARotationThePreviousKeyStillOpensAndTheOneBeforeItDoesNot() throws Exception {
+        SecureRandom random = new SecureRandom();
+        try (TicketSealer rotated = new TicketSealer((byte) 8, key(0x22), (byte) 7, key(0x11), random);
+             TicketSealer twice = new TicketSealer((byte) 9, key(0x33), (byte) 8, key(0x22), random)) {
+            TicketContents old = rotated.open(ticket);
+            assertEquals(SESSION_ID, old.sessionId());
+            assertEquals(1, old.ticketNumber());
+            assertEquals(serverIdentity.address(), old.owner());
+            assertEquals(NOW + 60, old.expiresAtSeconds());
+            assertArrayEquals(clientResumptionSecret, old.resumptionSecret());
+            byte[] fresh = rotated.seal(old);
+            assertEquals(8, fresh[0], "a rotated sealer seals under its current key");
+            assertEquals(SESSION_ID, twice.open(fresh).sessionId());
+            assertEquals(ErrorCode.TICKET_INVALID, assertThrows(HandshakeException.class, () -> twice.open(ticket)).code());
+
+            // The whole resumption with the rotated sealer.
+            ClientResumption client = client();
+            ServerResumption server = new ServerResumption(serverSettings, rotated, serverIdentity.address(), NOW);
+            HandshakeResult c = client.onResumeAccept(server.onResumeHello(client.start(), (session, number) -> { }, KEEPALIVE_MS)).result();
+            results.add(c);
+            assertEquals(SESSION_ID, c.sessionId());
+        }
+    }
+
+    @Test
+    void aSealerRefusesTwoKeysOfOneIdAndWorksNoMoreAfterClose() {
+        assertThrows(IllegalArgumentException.class, () -> new TicketSealer((byte) 1, key(1), (byte) 1, key(2), new SecureRandom()));
+        assertThrows(IllegalArgumentException.class, () -> new TicketSealer((byte) 1, new byte[16], (byte) 0, null, new SecureRandom()));
+        TicketSealer closing = new TicketSealer((byte) 1, key(1), (byte) 0, null, new SecureRandom());
+        closing.close();
+        assertThrows(IllegalStateException.class, () -> closing.open(ticket));
+    }
+
+    @Test
+    void sealedTicketsDifferEachTimeAndHideTheirContents() {
+        TicketContents contents = new TicketContents(SESSION_ID, 1, serverIdentity.address(), NOW + 60, clientResumptionSecret.clone());
+        byte[] a = sealer.seal(contents);
+        byte[] b = sealer.seal(contents);
+        assertFalse(Arrays.equals(a, b), "a fresh nonce per ticket");
+        for (int i = 0; i + 32 <= a.length; i++) {
+            assertFalse(Arrays.equals(Arrays.copyOfRange(a, i, i + 32), clientResumptionSecret), "the secret is not in the clear");
+        }
+    }
+
+    @Test
+    void resumptionSecretsDifferPerTicketAndEndWithTheSession() {
+        byte[] one = firstClient.secrets().resumptionSecret(1);
+        byte[] two = firstClient.secrets().resumptionSecret(2);
+        assertFalse(Arrays.equals(one, two));
+        assertArrayEquals(one, firstClient.secrets().resumptionSecret(1), "a fresh array of the same secret each time");
+        assertThrows(IllegalArgumentException.class, () -> firstClient.secrets().resumptionSecret(-1));
+        assertThrows(IllegalArgumentException.class, () -> firstClient.secrets().resumptionSecret(0x1_0000_0000L));
+        firstClient.secrets().close();
+        assertThrows(IllegalStateException.class, () -> firstClient.secrets().resumptionSecret(1));
     }
 }
