@@ -28,6 +28,9 @@ import java.util.Objects;
  * only. Any ticket that does not open (unknown key id, wrong length, failed authentication,
  * unknown version) is TICKET_INVALID. The nonce is random: a key must seal far fewer than
  * 2^32 tickets, which a rotation well within that bounds.
+ *
+ * <p>Thread-safe (one cipher, used under the instance's lock): a node shares one sealer
+ * between all its streams.
  */
 public final class TicketSealer implements AutoCloseable {
     /** The plaintext's layout version. */
