@@ -9,10 +9,13 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import org.dapstream.crypto.HandshakeSettings;
+import org.dapstream.protocol.Features;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.HandshakeWorkers;
 import org.dapstream.stream.LocalNode;
+import org.dapstream.stream.ResumeTicket;
+import org.dapstream.stream.Session;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamClock;
 import org.dapstream.stream.StreamCounters;
@@ -136,7 +139,51 @@ public final class StreamClient implements AutoCloseable {
                 result.completeExceptionally(ar.cause());
                 return;
             }
-            bind(new TcpConnection(ar.result()), security, listener, result);
+            bind(new TcpConnection(ar.result()), security, listener, result, null, null);
+        });
+        return result;
+    }
+
+    /**
+     * A session that survives its connection (PROTOCOL.md section 32): connects like
+     * {@link #connect(String, int)}, offering acknowledgements and resumption, and when the
+     * connection is lost dials again and resumes the session, losing and repeating nothing. Fails
+     * when the node does not agree resumption.
+     */
+    public CompletableFuture<ClientSession> connectSession(String host, int port, SessionOptions sessionOptions,
+                                                           SessionListener listener) {
+        ClientSession session = new ClientSession(
+                watch -> connect(host, port, null, watch, null, null),
+                (ticket, old, watch) -> connect(host, port, null, watch, ticket, old),
+                sessionOptions, listener);
+        return session.start();
+    }
+
+    /** {@link #connectSession(String, int, SessionOptions, SessionListener)} with the default options and no listener. */
+    public CompletableFuture<ClientSession> connectSession(String host, int port) {
+        return connectSession(host, port, SessionOptions.defaults(), SessionListener.NONE);
+    }
+
+    /** A TCP stream; with {@code ticket}, one that resumes {@code session} instead of starting one. */
+    CompletableFuture<Stream> connect(String host, int port, NodeAddress expected, StreamListener listener,
+                                              ResumeTicket ticket, Session session) {
+        CompletableFuture<Stream> result = new CompletableFuture<>();
+        StreamSecurity security = security(expected, result);
+        if (result.isDone()) {
+            return result;
+        }
+        if (security == null) {
+            result.completeExceptionally(new IllegalStateException("sessions resume in the secure handshake; a plaintext client has none"));
+            return result;
+        }
+        StreamSecurity resuming = security.withHandshake(security.handshake().withFeatures(
+                security.handshake().features() | Features.ACKS | Features.RESUMPTION));
+        netClient.connect(port, host).onComplete(ar -> {
+            if (ar.failed()) {
+                result.completeExceptionally(ar.cause());
+                return;
+            }
+            bind(new TcpConnection(ar.result()), resuming, listener, result, ticket, session);
         });
         return result;
     }
@@ -176,7 +223,7 @@ public final class StreamClient implements AutoCloseable {
                         + WebSocketFraming.SUBPROTOCOL + " (selected: " + ws.subProtocol() + "); is it a DAP Stream node?"));
                 return;
             }
-            bind(new WebSocketConnection(ws, webSocket.maxMessageSize()), security, listener, result);
+            bind(new WebSocketConnection(ws, webSocket.maxMessageSize()), security, listener, result, null, null);
         });
         return result;
     }
@@ -216,9 +263,16 @@ public final class StreamClient implements AutoCloseable {
                 : StreamSecurity.of(expected == null ? settings : settings.withExpectedPeer(expected)).withWork(handshakeWorkers);
     }
 
-    private void bind(ByteConnection connection, StreamSecurity security, StreamListener listener, CompletableFuture<Stream> result) {
-        Stream stream = new VertxTransport(connection).bind(t -> new Stream(StreamRole.CONNECTOR, t,
-                new LocalNode(options.stream(), StreamClock.SYSTEM, services, null, options.node(), counters, security), listener));
+    private void bind(ByteConnection connection, StreamSecurity security, StreamListener listener, CompletableFuture<Stream> result,
+                      ResumeTicket ticket, Session session) {
+        Stream stream = new VertxTransport(connection).bind(t -> {
+            Stream s = new Stream(StreamRole.CONNECTOR, t,
+                    new LocalNode(options.stream(), StreamClock.SYSTEM, services, null, options.node(), counters, security), listener);
+            if (ticket != null) {
+                s.resumeWith(ticket, session);
+            }
+            return s;
+        });
         stream.ready().whenComplete((s, e) -> {
             if (e != null) {
                 result.completeExceptionally(e);

@@ -4,6 +4,7 @@ import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.NodeAddress;
+import org.dapstream.stream.Backoff;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelHandler;
 import org.dapstream.stream.Stream;

@@ -10,6 +10,7 @@ import org.dapstream.protocol.LinkCodec;
 import org.dapstream.protocol.LinkMessage;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.ProtocolException;
+import org.dapstream.stream.Backoff;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.StreamConfig;

@@ -13,6 +13,7 @@ import org.dapstream.cluster.LinkRefusal;
 import org.dapstream.compress.CompressionGoal;
 import org.dapstream.compress.Lz4Payload;
 import org.dapstream.crypto.NodeIdentity;
+import org.dapstream.crypto.TicketSealer;
 import org.dapstream.files.FileIo;
 import org.dapstream.files.FileService;
 import org.dapstream.protocol.Features;
@@ -22,6 +23,7 @@ import org.dapstream.stream.ChannelService;
 import org.dapstream.stream.FlowConfig;
 import org.dapstream.stream.FrameTrace;
 import org.dapstream.stream.RateLimit;
+import org.dapstream.stream.SessionResumption;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamCounters;
@@ -35,6 +37,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -56,6 +60,10 @@ public class StreamEndpoint {
      * hold the process.
      */
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    /** Key id of a ticket key from {@code dap.stream.session.ticket-key}. */
+    static final byte CONFIGURED_TICKET_KEY = 1;
+    /** Key id of the random key of a node with no ticket key configured. */
+    static final byte PROCESS_TICKET_KEY = 0;
 
     private final ChannelRegistry services = ChannelRegistry.withDiagnostics();
     private final Sessions sessions = new Sessions();
@@ -93,8 +101,12 @@ public class StreamEndpoint {
         NodeAddress node;
         if (config.security().enabled()) {
             identity = NodeSecurity.loadIdentity(config.security(), random);
+            boolean resumes = config.session().acknowledgements() && config.session().resumption();
             security = NodeSecurity.streamSecurity(config.security(), identity, random,
-                    config.session().acknowledgements() ? Features.ACKS : 0);
+                    (config.session().acknowledgements() ? Features.ACKS : 0) | (resumes ? Features.RESUMPTION : 0));
+            if (resumes) {
+                sessions.enableResumption(resumption(config.session(), random));
+            }
             node = identity.address();
         } else {
             LOG.log(System.Logger.Level.WARNING, "security disabled (dap.stream.security.enabled=false): streams are plaintext and unauthenticated");
@@ -158,6 +170,34 @@ public class StreamEndpoint {
         LOG.log(System.Logger.Level.INFO, "channel services: " + services.registered().entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue().getClass().getName().replaceFirst(".*\\.", "").replaceFirst("_ClientProxy$", ""))
                 .collect(Collectors.joining(", ")));
+    }
+
+    /** How sessions resume here: the ticket key (configured, or random for this process), expiry and ticket lifetime. */
+    private static SessionResumption resumption(StreamServerConfig.SessionSettings session, SecureRandom random) {
+        byte[] key;
+        byte keyId;
+        if (session.ticketKey().isPresent()) {
+            try {
+                key = Base64.getDecoder().decode(session.ticketKey().get().trim());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("dap.stream.session.ticket-key: not base64: " + e.getMessage(), e);
+            }
+            if (key.length != TicketSealer.KEY_SIZE) {
+                throw new IllegalArgumentException("dap.stream.session.ticket-key: " + key.length + " bytes; a ticket key is "
+                        + TicketSealer.KEY_SIZE + " bytes (e.g. head -c 32 /dev/urandom | base64)");
+            }
+            keyId = CONFIGURED_TICKET_KEY;
+        } else {
+            key = new byte[TicketSealer.KEY_SIZE];
+            random.nextBytes(key);
+            keyId = PROCESS_TICKET_KEY;
+        }
+        TicketSealer sealer = new TicketSealer(keyId, key, keyId, null, random);
+        Arrays.fill(key, (byte) 0);
+        return ConfigErrors.settings()
+                .with("expiry", "dap.stream.session.expiry", session.expiry())
+                .with("ticketLifetime", "dap.stream.session.ticket-lifetime", session.ticketLifetime())
+                .build(() -> new SessionResumption(sealer, session.expiry(), session.ticketLifetime()));
     }
 
     /** FILE channels on {@code dir}, which must be a writable directory (created if missing). */

@@ -106,6 +106,21 @@ public interface StreamServerConfig {
         /** Bytes of written, unacknowledged messages one session keeps before its writers wait (at least 262144). */
         @WithDefault("16777216")
         int storeBytes();
+
+        /** Whether this node agrees session resumption when a client offers it (the RESUMPTION feature; needs acknowledgements). */
+        @WithDefault("true")
+        boolean resumption();
+
+        /** How long a session whose connection is lost waits to be resumed before its channels close and its memory is freed. */
+        @WithDefault("60s")
+        Duration expiry();
+
+        /** How long a resumption ticket is good for (at least the expiry). */
+        @WithDefault("24h")
+        Duration ticketLifetime();
+
+        /** The key tickets are sealed with, 32 bytes in base64; unset: a random key per process (a restarted node resumes nothing). */
+        Optional<String> ticketKey();
     }
 
     /** The node cluster: discovery of the other replicas, links to them, named clusters (docs/OPERATIONS.md, "Clusters"). */

@@ -123,6 +123,8 @@ public enum ErrorCode {
     SESSION_UNKNOWN(0x0044),
     /** A resumption ticket is not its session's newest, or the newest was already used. */
     TICKET_REPLAYED(0x0045),
+    /** A suspended session was not resumed within the acceptor's session expiry; its channels are closed. */
+    SESSION_EXPIRED(0x0046),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

@@ -22,7 +22,8 @@ import java.util.List;
  */
 final class Acknowledgements {
     private final Stream stream;
-    private final SessionStore store;
+    /** The session's store: a resumed stream takes over the one of the stream before it. */
+    private SessionStore store;
     /** Channels that delivered messages since their last ACK. */
     private final List<Channel> due = new ArrayList<>();
     private boolean agreed;
@@ -43,6 +44,11 @@ final class Acknowledgements {
 
     SessionStore store() {
         return store;
+    }
+
+    /** A resumed stream keeps its session's messages in the store they were kept in. */
+    void useStore(SessionStore sessionStore) {
+        store = sessionStore;
     }
 
     /** A channel came to exist on this stream. */
@@ -81,16 +87,16 @@ final class Acknowledgements {
             throw new ProtocolException(ErrorCode.BAD_ACK, "ACK on MEDIA channel " + ch.id() + "; MEDIA messages are not acknowledged");
         }
         long delivered = ack.delivered();
-        if (Long.compareUnsigned(delivered, kept.acknowledged()) < 0) {
+        if (Long.compareUnsigned(delivered, kept.lastAck()) < 0) {
             throw new ProtocolException(ErrorCode.BAD_ACK, "ACK of " + Long.toUnsignedString(delivered) + " messages on channel "
-                    + ch.id() + " after an ACK of " + kept.acknowledged());
+                    + ch.id() + " after an ACK of " + kept.lastAck());
         }
         if (Long.compareUnsigned(delivered, kept.written()) > 0) {
             throw new ProtocolException(ErrorCode.BAD_ACK, "ACK of " + Long.toUnsignedString(delivered) + " messages on channel "
                     + ch.id() + ", of which " + kept.written() + " were written");
         }
         boolean writersWait = !store.mayResume();
-        store.released(kept.acknowledge(delivered));
+        store.released(kept.acknowledgeByAck(delivered));
         if (writersWait && store.mayResume()) {
             stream.gate.notifyWritable();
         }

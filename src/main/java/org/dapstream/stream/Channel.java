@@ -8,6 +8,7 @@ import org.dapstream.protocol.FlowWindow;
 import org.dapstream.protocol.PacketType;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -19,8 +20,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link #close()} and {@link #stats()} may be called from any thread.
  */
 public final class Channel {
-    /** OPENING: we sent OPEN_CHANNEL and wait for OPEN_ACK. CLOSING: we sent CLOSE/ERROR and wait for the peer's CLOSE. */
-    public enum State { OPENING, OPEN, CLOSING, CLOSED }
+    /**
+     * OPENING: we sent OPEN_CHANNEL and wait for OPEN_ACK. CLOSING: we sent CLOSE/ERROR and wait for the peer's CLOSE.
+     * SUSPENDED: open, and its session's connection is gone while the session waits to be resumed
+     * (PROTOCOL.md section 32): writes are kept and sent once it is resumed.
+     */
+    public enum State { OPENING, OPEN, CLOSING, CLOSED, SUSPENDED }
 
     /** Whether a handler class overrides packetOut; asked once per class. */
     private static final ClassValue<Boolean> OBSERVES_PACKET_OUT = new ClassValue<>() {
@@ -39,12 +44,13 @@ public final class Channel {
     private static final int PULL_CREDIT_BATCHES = 4;
     private static final System.Logger LOG = System.getLogger(Channel.class.getName());
 
-    private final Stream stream;
+    /** The stream carrying it; a resumed session's channel moves to the session's new stream. */
+    Stream stream;
     private final int id;
     private final ChannelType type;
     private final boolean openedLocally;
-    /** Where this channel's writes enter the stream. */
-    private final WriteGate gate;
+    /** Where this channel's writes enter the stream (its stream's gate). */
+    WriteGate gate;
     // The seed's seq_id, per direction: next seq to send, next seq expected (see ChannelLedger).
     int seqOut;
     int seqIn;
@@ -72,10 +78,10 @@ public final class Channel {
     /** Compression was negotiated at open: both sides may send COMPRESSED frames. */
     boolean compression;
 
-    /** What the peer lets us send on this channel. */
-    final SendWindow send = new SendWindow(FlowWindow.INITIAL_CHANNEL_WINDOW);
-    /** What we let the peer send on this channel. */
-    final ReceiveWindow receive = new ReceiveWindow(FlowWindow.INITIAL_CHANNEL_WINDOW);
+    /** What the peer lets us send on this channel (new with each stream that carries it). */
+    SendWindow send = new SendWindow(FlowWindow.INITIAL_CHANNEL_WINDOW);
+    /** What we let the peer send on this channel (new with each stream that carries it). */
+    ReceiveWindow receive = new ReceiveWindow(FlowWindow.INITIAL_CHANNEL_WINDOW);
     final SendQueue queue = new SendQueue();
     final Inbox inbox = new Inbox();
     final ChannelKeys keys = new ChannelKeys();
@@ -86,6 +92,10 @@ public final class Channel {
     /** Messages delivered to the application (acknowledged channels), and whether an ACK for them is due. */
     long delivered;
     boolean ackDue;
+    /** Messages that arrived whole (delivered or held for the application): what a resumption says this side has. */
+    long received;
+    /** While SUSPENDED: the session's suspension, which keeps what is written until the session resumes. */
+    volatile Suspension suspension;
     /** Pull mode: messages taken by read() and not yet counted as delivered on the loop. */
     private final AtomicInteger readUncounted = new AtomicInteger();
 
@@ -151,6 +161,25 @@ public final class Channel {
         }
         seqOut = ledger.seqOut();
         seqIn = ledger.seqIn();
+    }
+
+    /**
+     * Moves this channel to {@code next}, the stream that resumed its session (on next's loop):
+     * new windows and sequence numbers (the new stream has new keys), the send queue emptied
+     * (every message in it is kept and goes again from the store), the inbox as it was.
+     */
+    void rebind(Stream next) {
+        stream = next;
+        gate = next.gate;
+        seqOut = 0;
+        seqIn = 0;
+        send = new SendWindow(FlowWindow.INITIAL_CHANNEL_WINDOW);
+        receive = new ReceiveWindow(FlowWindow.INITIAL_CHANNEL_WINDOW);
+        reassembly = null;
+        // Held messages were credited on the old stream: reading them must not grant the new one credit it never used.
+        inbox.readUncredited.set(0);
+        inbox.creditTaskPosted.set(false);
+        readUncounted.set(0);
     }
 
     public ChannelHandler handler() {
@@ -288,6 +317,10 @@ public final class Channel {
 
     /** A future that completes on the event loop when a write may go on (at once if it may now). */
     public CompletableFuture<Void> whenWritable() {
+        Suspension s = suspension;
+        if (s != null) {
+            return s.whenWritable();
+        }
         return gate.whenWritable(this);
     }
 
@@ -344,6 +377,12 @@ public final class Channel {
 
     /** {@code dap_stream_ch_delete}: closes the channel on both sides; pending inbound packets are still delivered. */
     public CompletableFuture<CloseReason> close() {
+        Suspension s = suspension;
+        if (s != null && s.drop(this)) {
+            // Its session is away: the channel is not carried over; the peer ends its side when the session resumes.
+            stream.onLoop(() -> Suspension.close(List.of(this), CloseReason.of(ErrorCode.NORMAL, "closed while the session was suspended")));
+            return closeFuture;
+        }
         stream.channels.close(this);
         return closeFuture;
     }
@@ -421,15 +460,26 @@ public final class Channel {
             return;
         }
         inbox.paused = false;
-        if (inbox.pullMode) {
-            return; // held packets wait for read() as any pulled packet does
+        deliverHeld();
+    }
+
+    /**
+     * Delivers what the inbox holds, in order, while the channel is not paused (pull mode
+     * leaves it for read()). Not while SUSPENDED: the handler's answers belong to a live
+     * stream, so the held messages wait for the resumption, which calls this again.
+     */
+    void deliverHeld() {
+        if (inbox.pullMode || inbox.paused) {
+            return; // held packets wait for read() as any pulled packet does, or for resume()
         }
         Packet p;
-        while (!inbox.paused && state != State.CLOSED && (p = inbox.take()) != null) {
+        while (!inbox.paused && state != State.CLOSED && state != State.SUSPENDED && (p = inbox.take()) != null) {
             deliver(p.type(), ByteBuffer.wrap(p.data()), false);
         }
-        stream.acks.flush();
-        stream.output.drained();
+        if (state != State.SUSPENDED) {
+            stream.acks.flush();
+            stream.output.drained();
+        }
     }
 
     /** Runs a handler callback; a throwing handler closes its own channel with HANDLER_FAILED, nothing more. */

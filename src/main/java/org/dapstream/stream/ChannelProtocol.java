@@ -11,6 +11,7 @@ import org.dapstream.protocol.FrameHeader;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
 
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -301,6 +302,58 @@ final class ChannelProtocol {
     }
 
     /** Every channel ends with the stream. */
+    /**
+     * The connection is gone and the session may be resumed (PROTOCOL.md section 32): the
+     * channels that can be carried over leave this stream, SUSPENDED, with what they kept;
+     * the others end with {@link #endAll} as on any end. A channel is carried when it is open
+     * on both sides, acknowledged (not MEDIA) and on the stream's keys: a channel's own keys
+     * belong to the stream's secrets and die with them.
+     *
+     * @return the suspension, or null when no channel can be carried
+     */
+    Suspension suspendAll(SessionStore store, long nowMillis) {
+        List<Channel> carried = new ArrayList<>();
+        for (Channel ch : table.all()) {
+            // SUSPENDED: taken over by this stream from an earlier cut, and cut again before the peer's RESUMED.
+            if ((ch.state != Channel.State.OPEN && ch.state != Channel.State.SUSPENDED) || ch.retained == null || ch.keys.send != null || ch.keys.receive != null
+                    || ch.keys.pending != null || ch.handlerFailed) {
+                continue;
+            }
+            if (ch.suspension != null) {
+                ch.suspension.allRunning(); // cut again while resuming: writers waiting on that suspension try the new one
+            }
+            table.remove(ch.id());
+            stream.reader.forget(ch);
+            stream.reassembler.release(ch); // a message half received is sent again whole
+            stream.scheduler.forgetQueued(ch); // every queued message is kept, and sent again after the resumption
+            ch.ackDue = false;
+            ch.state = Channel.State.SUSPENDED;
+            carried.add(ch);
+        }
+        return new Suspension(carried, store, nowMillis); // even with no channel: the session itself resumes
+    }
+
+    /**
+     * A resumed session's channels come to this stream: the same ids, types, handlers and
+     * kept messages, with new windows, sequence numbers and an empty send queue. They stay
+     * SUSPENDED (writes are kept, not sent) until the peer's RESUMED says what it has.
+     */
+    void adopt(List<Channel> carried) {
+        for (Channel ch : carried) {
+            ch.rebind(stream);
+            everOpened.set(ch.id());
+            table.put(ch);
+            stream.flow.channelOpened(ch);
+            stream.scheduler.channelOpened(ch);
+        }
+    }
+
+    /** A channel carried over a resumption that the peer did not carry: it ends here, its handler told. */
+    void endCarried(Channel ch, CloseReason reason) {
+        ch.suspension = null;
+        gone(ch, reason);
+    }
+
     void endAll(CloseReason reason) {
         for (Channel ch : table.all()) {
             gone(ch, reason);

@@ -98,6 +98,7 @@ final class FrameReader implements FrameSink {
             ch.handlerFailed(e);
         }
         if (ch.retained != null) {
+            ch.received++;
             stream.acks.delivered(ch, 1);
         }
         flow.consumedFast(ch, size);
@@ -248,6 +249,7 @@ final class FrameReader implements FrameSink {
         int size = payload.remaining();
         flow.take(ch, size);
         ch.bytesReceived += size;
+        ch.received++;
         ch.deliver(type, payload, false);
     }
 

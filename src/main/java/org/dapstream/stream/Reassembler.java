@@ -80,6 +80,7 @@ final class Reassembler {
         flow.consumed(ch, size, !ch.inbox.holds());
         if (!more) {
             release(ch);
+            ch.received++;
             ch.deliver(PacketType.DATA, r.message(), true);
         }
     }

@@ -3,6 +3,7 @@ package org.dapstream.stream;
 import org.dapstream.protocol.PacketType;
 
 import java.util.ArrayDeque;
+import java.util.Collection;
 
 /**
  * One channel's written messages that the peer has not acknowledged yet, oldest first, as the
@@ -17,6 +18,8 @@ final class RetainedMessages {
     private final ArrayDeque<Message> messages = new ArrayDeque<>();
     private long written;
     private long acknowledged;
+    /** The highest count the peer's ACKs gave; a resumption's RESUMED may have let go of more (what the peer held unread). */
+    private long lastAck;
     private long bytes;
 
     /** Keeps the next message; {@code data} is owned from now on (never changed by anyone). */
@@ -50,9 +53,25 @@ final class RetainedMessages {
         return freed;
     }
 
+    /** The messages kept now, oldest first (numbers acknowledged()+1 .. written()): what a resumption sends again. */
+    Collection<Message> kept() {
+        return messages;
+    }
+
     /** Messages written on the channel so far. */
     long written() {
         return written;
+    }
+
+    /** The highest count an ACK gave (ACKs never go back); {@link #acknowledged()} may be ahead of it after a resumption. */
+    long lastAck() {
+        return lastAck;
+    }
+
+    /** The peer's ACK of {@code delivered}: remembered, and what it covers let go. */
+    long acknowledgeByAck(long delivered) {
+        lastAck = delivered;
+        return acknowledge(delivered);
     }
 
     /** Messages the peer has acknowledged. */

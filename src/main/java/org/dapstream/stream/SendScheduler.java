@@ -12,6 +12,7 @@ import org.dapstream.protocol.PacketType;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -76,6 +77,23 @@ final class SendScheduler {
                 ch.handlerFailed(failure);
                 return;
             }
+        }
+        ring(ch);
+        pump();
+    }
+
+    /**
+     * A resumed channel's messages the peer lacks, queued all before any is sent: sending wakes
+     * the channel's writer, whose next message must go behind every one of these.
+     */
+    void requeue(Channel ch, List<RetainedMessages.Message> messages) {
+        SendQueue q = ch.queue;
+        for (RetainedMessages.Message m : messages) {
+            q.outbound.addLast(new OutboundMessage(m.type(), m.data(), m.data().length, null));
+            q.queuedBytes += m.data().length;
+        }
+        if (!messages.isEmpty() && q.compressor != null) {
+            q.compressor.writerHeldBack();
         }
         ring(ch);
         pump();
@@ -234,6 +252,26 @@ final class SendScheduler {
     }
 
     /** Messages still queued when a channel ends will never go: their futures fail, and they are counted and reported. */
+    /**
+     * The connection is gone and the channel is carried over to a resumed stream: its queued
+     * messages are all kept (the store has them) and are sent again from there, so they are
+     * dropped here without being reported lost. A {@code send} future among them fails: its
+     * message did not go on this connection (it goes after the resumption).
+     */
+    void forgetQueued(Channel ch) {
+        SendQueue q = ch.queue;
+        OutboundMessage m;
+        while ((m = q.outbound.pollFirst()) != null) {
+            if (m.sent != null) {
+                m.sent.completeExceptionally(new StreamException(ErrorCode.CONNECTION_LOST,
+                        "the connection was lost before the message went; it is kept and sent when the session resumes"));
+            }
+        }
+        q.queuedBytes = 0;
+        q.inRing = false;
+        q.rateWaiting = false;
+    }
+
     void failQueued(Channel ch, CloseReason reason) {
         SendQueue q = ch.queue;
         if (q.outbound.isEmpty()) {

@@ -1,10 +1,13 @@
 package org.dapstream.stream;
 
+import org.dapstream.crypto.PeerIdentity;
 import org.dapstream.protocol.NodeAddress;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The seed's {@code dap_stream_session_t}: a peer's session, which outlives any one
@@ -17,6 +20,13 @@ public final class Session {
     private volatile long lastActivity;
     private volatile boolean active = true;
     private final List<Stream> streams = new CopyOnWriteArrayList<>();
+    /** Tickets, the suspension and a resumption in progress (the acceptor's view; guarded by this). */
+    private final SessionTickets tickets = new SessionTickets();
+    private Suspension suspension;
+    private CompletableFuture<Suspension> takeOver;
+    private volatile PeerIdentity peer;
+    private volatile long lastResume;
+    private volatile long resumes;
 
     public Session(int id, NodeAddress nodeAddress, long createTimeMillis) {
         this.id = id;
@@ -77,6 +87,85 @@ public final class Session {
 
     void deactivate() {
         active = false;
+    }
+
+    /** The identity the peer proved in the session's full handshake; null when it did not authenticate. A resumption keeps it. */
+    public PeerIdentity peer() {
+        return peer;
+    }
+
+    void authenticated(PeerIdentity identity) {
+        peer = identity;
+    }
+
+    /** The session's tickets (an acceptor issues and checks them here). */
+    SessionTickets tickets() {
+        return tickets;
+    }
+
+    /** The channels waiting for a resumption, or null while a stream carries the session. */
+    public synchronized Suspension suspension() {
+        return suspension;
+    }
+
+    /** When it last resumed, epoch milliseconds; 0 if never. */
+    public long lastResume() {
+        return lastResume;
+    }
+
+    /** How many times it resumed. */
+    public long resumes() {
+        return resumes;
+    }
+
+    /** Its stream ended and the session waits for a resumption: a resumption in progress takes the channels at once. */
+    synchronized void suspended(Suspension s) {
+        CompletableFuture<Suspension> waiting = takeOver;
+        if (waiting != null) {
+            takeOver = null;
+            waiting.complete(s);
+        } else {
+            suspension = s;
+        }
+    }
+
+    /**
+     * A resumption completed its handshake: the channels of the session's suspension, once the
+     * stream that still carries it (a connection the peer has left, not yet noticed here) has
+     * ended; {@code supersede} ends it.
+     */
+    synchronized CompletableFuture<Suspension> takeOver(Consumer<Stream> supersede) {
+        if (suspension != null) {
+            Suspension s = suspension;
+            suspension = null;
+            return CompletableFuture.completedFuture(s);
+        }
+        if (streams.isEmpty()) {
+            return CompletableFuture.completedFuture(null); // nothing was carried: the session resumes with no channel
+        }
+        CompletableFuture<Suspension> f = new CompletableFuture<>();
+        takeOver = f;
+        streams.forEach(supersede);
+        return f;
+    }
+
+    /** The session resumed (counted for the admin view). */
+    void resumed(long nowMillis) {
+        lastResume = nowMillis;
+        resumes++;
+    }
+
+    /**
+     * The session expired: its suspension ends, if it is still the one it waited with.
+     *
+     * @return the suspension that ended, or null when the session resumed meanwhile
+     */
+    synchronized Suspension expire(Suspension expected) {
+        if (suspension != expected || expected == null) {
+            return null;
+        }
+        suspension = null;
+        return expected;
     }
 
     @Override

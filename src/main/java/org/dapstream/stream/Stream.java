@@ -70,6 +70,8 @@ public final class Stream {
     final ReadPauses reading;
     /** Acknowledgements and the store of unacknowledged messages, when the handshake agreed them. */
     final Acknowledgements acks;
+    /** Tickets, suspension at a cut, and the channels of a resumed session. */
+    final Resumption resumption;
 
     private final CompletableFuture<Stream> ready = new CompletableFuture<>();
     private final CompletableFuture<CloseReason> closeFuture = new CompletableFuture<>();
@@ -109,6 +111,7 @@ public final class Stream {
         this.reassembler = new Reassembler(flow, config.flow(), node.clock());
         this.acks = new Acknowledgements(this, config.sessionStoreBytes());
         this.channels = new ChannelProtocol(this, role, node);
+        this.resumption = new Resumption(this, role, node);
         this.reader = new FrameReader(this, keys, flow, reassembler, channels, this::onStreamFrame, config.maxFramePayload());
         this.setup = new StreamSetup(this, role, node, transport);
         this.liveness = new Liveness(this, transport, node, decoder);
@@ -226,6 +229,61 @@ public final class Stream {
         onLoop(() -> fail(new ProtocolException(code, reason)));
     }
 
+    /**
+     * Connector, before {@link #start}: this stream resumes {@code session} (PROTOCOL.md section
+     * 32) with {@code ticket}, taking over the channels its suspension holds, instead of
+     * starting a new session.
+     */
+    public void resumeWith(ResumeTicket ticket, Session session) {
+        if (role != StreamRole.CONNECTOR || node.security() == null) {
+            throw new IllegalStateException("only a secure connector resumes a session");
+        }
+        resumption.resumeWith(ticket, session);
+    }
+
+    /**
+     * The newest ticket the acceptor gave this stream's session, to resume it after a cut;
+     * null before the first, or when the stream did not agree resumption. It holds a secret:
+     * keep it in memory, and only for this session.
+     */
+    public ResumeTicket resumeTicket() {
+        return resumption.ticket();
+    }
+
+    /** True when the handshake agreed resumption: a lost connection suspends the session instead of ending it. */
+    public boolean resumable() {
+        return resumption.agreed();
+    }
+
+    /** True when this stream resumed a session (rather than starting one). */
+    public boolean resumed() {
+        return resumption.resumed();
+    }
+
+    /** Runs {@code task} on this stream's event loop after {@code delayMillis}, also once the stream has ended (a client's resumption timer). */
+    public void onLoopLater(long delayMillis, Runnable task) {
+        transport.after(Math.max(1, delayMillis), task);
+    }
+
+    /** A connector gave up resuming this stream's session: the suspended channels close with {@code reason}. */
+    public void endSuspension(Suspension suspension, CloseReason reason) {
+        onLoop(() -> {
+            Session s = session;
+            if (s != null && s.expire(suspension) != null) {
+                Suspension.close(suspension.end(), reason);
+            }
+        });
+    }
+
+    /** The session resumed on another connection: this one, which the peer has left, ends and suspends its channels for it. */
+    void supersede() {
+        onLoop(() -> {
+            if (life != Life.CLOSED) {
+                finish(CloseReason.of(ErrorCode.CONNECTION_LOST, "the session resumed on another connection"));
+            }
+        });
+    }
+
     /** Setup is done: channels may open. */
     void becomeActive() {
         life = Life.ACTIVE;
@@ -287,13 +345,24 @@ public final class Stream {
         if (deadline != null) {
             deadline.cancel();
         }
+        Suspension suspended = resumption.suspends(reason)
+                ? channels.suspendAll(acks.store(), node.clock().currentTimeMillis()) : null;
         channels.endAll(reason);
+        resumption.ended(suspended != null);
         keys.wipe();
         setup.wipe();
         gate.failWaiters(reason);
         Session s = session;
         if (s != null && s.detach(this)) {
-            if (node.sessions() != null) {
+            if (suspended != null) {
+                counters.sessionSuspended();
+                if (node.sessions() != null) {
+                    node.sessions().suspended(s, suspended, transport, CloseReason.of(ErrorCode.SESSION_EXPIRED,
+                            "not resumed within " + node.sessions().resumption().expiry().toSeconds() + " s of the connection's loss"), counters);
+                } else {
+                    s.suspended(suspended); // the connector's client resumes it, or ends it
+                }
+            } else if (node.sessions() != null) {
                 node.sessions().delete(s);
             } else {
                 s.deactivate(); // a connector's view of its session: nothing else holds it
@@ -376,6 +445,10 @@ public final class Stream {
             keys.onChannelKeyAck(ack);
         } else if (message instanceof ControlMessage.ChannelKeyActive active) {
             keys.onChannelKeyActive(active);
+        } else if (message instanceof ControlMessage.Ticket ticket) {
+            resumption.onTicket(ticket);
+        } else if (message instanceof ControlMessage.Resumed resumed) {
+            resumption.onResumed(resumed);
         } else if (message instanceof ControlMessage.GoAway goAway) {
             if (!peerGoingAway.isDone()) { // a repeated GOAWAY changes nothing
                 listener.goingAway(this, goAway);

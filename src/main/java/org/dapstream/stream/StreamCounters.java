@@ -42,6 +42,10 @@ public final class StreamCounters {
     private final LongAdder truncatedFrames = new LongAdder();
     private final Map<AdmissionCap, LongAdder> refused = new EnumMap<>(AdmissionCap.class);
     private final LongAdder evicted = new LongAdder();
+    private final Map<ResumeOutcome, LongAdder> resumes = new EnumMap<>(ResumeOutcome.class);
+    private final LongAdder ticketsIssued = new LongAdder();
+    private final LongAdder sessionsSuspended = new LongAdder();
+    private final LongAdder sessionsExpired = new LongAdder();
 
     public StreamCounters() {
         for (ErrorCode c : ErrorCode.values()) {
@@ -57,6 +61,9 @@ public final class StreamCounters {
         }
         for (AdmissionCap cap : AdmissionCap.values()) {
             refused.put(cap, new LongAdder());
+        }
+        for (ResumeOutcome o : ResumeOutcome.values()) {
+            resumes.put(o, new LongAdder());
         }
     }
 
@@ -283,5 +290,41 @@ public final class StreamCounters {
     /** Unproven connections evicted for newer ones. */
     public long evictions() {
         return evicted.sum();
+    }
+
+    /** An attempt to resume a session ended (either side counts its own view). */
+    public void resume(ResumeOutcome outcome) {
+        resumes.get(outcome).increment();
+    }
+
+    public long resumes(ResumeOutcome outcome) {
+        return resumes.get(outcome).sum();
+    }
+
+    void ticketIssued() {
+        ticketsIssued.increment();
+    }
+
+    /** TICKETs sent (acceptor) for later resumptions. */
+    public long ticketsIssued() {
+        return ticketsIssued.sum();
+    }
+
+    void sessionSuspended() {
+        sessionsSuspended.increment();
+    }
+
+    /** Sessions whose connection was lost and that waited to be resumed. */
+    public long sessionsSuspended() {
+        return sessionsSuspended.sum();
+    }
+
+    void sessionExpired() {
+        sessionsExpired.increment();
+    }
+
+    /** Suspended sessions that were not resumed within the expiry: their channels closed. */
+    public long sessionsExpired() {
+        return sessionsExpired.sum();
     }
 }

@@ -66,6 +66,16 @@ final class StreamKeys {
         return expectedFlags != 0;
     }
 
+    /** A resumed stream's peer is who proved itself in the session's full handshake (a resumption signs nothing). */
+    void peerOfSession(PeerIdentity identity) {
+        peer = identity;
+    }
+
+    /** The secret of this stream's ticket {@code number} (PROTOCOL.md section 32); the caller wipes it. */
+    byte[] resumptionSecret(long number) {
+        return secrets.resumptionSecret(number);
+    }
+
     PeerIdentity peer() {
         return peer;
     }

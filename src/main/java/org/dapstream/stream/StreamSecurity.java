@@ -43,6 +43,11 @@ public record StreamSecurity(HandshakeSettings handshake, long rekeyFrames, long
         return new StreamSecurity(handshake, DEFAULT_REKEY_FRAMES, DEFAULT_REKEY_BYTES);
     }
 
+    /** The same, with {@code settings} for the handshake. */
+    public StreamSecurity withHandshake(HandshakeSettings settings) {
+        return new StreamSecurity(settings, rekeyFrames, rekeyBytes, work);
+    }
+
     /** The same, with the handshake crypto on {@code work}. */
     public StreamSecurity withWork(HandshakeWork work) {
         return new StreamSecurity(handshake, rekeyFrames, rekeyBytes, work);

@@ -1,9 +1,12 @@
 package org.dapstream.stream;
 
 import org.dapstream.crypto.ClientHandshake;
+import org.dapstream.crypto.ClientResumption;
 import org.dapstream.crypto.HandshakeException;
 import org.dapstream.crypto.HandshakeResult;
 import org.dapstream.crypto.ServerHandshake;
+import org.dapstream.crypto.ServerResumption;
+import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
@@ -13,6 +16,7 @@ import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -35,6 +39,13 @@ final class StreamSetup {
     private final StreamSecurity security;
     private ClientHandshake clientHandshake;
     private ServerHandshake serverHandshake;
+    /** The abbreviated handshake of a resumption (PROTOCOL.md section 32), instead of the full one. */
+    private ClientResumption clientResumption;
+    private ServerResumption serverResumption;
+    /** Acceptor: the session a RESUME_HELLO's ticket claimed, until the resumption completes or fails. */
+    private Session resuming;
+    /** This setup is a resumption (counted under the resumes meter, not the handshakes one). */
+    private boolean resumptionAttempt;
     /** A handshake step's crypto runs on a worker: the handshake is not touched here until it returns. */
     private boolean stepRunning;
 
@@ -49,7 +60,12 @@ final class StreamSetup {
     /** The first move: a connector sends HELLO or CLIENT_HELLO; an acceptor waits. */
     void start() throws ProtocolException {
         if (security != null) {
-            if (role == StreamRole.CONNECTOR) {
+            if (role == StreamRole.CONNECTOR && stream.resumption.resumingWith() != null) {
+                ResumeTicket t = stream.resumption.resumingWith();
+                resumptionAttempt = true;
+                ClientResumption r = clientResumption = new ClientResumption(security.handshake(), t.ticket(), t.number(), t.secret());
+                step(r::start, this::sendControl, null);
+            } else if (role == StreamRole.CONNECTOR) {
                 ClientHandshake hs = clientHandshake = new ClientHandshake(security.handshake());
                 step(hs::start, this::sendControl, null);
             } else {
@@ -142,26 +158,41 @@ final class StreamSetup {
                         sessions.delete(created[0]);
                     }
                 });
+            } else if (role == StreamRole.ACCEPTOR && kind == HandshakeMessage.KIND_RESUME_HELLO && serverHandshake != null
+                    && serverHandshake.state() == ServerHandshake.State.WAIT_CLIENT_HELLO) {
+                onResumeHello(raw);
+            } else if (role == StreamRole.ACCEPTOR && kind == HandshakeMessage.KIND_RESUME_FINISH && serverResumption != null
+                    && serverResumption.state() == ServerResumption.State.WAIT_RESUME_FINISH) {
+                onResumeFinish(raw);
+            } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_RESUME_ACCEPT && clientResumption != null
+                    && clientResumption.state() == ClientResumption.State.WAIT_RESUME_ACCEPT) {
+                onResumeAccept(raw);
             } else if (role == StreamRole.ACCEPTOR && kind == HandshakeMessage.KIND_CLIENT_FINISH
-                    && serverHandshake.state() == ServerHandshake.State.WAIT_CLIENT_FINISH) {
+                    && serverHandshake != null && serverHandshake.state() == ServerHandshake.State.WAIT_CLIENT_FINISH) {
                 ServerHandshake hs = serverHandshake;
                 step(() -> hs.onClientFinish(raw), finish -> {
                     sendControl(finish.serverFinish());
                     secured(finish.result());
+                    stream.session().authenticated(finish.result().peer());
                     stream.becomeActive();
+                    if (stream.resumption.agreed()) {
+                        stream.resumption.issueTicket();
+                    }
                 }, finish -> {
                     if (finish != null) {
                         finish.result().secrets().close();
                     }
                 });
-            } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_SERVER_HELLO
+            } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_SERVER_HELLO && clientHandshake != null
                     && clientHandshake.state() == ClientHandshake.State.WAIT_SERVER_HELLO) {
                 ClientHandshake hs = clientHandshake;
                 step(() -> hs.onServerHello(raw), this::sendControl, null);
-            } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_SERVER_FINISH
+            } else if (role == StreamRole.CONNECTOR && kind == HandshakeMessage.KIND_SERVER_FINISH && clientHandshake != null
                     && clientHandshake.state() == ClientHandshake.State.WAIT_SERVER_FINISH) {
                 HandshakeResult result = clientHandshake.onServerFinish(raw);
-                stream.attachSession(new Session(result.sessionId(), result.node(), node.clock().currentTimeMillis()));
+                Session session = new Session(result.sessionId(), result.node(), node.clock().currentTimeMillis());
+                session.authenticated(result.peer());
+                stream.attachSession(session);
                 secured(result);
                 stream.liveness.adoptPeerTimeout(result.keepAliveTimeoutMillis());
                 stream.becomeActive();
@@ -170,9 +201,121 @@ final class StreamSetup {
                         "handshake message 0x%02x is out of order for the %s side", kind, role.name().toLowerCase()));
             }
         } catch (HandshakeException e) {
-            node.counters().handshake(HandshakeOutcome.of(e.code()));
+            countFailure(e.code());
             throw new ProtocolException(e.code(), e.getMessage());
         }
+    }
+
+    /** A handshake failed with {@code code}: a resumption's under its outcome, a full handshake's under its own. */
+    private void countFailure(ErrorCode code) {
+        if (resumptionAttempt) {
+            node.counters().resume(ResumeOutcome.of(code));
+        } else {
+            node.counters().handshake(HandshakeOutcome.of(code));
+        }
+    }
+
+    // ---------------------------------------------------------------- resumption (PROTOCOL.md section 32)
+
+    /** Acceptor: a RESUME_HELLO instead of CLIENT_HELLO. The ticket is opened and the session claimed on a worker. */
+    private void onResumeHello(byte[] raw) throws ProtocolException, HandshakeException {
+        Sessions sessions = node.sessions();
+        SessionResumption settings = sessions.resumption();
+        serverHandshake = null;
+        resumptionAttempt = true;
+        if (settings == null) {
+            throw new HandshakeException(ErrorCode.SESSION_UNKNOWN, "this node does not resume sessions; start with CLIENT_HELLO");
+        }
+        ServerResumption r = serverResumption = new ServerResumption(security.handshake(), settings.sealer(), node.address(),
+                node.clock().currentTimeMillis() / 1000);
+        int keepAliveMillis = keepAliveTimeoutMillis();
+        Session[] claimed = new Session[1]; // claimed on the worker (the ticket bookkeeping is thread-safe), used on the loop
+        step(() -> r.onResumeHello(raw, (sessionId, number) -> {
+            Session s = sessions.find(sessionId);
+            if (s == null || !s.active()) {
+                throw new HandshakeException(ErrorCode.SESSION_UNKNOWN, "session " + Integer.toUnsignedString(sessionId)
+                        + " is not here: it expired (dap.stream.session.expiry) or never existed");
+            }
+            s.tickets().claim(number);
+            claimed[0] = s;
+        }, keepAliveMillis), accept -> {
+            resuming = claimed[0];
+            sendControl(accept);
+        }, unused -> {
+            if (claimed[0] != null) {
+                claimed[0].tickets().release(r.ticket().ticketNumber());
+            }
+        });
+    }
+
+    /**
+     * Acceptor: RESUME_FINISH proves the connector holds the session's keys. The session is
+     * taken over: from the stream that still carries it if the old connection is not yet known
+     * to be gone (that stream ends first), else from its suspension. Nothing is read until the
+     * channels are here.
+     */
+    private void onResumeFinish(byte[] raw) throws HandshakeException {
+        Session session = resuming;
+        HandshakeResult result;
+        try {
+            result = serverResumption.onResumeFinish(raw);
+        } catch (HandshakeException e) {
+            session.tickets().release(serverResumption.ticket().ticketNumber());
+            resuming = null;
+            throw e;
+        }
+        long used = serverResumption.ticket().ticketNumber();
+        resuming = null;
+        session.tickets().consumed();
+        secured(result);
+        stream.keys.peerOfSession(session.peer());
+        stream.peerNode(session.nodeAddress());
+        stream.resumption.resumedWith(used);
+        stream.reading.pause();
+        session.takeOver(Stream::supersede).whenComplete((suspension, e) -> transport.execute(() -> {
+            if (stream.ended()) {
+                if (suspension != null) {
+                    // This connection went too: the session waits again, for the next resumption or its expiry.
+                    node.sessions().suspended(session, suspension, transport, CloseReason.of(ErrorCode.SESSION_EXPIRED,
+                            "not resumed within " + node.sessions().resumption().expiry().toSeconds() + " s of the connection's loss"), node.counters());
+                }
+                return;
+            }
+            stream.attachSession(session);
+            Suspension.Taken taken = suspension == null ? null : suspension.take();
+            stream.resumption.takeOver(suspension, taken == null ? new Suspension.Taken(List.of(), stream.acks.store()) : taken);
+            session.resumed(node.clock().currentTimeMillis());
+            node.counters().resume(ResumeOutcome.RESUMED);
+            stream.becomeActive();
+            stream.resumption.issueTicket(); // before RESUMED: the connector's RESUMED then shows it has the new ticket
+            stream.resumption.sendState();
+            stream.reading.resume();
+        }));
+    }
+
+    /** Connector: the acceptor accepted the resumption; RESUME_FINISH, then the session's channels run on this stream. */
+    private void onResumeAccept(byte[] raw) throws ProtocolException {
+        ClientResumption r = clientResumption;
+        step(() -> r.onResumeAccept(raw), finished -> {
+            sendControl(finished.resumeFinish());
+            Session session = stream.resumption.resumingSession();
+            secured(finished.result());
+            stream.keys.peerOfSession(session.peer());
+            stream.peerNode(session.nodeAddress());
+            stream.attachSession(session);
+            stream.liveness.adoptPeerTimeout(finished.result().keepAliveTimeoutMillis());
+            Suspension suspension = session.suspension();
+            session.expire(suspension); // the session is carried by this stream from now on
+            Suspension.Taken taken = suspension == null ? null : suspension.take();
+            stream.resumption.takeOver(suspension, taken == null ? new Suspension.Taken(List.of(), stream.acks.store()) : taken);
+            session.resumed(node.clock().currentTimeMillis());
+            node.counters().resume(ResumeOutcome.RESUMED);
+            stream.becomeActive();
+        }, finished -> {
+            if (finished != null) {
+                finished.result().secrets().close();
+            }
+        });
     }
 
     /**
@@ -235,7 +378,7 @@ final class StreamSetup {
             if (step.bug() != null) {
                 throw step.bug();
             }
-            node.counters().handshake(HandshakeOutcome.of(step.failure().code()));
+            countFailure(step.failure().code());
             throw new ProtocolException(step.failure().code(), step.failure().getMessage());
         }
         then.accept(step.result());
@@ -243,14 +386,20 @@ final class StreamSetup {
 
     /** The handshake is done: its transcript and messages go, the keys take over. */
     private void secured(HandshakeResult result) {
+        boolean resumed = resumptionAttempt;
         clientHandshake = null;
         serverHandshake = null;
+        clientResumption = null;
+        serverResumption = null;
         stream.keys.secured(result);
         if (Features.has(result.features(), Features.ACKS)) {
             stream.acks.agree(); // before becomeActive: the first channel is already kept
         }
+        stream.resumption.agree(result.features());
         stream.peerNode(result.node());
-        node.counters().handshake(HandshakeOutcome.SUCCESS);
+        if (!resumed) {
+            node.counters().handshake(HandshakeOutcome.SUCCESS);
+        }
     }
 
     /** The setup deadline passed: SETUP_TIMEOUT, counted (as a handshake timeout too on a secure node). */
@@ -275,6 +424,17 @@ final class StreamSetup {
         }
         if (serverHandshake != null) {
             serverHandshake.fail();
+        }
+        if (clientResumption != null) {
+            clientResumption.fail();
+        }
+        Session claimed = resuming;
+        resuming = null;
+        if (serverResumption != null) {
+            if (claimed != null && serverResumption.ticket() != null) {
+                claimed.tickets().release(serverResumption.ticket().ticketNumber()); // this connection never finished resuming
+            }
+            serverResumption.fail();
         }
     }
 

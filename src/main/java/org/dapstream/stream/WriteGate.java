@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class WriteGate {
     /** A writer told to wait may go on once the queue it waited on is down to 1/RESUME_DIVISOR of its limit. */
     private static final int RESUME_DIVISOR = 2;
+    /** Looks at a suspended channel's suspension this many times while another thread swaps it (a cut, a resumption). */
+    private static final int SUSPENSION_TRIES = 1000;
 
     private final Stream stream;
     private final StreamTransport transport;
@@ -58,7 +60,7 @@ final class WriteGate {
         // One combined test keeps this method small enough to inline; rejectWrite says which rule failed.
         if (!writable(type, len) || (array != null && (offset < 0 || length < 0 || offset + length > array.length))
                 || ch.state != Channel.State.OPEN || stream.closing()) {
-            throw rejectWrite(ch, type, array, offset, length, len);
+            return notOpen(ch, type, buffer, array, offset, length, len);
         }
         if (!transport.inLoop()) {
             return writeOffLoop(ch, type, buffer, array, offset, len);
@@ -87,6 +89,45 @@ final class WriteGate {
             return true;
         }
         return writeSlow(ch, type, buffer, array, offset, len);
+    }
+
+    /**
+     * A write the fast test turned away: kept when its channel is SUSPENDED (the session waits to
+     * be resumed), passed on when the channel moved to a resumed stream meanwhile, refused otherwise.
+     */
+    private boolean notOpen(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int length, int len) {
+        boolean wellFormed = writable(type, len) && (array == null || (offset >= 0 && length >= 0 && offset + length <= array.length));
+        boolean wasSuspended = ch.state == Channel.State.SUSPENDED;
+        if (wellFormed && wasSuspended) {
+            byte[] copy = new byte[len];
+            if (buffer != null) {
+                buffer.duplicate().get(copy);
+            } else {
+                System.arraycopy(array, offset, copy, 0, len);
+            }
+            if (!transport.inLoop() && offLoopBytes.get() > 0) {
+                // Writes from this thread are still on their way through the loop: this one goes behind them, in order.
+                offLoopBytes.addAndGet(len);
+                transport.execute(() -> {
+                    offLoopBytes.addAndGet(-len);
+                    resent(ch, type, copy);
+                });
+                return true;
+            }
+            // A cut during a resumption replaces the suspension, and a resumption ends it: try the one there is now.
+            for (int tries = 0; tries < SUSPENSION_TRIES && ch.state == Channel.State.SUSPENDED; tries++) {
+                Suspension s = ch.suspension;
+                Boolean mayGoOn = s == null ? null : s.write(ch, type, copy);
+                if (mayGoOn != null) {
+                    return mayGoOn;
+                }
+                Thread.onSpinWait();
+            }
+        }
+        if (wellFormed && (ch.gate != this || (wasSuspended && ch.state == Channel.State.OPEN))) {
+            return ch.gate.write(ch, type, buffer, array, offset, length); // resumed (on another stream) meanwhile
+        }
+        throw rejectWrite(ch, type, array, offset, length, len);
     }
 
     /** The fast path on an acknowledged channel: keeps a copy of what went, then says whether the writer may go on. */
@@ -251,7 +292,9 @@ final class WriteGate {
         long queued = offLoopBytes.addAndGet(len);
         transport.execute(() -> {
             offLoopBytes.addAndGet(-len);
-            if (ch.state == Channel.State.OPEN && !stream.closing()) {
+            if (ch.state == Channel.State.SUSPENDED || (ch.gate != this && ch.state == Channel.State.OPEN)) {
+                resent(ch, type, copy); // the channel's session was suspended, or resumed on another stream, meanwhile
+            } else if (ch.state == Channel.State.OPEN && !stream.closing()) {
                 sendOwned(ch, type, copy, len, null);
             } else if (ch.lost.lostLater(len)) {
                 transport.execute(() -> ch.lost.report(ch, "written from another thread after the channel closed"));
@@ -276,6 +319,17 @@ final class WriteGate {
             return false;
         }
         return true;
+    }
+
+    /** An off-loop write that reached this loop after its channel was suspended or moved: written again where the channel is now. */
+    private void resent(Channel ch, PacketType type, byte[] copy) {
+        try {
+            ch.write(type, copy);
+        } catch (IllegalStateException e) {
+            if (ch.lost.lostLater(copy.length)) {
+                ch.lost.report(ch, "written from another thread as the channel's session ended");
+            }
+        }
     }
 
     CompletableFuture<Void> whenWritable(Channel ch) {
@@ -324,8 +378,15 @@ final class WriteGate {
         }
     }
 
-    /** The stream ended: nobody waiting to write ever will. */
+    /** The stream ended: nobody waiting to write ever will, but for the writers of suspended channels, who may write (it is kept). */
     void failWaiters(CloseReason reason) {
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            if (w.channel != null && w.channel.state == Channel.State.SUSPENDED) {
+                it.remove();
+                w.future.complete(null);
+            }
+        }
         waiters.forEach(w -> w.future.completeExceptionally(new StreamException(reason)));
         waiters.clear();
     }

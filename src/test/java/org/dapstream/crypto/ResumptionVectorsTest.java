@@ -35,7 +35,7 @@ import java.util.Map;
  * Run with {@code -Dvectors.print=true} to print the blocks for the document.
  */
 class ResumptionVectorsTest {
-    static final Path[] DOCS = {Path.of("docs/PROTOCOL.md"), Path.of("docs/protocol-resumption-draft.md")};
+    static final Path[] DOCS = {Path.of("docs/PROTOCOL.md")};
     static final String MARK = "Resumption vector: ";
     static final int SESSION_ID = 0x1A2B3C4D;
     static final int KEEPALIVE_MS = 3000;

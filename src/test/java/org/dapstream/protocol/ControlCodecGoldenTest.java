@@ -299,6 +299,7 @@ class ControlCodecGoldenTest {
                 {ErrorCode.FILE_NOT_FOUND, 0x0032}, {ErrorCode.FILE_CORRUPT, 0x0033}, {ErrorCode.FILE_IO_ERROR, 0x0034},
                 {ErrorCode.TICKET_INVALID, 0x0040}, {ErrorCode.TICKET_BINDER_MISMATCH, 0x0041}, {ErrorCode.TICKET_EXPIRED, 0x0042},
                 {ErrorCode.TICKET_WRONG_NODE, 0x0043}, {ErrorCode.SESSION_UNKNOWN, 0x0044}, {ErrorCode.TICKET_REPLAYED, 0x0045},
+                {ErrorCode.SESSION_EXPIRED, 0x0046},
                 {ErrorCode.INTERNAL_ERROR, 0x00FF}};
         assertEquals(ErrorCode.values().length, table.length, "a code was added: add it here with its wire value");
         for (Object[] row : table) {

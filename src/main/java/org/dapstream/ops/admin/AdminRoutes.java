@@ -152,13 +152,13 @@ public class AdminRoutes {
     private void sessions(RoutingContext rc) {
         List<Session> all = new ArrayList<>(endpoint.sessions().all());
         all.sort(Comparator.comparingLong(Session::createTime));
-        JsonReplies.ok(rc, 200, all.stream().map(s -> AdminViews.session(s, false)).toList());
+        JsonReplies.ok(rc, 200, all.stream().map(s -> AdminViews.session(s, owner(), false)).toList());
     }
 
     private void session(RoutingContext rc) {
         Session s = sessionOrAnswer(rc);
         if (s != null) {
-            JsonReplies.ok(rc, 200, AdminViews.session(s, true));
+            JsonReplies.ok(rc, 200, AdminViews.session(s, owner(), true));
         }
     }
 
@@ -283,5 +283,11 @@ public class AdminRoutes {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The node that holds this node's sessions: this one, by its address. */
+    private String owner() {
+        NodeAddress node = endpoint.node();
+        return node == null ? "" : node.toString();
     }
 }

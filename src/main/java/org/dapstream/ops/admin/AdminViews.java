@@ -7,6 +7,7 @@ import org.dapstream.stream.ChannelStats;
 import org.dapstream.stream.Session;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamStats;
+import org.dapstream.stream.Suspension;
 
 import java.util.List;
 import java.util.Locale;
@@ -35,6 +36,7 @@ final class AdminViews {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record SessionView(long id, String node, boolean active, long createTime, long lastActivity, List<Integer> streams,
+                       String owner, boolean suspended, Long suspendedSince, long retainedBytes, long resumes, Long lastResume,
                        List<ChannelView> channels) {
     }
 
@@ -73,10 +75,20 @@ final class AdminViews {
                 Double.isNaN(st.avgLatencyMillis()) ? null : st.avgLatencyMillis());
     }
 
-    static SessionView session(Session s, boolean withChannels) {
+    /**
+     * A session; {@code owner} is this node (the node that holds it). While its connection is
+     * gone it is {@code suspended} (since when) and keeps {@code retainedBytes} for its peer;
+     * otherwise that is what its streams keep unacknowledged.
+     */
+    static SessionView session(Session s, String owner, boolean withChannels) {
+        Suspension waiting = s.suspension();
+        long retained = waiting != null ? waiting.retainedBytes()
+                : s.streams().stream().mapToLong(Stream::unacknowledgedBytes).sum();
+        List<Channel> channels = waiting != null ? waiting.channels() : s.channels();
         return new SessionView(sessionId(s.id()), s.nodeAddress().toString(), s.active(), s.createTime(), s.lastActivity(),
-                s.streams().stream().map(Stream::id).toList(),
-                withChannels ? s.channels().stream().map(AdminViews::channel).toList() : null);
+                s.streams().stream().map(Stream::id).toList(), owner, waiting != null, waiting == null ? null : waiting.since(),
+                retained, s.resumes(), s.lastResume() == 0 ? null : s.lastResume(),
+                withChannels ? channels.stream().map(AdminViews::channel).toList() : null);
     }
 
     static ChannelView channel(Channel ch) {

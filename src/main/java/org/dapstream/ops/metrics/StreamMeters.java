@@ -12,6 +12,7 @@ import org.dapstream.ops.StreamEndpoint;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.HandshakeOutcome;
+import org.dapstream.stream.ResumeOutcome;
 import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamRole;
@@ -88,6 +89,20 @@ public class StreamMeters implements MeterBinder {
             FunctionCounter.builder("dap.stream.handshakes", c, x -> x.handshakes(outcome))
                     .description("Secure handshakes by outcome").tag("outcome", outcome.tag()).register(registry);
         }
+        for (ResumeOutcome outcome : ResumeOutcome.values()) {
+            FunctionCounter.builder("dap.stream.resumes", c, x -> x.resumes(outcome))
+                    .description("Session resumptions by outcome").tag("outcome", outcome.tag()).register(registry);
+        }
+        FunctionCounter.builder("dap.stream.tickets.issued", c, StreamCounters::ticketsIssued)
+                .description("Resumption tickets sent").register(registry);
+        FunctionCounter.builder("dap.stream.sessions.suspended", c, StreamCounters::sessionsSuspended)
+                .description("Sessions whose connection was lost and that waited to be resumed").register(registry);
+        FunctionCounter.builder("dap.stream.sessions.expired", c, StreamCounters::sessionsExpired)
+                .description("Suspended sessions not resumed within the expiry").register(registry);
+        Gauge.builder("dap.stream.sessions.waiting", endpoint, e -> e.sessions().suspendedCount())
+                .description("Sessions waiting to be resumed now").register(registry);
+        Gauge.builder("dap.stream.sessions.waiting.retained", endpoint, e -> e.sessions().suspendedBytes()).baseUnit("bytes")
+                .description("Bytes the sessions waiting to be resumed keep for their peers").register(registry);
         FunctionCounter.builder("dap.stream.flow.control.stalls", c, StreamCounters::flowControlStalls)
                 .description("Times a channel or stream had a frame to send and no credit from the peer").register(registry);
         FunctionCounter.builder("dap.stream.compression.saved", c, StreamCounters::compressionSavedBytes)

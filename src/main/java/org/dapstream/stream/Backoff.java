@@ -1,20 +1,20 @@
-package org.dapstream.cluster;
+package org.dapstream.stream;
 
 import java.time.Duration;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 /**
- * Capped exponential back-off with full jitter, for re-dialling a member: the n-th delay
+ * Capped exponential back-off with full jitter, for re-dialling a member or resuming a session: the n-th delay
  * (from 0) is uniform in {@code [0, min(max, initial * 2^n)]}. Full jitter spreads the
  * re-dials of many nodes that lost one peer at the same moment, so they do not arrive at it
- * in waves; the cap bounds how long a recovered peer waits to be dialled again.
+ * in waves (as many clients that lost one node do); the cap bounds how long a recovered peer waits to be dialled again.
  * Thread-safe; {@link #reset()} after a link came up.
  */
 public final class Backoff {
-    /** Config key of {@code initial}, named in the errors. */
+    /** The cluster links' config key of {@code initial}, named in the errors. */
     public static final String INITIAL_KEY = "dap.stream.cluster.link.backoff-initial";
-    /** Config key of {@code max}, named in the errors. */
+    /** The cluster links' config key of {@code max}, named in the errors. */
     public static final String MAX_KEY = "dap.stream.cluster.link.backoff-max";
 
     private final long initialNanos;
@@ -22,15 +22,21 @@ public final class Backoff {
     private final RandomGenerator random;
     private int attempts;
 
+    /** The cluster links' back-off: errors name the link keys. */
     public Backoff(Duration initial, Duration max, RandomGenerator random) {
-        Objects.requireNonNull(initial, INITIAL_KEY);
-        Objects.requireNonNull(max, MAX_KEY);
+        this(initial, max, random, INITIAL_KEY, MAX_KEY);
+    }
+
+    /** @param initialName and {@code maxName}: what the errors call the two settings */
+    public Backoff(Duration initial, Duration max, RandomGenerator random, String initialName, String maxName) {
+        Objects.requireNonNull(initial, initialName);
+        Objects.requireNonNull(max, maxName);
         this.random = Objects.requireNonNull(random, "random");
         if (initial.isNegative() || initial.isZero()) {
-            throw new IllegalArgumentException(INITIAL_KEY + " must be greater than 0, got " + initial);
+            throw new IllegalArgumentException(initialName + " must be greater than 0, got " + initial);
         }
         if (max.compareTo(initial) < 0) {
-            throw new IllegalArgumentException(MAX_KEY + " (" + max + ") must be at least " + INITIAL_KEY + " (" + initial + ")");
+            throw new IllegalArgumentException(maxName + " (" + max + ") must be at least " + initialName + " (" + initial + ")");
         }
         this.initialNanos = saturatedNanos(initial);
         this.maxNanos = saturatedNanos(max);

@@ -1,4 +1,4 @@
-package org.dapstream.cluster;
+package org.dapstream.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,0 +1,212 @@
+package org.dapstream.client;
+
+import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.stream.Backoff;
+import org.dapstream.stream.Channel;
+import org.dapstream.stream.ChannelHandler;
+import org.dapstream.stream.ResumeTicket;
+import org.dapstream.stream.Session;
+import org.dapstream.stream.Stream;
+import org.dapstream.stream.StreamException;
+import org.dapstream.stream.StreamListener;
+import org.dapstream.stream.Suspension;
+
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+
+/**
+ * A session that survives its connection (PROTOCOL.md section 32): when the connection is
+ * lost, the client dials again with capped exponential back-off and full jitter and resumes
+ * the session with its ticket; the channels stay the same objects, writes made meanwhile are
+ * kept (within the session store), and every message either side wrote arrives once, in
+ * order. The application hears {@link SessionListener#suspended}, {@link SessionListener#resumed}
+ * and, when it is over, {@link SessionListener#ended} — not errors.
+ *
+ * <p>The session ends when the application closes it, the node closes it, a resumption is
+ * refused (the ticket is not accepted: the node restarted, or the session expired there), or
+ * the node's session expiry passes without a resumption. Thread-safe.
+ */
+public final class ClientSession implements AutoCloseable {
+    /** Answers that a later attempt would get too: the session cannot be resumed. */
+    private static final Set<ErrorCode> FINAL = EnumSet.of(ErrorCode.TICKET_INVALID, ErrorCode.TICKET_BINDER_MISMATCH,
+            ErrorCode.TICKET_EXPIRED, ErrorCode.TICKET_WRONG_NODE, ErrorCode.SESSION_UNKNOWN, ErrorCode.TICKET_REPLAYED,
+            ErrorCode.AUTH_REFUSED, ErrorCode.IDENTITY_MISMATCH, ErrorCode.NO_COMMON_SUITE, ErrorCode.UNSUPPORTED_VERSION);
+
+    private final Function<StreamListener, CompletableFuture<Stream>> dialNew;
+    private final Resumer resumer;
+    private final SessionListener listener;
+    private final Backoff backoff;
+    private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
+    /** Completes with the stream once the session runs (again); replaced at each suspension. */
+    private volatile CompletableFuture<Stream> running = new CompletableFuture<>();
+    private volatile Stream stream;
+    private volatile boolean closing;
+    private long cutAtNanos;
+    private long deadlineNanos;
+    private int attempts;
+
+    /** Dials a new stream, or resumes a session on a new one. */
+    interface Resumer {
+        CompletableFuture<Stream> resume(ResumeTicket ticket, Session session, StreamListener listener);
+    }
+
+    ClientSession(Function<StreamListener, CompletableFuture<Stream>> dialNew, Resumer resumer, SessionOptions options,
+                  SessionListener listener) {
+        this.dialNew = dialNew;
+        this.resumer = resumer;
+        this.listener = listener == null ? SessionListener.NONE : listener;
+        this.backoff = new Backoff(options.backoffInitial(), options.backoffMax(), new SplittableRandom(),
+                "backoffInitial", "backoffMax");
+    }
+
+    /** Dials the first stream; completes with this session once it is set up. */
+    CompletableFuture<ClientSession> start() {
+        return dialNew.apply(new Watch()).thenApply(s -> {
+            if (!s.resumable()) {
+                s.close();
+                throw new CompletionException(new StreamException(ErrorCode.NO_COMMON_SUITE,
+                        "the node did not agree session resumption (feature RESUMPTION): it is off there (dap.stream.session.resumption)"));
+            }
+            stream = s;
+            running.complete(s);
+            return this;
+        });
+    }
+
+    /** The stream that carries the session now (or carried it last, while suspended). */
+    public Stream stream() {
+        return stream;
+    }
+
+    /** True while the connection is gone and the session waits to be resumed. */
+    public boolean suspended() {
+        return !running.isDone() && !closed.isDone();
+    }
+
+    /** Completes with the stream once the session runs: at once if it does now. */
+    public CompletableFuture<Stream> whenRunning() {
+        return running;
+    }
+
+    /**
+     * Opens a channel on the session; while the session is suspended, once it is resumed. The
+     * channel survives resumptions: it is the same object on every stream of the session.
+     */
+    public CompletableFuture<Channel> openChannel(ChannelType type, ChannelHandler handler) {
+        return running.thenCompose(s -> s.openChannel(type, handler));
+    }
+
+    /** Completes with the reason once the session is over. */
+    public CompletableFuture<CloseReason> closed() {
+        return closed;
+    }
+
+    /** Ends the session: CLOSE to the node (or, while suspended, the kept messages let go and the channels closed). */
+    @Override
+    public void close() {
+        closing = true;
+        Stream s = stream;
+        if (s != null && s.active()) {
+            s.close();
+            return;
+        }
+        end(CloseReason.of(ErrorCode.NORMAL, "closed by application"));
+    }
+
+    // ---------------------------------------------------------------- the connection's life
+
+    /** Watches each stream of the session: a lost connection suspends, anything else ends. */
+    private final class Watch implements StreamListener {
+        @Override
+        public void closed(Stream s, CloseReason reason) {
+            if (s != stream) {
+                return; // an attempt that failed: its outcome is handled where it was made
+            }
+            Session session = s.session();
+            ResumeTicket ticket = s.resumeTicket();
+            if (closing || session == null || session.suspension() == null || ticket == null) {
+                end(reason);
+                return;
+            }
+            synchronized (ClientSession.this) {
+                running = new CompletableFuture<>();
+                cutAtNanos = System.nanoTime();
+                deadlineNanos = cutAtNanos + Duration.ofSeconds(ticket.lifetimeSeconds()).toNanos();
+                attempts = 0;
+                backoff.reset();
+            }
+            listener.suspended(ClientSession.this, reason);
+            schedule(s, ticket, session);
+        }
+    }
+
+    private void schedule(Stream last, ResumeTicket ticket, Session session) {
+        Duration delay = backoff.next();
+        last.onLoopLater(delay.toMillis(), () -> attempt(last, ticket, session));
+    }
+
+    private void attempt(Stream last, ResumeTicket ticket, Session session) {
+        if (closing) {
+            end(CloseReason.of(ErrorCode.NORMAL, "closed by application"));
+            return;
+        }
+        if (System.nanoTime() - deadlineNanos > 0) {
+            end(CloseReason.of(ErrorCode.SESSION_EXPIRED, "not resumed within the node's session expiry of "
+                    + ticket.lifetimeSeconds() + " s"));
+            return;
+        }
+        int attempt;
+        synchronized (this) {
+            attempt = ++attempts;
+        }
+        CompletableFuture<Stream> dialled;
+        try {
+            dialled = resumer.resume(ticket, session, new Watch());
+        } catch (RuntimeException e) {
+            end(CloseReason.of(ErrorCode.INTERNAL_ERROR, "cannot dial to resume: " + e.getMessage())); // e.g. the client was closed
+            return;
+        }
+        dialled.whenComplete((s, e) -> {
+            if (e == null) {
+                Duration pause = Duration.ofNanos(System.nanoTime() - cutAtNanos);
+                stream = s;
+                running.complete(s);
+                listener.resumed(this, s, pause, attempt);
+                if (closing) {
+                    s.close();
+                }
+                return;
+            }
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof StreamException se && FINAL.contains(se.reason().errorCode())) {
+                end(se.reason());
+            } else {
+                schedule(last, ticket, session); // unreachable, refused, cut again: try again until the expiry
+            }
+        });
+    }
+
+    /** The session is over: what is still suspended closes, the futures complete, the listener hears it once. */
+    private void end(CloseReason reason) {
+        Stream s = stream;
+        if (s != null && s.session() != null) {
+            Suspension suspension = s.session().suspension();
+            if (suspension != null) {
+                s.endSuspension(suspension, reason);
+            }
+        }
+        if (!running.isDone()) {
+            running.completeExceptionally(new StreamException(reason));
+        }
+        if (closed.complete(reason)) {
+            listener.ended(this, reason);
+        }
+    }
+}

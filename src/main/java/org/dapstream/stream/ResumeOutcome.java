@@ -1,0 +1,41 @@
+package org.dapstream.stream;
+
+import org.dapstream.protocol.ErrorCode;
+
+import java.util.Locale;
+
+/** How an attempt to resume a session ended, for the {@code dap_stream_resumes_total{outcome}} meter. */
+public enum ResumeOutcome {
+    /** The session goes on over the new connection. */
+    RESUMED,
+    /** The ticket did not open (forged, damaged, or sealed with a key this node does not have). */
+    TICKET_INVALID,
+    /** The sender does not hold the ticket's secret (a stolen ticket). */
+    TICKET_BINDER_MISMATCH,
+    TICKET_EXPIRED,
+    /** Issued by another node. */
+    TICKET_WRONG_NODE,
+    /** The session expired and was freed, or never existed here. */
+    SESSION_UNKNOWN,
+    /** The ticket was used already, or another resumption of the session is in progress. */
+    TICKET_REPLAYED,
+    /** Anything else: malformed, a bad MAC, no common suite, the connection lost mid-way. */
+    FAILED;
+
+    static ResumeOutcome of(ErrorCode code) {
+        return switch (code) {
+            case TICKET_INVALID -> TICKET_INVALID;
+            case TICKET_BINDER_MISMATCH -> TICKET_BINDER_MISMATCH;
+            case TICKET_EXPIRED -> TICKET_EXPIRED;
+            case TICKET_WRONG_NODE -> TICKET_WRONG_NODE;
+            case SESSION_UNKNOWN -> SESSION_UNKNOWN;
+            case TICKET_REPLAYED -> TICKET_REPLAYED;
+            default -> FAILED;
+        };
+    }
+
+    /** The meter's tag value. */
+    public String tag() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,170 @@
+package org.dapstream.stream;
+
+import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.PacketType;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A session's channels while its connection is gone and the session waits to be resumed
+ * (PROTOCOL.md section 32): the channels that were open at the cut, each with what it wrote and
+ * the peer has not acknowledged, and the session's store. The application may go on writing:
+ * what it writes is kept, within the store's bound, and sent once the session resumes. Ends in
+ * one of two ways: a new stream {@link #take takes} the channels over, or the session expires
+ * and they close.
+ *
+ * <p>Thread-safe: the channels' writers may be on any thread, the stream that suspended them
+ * ran on one event loop and the stream that resumes them may run on another. Everything here
+ * happens under this object's lock, which also hands the channels' state from one loop to the
+ * next.
+ */
+public final class Suspension {
+    /** WAITING: no stream has the channels. TAKEN: a resumed stream has them and waits for the peer's RESUMED. ENDED: expired. */
+    private enum Phase { WAITING, TAKEN, ENDED }
+
+    private final List<Channel> channels;
+    private final SessionStore store;
+    private final long since;
+    private final List<CompletableFuture<Void>> writable = new ArrayList<>();
+    private Phase phase = Phase.WAITING;
+    /** Messages the application wrote while suspended (kept, sent after the resumption). */
+    private long messagesWritten;
+
+    Suspension(List<Channel> channels, SessionStore store, long sinceMillis) {
+        this.channels = new ArrayList<>(channels);
+        this.store = store;
+        this.since = sinceMillis;
+        for (Channel ch : channels) {
+            ch.suspension = this;
+        }
+    }
+
+    /** When the connection was lost, epoch milliseconds. */
+    public long since() {
+        return since;
+    }
+
+    /** The channels carried over, in the order they were open. */
+    public synchronized List<Channel> channels() {
+        return List.copyOf(channels);
+    }
+
+    /** Bytes kept for the peer (unacknowledged before the cut, and written since). */
+    public synchronized long retainedBytes() {
+        return store.bytes();
+    }
+
+    /** Messages the application wrote while its session was away. */
+    public synchronized long messagesWritten() {
+        return messagesWritten;
+    }
+
+    /**
+     * A write to a suspended channel: kept (the array is owned from now on) to be sent after
+     * the resumption. False when the store is over its bound: the writer should wait for
+     * {@link #whenWritable()}; what it writes anyway is kept all the same.
+     *
+     * @return null when the channel is no longer suspended here (resumed or ended meanwhile)
+     */
+    synchronized Boolean write(Channel ch, PacketType type, byte[] owned) {
+        if (phase == Phase.ENDED || ch.suspension != this || ch.state != Channel.State.SUSPENDED) {
+            return null;
+        }
+        ch.retained.add(type, owned);
+        store.kept(owned.length);
+        messagesWritten++;
+        return !store.full();
+    }
+
+    /** Completes once a writer may write again: the store has room, the channels run again, or the session ended. */
+    synchronized CompletableFuture<Void> whenWritable() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        if (phase == Phase.ENDED || !store.full()) {
+            f.complete(null);
+        } else {
+            writable.add(f);
+        }
+        return f;
+    }
+
+    /** The application closed a suspended channel before any stream took it: it is not carried over. */
+    synchronized boolean drop(Channel ch) {
+        if (phase != Phase.WAITING || !channels.remove(ch)) {
+            return false;
+        }
+        store.released(ch.retained.clear());
+        ch.suspension = null;
+        return true;
+    }
+
+    /**
+     * A resumed stream takes the channels over (they stay SUSPENDED, and writes stay kept here,
+     * until the peer's RESUMED says what it has).
+     *
+     * @return the channels and the store, or null when another stream took them or the session expired
+     */
+    synchronized Taken take() {
+        if (phase != Phase.WAITING) {
+            return null;
+        }
+        phase = Phase.TAKEN;
+        return new Taken(List.copyOf(channels), store);
+    }
+
+    /** What a resuming stream takes over. */
+    record Taken(List<Channel> channels, SessionStore store) {
+    }
+
+    /**
+     * On the resumed stream's loop: the channel runs again. {@code requeue} (which queues what
+     * the peer lacks) runs under the lock, so a write from another thread goes either before it,
+     * kept here, or after it, through the loop and behind the requeued messages.
+     */
+    synchronized void running(Channel ch, Runnable requeue) {
+        // Open first, so the scheduler sends what is requeued; a writer on another thread that
+        // finds the channel open now goes through the loop, behind this task and its requeue.
+        ch.state = Channel.State.OPEN;
+        ch.suspension = null;
+        requeue.run();
+    }
+
+    /** Every channel runs again: writers waiting on the suspension go on (the stream gives back-pressure from here). */
+    synchronized void allRunning() {
+        writable.forEach(f -> f.complete(null));
+        writable.clear();
+    }
+
+    /**
+     * The session expired (or ended) without a resumption: what the channels kept is let go.
+     *
+     * @return the channels to close ({@link #close}), or an empty list when a stream took them
+     */
+    synchronized List<Channel> end() {
+        if (phase != Phase.WAITING) {
+            return List.of();
+        }
+        phase = Phase.ENDED;
+        for (Channel ch : channels) {
+            ch.suspension = null;
+            store.released(ch.retained.clear());
+        }
+        writable.forEach(f -> f.complete(null));
+        writable.clear();
+        return List.copyOf(channels);
+    }
+
+    /** Closes channels {@link #end()} returned, on their old loop: CLOSED, handler told, futures completed. */
+    static void close(List<Channel> channels, CloseReason reason) {
+        for (Channel ch : channels) {
+            ch.state = Channel.State.CLOSED;
+            try {
+                ch.handler.closed(ch, reason);
+            } catch (RuntimeException e) {
+                System.getLogger(Suspension.class.getName()).log(System.Logger.Level.WARNING, "closed callback of " + ch + " threw", e);
+            }
+            ch.closeFuture.complete(reason);
+        }
+    }
+}
