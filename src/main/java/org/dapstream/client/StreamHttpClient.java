@@ -434,10 +434,19 @@ public final class StreamHttpClient implements AutoCloseable {
         }
     }
 
-    /** Reads a request body from its publisher as the channel takes it, as BODYs of at most one frame. */
+    /**
+     * Reads a request body from its publisher as the channel takes it, as BODYs of at most one
+     * frame: one item at a time, and within an item no further BODY while the channel asks to
+     * wait, so what the client holds is one item and the channel's send buffer.
+     */
     private final class BodyWriter implements Flow.Subscriber<ByteBuffer> {
         private final Call<?> call;
+        private final byte[] chunk = new byte[ServiceCodec.MAX_BODY_DATA];
         private Flow.Subscription subscription;
+        /** The item being written, null between items. */
+        private ByteBuffer current;
+        /** The publisher completed; END goes when the item being written is done (a publisher may complete without demand). */
+        private boolean completed;
 
         BodyWriter(Call<?> call) {
             this.call = call;
@@ -451,29 +460,41 @@ public final class StreamHttpClient implements AutoCloseable {
 
         @Override
         public void onNext(ByteBuffer item) {
+            synchronized (this) {
+                current = item;
+            }
+            pump();
+        }
+
+        private void pump() {
             if (call.over()) {
                 subscription.cancel();
                 return;
             }
-            boolean writable = true;
-            byte[] chunk = new byte[Math.min(item.remaining(), ServiceCodec.MAX_BODY_DATA)];
-            try {
-                while (item.hasRemaining()) {
-                    int n = Math.min(item.remaining(), chunk.length);
-                    item.get(chunk, 0, n);
-                    writable = channel.write(PacketType.DATA, ServiceCodec.body(call.id, chunk, 0, n));
+            synchronized (this) {
+                ByteBuffer item = current;
+                try {
+                    while (item.hasRemaining()) {
+                        int n = Math.min(item.remaining(), chunk.length);
+                        item.get(chunk, 0, n);
+                        if (!channel.write(PacketType.DATA, ServiceCodec.body(call.id, chunk, 0, n))) {
+                            // off the loop: a publisher may read a file as it is asked for more
+                            channel.whenWritable().thenRunAsync(this::pump);
+                            return;
+                        }
+                    }
+                } catch (IllegalStateException e) {
+                    call.stopSending();
+                    subscription.cancel();
+                    return;
                 }
-            } catch (IllegalStateException e) {
-                call.stopSending();
-                subscription.cancel();
-                return;
+                current = null;
+                if (completed) {
+                    end();
+                    return;
+                }
             }
-            if (writable) {
-                subscription.request(1);
-            } else {
-                // not on the loop: a publisher may read a file as it is asked for more
-                channel.whenWritable().thenRunAsync(() -> subscription.request(1));
-            }
+            subscription.request(1);
         }
 
         @Override
@@ -485,6 +506,15 @@ public final class StreamHttpClient implements AutoCloseable {
 
         @Override
         public void onComplete() {
+            synchronized (this) {
+                completed = true;
+                if (current == null) {
+                    end();
+                }
+            }
+        }
+
+        private void end() {
             if (!call.over()) {
                 write(ServiceCodec.encode(new ServiceMessage.End(call.id)));
             }

@@ -95,11 +95,11 @@ final class Exchange {
             pendingBytes = 0;
             if (clientEnded) {
                 req.end();
-            }
-            if (req.writeQueueFull()) {
+                releaseHold();
+            } else if (req.writeQueueFull()) {
                 hold();
             } else {
-                release();
+                releaseHold();
             }
         }
     }
