@@ -34,7 +34,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
+import java.util.function.Supplier;
 
 /**
  * HTTP over a stream against plain HTTP to the same route, in one run: a Vert.x HTTP server on
@@ -59,6 +59,10 @@ public final class HttpBench {
     /** Longest a single request may take before the run is called failed. */
     static final long REQUEST_TIMEOUT_SECONDS = 30;
     static final long SETUP_TIMEOUT_SECONDS = 30;
+    /** The latency histogram's range: 1 us to 60 s, 3 significant digits. */
+    static final long LOWEST_NANOS = 1_000;
+    static final long HIGHEST_NANOS = 60_000_000_000L;
+    static final int SIGNIFICANT_DIGITS = 3;
 
     private HttpBench() {
     }
@@ -91,6 +95,8 @@ public final class HttpBench {
         node.start().toCompletionStage().toCompletableFuture().get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         StreamClient streamClient = new StreamClient(ClientOptions.defaults());
         HttpClient plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        Vertx clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+        VertxGet vertxPlain = new VertxGet(clientVertx, base, "/hello", concurrency);
         try {
             Stream stream = streamClient.connect("127.0.0.1", node.port()).get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             StreamHttpClient overStream = StreamHttpClient.open(stream).get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -99,25 +105,30 @@ public final class HttpBench {
             System.out.printf("http bench: GET /hello, %d-byte body, %d in flight, %d s per phase after %d s warm-up, java %s%n",
                     o.get("size"), concurrency, o.get("duration"), o.get("warmup"), System.getProperty("java.version"));
             for (int round = 1; round <= o.get("rounds"); round++) {
-                double plainRate = phase("plain", round, concurrency, o, (r, h) -> plain.sendAsync(direct, h));
-                double streamRate = phase("stream", round, concurrency, o, (r, h) -> overStream.sendAsync(viaNode, h));
-                System.out.printf("round %d: stream/plain requests/s %.2f%n", round, streamRate / plainRate);
+                double jdkRate = phase("jdk", round, concurrency, o,
+                        () -> plain.sendAsync(direct, HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode));
+                double vertxRate = phase("vertx", round, concurrency, o, vertxPlain::get);
+                double streamRate = phase("stream", round, concurrency, o,
+                        () -> overStream.sendAsync(viaNode, HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode));
+                System.out.printf("round %d: stream/vertx requests/s %.2f, stream/jdk %.2f%n", round, streamRate / vertxRate,
+                        streamRate / jdkRate);
             }
         } finally {
             streamClient.close();
             node.stop().toCompletionStage().toCompletableFuture().get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             service.close();
             nodeVertx.close().toCompletionStage().toCompletableFuture().get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            clientVertx.close().toCompletionStage().toCompletableFuture().get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             upstreamVertx.close().toCompletionStage().toCompletableFuture().get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         }
     }
 
     /** One phase: warm-up, then the measured closed loop; prints its line and returns its requests/s. */
     private static double phase(String name, int round, int concurrency, Map<String, Integer> o,
-                                BiFunction<Integer, HttpResponse.BodyHandler<Void>, CompletableFuture<HttpResponse<Void>>> send)
+                                Supplier<CompletableFuture<Integer>> send)
             throws Exception {
-        loop(concurrency, Duration.ofSeconds(o.get("warmup")), send, new Histogram(3));
-        Histogram latency = new Histogram(3);
+        loop(concurrency, Duration.ofSeconds(o.get("warmup")), send, new Histogram(LOWEST_NANOS, HIGHEST_NANOS, SIGNIFICANT_DIGITS));
+        Histogram latency = new Histogram(LOWEST_NANOS, HIGHEST_NANOS, SIGNIFICANT_DIGITS);
         long start = System.nanoTime();
         long requests = loop(concurrency, Duration.ofSeconds(o.get("duration")), send, latency);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -130,7 +141,7 @@ public final class HttpBench {
 
     /** {@code concurrency} chains of requests, each sending the next when its last completes, until {@code length} is over. */
     private static long loop(int concurrency, Duration length,
-                             BiFunction<Integer, HttpResponse.BodyHandler<Void>, CompletableFuture<HttpResponse<Void>>> send,
+                             Supplier<CompletableFuture<Integer>> send,
                              Histogram latency) throws Exception {
         long deadline = System.nanoTime() + length.toNanos();
         long[] counts = new long[concurrency];
@@ -150,20 +161,20 @@ public final class HttpBench {
     }
 
     private static void next(int lane, long deadline,
-                             BiFunction<Integer, HttpResponse.BodyHandler<Void>, CompletableFuture<HttpResponse<Void>>> send,
+                             Supplier<CompletableFuture<Integer>> send,
                              Histogram latency, long[] counts, CompletableFuture<Void> done) {
         if (System.nanoTime() >= deadline) {
             done.complete(null);
             return;
         }
         long sent = System.nanoTime();
-        send.apply(lane, HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
-            if (e != null || r.statusCode() != 200) {
-                done.completeExceptionally(e != null ? e : new IllegalStateException("status " + r.statusCode()));
+        send.get().whenComplete((status, e) -> {
+            if (e != null || status != 200) {
+                done.completeExceptionally(e != null ? e : new IllegalStateException("status " + status));
                 return;
             }
             synchronized (latency) {
-                latency.recordValue(Math.min(latency.getHighestTrackableValue(), System.nanoTime() - sent));
+                latency.recordValue(Math.min(HIGHEST_NANOS, System.nanoTime() - sent));
                 counts[lane]++;
             }
             next(lane, deadline, send, latency, counts, done);
