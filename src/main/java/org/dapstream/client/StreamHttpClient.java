@@ -21,6 +21,7 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,11 +58,15 @@ public final class StreamHttpClient implements AutoCloseable {
 
     private final Channel channel;
     private final Map<Integer, Call<?>> calls = new ConcurrentHashMap<>();
-    /** Ids are taken and REQUESTs written under this lock, so they reach the node in rising order. */
+    /**
+     * Guards {@link #lastId}. Ids are taken and REQUESTs written on the channel's loop only: a
+     * write there goes out at once, a write from another thread is queued for the loop, so
+     * requests started from both would reach the node out of id order.
+     */
     private final Object starting = new Object();
     private long lastId = -1;
     private final AtomicInteger holds = new AtomicInteger();
-    /** The channel's event loop, learnt from its first callback. */
+    /** The channel's event loop, learnt when it opened. */
     private volatile Context loop;
 
     private StreamHttpClient(Channel channel) {
@@ -72,6 +78,7 @@ public final class StreamHttpClient implements AutoCloseable {
         Handler handler = new Handler();
         return stream.openChannel(ChannelType.SERVICE, handler).thenApply(ch -> {
             StreamHttpClient client = new StreamHttpClient(ch);
+            client.loop = handler.loop;
             handler.owner = client;
             return client;
         });
@@ -125,25 +132,20 @@ public final class StreamHttpClient implements AutoCloseable {
         String target = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
                 + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
         String authority = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
-        Call<T> call;
-        synchronized (starting) {
-            int id = (int) (lastId + 1);
-            ServiceMessage.Request head = new ServiceMessage.Request(id, end, request.method(), authority, target, headers);
-            ServiceRules.Refusal refusal = ServiceRules.check(head);
-            if (refusal != null) {
-                throw new IllegalArgumentException(refusal.reason());
-            }
-            byte[] bytes = ServiceCodec.encode(head);
-            lastId = Integer.toUnsignedLong(id);
-            call = new Call<>(id, request, handler);
-            calls.put(id, call);
-            if (!write(bytes)) {
-                call.fail(new StreamHttpException(ErrorCode.CHANNEL_CLOSED.code(), "the SERVICE channel is closed"));
-                return call.result;
-            }
+        // Checked and encoded here, so a request the node would refuse fails in the caller; the id is set on the loop.
+        ServiceMessage.Request head = new ServiceMessage.Request(0, end, request.method(), authority, target, headers);
+        ServiceRules.Refusal refusal = ServiceRules.check(head);
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal.reason());
         }
-        if (!end) {
-            publisher.orElseThrow().subscribe(new BodyWriter(call));
+        byte[] bytes = ServiceCodec.encode(head);
+        Call<T> call = new Call<>(request, handler);
+        Runnable begin = () -> begin(call, bytes, end ? null : publisher.orElseThrow());
+        Context l = loop;
+        if (l == null || (Context.isOnEventLoopThread() && Vertx.currentContext() == l)) {
+            begin.run();
+        } else {
+            l.runOnContext(v -> begin.run());
         }
         call.result.whenComplete((r, e) -> {
             if (call.result.isCancelled()) {
@@ -151,6 +153,23 @@ public final class StreamHttpClient implements AutoCloseable {
             }
         });
         return call.result;
+    }
+
+    /** On the loop: takes the next id, writes the REQUEST, then has the body read off the loop (a publisher may read a file). */
+    private void begin(Call<?> call, byte[] head, HttpRequest.BodyPublisher body) {
+        synchronized (starting) {
+            call.id = (int) (lastId + 1);
+            lastId = Integer.toUnsignedLong(call.id);
+            calls.put(call.id, call);
+        }
+        ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).putInt(1, call.id); // the id follows the kind byte
+        if (!write(head)) {
+            call.fail(new StreamHttpException(ErrorCode.CHANNEL_CLOSED.code(), "the SERVICE channel is closed"));
+            return;
+        }
+        if (body != null) {
+            ForkJoinPool.commonPool().execute(() -> body.subscribe(new BodyWriter(call)));
+        }
     }
 
     /** Closes the SERVICE channel; requests under way fail. */
@@ -236,6 +255,12 @@ public final class StreamHttpClient implements AutoCloseable {
 
     private static final class Handler implements ChannelHandler {
         volatile StreamHttpClient owner;
+        volatile Context loop;
+
+        @Override
+        public void opened(Channel channel) {
+            loop = Vertx.currentContext();
+        }
 
         @Override
         public void packetIn(Channel channel, PacketType type, ByteBuffer data) {
@@ -243,9 +268,6 @@ public final class StreamHttpClient implements AutoCloseable {
             if (c == null) {
                 channel.fail(ErrorCode.MALFORMED_SERVICE_MESSAGE, "a SERVICE message before any request");
                 return;
-            }
-            if (c.loop == null) {
-                c.loop = Vertx.currentContext();
             }
             try {
                 if (type != PacketType.DATA) {
@@ -269,7 +291,8 @@ public final class StreamHttpClient implements AutoCloseable {
 
     /** One request: its response's subscriber and the body bytes it has not asked for yet. */
     private final class Call<T> implements Flow.Subscription {
-        final int id;
+        /** Set on the loop when the REQUEST is written. */
+        volatile int id;
         final HttpRequest request;
         final HttpResponse.BodyHandler<T> handler;
         final CompletableFuture<HttpResponse<T>> result = new CompletableFuture<>();
@@ -285,8 +308,7 @@ public final class StreamHttpClient implements AutoCloseable {
         private volatile boolean cancelled;
         private boolean signalled;
 
-        Call(int id, HttpRequest request, HttpResponse.BodyHandler<T> handler) {
-            this.id = id;
+        Call(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
             this.request = request;
             this.handler = handler;
         }

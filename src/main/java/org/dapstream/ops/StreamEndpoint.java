@@ -64,6 +64,8 @@ public class StreamEndpoint {
      * hold the process.
      */
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    /** Quarkus's HTTP port when none is configured. */
+    static final int DEFAULT_HTTP_PORT = 8080;
 
     private final ChannelRegistry services = ChannelRegistry.withDiagnostics();
     private final Sessions sessions = new Sessions();
@@ -223,7 +225,9 @@ public class StreamEndpoint {
      */
     private static URI ownHttpServer() {
         String key = LaunchMode.current() == LaunchMode.TEST ? "quarkus.http.test-port" : "quarkus.http.port";
-        int port = ConfigProvider.getConfig().getOptionalValue(key, Integer.class).orElse(8080);
+        // Quarkus publishes the port it bound (a random one for port 0) as a system property once it listens.
+        String bound = System.getProperty(key);
+        int port = bound != null ? Integer.parseInt(bound) : ConfigProvider.getConfig().getOptionalValue(key, Integer.class).orElse(DEFAULT_HTTP_PORT);
         return URI.create("http://127.0.0.1:" + port);
     }
 

@@ -196,6 +196,38 @@ class HttpServiceSocketTest {
         assertEquals(0, http.inFlight());
     }
 
+    /**
+     * Requests started on the channel's loop (from a response's completion) and from other
+     * threads at once: ids still reach the node rising (else the channel would end with
+     * MALFORMED_SERVICE_MESSAGE), and every response is its request's.
+     */
+    @Test
+    @Timeout(60)
+    void requestsStartedFromTheLoopAndFromOtherThreadsReachTheNodeInIdOrder() throws Exception {
+        int chains = 8;
+        int perChain = 50;
+        List<CompletableFuture<Integer>> done = new ArrayList<>();
+        for (int c = 0; c < chains; c++) {
+            done.add(chain(c, perChain, 0));
+        }
+        for (int i = 0; i < 200; i++) {
+            assertEquals("hello t" + i, http.send(get("http://api/hello?i=t" + i), HttpResponse.BodyHandlers.ofString()).body());
+        }
+        for (CompletableFuture<Integer> d : done) {
+            assertEquals(perChain, d.get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        }
+    }
+
+    /** {@code left} requests, each sent from the completion of the one before (on the loop). */
+    private CompletableFuture<Integer> chain(int c, int left, int ok) {
+        if (left == 0) {
+            return CompletableFuture.completedFuture(ok);
+        }
+        String i = c + "-" + left;
+        return http.sendAsync(get("http://api/hello?i=" + i), HttpResponse.BodyHandlers.ofString())
+                .thenCompose(r -> chain(c, left - 1, ok + (r.body().equals("hello " + i) ? 1 : 0)));
+    }
+
     @Test
     @Timeout(60)
     void aSlowBodyArrivesWholeAndFastRequestsPassItMeanwhile() throws Exception {
