@@ -78,6 +78,7 @@ final class Exchange {
         HttpClientRequest req = result.result();
         synchronized (this) {
             if (done) {
+                req.exceptionHandler(e -> { }); // the reset's own report: the request was given up already
                 req.reset();
                 return;
             }
