@@ -20,6 +20,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -115,7 +117,9 @@ public final class StreamHttpClient implements AutoCloseable {
 
     /**
      * Like {@link HttpClient#sendAsync}: completes when the body handler's subscriber has the
-     * body (at once for a streaming one such as {@code ofInputStream}).
+     * body (at once for a streaming one such as {@code ofInputStream}); fails with
+     * {@link HttpTimeoutException} past the request's {@link HttpRequest#timeout()}, and the node
+     * is told to drop the request.
      *
      * @throws IllegalArgumentException for a request the node would refuse (see {@link ServiceRules})
      */
@@ -152,6 +156,11 @@ public final class StreamHttpClient implements AutoCloseable {
                 call.giveUp("the caller cancelled");
             }
         });
+        request.timeout().ifPresent(timeout -> CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
+            if (call.result.completeExceptionally(new HttpTimeoutException("no response within " + timeout))) {
+                call.giveUp("timed out after " + timeout);
+            }
+        }));
         return call.result;
     }
 

@@ -36,6 +36,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -288,6 +289,21 @@ class HttpServiceSocketTest {
             assertEquals("released", f.get(1, TimeUnit.SECONDS).body());
         }
         assertEquals("hello 1", http.send(get("http://api/hello?i=1"), HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    @Test
+    @Timeout(60)
+    void aRequestPastItsTimeoutFailsAndTheChannelGoesOn() throws Exception {
+        HttpRequest stall = HttpRequest.newBuilder(URI.create("http://api/stall")).timeout(Duration.ofMillis(300)).GET().build();
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> http.sendAsync(stall, HttpResponse.BodyHandlers.ofString()).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertInstanceOf(HttpTimeoutException.class, e.getCause());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (http.inFlight() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, http.inFlight(), "the client forgot the request");
+        assertEquals("hello 8", http.send(get("http://api/hello?i=8"), HttpResponse.BodyHandlers.ofString()).body());
     }
 
     /** A SERVICE channel driven message by message, as a hostile client would. */
