@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import org.dapstream.client.StreamClient;
 import org.dapstream.client.StreamHttpClient;
 import org.dapstream.client.StreamHttpException;
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -49,6 +52,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * HTTP over a stream with real parts: a real node (secure stream on 127.0.0.1), a real Vert.x
@@ -64,11 +68,15 @@ class HttpServiceSocketTest {
     /** Slow route: this many 1 KiB chunks, one per {@link #SLOW_STEP_MILLIS}. */
     static final int SLOW_CHUNKS = 10;
     static final long SLOW_STEP_MILLIS = 100;
+    /** How long a test leaves a response unread before it looks how much the upstream wrote. */
+    static final long UNREAD_MILLIS = 1500;
 
     private Vertx upstreamVertx;
     private HttpServer upstream;
     /** Requests the upstream saw: a refused request never reaches it. */
     private final AtomicInteger upstreamRequests = new AtomicInteger();
+    /** Bytes of /big the upstream has written to its connection so far. */
+    private final AtomicLong bigWritten = new AtomicLong();
     /** Requests to /stall wait here until the test lets them go. */
     private final List<HttpServerRequest> stalled = new ArrayList<>();
     private HttpService service;
@@ -133,6 +141,10 @@ class HttpServiceSocketTest {
                     }
                 });
             }
+            case "/big" -> {
+                req.response().putHeader("content-length", Integer.toString(BIG));
+                writeBig(req.response(), new Random(2), BIG);
+            }
             case "/stall" -> {
                 synchronized (stalled) {
                     stalled.add(req);
@@ -140,6 +152,23 @@ class HttpServiceSocketTest {
             }
             default -> req.response().setStatusCode(404).end();
         }
+    }
+
+    /** Writes {@code left} random bytes, only while the connection takes them (what a well-behaved server does). */
+    private void writeBig(HttpServerResponse resp, Random random, int left) {
+        while (left > 0 && !resp.writeQueueFull()) {
+            byte[] chunk = new byte[Math.min(left, 64 * 1024)];
+            random.nextBytes(chunk);
+            resp.write(Buffer.buffer(chunk));
+            left -= chunk.length;
+            bigWritten.addAndGet(chunk.length);
+        }
+        if (left == 0) {
+            resp.end();
+            return;
+        }
+        int rest = left;
+        resp.drainHandler(v -> writeBig(resp, random, rest));
     }
 
     private static HttpRequest get(String uri) {
@@ -179,6 +208,33 @@ class HttpServiceSocketTest {
                 HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(BIG, streamed.body().length);
         assertArrayEquals(sha256(body), sha256(streamed.body()), "SHA-256 of what came back (no length: chunked upstream)");
+    }
+
+    /**
+     * A response nobody reads stops at the upstream: the client's buffer, the channel window and
+     * the sockets between hold a few MiB of the 20, the rest is never written until the reader
+     * reads; then all of it arrives, SHA-256 checked.
+     */
+    @Test
+    @Timeout(120)
+    void aResponseNobodyReadsStopsTheUpstreamAndArrivesWholeOnceRead() throws Exception {
+        HttpResponse<InputStream> r = http.send(get("http://api/big"), HttpResponse.BodyHandlers.ofInputStream());
+        Thread.sleep(UNREAD_MILLIS);
+        long written = bigWritten.get();
+        assertTrue(written < BIG / 2, "the upstream wrote " + written + " of " + BIG + " bytes to a reader that read none");
+        assertTrue(http.channel().paused(), "the client paused the channel");
+        byte[] expected = new byte[BIG];
+        Random random = new Random(2);
+        for (int at = 0; at < BIG; at += 64 * 1024) {
+            byte[] chunk = new byte[Math.min(BIG - at, 64 * 1024)];
+            random.nextBytes(chunk);
+            System.arraycopy(chunk, 0, expected, at, chunk.length);
+        }
+        try (InputStream in = r.body()) {
+            assertArrayEquals(sha256(expected), sha256(in.readAllBytes()), "SHA-256 of the body once read");
+        }
+        assertEquals("hello 9", http.send(get("http://api/hello?i=9"), HttpResponse.BodyHandlers.ofString()).body(),
+                "the channel runs again");
     }
 
     @Test
