@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 
 /**
  * SERVICE channel messages: golden bytes both ways, a table of malformed ones with their
@@ -22,6 +23,7 @@ import java.util.List;
  * as that), the frames carrying them decoded at every split, and the forwarding rules.
  */
 class ServiceCodecTest {
+    static final int MUTATIONS = 20_000;
     static final ServiceMessage.Request GET = new ServiceMessage.Request(7, true, "GET", "node", "/q/health",
             List.of(new ServiceMessage.Header("accept", "*/*")));
     static final String GET_HEX = "01 07000000 01 03 474554 04 6e6f6465 0900 2f712f6865616c7468 0100 06 616363657074 0300 2a2f2a";
@@ -190,6 +192,26 @@ class ServiceCodecTest {
             for (int i = 0; i < messages.size(); i++) {
                 assertArrayEquals(ServiceCodec.encode(messages.get(i)), ServiceCodec.encode(ServiceCodec.decode(ByteBuffer.wrap(decoded.get(i)))),
                         "message " + i + " at split " + split);
+            }
+        }
+    }
+
+    /** Valid messages with random bytes changed, cut or added: the decoder refuses with its code or decodes, nothing else. */
+    @Test
+    void mutatedMessagesAreDecodedOrRefusedNeverAnythingElse() {
+        Random random = new Random(17);
+        List<ServiceMessage> seeds = everyKind();
+        for (int i = 0; i < MUTATIONS; i++) {
+            byte[] bytes = ServiceCodec.encode(seeds.get(random.nextInt(seeds.size())));
+            bytes = Arrays.copyOf(bytes, Math.max(0, bytes.length + random.nextInt(9) - 4));
+            for (int flips = random.nextInt(4); flips > 0 && bytes.length > 0; flips--) {
+                bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
+            }
+            try {
+                ServiceMessage m = ServiceCodec.decode(ByteBuffer.wrap(bytes));
+                assertArrayEquals(bytes, ServiceCodec.encode(m), "what decodes encodes back to the same bytes");
+            } catch (ProtocolException e) {
+                assertEquals(ErrorCode.MALFORMED_SERVICE_MESSAGE, e.code());
             }
         }
     }
