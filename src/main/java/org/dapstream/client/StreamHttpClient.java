@@ -166,6 +166,9 @@ public final class StreamHttpClient implements AutoCloseable {
 
     /** On the loop: takes the next id, writes the REQUEST, then has the body read off the loop (a publisher may read a file). */
     private void begin(Call<?> call, byte[] head, HttpRequest.BodyPublisher body) {
+        if (call.result.isDone()) {
+            return; // cancelled or timed out before it was sent
+        }
         synchronized (starting) {
             call.id = (int) (lastId + 1);
             lastId = Integer.toUnsignedLong(call.id);
