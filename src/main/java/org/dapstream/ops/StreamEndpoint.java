@@ -1,5 +1,6 @@
 package org.dapstream.ops;
 
+import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -18,6 +19,9 @@ import org.dapstream.files.FileIo;
 import org.dapstream.files.FileService;
 import org.dapstream.protocol.Features;
 import org.dapstream.protocol.NodeAddress;
+import org.dapstream.service.HttpService;
+import org.dapstream.service.ServiceLimits;
+import org.dapstream.service.ServiceUpstreams;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.ChannelService;
 import org.dapstream.stream.FlowConfig;
@@ -30,17 +34,21 @@ import org.dapstream.stream.StreamCounters;
 import org.dapstream.stream.StreamSecurity;
 import org.dapstream.transport.StreamServer;
 import org.dapstream.transport.StreamServerOptions;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -64,6 +72,8 @@ public class StreamEndpoint {
     static final byte CONFIGURED_TICKET_KEY = 1;
     /** Key id of the random key of a node with no ticket key configured. */
     static final byte PROCESS_TICKET_KEY = 0;
+    /** Quarkus's HTTP port when none is configured. */
+    static final int DEFAULT_HTTP_PORT = 8080;
 
     private final ChannelRegistry services = ChannelRegistry.withDiagnostics();
     private final Sessions sessions = new Sessions();
@@ -75,6 +85,7 @@ public class StreamEndpoint {
     private volatile boolean started;
     private volatile StreamConfig streamConfig;
     private volatile FileIo fileIo;
+    private volatile HttpService httpService;
 
     void onStart(@Observes StartupEvent event, Vertx vertx, StreamServerConfig config, @Any Instance<ChannelService> beans,
                  ClusterEndpoint cluster) {
@@ -84,6 +95,10 @@ public class StreamEndpoint {
         }
         services.register(new LinkRefusal()); // links run on the cluster port: a LINK here gets a specific refusal
         config.file().directory().ifPresent(dir -> services.register(fileService(config.file(), dir)));
+        if (config.service().enabled()) {
+            httpService = httpService(config.service());
+            services.register(httpService);
+        }
         if (!config.tcp().enabled()) {
             enabled = false;
             this.started = true;
@@ -219,10 +234,51 @@ public class StreamEndpoint {
         return new FileService(root, fileIo, file.overwrite(), file.maxFileBytes());
     }
 
+    /** SERVICE channels: HTTP over a stream to this node's routes and the allow-listed upstreams. */
+    private static HttpService httpService(StreamServerConfig.ServiceSettings service) {
+        ServiceUpstreams upstreams = ConfigErrors.settings()
+                .with("upstreams", "dap.stream.service.upstreams", service.upstreams().orElse(List.of()))
+                .with("node-url", "dap.stream.service.node-url", service.nodeUrl().orElse(""))
+                .build(() -> {
+                    Supplier<URI> node = StreamEndpoint::ownHttpServer;
+                    if (service.nodeUrl().isPresent()) {
+                        URI fixed = URI.create(service.nodeUrl().get());
+                        node = () -> fixed;
+                    }
+                    return new ServiceUpstreams(node, ServiceUpstreams.parse(service.upstreams().orElse(List.of())));
+                });
+        ServiceLimits limits = ConfigErrors.settings()
+                .with("maxRequestsPerChannel", "dap.stream.service.max-requests-per-channel", service.maxRequestsPerChannel())
+                .with("maxHeaderBytes", "dap.stream.service.max-header-bytes", service.maxHeaderBytes())
+                .with("connectTimeout", "dap.stream.service.connect-timeout", service.connectTimeout())
+                .with("idleTimeout", "dap.stream.service.idle-timeout", service.idleTimeout())
+                .with("maxConnectionsPerUpstream", "dap.stream.service.max-connections-per-upstream", service.maxConnectionsPerUpstream())
+                .build(() -> new ServiceLimits(service.maxRequestsPerChannel(), service.maxHeaderBytes(), service.connectTimeout(),
+                        service.idleTimeout(), service.maxConnectionsPerUpstream()));
+        LOG.log(System.Logger.Level.INFO, "SERVICE channels: the node's routes and upstreams " + upstreams.names());
+        return new HttpService(upstreams, limits);
+    }
+
+    /**
+     * This node's HTTP server on loopback, asked at each request: the port is known once the
+     * server listens (a random port in tests).
+     */
+    private static URI ownHttpServer() {
+        String key = LaunchMode.current() == LaunchMode.TEST ? "quarkus.http.test-port" : "quarkus.http.port";
+        // Quarkus publishes the port it bound (a random one for port 0) as a system property once it listens.
+        String bound = System.getProperty(key);
+        int port = bound != null ? Integer.parseInt(bound) : ConfigProvider.getConfig().getOptionalValue(key, Integer.class).orElse(DEFAULT_HTTP_PORT);
+        return URI.create("http://127.0.0.1:" + port);
+    }
+
     void onStop(@Observes ShutdownEvent event) {
         FileIo io = fileIo;
         if (io != null) {
             io.close();
+        }
+        HttpService http = httpService;
+        if (http != null) {
+            http.close();
         }
         StreamServer s = server;
         if (s != null) {

@@ -95,6 +95,41 @@ public interface StreamServerConfig {
         int ioThreads();
     }
 
+    /** SERVICE channels: HTTP over a stream to the node's own routes and allow-listed upstreams (docs/OPERATIONS.md, "HTTP over a stream"). */
+    ServiceSettings service();
+
+    interface ServiceSettings {
+        /** Whether SERVICE channels are served; false: OPEN_REJECT UNSUPPORTED_CHANNEL_TYPE. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** The allow-list: {@code name=http://host:port} entries; a request names one by its authority. None by default. */
+        Optional<List<String>> upstreams();
+
+        /** The node's own HTTP routes (authority {@code node}); absent: http://127.0.0.1 and the HTTP port this node listens on. */
+        Optional<String> nodeUrl();
+
+        /** Requests under way at once on one channel; more get SERVICE_REQUEST_LIMIT. */
+        @WithDefault("64")
+        int maxRequestsPerChannel();
+
+        /** Largest request head (method, target and header fields, encoded); larger gets SERVICE_HEADERS_TOO_LARGE. */
+        @WithDefault("16384")
+        int maxHeaderBytes();
+
+        /** How long a connection to an upstream may take. */
+        @WithDefault("5s")
+        Duration connectTimeout();
+
+        /** How long an upstream request may go without a byte of its response. */
+        @WithDefault("30s")
+        Duration idleTimeout();
+
+        /** HTTP/1.1 connections kept to each upstream; requests beyond wait for one. */
+        @WithDefault("32")
+        int maxConnectionsPerUpstream();
+    }
+
     /** Sessions: acknowledgements and the store of unacknowledged messages (docs/OPERATIONS.md, "Acknowledgements"). */
     SessionSettings session();
 

@@ -111,6 +111,18 @@ public enum ErrorCode {
     FILE_CORRUPT(0x0033),
     /** Reading or writing a file failed on the side that reports it. */
     FILE_IO_ERROR(0x0034),
+    /** A SERVICE channel message is empty, of unknown kind, truncated, has trailing bytes, a bad field, or comes out of turn. */
+    MALFORMED_SERVICE_MESSAGE(0x0035),
+    /** A SERVICE request the node will not forward: a bad method, target or header field, a hop-by-hop field, a duplicate or wrong Content-Length. */
+    SERVICE_BAD_REQUEST(0x0036),
+    /** A SERVICE request whose head is larger than the node accepts. */
+    SERVICE_HEADERS_TOO_LARGE(0x0037),
+    /** A SERVICE request for an upstream that is not on the node's allow-list. */
+    SERVICE_UPSTREAM_REFUSED(0x0038),
+    /** The upstream of a SERVICE request could not be reached, failed, or did not answer in time. */
+    SERVICE_UPSTREAM_FAILED(0x0039),
+    /** A SERVICE request over the number a channel may have under way at once. */
+    SERVICE_REQUEST_LIMIT(0x003A),
     /** A resumption ticket does not open: unknown key id, failed authentication, wrong version or length. */
     TICKET_INVALID(0x0040),
     /** A RESUME_HELLO's binder is wrong: the sender does not hold the ticket's resumption secret. */

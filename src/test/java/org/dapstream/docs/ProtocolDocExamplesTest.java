@@ -31,6 +31,8 @@ import org.dapstream.protocol.LinkMessage;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
+import org.dapstream.protocol.ServiceCodec;
+import org.dapstream.protocol.ServiceMessage;
 import org.dapstream.stream.DiscardService;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -162,6 +164,10 @@ class ProtocolDocExamplesTest {
         m.put("CLUSTER JOIN", new Example(PacketType.DATA, 0, 1, ClusterCodec.encode(join), join));
         ClusterMessage.Message message = new ClusterMessage.Message(1, false, CONNECTOR, SESSION_ID, 1, hi);
         m.put("CLUSTER MESSAGE", new Example(PacketType.DATA, 1, 1, ClusterCodec.encode(message), message));
+        // PROTOCOL.md section 31: a GET of the node's own health route on a SERVICE channel.
+        ServiceMessage.Request request = new ServiceMessage.Request(7, true, "GET", "node", "/q/health",
+                List.of(new ServiceMessage.Header("accept", "*/*")));
+        m.put("SERVICE REQUEST", new Example(PacketType.DATA, 0, 1, ServiceCodec.encode(request), request));
         return m;
     }
 
@@ -347,6 +353,8 @@ class ProtocolDocExamplesTest {
                     assertEquals(link, LinkCodec.decode(payload), "LINK message of " + name);
                 } else if (example.decoded() instanceof ClusterMessage cluster) {
                     assertEquals(cluster, ClusterCodec.decode(payload), "CLUSTER message of " + name);
+                } else if (example.decoded() instanceof ServiceMessage service) {
+                    assertEquals(service, ServiceCodec.decode(payload), "SERVICE message of " + name);
                 } else if (example.decoded() instanceof FileMessage file) {
                     // records with arrays compare by identity: compare what they encode to
                     assertArrayEquals(FileCodec.encode(file), FileCodec.encode(FileCodec.decode(payload)), "FILE message of " + name);

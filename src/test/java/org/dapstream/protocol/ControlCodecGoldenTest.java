@@ -297,6 +297,9 @@ class ControlCodecGoldenTest {
                 {ErrorCode.SLOW_CONSUMER, 0x002E},
                 {ErrorCode.BAD_ACK, 0x002F}, {ErrorCode.MALFORMED_FILE_MESSAGE, 0x0030}, {ErrorCode.FILE_REFUSED, 0x0031},
                 {ErrorCode.FILE_NOT_FOUND, 0x0032}, {ErrorCode.FILE_CORRUPT, 0x0033}, {ErrorCode.FILE_IO_ERROR, 0x0034},
+                {ErrorCode.MALFORMED_SERVICE_MESSAGE, 0x0035}, {ErrorCode.SERVICE_BAD_REQUEST, 0x0036},
+                {ErrorCode.SERVICE_HEADERS_TOO_LARGE, 0x0037}, {ErrorCode.SERVICE_UPSTREAM_REFUSED, 0x0038},
+                {ErrorCode.SERVICE_UPSTREAM_FAILED, 0x0039}, {ErrorCode.SERVICE_REQUEST_LIMIT, 0x003A},
                 {ErrorCode.TICKET_INVALID, 0x0040}, {ErrorCode.TICKET_BINDER_MISMATCH, 0x0041}, {ErrorCode.TICKET_EXPIRED, 0x0042},
                 {ErrorCode.TICKET_WRONG_NODE, 0x0043}, {ErrorCode.SESSION_UNKNOWN, 0x0044}, {ErrorCode.TICKET_REPLAYED, 0x0045},
                 {ErrorCode.SESSION_EXPIRED, 0x0046},
@@ -307,7 +310,7 @@ class ControlCodecGoldenTest {
             assertEquals((int) row[1], code.code(), code.name());
             assertEquals(code, ErrorCode.fromCode((int) row[1]));
         }
-        assertNull(ErrorCode.fromCode(0x0035));
+        assertNull(ErrorCode.fromCode(0x003B));
         assertNull(ErrorCode.fromCode(0xBEEF));
         assertEquals("MALFORMED_CONTROL (0x0009): empty CONTROL payload on ch 0",
                 new ProtocolException(ErrorCode.MALFORMED_CONTROL, "empty CONTROL payload on ch 0").toString());
