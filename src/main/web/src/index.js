@@ -1,7 +1,7 @@
 // The DAP Stream browser client: a secure stream over the node's WebSocket transport
 // (docs/PROTOCOL.md sections 20 to 30), its channels, ECHO and named clusters.
 import { DapStream } from './stream.js';
-import { StreamError } from './wire.js';
+import { ErrorCode, StreamError } from './wire.js';
 
 export { DapStream, StreamChannel, Defaults } from './stream.js';
 export { ClusterChannel } from './cluster.js';
@@ -26,7 +26,8 @@ export function connect(url, options = {}) {
     let stream = null;
     ws.onopen = () => {
       if (ws.protocol !== SUBPROTOCOL) {
-        ws.close(1002, 'subprotocol not selected');
+        // section 30.1 asks for close code 1002, which a page cannot send: close() takes 1000 or 3000-4999
+        ws.close(1000, 'subprotocol not selected');
         reject(new Error(`the server did not select ${SUBPROTOCOL}`));
         return;
       }
@@ -39,7 +40,8 @@ export function connect(url, options = {}) {
     };
     ws.onmessage = (event) => {
       if (typeof event.data === 'string') {
-        stream?.fail(new StreamError(0x01, 'text message on the WebSocket'));
+        // ERROR PROTOCOL_VIOLATION as section 30.3 says; its close code 1003 is not one a page may send
+        stream?.fail(new StreamError(ErrorCode.PROTOCOL_VIOLATION, 'text message on the WebSocket'));
         return;
       }
       stream?.receive(new Uint8Array(event.data));

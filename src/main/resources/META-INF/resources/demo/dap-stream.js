@@ -6560,7 +6560,7 @@ function connect(url, options = {}) {
     let stream = null;
     ws.onopen = () => {
       if (ws.protocol !== SUBPROTOCOL) {
-        ws.close(1002, "subprotocol not selected");
+        ws.close(1e3, "subprotocol not selected");
         reject(new Error(`the server did not select ${SUBPROTOCOL}`));
         return;
       }
@@ -6573,7 +6573,7 @@ function connect(url, options = {}) {
     };
     ws.onmessage = (event) => {
       if (typeof event.data === "string") {
-        stream?.fail(new StreamError(1, "text message on the WebSocket"));
+        stream?.fail(new StreamError(ErrorCode.PROTOCOL_VIOLATION, "text message on the WebSocket"));
         return;
       }
       stream?.receive(new Uint8Array(event.data));

@@ -186,7 +186,7 @@ class BrowserClientIT {
             Files.write(shot, png);
             assertScreenshotShowsAReadyPage(png, shot);
 
-            handshakeFigures(browser, httpPort);
+            handshakeFigures(browser, httpPort, number(browser, "Number(document.getElementById('handshake').dataset.ms)"));
 
             click(browser, "disconnect");
             browser.waitFor("the closed stream", "document.getElementById('status').textContent === 'closed: NORMAL'", MESSAGE_TIMEOUT);
@@ -224,7 +224,7 @@ class BrowserClientIT {
      * {@code new WebSocket} to ready; the Java client's connect over the same endpoint beside
      * them. Written to target/browser/handshake.txt and the test output.
      */
-    private void handshakeFigures(HeadlessChromium browser, int httpPort) throws Exception {
+    private void handshakeFigures(HeadlessChromium browser, int httpPort, double firstMs) throws Exception {
         int runs = Integer.getInteger("dap.browser.handshakes", DEFAULT_HANDSHAKES);
         String url = "ws://127.0.0.1:" + httpPort + "/stream";
         JsonNode browserRuns = browser.evaluate("(async () => { const m = await import('./dap-stream.js'); const out = [];"
@@ -246,6 +246,7 @@ class BrowserClientIT {
             s.closed().get(5, TimeUnit.SECONDS);
         }
         String report = "handshakes over ws://127.0.0.1/stream, " + runs + " each, ms as min / median / max (all runs)\n"
+                + String.format(Locale.ROOT, "chromium, the page's first stream (its code not yet compiled), WebSocket open to ready: %.1f%n", firstMs)
                 + "chromium, WebSocket open to ready: " + summary(handshake) + "\n"
                 + "chromium, new WebSocket to ready: " + summary(connect) + "\n"
                 + "Java client, connect(ws://) to ready: " + summary(java) + "\n";
