@@ -87,6 +87,9 @@ test('SERVER_HELLO checks: signature, pinning, suite, structure', () => {
   assert.throws(run(() => {}, { suites: 0x0002 }), (e) => e.code === ErrorCode.NO_COMMON_SUITE);
   assert.throws(run(() => {}, { sigAlgs: SigAlg.ML_DSA_65 }), (e) => e.code === ErrorCode.NO_COMMON_SUITE);
   assert.throws(run((b) => { b[1] = 2; }), (e) => e.code === ErrorCode.UNSUPPORTED_VERSION);
+  const sigAlgAt = 1 + 2 + 2 + 2 + 1 + 4 + 4 + 32 + 32 + 1088;
+  assert.throws(run((b) => { b[sigAlgAt] = 0x03; }), (e) => e.code === ErrorCode.MALFORMED_HANDSHAKE, 'an undefined identity algorithm');
+  assert.throws(run((b) => { b[sigAlgAt] = 0x01; }), (e) => e.code === ErrorCode.MALFORMED_HANDSHAKE, 'a 32-byte key for ML-DSA-65');
   assert.throws(run((b) => { b[7] = 0x03; }), (e) => e.code === ErrorCode.MALFORMED_HANDSHAKE, 'reserved SERVER_HELLO flag');
   const hs = new ClientHandshake({ random: draws(vector('client random draws (hello random 32, X25519 private 32, ML-KEM d 32, z 32)')) });
   hs.clientHello();

@@ -5639,7 +5639,8 @@ var ClientHandshake = class {
     }
     if (features !== 0) throw new StreamError(ErrorCode.NO_COMMON_SUITE, `features 0x${features.toString(16)} were not offered`);
     if (flags & ~CLIENT_AUTH) throw malformed(`SERVER_HELLO flags 0x${flags.toString(16)}`);
-    if (!(sigAlg in PUBLIC_KEY_SIZE) || (sigAlg & this.sigAlgs) === 0) {
+    if (!(sigAlg in PUBLIC_KEY_SIZE)) throw malformed(`server identity algorithm ${sigAlg} is not defined`);
+    if ((sigAlg & this.sigAlgs) === 0) {
       throw new StreamError(ErrorCode.NO_COMMON_SUITE, `server identity algorithm ${sigAlg} not accepted`);
     }
     if (publicKey.length !== PUBLIC_KEY_SIZE[sigAlg]) throw malformed(`a ${publicKey.length}-byte key for algorithm ${sigAlg}`);
