@@ -63,6 +63,7 @@ export class StreamChannel {
   write(bytes, type = PacketType.DATA) {
     if (typeof bytes === 'string') bytes = new TextEncoder().encode(bytes);
     if (this.state !== 'open') return Promise.reject(new Error(`channel ${this.id} is ${this.state}`));
+    if (this.stream.state !== State.ACTIVE) return Promise.reject(new Error(`stream is ${this.stream.state}`));
     if (type === PacketType.CONTROL && bytes.length > MAX_FRAME_MESSAGE) return Promise.reject(new Error('CONTROL over 64 KiB'));
     if (type !== PacketType.CONTROL && type !== PacketType.DATA) return Promise.reject(new Error('only DATA and CONTROL'));
     if (bytes.length > MAX_MESSAGE_SIZE) return Promise.reject(new Error(`message over ${MAX_MESSAGE_SIZE} bytes`));
@@ -282,7 +283,7 @@ export class DapStream {
    * (section 24). A frame waits until both windows hold its counted bytes.
    */
   pump() {
-    if (this.state !== State.ACTIVE && this.state !== State.CLOSING) return;
+    if (this.state !== State.ACTIVE) return; // a closing side sends no application packets (section 12)
     let progress = true;
     while (progress) {
       progress = false;
@@ -390,8 +391,8 @@ export class DapStream {
         if (!ch || ch.state !== 'opening') throw malformed(`OPEN_ACK for channel ${id}, not being opened`);
         ch.state = 'open';
         this.everOpen.add(id);
+        // while closing, the open was given up (its promise rejected); the stream's end forgets it
         ch.opened.resolve(ch);
-        if (this.state === State.CLOSING) ch.close();
         break;
       }
       case Control.OPEN_REJECT: {

@@ -255,3 +255,38 @@ test('the client moves to the next epoch before it seals seq 0 of a channel id u
   assert.equal(data.seq, 0);
   assert.equal(new TextDecoder().decode(a.keys.send.open(data)), 'y', 'sealed under epoch 1');
 });
+
+test('while closing the client sends no application packets; the CLOSE of the peer ends the stream', async () => {
+  const a = new Acceptor();
+  await a.handshake();
+  const echo = await openEcho(a);
+  const ended = a.stream.close('bye');
+  await assert.rejects(echo.write('late'), /stream is closing/);
+  a.send(PacketType.DATA, 1, new TextEncoder().encode('in flight'));
+  a.send(PacketType.CONTROL, 0, new Writer(7).u8(Control.WINDOW_UPDATE).u16(1).u32(1).bytes);
+  a.send(PacketType.KEEPALIVE, 0, new Writer(9).u8(0).u64(7n).bytes);
+  await settle();
+  const frames = a.frames();
+  assert.deepEqual(frames.map((f) => [f.type, f.ch]), [[PacketType.CLOSE, 0]], 'the CLOSE only: no DATA, no pong while closing');
+  a.send(PacketType.CLOSE, 0, encodeClose(0, ''));
+  assert.deepEqual(await ended, { code: 0, reason: '', byPeer: true });
+  assert.deepEqual(a.frames(), [], 'a closer does not answer the CLOSE that answers it');
+});
+
+test('a CLOSE from the acceptor is answered with CLOSE, and an ERROR is not answered', async () => {
+  const a = new Acceptor();
+  await a.handshake();
+  a.send(PacketType.CLOSE, 0, encodeClose(ErrorCode.GOING_AWAY, 'drained'));
+  await settle();
+  const [answer] = a.frames();
+  assert.equal(answer.type, PacketType.CLOSE);
+  assert.deepEqual(decodeClose(answer.plain), { code: 0, reason: '' });
+  assert.deepEqual(await a.stream.closed.promise, { code: ErrorCode.GOING_AWAY, reason: 'drained', byPeer: true });
+
+  const b = new Acceptor();
+  await b.handshake();
+  b.send(PacketType.ERROR, 0, encodeClose(ErrorCode.OUTPUT_STALLED, 'not reading'));
+  await settle();
+  assert.deepEqual(b.frames(), []);
+  assert.equal((await b.stream.closed.promise).code, ErrorCode.OUTPUT_STALLED);
+});

@@ -5761,6 +5761,7 @@ var StreamChannel = class {
   write(bytes, type = PacketType.DATA) {
     if (typeof bytes === "string") bytes = new TextEncoder().encode(bytes);
     if (this.state !== "open") return Promise.reject(new Error(`channel ${this.id} is ${this.state}`));
+    if (this.stream.state !== State.ACTIVE) return Promise.reject(new Error(`stream is ${this.stream.state}`));
     if (type === PacketType.CONTROL && bytes.length > MAX_FRAME_MESSAGE) return Promise.reject(new Error("CONTROL over 64 KiB"));
     if (type !== PacketType.CONTROL && type !== PacketType.DATA) return Promise.reject(new Error("only DATA and CONTROL"));
     if (bytes.length > MAX_MESSAGE_SIZE) return Promise.reject(new Error(`message over ${MAX_MESSAGE_SIZE} bytes`));
@@ -5968,7 +5969,7 @@ var DapStream = class {
    * (section 24). A frame waits until both windows hold its counted bytes.
    */
   pump() {
-    if (this.state !== State.ACTIVE && this.state !== State.CLOSING) return;
+    if (this.state !== State.ACTIVE) return;
     let progress = true;
     while (progress) {
       progress = false;
@@ -6073,7 +6074,6 @@ var DapStream = class {
         ch.state = "open";
         this.everOpen.add(id2);
         ch.opened.resolve(ch);
-        if (this.state === State.CLOSING) ch.close();
         break;
       }
       case Control.OPEN_REJECT: {
