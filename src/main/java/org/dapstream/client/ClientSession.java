@@ -34,9 +34,13 @@ import java.util.function.Function;
  * the node's session expiry passes without a resumption. Thread-safe.
  */
 public final class ClientSession implements AutoCloseable {
-    /** Answers that a later attempt would get too: the session cannot be resumed. */
+    /**
+     * Answers that a later attempt would get too: the session cannot be resumed. Not
+     * TICKET_REPLAYED: the holder of a ticket gets it while the node still holds an attempt of
+     * its own whose connection it has not yet seen go, which passes.
+     */
     private static final Set<ErrorCode> FINAL = EnumSet.of(ErrorCode.TICKET_INVALID, ErrorCode.TICKET_BINDER_MISMATCH,
-            ErrorCode.TICKET_EXPIRED, ErrorCode.TICKET_WRONG_NODE, ErrorCode.SESSION_UNKNOWN, ErrorCode.TICKET_REPLAYED,
+            ErrorCode.TICKET_EXPIRED, ErrorCode.TICKET_WRONG_NODE, ErrorCode.SESSION_UNKNOWN,
             ErrorCode.AUTH_REFUSED, ErrorCode.IDENTITY_MISMATCH, ErrorCode.NO_COMMON_SUITE, ErrorCode.UNSUPPORTED_VERSION);
 
     private final Function<StreamListener, CompletableFuture<Stream>> dialNew;

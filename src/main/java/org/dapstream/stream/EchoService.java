@@ -29,9 +29,11 @@ public final class EchoService implements ChannelService {
             // Each channel's first echo is queued whole (up to the message limit) before write
             // says false, so a peer that opens many channels and grants no credit for the echoes
             // could park one message per channel: past the stream's output budget, it is ended.
+            // On an acknowledged stream the session store bounds it instead (write says false at its bound, never
+            // later), and after a resumption the queues rightly hold what the peer lacked, up to that bound.
             Stream stream = channel.stream();
             long owed = stream.queuedOutputBytes();
-            if (owed > stream.outputBudget()) {
+            if (!stream.acknowledged() && owed > stream.outputBudget()) {
                 stream.endAfterThisTask(ErrorCode.RESOURCE_EXHAUSTED, "echoes the peer has not taken (" + owed
                         + " bytes, waiting for its reading or its credit) exceed the output budget of " + stream.outputBudget());
                 return;

@@ -44,6 +44,7 @@ final class StreamSetup {
     private ServerResumption serverResumption;
     /** Acceptor: the session a RESUME_HELLO's ticket claimed, until the resumption completes or fails. */
     private Session resuming;
+    private long resumingTicket;
     /** This setup is a resumption (counted under the resumes meter, not the handshakes one). */
     private boolean resumptionAttempt;
     /** A handshake step's crypto runs on a worker: the handshake is not touched here until it returns. */
@@ -230,6 +231,7 @@ final class StreamSetup {
                 node.clock().currentTimeMillis() / 1000);
         int keepAliveMillis = keepAliveTimeoutMillis();
         Session[] claimed = new Session[1]; // claimed on the worker (the ticket bookkeeping is thread-safe), used on the loop
+        long[] claimedTicket = new long[1];
         step(() -> r.onResumeHello(raw, (sessionId, number) -> {
             Session s = sessions.find(sessionId);
             if (s == null || !s.active()) {
@@ -238,12 +240,14 @@ final class StreamSetup {
             }
             s.tickets().claim(number);
             claimed[0] = s;
+            claimedTicket[0] = number;
         }, keepAliveMillis), accept -> {
             resuming = claimed[0];
+            resumingTicket = claimedTicket[0];
             sendControl(accept);
         }, unused -> {
             if (claimed[0] != null) {
-                claimed[0].tickets().release(r.ticket().ticketNumber());
+                claimed[0].tickets().release(claimedTicket[0]); // failed, or this connection went while the worker ran
             }
         });
     }
@@ -257,14 +261,14 @@ final class StreamSetup {
     private void onResumeFinish(byte[] raw) throws HandshakeException {
         Session session = resuming;
         HandshakeResult result;
+        long used = resumingTicket;
         try {
             result = serverResumption.onResumeFinish(raw);
         } catch (HandshakeException e) {
-            session.tickets().release(serverResumption.ticket().ticketNumber());
+            session.tickets().release(used);
             resuming = null;
             throw e;
         }
-        long used = serverResumption.ticket().ticketNumber();
         resuming = null;
         session.tickets().consumed();
         secured(result);
@@ -430,10 +434,10 @@ final class StreamSetup {
         }
         Session claimed = resuming;
         resuming = null;
+        if (claimed != null) {
+            claimed.tickets().release(resumingTicket); // this connection never finished resuming
+        }
         if (serverResumption != null) {
-            if (claimed != null && serverResumption.ticket() != null) {
-                claimed.tickets().release(serverResumption.ticket().ticketNumber()); // this connection never finished resuming
-            }
             serverResumption.fail();
         }
     }

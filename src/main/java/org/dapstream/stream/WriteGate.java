@@ -335,6 +335,12 @@ final class WriteGate {
     CompletableFuture<Void> whenWritable(Channel ch) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         stream.onLoop(() -> {
+            if (stream.ended() || ch.gate != this || ch.state == Channel.State.SUSPENDED) {
+                // The stream ended (its session suspended) or the channel moved on meanwhile: no waiting here, the
+                // writer writes again (a suspended channel keeps what it is given; its suspension says when it is full).
+                f.complete(null);
+                return;
+            }
             Waiter w = new Waiter(ch, f);
             if (w.mayGo()) {
                 f.complete(null);
