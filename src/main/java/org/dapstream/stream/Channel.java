@@ -51,7 +51,7 @@ public final class Channel {
     private final boolean openedLocally;
     /** Where this channel's writes enter the stream (its stream's gate). */
     WriteGate gate;
-    // The seed's seq_id, per direction: next seq to send, next seq expected (see ChannelLedger).
+    // The seed's seq_id, per direction: next seq to send, next seq expected (from 0 again on a resumed session's new stream).
     int seqOut;
     int seqIn;
     volatile State state;
@@ -147,20 +147,6 @@ public final class Channel {
     /** Next {@code seq_id} this side expects from the peer. */
     public int receiveSeq() {
         return seqIn;
-    }
-
-    /** What outlives this stream: id, type, opener and both sequence numbers, now. On the loop. */
-    ChannelLedger ledger() {
-        return new ChannelLedger(id, type, openedLocally, seqOut, seqIn);
-    }
-
-    /** Continues a channel of an earlier stream: its sequence numbers go on where they were. On the loop, before any frame. */
-    void resume(ChannelLedger ledger) {
-        if (ledger.id() != id || !ledger.type().equals(type) || ledger.openedLocally() != openedLocally) {
-            throw new IllegalArgumentException("ledger of " + ledger + " does not describe " + this);
-        }
-        seqOut = ledger.seqOut();
-        seqIn = ledger.seqIn();
     }
 
     /**
