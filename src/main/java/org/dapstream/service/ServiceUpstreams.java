@@ -53,7 +53,7 @@ public final class ServiceUpstreams {
 
     /** The names of the allow-list (without {@code node}). */
     public List<String> names() {
-        return List.copyOf(named.keySet());
+        return named.keySet().stream().sorted().toList(); // sorted: the same list in every log line and on every node
     }
 
     private static String name(String name) {
