@@ -315,22 +315,26 @@ final class ChannelProtocol {
         List<Channel> carried = new ArrayList<>();
         for (Channel ch : table.all()) {
             // SUSPENDED: taken over by this stream from an earlier cut, and cut again before the peer's RESUMED.
-            if ((ch.state != Channel.State.OPEN && ch.state != Channel.State.SUSPENDED) || ch.retained == null || ch.keys.send != null || ch.keys.receive != null
-                    || ch.keys.pending != null || ch.handlerFailed) {
+            if ((ch.state != Channel.State.OPEN && ch.state != Channel.State.SUSPENDED) || ch.retained == null
+                    || ch.keys.send != null || ch.keys.receive != null || ch.keys.pending != null || ch.handlerFailed) {
                 continue;
             }
             if (ch.suspension != null) {
                 ch.suspension.allRunning(); // cut again while resuming: writers waiting on that suspension try the new one
             }
+            carried.add(ch);
+        }
+        // The suspension first, the state after: a writer that finds a channel SUSPENDED finds its suspension there.
+        Suspension suspension = new Suspension(carried, store, nowMillis); // even with no channel: the session itself resumes
+        for (Channel ch : carried) {
             table.remove(ch.id());
             stream.reader.forget(ch);
             stream.reassembler.release(ch); // a message half received is sent again whole
             stream.scheduler.forgetQueued(ch); // every queued message is kept, and sent again after the resumption
             ch.ackDue = false;
             ch.state = Channel.State.SUSPENDED;
-            carried.add(ch);
         }
-        return new Suspension(carried, store, nowMillis); // even with no channel: the session itself resumes
+        return suspension;
     }
 
     /**

@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class WriteGate {
     /** A writer told to wait may go on once the queue it waited on is down to 1/RESUME_DIVISOR of its limit. */
     private static final int RESUME_DIVISOR = 2;
-    /** Looks at a suspended channel's suspension this many times while another thread swaps it (a cut, a resumption). */
-    private static final int SUSPENSION_TRIES = 1000;
+    /** How long a write waits for a suspended channel's suspension while another thread swaps it (a cut, a resumption, an expiry). */
+    private static final long SUSPENSION_WAIT_NANOS = 1_000_000_000L;
 
     private final Stream stream;
     private final StreamTransport transport;
@@ -115,13 +115,14 @@ final class WriteGate {
                 return true;
             }
             // A cut during a resumption replaces the suspension, and a resumption ends it: try the one there is now.
-            for (int tries = 0; tries < SUSPENSION_TRIES && ch.state == Channel.State.SUSPENDED; tries++) {
+            long giveUp = System.nanoTime() + SUSPENSION_WAIT_NANOS;
+            while (ch.state == Channel.State.SUSPENDED && System.nanoTime() - giveUp < 0) {
                 Suspension s = ch.suspension;
                 Boolean mayGoOn = s == null ? null : s.write(ch, type, copy);
                 if (mayGoOn != null) {
                     return mayGoOn;
                 }
-                Thread.onSpinWait();
+                Thread.yield(); // another thread is between two steps of that swap; it takes microseconds unless descheduled
             }
         }
         if (wellFormed && (ch.gate != this || (wasSuspended && ch.state == Channel.State.OPEN))) {
