@@ -29,8 +29,6 @@ public final class Suspension {
     private final long since;
     private final List<CompletableFuture<Void>> writable = new ArrayList<>();
     private Phase phase = Phase.WAITING;
-    /** Messages the application wrote while suspended (kept, sent after the resumption). */
-    private long messagesWritten;
 
     Suspension(List<Channel> channels, SessionStore store, long sinceMillis) {
         this.channels = new ArrayList<>(channels);
@@ -56,11 +54,6 @@ public final class Suspension {
         return store.bytes();
     }
 
-    /** Messages the application wrote while its session was away. */
-    public synchronized long messagesWritten() {
-        return messagesWritten;
-    }
-
     /**
      * A write to a suspended channel: kept (the array is owned from now on) to be sent after
      * the resumption. False when the store is over its bound: the writer should wait for
@@ -74,7 +67,6 @@ public final class Suspension {
         }
         ch.retained.add(type, owned);
         store.kept(owned.length);
-        messagesWritten++;
         return !store.full();
     }
 
