@@ -2,6 +2,7 @@ package org.dapstream.client;
 
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.stream.Backoff;
 import org.dapstream.stream.Channel;
@@ -15,6 +16,7 @@ import org.dapstream.stream.Suspension;
 
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -45,6 +47,11 @@ public final class ClientSession implements AutoCloseable {
 
     private final Function<StreamListener, CompletableFuture<Stream>> dialNew;
     private final Resumer resumer;
+    /** Where the session may be resumed, in order of preference; the first is where it began. */
+    private final List<Endpoint> endpoints;
+    /** The endpoint the next attempt dials: where the session ran, the next one after a failed attempt, or a GOAWAY's alternate. */
+    private volatile Endpoint next;
+    private int nextIndex;
     private final SessionListener listener;
     private final Backoff backoff;
     private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
@@ -56,13 +63,48 @@ public final class ClientSession implements AutoCloseable {
     private long deadlineNanos;
     private int attempts;
 
-    /** Dials a new stream, or resumes a session on a new one. */
+    /** Resumes a session on a new stream to {@code at}. */
     interface Resumer {
-        CompletableFuture<Stream> resume(ResumeTicket ticket, Session session, StreamListener listener);
+        CompletableFuture<Stream> resume(Endpoint at, ResumeTicket ticket, Session session, StreamListener listener);
     }
 
-    ClientSession(Function<StreamListener, CompletableFuture<Stream>> dialNew, Resumer resumer, SessionOptions options,
-                  SessionListener listener) {
+    /** A node's client endpoint. */
+    record Endpoint(String host, int port) {
+        /** {@code host:port} (an IPv6 host in brackets or not: the last colon separates the port). */
+        static Endpoint parse(String hostPort) {
+            int colon = hostPort.lastIndexOf(':');
+            if (colon <= 0 || colon == hostPort.length() - 1) {
+                throw new IllegalArgumentException("endpoint must be host:port, got '" + hostPort + "'");
+            }
+            String host = hostPort.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port;
+            try {
+                port = Integer.parseInt(hostPort.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("endpoint port must be a number 1..65535, got '" + hostPort + "'");
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("endpoint port must be 1..65535, got '" + hostPort + "'");
+            }
+            return new Endpoint(host, port);
+        }
+
+        @Override
+        public String toString() {
+            return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
+        }
+    }
+
+    ClientSession(List<Endpoint> endpoints, Function<StreamListener, CompletableFuture<Stream>> dialNew, Resumer resumer,
+                  SessionOptions options, SessionListener listener) {
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("a session needs at least one endpoint");
+        }
+        this.endpoints = List.copyOf(endpoints);
+        this.next = this.endpoints.get(0);
         this.dialNew = dialNew;
         this.resumer = resumer;
         this.listener = listener == null ? SessionListener.NONE : listener;
@@ -128,6 +170,24 @@ public final class ClientSession implements AutoCloseable {
 
     /** Watches each stream of the session: a lost connection suspends, anything else ends. */
     private final class Watch implements StreamListener {
+        /**
+         * GOAWAY naming another member: the session leaves this connection without CLOSE and
+         * resumes there, where the node hands it over (PROTOCOL.md section 33.4). Without an
+         * alternate it stays until the node closes it, as any stream would.
+         */
+        @Override
+        public void goingAway(Stream s, ControlMessage.GoAway goAway) {
+            if (s != stream || closing || !goAway.hasAlternate() || s.resumeTicket() == null) {
+                return;
+            }
+            try {
+                next = Endpoint.parse(goAway.alternate());
+            } catch (IllegalArgumentException e) {
+                return; // the codec admits only host:port; nothing else to go to
+            }
+            s.leave("the node is going away; resuming at " + goAway.alternate());
+        }
+
         @Override
         public void closed(Stream s, CloseReason reason) {
             if (s != stream) {
@@ -171,8 +231,9 @@ public final class ClientSession implements AutoCloseable {
             attempt = ++attempts;
         }
         CompletableFuture<Stream> dialled;
+        Endpoint at = next;
         try {
-            dialled = resumer.resume(ticket, session, new Watch());
+            dialled = resumer.resume(at, ticket, session, new Watch());
         } catch (RuntimeException e) {
             end(CloseReason.of(ErrorCode.INTERNAL_ERROR, "cannot dial to resume: " + e.getMessage())); // e.g. the client was closed
             return;
@@ -192,9 +253,24 @@ public final class ClientSession implements AutoCloseable {
             if (cause instanceof StreamException se && FINAL.contains(se.reason().errorCode())) {
                 end(se.reason());
             } else {
+                nextEndpoint(at);
                 schedule(last, ticket, session); // unreachable, refused, cut again: try again until the expiry
             }
         });
+    }
+
+    /** An attempt at {@code failed} did not resume the session: the next one tries the next endpoint (with one, the same). */
+    private synchronized void nextEndpoint(Endpoint failed) {
+        if (next != failed) {
+            return; // a GOAWAY named another meanwhile
+        }
+        nextIndex = (endpoints.indexOf(failed) + 1) % endpoints.size(); // an alternate not in the list: back to the first
+        next = endpoints.get(nextIndex);
+    }
+
+    /** The endpoint the session's next resumption dials. */
+    String nextEndpoint() {
+        return next.toString();
     }
 
     /** The session is over: what is still suspended closes, the futures complete, the listener hears it once. */

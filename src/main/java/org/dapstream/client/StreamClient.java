@@ -30,6 +30,8 @@ import org.dapstream.transport.WebSocketFraming;
 import org.dapstream.transport.WebSocketSettings;
 
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
@@ -152,9 +154,25 @@ public final class StreamClient implements AutoCloseable {
      */
     public CompletableFuture<ClientSession> connectSession(String host, int port, SessionOptions sessionOptions,
                                                            SessionListener listener) {
-        ClientSession session = new ClientSession(
-                watch -> connect(host, port, null, watch, null, null),
-                (ticket, old, watch) -> connect(host, port, null, watch, ticket, old),
+        return connectSession(List.of(new ClientSession.Endpoint(host, port).toString()), sessionOptions, listener);
+    }
+
+    /**
+     * A session that may resume at any of {@code endpoints} ({@code host:port}, members of one
+     * cluster that share a ticket key; PROTOCOL.md section 33): it begins at the first; after a
+     * cut it dials where it ran, and after a failed attempt the next in the list. A GOAWAY that
+     * names another member moves it there at once.
+     */
+    public CompletableFuture<ClientSession> connectSession(List<String> endpoints, SessionOptions sessionOptions,
+                                                           SessionListener listener) {
+        List<ClientSession.Endpoint> parsed = new ArrayList<>(endpoints.size());
+        for (String e : endpoints) {
+            parsed.add(ClientSession.Endpoint.parse(e));
+        }
+        ClientSession.Endpoint first = parsed.isEmpty() ? null : parsed.get(0);
+        ClientSession session = new ClientSession(parsed,
+                watch -> connect(first.host(), first.port(), null, watch, null, null),
+                (at, ticket, old, watch) -> connect(at.host(), at.port(), null, watch, ticket, old),
                 sessionOptions, listener);
         return session.start();
     }

@@ -101,6 +101,7 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
     private StreamServer server;
     private StreamClient client;
     private volatile boolean closed;
+    private volatile SessionHandOvers handOvers;
 
     private record Entry(DiscoveredMember member, LinkDialer dialer) {
     }
@@ -115,6 +116,17 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
         this.local = local;
         links.listen(this);
         clusters.links(links);
+    }
+
+    /**
+     * Client sessions move between this node and the other members (PROTOCOL.md section 33):
+     * {@code sessions} are this node's, taken over from and handed to the members it links to.
+     * Before {@link #start}.
+     */
+    public void handOverSessions(Sessions sessions, StreamCounters counters) {
+        SessionHandOvers h = new SessionHandOvers(vertx, links, sessions, counters);
+        handOvers = h;
+        sessions.handOver(h);
     }
 
     /** Binds the cluster port, then starts discovery (which starts the dialling). */
@@ -193,7 +205,22 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
             link.channel().fail(e.code(), e.getMessage()); // the link is down; the dialling end dials again
             return;
         }
-        if (m instanceof LinkMessage.Node n) {
+        if (m instanceof LinkMessage.HandOverAsk || m instanceof LinkMessage.HandOverPart || m instanceof LinkMessage.HandOverRefused) {
+            SessionHandOvers h = handOvers;
+            if (h == null) {
+                if (m instanceof LinkMessage.HandOverAsk ask) {
+                    link.send(LinkCodec.encode(new LinkMessage.HandOverRefused(ask.request(), ErrorCode.SESSION_UNKNOWN, null,
+                            "this member keeps no client sessions")));
+                }
+                return;
+            }
+            try {
+                h.onMessage(link, m);
+            } catch (ProtocolException e) {
+                LOG.log(System.Logger.Level.WARNING, "ending " + link + ": " + e);
+                link.channel().fail(e.code(), e.getMessage());
+            }
+        } else if (m instanceof LinkMessage.Node n) {
             LinkMessage.Node before = peers.put(link.peer(), n);
             if (before == null || before.state() != n.state()) {
                 LOG.log(System.Logger.Level.INFO, "member " + link.peer() + " is " + n.state() + " (clients at " + n.endpoint() + ")");
@@ -216,6 +243,10 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
     public void linkDown(Link link, CloseReason reason) {
         stalledSince.remove(link);
         peers.remove(link.peer());
+        SessionHandOvers h = handOvers;
+        if (h != null) {
+            h.linkDown(link);
+        }
         clusters.linkDown(link);
     }
 

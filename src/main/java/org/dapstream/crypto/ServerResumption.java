@@ -7,6 +7,7 @@ import org.dapstream.protocol.HandshakeMessage;
 import org.dapstream.protocol.NodeAddress;
 
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * The acceptor's side of the abbreviated handshake: RESUME_HELLO in, RESUME_ACCEPT out,
@@ -42,6 +43,7 @@ public final class ServerResumption {
     private final HandshakeSettings settings;
     private final TicketSealer sealer;
     private final NodeAddress self;
+    private final Predicate<NodeAddress> members;
     private final long nowSeconds;
     private final Transcript transcript = new Transcript();
     private State state = State.WAIT_RESUME_HELLO;
@@ -58,9 +60,19 @@ public final class ServerResumption {
      * @param nowSeconds the time a ticket's expiry is compared with (Unix seconds)
      */
     public ServerResumption(HandshakeSettings settings, TicketSealer sealer, NodeAddress self, long nowSeconds) {
+        this(settings, sealer, self, owner -> false, nowSeconds);
+    }
+
+    /**
+     * @param members the other nodes whose tickets this node takes: the members of its cluster
+     *                that would hand their sessions over (PROTOCOL.md section 33)
+     */
+    public ServerResumption(HandshakeSettings settings, TicketSealer sealer, NodeAddress self, Predicate<NodeAddress> members,
+                            long nowSeconds) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.sealer = Objects.requireNonNull(sealer, "sealer");
         this.self = Objects.requireNonNull(self, "self");
+        this.members = Objects.requireNonNull(members, "members");
         this.nowSeconds = nowSeconds;
     }
 
@@ -121,9 +133,9 @@ public final class ServerResumption {
                 throw new HandshakeException(ErrorCode.TICKET_EXPIRED, "ticket " + ticket.ticketNumber() + " of session "
                         + ticket.sessionId() + " expired at " + ticket.expiresAtSeconds() + ", now is " + nowSeconds);
             }
-            if (!ticket.owner().equals(self)) {
+            if (!ticket.owner().equals(self) && !members.test(ticket.owner())) {
                 throw new HandshakeException(ErrorCode.TICKET_WRONG_NODE, "ticket was issued by node " + ticket.owner()
-                        + ", this is " + self);
+                        + ", this is " + self + ", and the issuer is not a member linked to it");
             }
             byte[] random = new byte[HandshakeMessage.RANDOM_SIZE];
             settings.random().nextBytes(random);

@@ -123,6 +123,14 @@ public class ClusterEndpoint {
                 new StreamSecurity(links, config.security().rekey().frames(), config.security().rekey().bytes()), links,
                 c.link().backoffInitial(), c.link().backoffMax(), c.loadInterval(), clientEndpoint, c.link().stallTimeout()), discovery, clusters,
                 state);
+        if (endpoint.sessions().resumption() != null) {
+            started.handOverSessions(endpoint.sessions(), endpoint.counters());
+            if (config.session().ticketKey().isEmpty()) {
+                LOG.log(System.Logger.Level.WARNING, "dap.stream.session.ticket-key is not set: this node's tickets open only here, so "
+                        + "its sessions cannot resume at another member (drains and rolling updates end them). Give every member the "
+                        + "same key: head -c 32 /dev/urandom | base64");
+            }
+        }
         started.start();
         cluster = started;
     }

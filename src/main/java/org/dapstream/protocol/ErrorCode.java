@@ -137,6 +137,13 @@ public enum ErrorCode {
     TICKET_REPLAYED(0x0045),
     /** A suspended session was not resumed within the acceptor's session expiry; its channels are closed. */
     SESSION_EXPIRED(0x0046),
+    /**
+     * The member that owns a resumption ticket's session did not hand the session over (the
+     * link to it went down, or it did not answer in time): a later attempt may pass.
+     */
+    HANDOVER_FAILED(0x0047),
+    /** The session moved to another member of the cluster: its channels on this node close. */
+    SESSION_MOVED(0x0048),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

@@ -18,6 +18,10 @@ import java.nio.charset.StandardCharsets;
  * FORWARD       04 | name | origin u64 | publisher u32 | seq u64 | payload (to the end) (23+ bytes)
  * DELIVER       05 | name | session u32 | origin u64 | publisher u32 | seq u64
  *                  | payload (to the end)                                             (27+ bytes)
+ * HANDOVER_ASK  06 | request u32 | session u32 | ticket u32                           (13 bytes)
+ * HANDOVER_PART 07 | request u32 | last u8 (0 or 1) | data (to the end)              (6+ bytes)
+ * HANDOVER_REFUSED 08 | request u32 | code u16 | moved_to u64 | reason UTF-8 (to the end, at most 512 bytes)
+ *                                                                                    (15+ bytes)
  * </pre>
  *
  * NODE, MEMBER_ADD and MEMBER_REMOVE must end after their last field. FORWARD and DELIVER are
@@ -33,6 +37,13 @@ public final class LinkCodec {
     public static final int FORWARD_FIXED_SIZE = 22;
     /** DELIVER before its name and payload: kind, name_len, session, origin, publisher, seq. */
     public static final int DELIVER_FIXED_SIZE = 26;
+
+    /** HANDOVER_ASK: kind, request, session, ticket. */
+    public static final int HANDOVER_ASK_SIZE = 13;
+    /** HANDOVER_PART before its data: kind, request, last. */
+    public static final int HANDOVER_PART_FIXED_SIZE = 6;
+    /** HANDOVER_REFUSED before its reason: kind, request, code, moved_to. */
+    public static final int HANDOVER_REFUSED_FIXED_SIZE = 15;
 
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -54,6 +65,21 @@ public final class LinkCodec {
             return ClusterCodec.allocate(NODE_MIN_SIZE + endpoint.length).put((byte) LinkMessage.KIND_NODE)
                     .put((byte) m.state().code()).putInt((int) m.sessions()).putInt((int) m.streams())
                     .put((byte) endpoint.length).put(endpoint).array();
+        }
+        if (message instanceof LinkMessage.HandOverAsk m) {
+            ClusterCodec.requireU32("ticket", m.ticket());
+            return ClusterCodec.allocate(HANDOVER_ASK_SIZE).put((byte) LinkMessage.KIND_HANDOVER_ASK).putInt(m.request())
+                    .putInt(m.session()).putInt((int) m.ticket()).array();
+        }
+        if (message instanceof LinkMessage.HandOverPart m) {
+            ByteBuffer data = m.data().duplicate();
+            return ClusterCodec.allocate(HANDOVER_PART_FIXED_SIZE + data.remaining()).put((byte) LinkMessage.KIND_HANDOVER_PART)
+                    .putInt(m.request()).put((byte) (m.last() ? 1 : 0)).put(data).array();
+        }
+        if (message instanceof LinkMessage.HandOverRefused m) {
+            byte[] reason = CloseReason.truncate(m.reason());
+            return ClusterCodec.allocate(HANDOVER_REFUSED_FIXED_SIZE + reason.length).put((byte) LinkMessage.KIND_HANDOVER_REFUSED)
+                    .putInt(m.request()).putShort((short) m.code().code()).putLong(m.movedTo().value()).put(reason).array();
         }
         if (message instanceof LinkMessage.MemberAdd m) {
             return member(LinkMessage.KIND_MEMBER_ADD, m.name(), m.session(), m.node());
@@ -214,6 +240,37 @@ public final class LinkCodec {
                 PayloadCursor c = new PayloadCursor(payload, "DELIVER");
                 return new LinkMessage.Deliver(c.name(), c.u32("session"), new NodeAddress(c.u64("origin")), c.u32("publisher"),
                         c.u64("seq"), c.rest());
+            }
+            case LinkMessage.KIND_HANDOVER_ASK -> {
+                PayloadCursor c = new PayloadCursor(payload, "HANDOVER_ASK");
+                LinkMessage.HandOverAsk m = new LinkMessage.HandOverAsk(c.u32("request"), c.u32("session"), c.u32Unsigned("ticket"));
+                c.end();
+                return m;
+            }
+            case LinkMessage.KIND_HANDOVER_PART -> {
+                PayloadCursor c = new PayloadCursor(payload, "HANDOVER_PART");
+                int request = c.u32("request");
+                int last = c.u8("last");
+                if (last > 1) {
+                    throw c.malformed("HANDOVER_PART last is " + last + "; 0 and 1 are defined");
+                }
+                return new LinkMessage.HandOverPart(request, last == 1, c.rest());
+            }
+            case LinkMessage.KIND_HANDOVER_REFUSED -> {
+                PayloadCursor c = new PayloadCursor(payload, "HANDOVER_REFUSED");
+                int request = c.u32("request");
+                int value = c.u16("code");
+                ErrorCode code = ErrorCode.fromCode(value);
+                if (code == null) {
+                    throw c.malformed(String.format("HANDOVER_REFUSED code 0x%04x is not defined", value));
+                }
+                NodeAddress movedTo = new NodeAddress(c.u64("moved_to"));
+                ByteBuffer rest = c.rest();
+                if (rest.remaining() > CloseReason.MAX_REASON_BYTES) {
+                    throw c.malformed("HANDOVER_REFUSED reason is " + rest.remaining() + " bytes, limit " + CloseReason.MAX_REASON_BYTES);
+                }
+                return new LinkMessage.HandOverRefused(request, code, movedTo, Utf8.decode(rest, ErrorCode.MALFORMED_CLUSTER_MESSAGE,
+                        "HANDOVER_REFUSED reason"));
             }
             default -> throw new ProtocolException(ErrorCode.MALFORMED_CLUSTER_MESSAGE,
                     String.format("unknown LINK message kind 0x%02x", kind));

@@ -17,6 +17,9 @@ public sealed interface LinkMessage {
     int KIND_MEMBER_REMOVE = 0x03;
     int KIND_FORWARD = 0x04;
     int KIND_DELIVER = 0x05;
+    int KIND_HANDOVER_ASK = 0x06;
+    int KIND_HANDOVER_PART = 0x07;
+    int KIND_HANDOVER_REFUSED = 0x08;
 
     /** The kind byte. */
     int kind();
@@ -105,6 +108,46 @@ public sealed interface LinkMessage {
         @Override
         public int kind() {
             return KIND_DELIVER;
+        }
+    }
+
+    /**
+     * A client presented ticket {@code ticket} of session {@code session}, which the receiver
+     * owns, to the sender: the receiver hands the session over (HANDOVER_PART) or refuses
+     * (HANDOVER_REFUSED), answering with the same {@code request}.
+     */
+    record HandOverAsk(int request, int session, long ticket) implements LinkMessage {
+        @Override
+        public int kind() {
+            return KIND_HANDOVER_ASK;
+        }
+    }
+
+    /**
+     * A piece of the handed-over session's state ({@link SessionStateCodec}): the pieces of
+     * one {@code request}, in order, concatenated, up to the one marked {@code last}.
+     */
+    record HandOverPart(int request, boolean last, ByteBuffer data) implements LinkMessage {
+        @Override
+        public int kind() {
+            return KIND_HANDOVER_PART;
+        }
+    }
+
+    /**
+     * The owner does not hand the session over: {@code code} says why (SESSION_UNKNOWN,
+     * TICKET_REPLAYED, ...); with SESSION_MOVED, {@code movedTo} is the member it was handed to
+     * ({@link NodeAddress#NONE} otherwise).
+     */
+    record HandOverRefused(int request, ErrorCode code, NodeAddress movedTo, String reason) implements LinkMessage {
+        public HandOverRefused {
+            movedTo = movedTo == null ? NodeAddress.NONE : movedTo;
+            reason = reason == null ? "" : reason;
+        }
+
+        @Override
+        public int kind() {
+            return KIND_HANDOVER_REFUSED;
         }
     }
 }

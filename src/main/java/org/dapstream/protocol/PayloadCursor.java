@@ -118,6 +118,11 @@ final class PayloadCursor {
         return out;
     }
 
+    /** Bytes not read yet. */
+    int remaining() {
+        return limit - at;
+    }
+
     /** The rest of the payload as a slice of the decoded buffer: no copy. */
     ByteBuffer rest() {
         ByteBuffer slice = b.slice(at, limit - at);

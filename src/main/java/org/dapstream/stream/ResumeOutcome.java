@@ -19,6 +19,10 @@ public enum ResumeOutcome {
     SESSION_UNKNOWN,
     /** The ticket was used already, or another resumption of the session is in progress. */
     TICKET_REPLAYED,
+    /** The session came from another member of the cluster and goes on here (PROTOCOL.md section 33). */
+    HANDED_OVER,
+    /** The member that owns the session did not hand it over (link down, no answer in time). */
+    HANDOVER_FAILED,
     /** Anything else: malformed, a bad MAC, no common suite, the connection lost mid-way. */
     FAILED;
 
@@ -30,6 +34,7 @@ public enum ResumeOutcome {
             case TICKET_WRONG_NODE -> TICKET_WRONG_NODE;
             case SESSION_UNKNOWN -> SESSION_UNKNOWN;
             case TICKET_REPLAYED -> TICKET_REPLAYED;
+            case HANDOVER_FAILED -> HANDOVER_FAILED;
             default -> FAILED;
         };
     }

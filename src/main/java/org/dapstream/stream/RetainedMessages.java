@@ -1,9 +1,11 @@
 package org.dapstream.stream;
 
 import org.dapstream.protocol.PacketType;
+import org.dapstream.protocol.SessionState;
 
 import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.List;
 
 /**
  * One channel's written messages that the peer has not acknowledged yet, oldest first, as the
@@ -21,6 +23,22 @@ final class RetainedMessages {
     /** The highest count the peer's ACKs gave; a resumption's RESUMED may have let go of more (what the peer held unread). */
     private long lastAck;
     private long bytes;
+
+    /**
+     * A channel's kept messages as another member handed them over: {@code acknowledged}
+     * were acknowledged, {@code kept} follow them.
+     *
+     * @return the bytes now kept
+     */
+    long restore(long acknowledged, List<SessionState.Message> kept) {
+        this.acknowledged = acknowledged;
+        this.lastAck = acknowledged;
+        this.written = acknowledged;
+        for (SessionState.Message m : kept) {
+            add(m.type(), m.data());
+        }
+        return bytes;
+    }
 
     /** Keeps the next message; {@code data} is owned from now on (never changed by anyone). */
     void add(PacketType type, byte[] data) {

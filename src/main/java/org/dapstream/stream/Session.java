@@ -27,6 +27,8 @@ public final class Session {
     private volatile PeerIdentity peer;
     private volatile long lastResume;
     private volatile long resumes;
+    /** The member it was handed over from (PROTOCOL.md section 33); null when it began here. */
+    private volatile NodeAddress movedFrom;
 
     public Session(int id, NodeAddress nodeAddress, long createTimeMillis) {
         this.id = id;
@@ -106,6 +108,15 @@ public final class Session {
     /** The channels waiting for a resumption, or null while a stream carries the session. */
     public synchronized Suspension suspension() {
         return suspension;
+    }
+
+    /** The member this session was handed over from, the issuer of the ticket it came with; null when it began here. */
+    public NodeAddress movedFrom() {
+        return movedFrom;
+    }
+
+    void movedFrom(NodeAddress owner) {
+        movedFrom = owner;
     }
 
     /** When it last resumed, epoch milliseconds; 0 if never. */

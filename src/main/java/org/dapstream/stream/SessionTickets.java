@@ -19,6 +19,16 @@ final class SessionTickets {
     /** A resumption has claimed a ticket and has not completed or failed yet. */
     private long claimed;
 
+    /** The number of the last ticket issued (0: none): a member the session moves to counts on from it. */
+    synchronized long lastIssued() {
+        return counter;
+    }
+
+    /** The session moved here from another member, which issued tickets up to {@code lastIssued}. */
+    synchronized void continueFrom(long lastIssued) {
+        counter = Math.max(counter, lastIssued);
+    }
+
     /** The number of the next TICKET: the newest; {@code resumedWith} (0 after a full handshake) stays valid until confirmed. */
     synchronized long issue(long resumedWith) {
         current = ++counter;

@@ -1,13 +1,19 @@
 package org.dapstream.stream;
 
+import org.dapstream.crypto.HandshakeException;
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.NodeAddress;
+import org.dapstream.protocol.SessionState;
 
 import java.security.SecureRandom;
 import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -16,7 +22,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * live sessions, so one cannot be guessed from another. Thread-safe.
  */
 public final class Sessions {
+    /**
+     * Sessions handed over to another member are remembered for this many: a client whose
+     * connection to that member was cut before it got a new ticket is sent there (SESSION_MOVED).
+     * At most one per session handed over within the session expiry; beyond it the oldest go.
+     */
+    static final int MAX_MOVED_REMEMBERED = 65_536;
+
     private final Map<Integer, Session> byId = new ConcurrentHashMap<>();
+    /** Ids held for sessions being handed over to this node: no new session takes them meanwhile. */
+    private final Set<Integer> reserved = ConcurrentHashMap.newKeySet();
+    /** Sessions handed over to another member: to which, and until when (epoch ms). Access-ordered under its own lock. */
+    private final Map<Integer, Moved> moved = new LinkedHashMap<>();
+    private volatile SessionHandOver handOver;
     private final SecureRandom random = new SecureRandom();
     private final StreamClock clock;
     /** Null: sessions end with their stream (no resumption offered). */
@@ -61,6 +79,22 @@ public final class Sessions {
             }
         }
         return bytes;
+    }
+
+    /** Sessions are handed over between this node and the other members of its cluster through {@code link}. */
+    public void handOver(SessionHandOver link) {
+        handOver = link;
+    }
+
+    /** How this node reaches the other members for their sessions; null when it runs alone. */
+    public SessionHandOver handOver() {
+        return handOver;
+    }
+
+    /** True when tickets {@code owner} issued are taken here: it is a member this node reaches. */
+    boolean takesTicketsOf(NodeAddress owner) {
+        SessionHandOver h = handOver;
+        return h != null && h.reaches(owner);
     }
 
     /** How sessions resume here; null when they do not. */
@@ -108,9 +142,105 @@ public final class Sessions {
             }
             Session session = new Session(id, node, clock.currentTimeMillis());
             if (byId.putIfAbsent(id, session) == null) {
+                if (reserved.contains(id)) {
+                    byId.remove(id, session); // a session coming from another member holds this id
+                    continue;
+                }
                 return session;
             }
         }
+    }
+
+    // ---------------------------------------------------------------- hand-over (PROTOCOL.md section 33)
+
+    /** Holds {@code id} for a session another member hands over; false when a session here has it. */
+    boolean reserve(int id) {
+        if (!reserved.add(id)) {
+            return false;
+        }
+        if (byId.containsKey(id)) {
+            reserved.remove(id);
+            return false;
+        }
+        return true;
+    }
+
+    void unreserve(int id) {
+        reserved.remove(id);
+    }
+
+    /** A session handed over from another member is here now, under the id {@link #reserve} held. */
+    void arrived(Session session) {
+        byId.put(session.id(), session);
+        reserved.remove(session.id());
+    }
+
+    /**
+     * Another member, {@code to}, asks for session {@code sessionId}, whose ticket {@code ticket}
+     * a client presented there: the session leaves this node. If its connection is still here
+     * (the client left it unnoticed), that stream ends first. Its channels here close with
+     * SESSION_MOVED, and the session is forgotten.
+     *
+     * @return the session's state for {@code to}; or fails with a {@link HandOverRefusal}
+     */
+    public CompletableFuture<SessionState> moveOut(int sessionId, long ticket, NodeAddress to, StreamCounters counters) {
+        Session s = byId.get(sessionId);
+        if (s == null || !s.active()) {
+            NodeAddress next = movedTo(sessionId);
+            return CompletableFuture.failedFuture(next != null
+                    ? new HandOverRefusal(ErrorCode.SESSION_MOVED, "session " + Integer.toUnsignedString(sessionId) + " moved to " + next, next)
+                    : new HandOverRefusal(ErrorCode.SESSION_UNKNOWN, "session " + Integer.toUnsignedString(sessionId)
+                    + " is not here: it expired or never existed"));
+        }
+        try {
+            s.tickets().claim(ticket);
+        } catch (HandshakeException e) {
+            return CompletableFuture.failedFuture(new HandOverRefusal(e.code(), e.getMessage()));
+        }
+        return s.takeOver(Stream::supersede).thenApply(suspension -> {
+            Suspension.MovedOut out = suspension == null ? new Suspension.MovedOut(List.of(), List.of()) : suspension.moveOut();
+            if (out == null) {
+                s.tickets().release(ticket);
+                throw new HandOverRefusal(ErrorCode.SESSION_UNKNOWN, "session " + Integer.toUnsignedString(sessionId) + " expired meanwhile");
+            }
+            s.tickets().consumed();
+            if (byId.remove(sessionId, s)) {
+                s.deactivate();
+            }
+            remember(sessionId, to);
+            CloseReason reason = CloseReason.of(ErrorCode.SESSION_MOVED, "the session moved to member " + to);
+            for (Channel ch : out.closing()) {
+                ch.stream.onLoop(() -> Suspension.close(List.of(ch), reason));
+            }
+            counters.sessionMovedOut();
+            return SessionTransfer.state(s, out.states());
+        });
+    }
+
+    private NodeAddress movedTo(int sessionId) {
+        synchronized (moved) {
+            Moved m = moved.get(sessionId);
+            return m != null && m.untilMillis > clock.currentTimeMillis() ? m.to : null;
+        }
+    }
+
+    private void remember(int sessionId, NodeAddress to) {
+        long until = clock.currentTimeMillis() + (resumption == null ? SessionResumption.DEFAULT_EXPIRY : resumption.expiry()).toMillis();
+        synchronized (moved) {
+            moved.remove(sessionId);
+            moved.put(sessionId, new Moved(to, until));
+            Iterator<Moved> oldest = moved.values().iterator();
+            while (oldest.hasNext()) {
+                Moved m = oldest.next();
+                if (moved.size() <= MAX_MOVED_REMEMBERED && m.untilMillis > clock.currentTimeMillis()) {
+                    break;
+                }
+                oldest.remove();
+            }
+        }
+    }
+
+    private record Moved(NodeAddress to, long untilMillis) {
     }
 
     /** {@code dap_stream_session_delete}: closes its streams and forgets it. */

@@ -275,6 +275,15 @@ public final class Stream {
         });
     }
 
+    /**
+     * Connector: leaves this connection without CLOSE, as if it were lost, so that a resumable
+     * session suspends and can be resumed elsewhere (the node said GOAWAY and named another
+     * member: PROTOCOL.md section 33.4). The node suspends its side the same way.
+     */
+    public void leave(String reason) {
+        onLoop(() -> finish(CloseReason.of(ErrorCode.CONNECTION_LOST, reason)));
+    }
+
     /** The session resumed on another connection: this one, which the peer has left, ends and suspends its channels for it. */
     void supersede() {
         onLoop(() -> {

@@ -46,6 +46,7 @@ public final class StreamCounters {
     private final LongAdder ticketsIssued = new LongAdder();
     private final LongAdder sessionsSuspended = new LongAdder();
     private final LongAdder sessionsExpired = new LongAdder();
+    private final LongAdder sessionsMovedOut = new LongAdder();
 
     public StreamCounters() {
         for (ErrorCode c : ErrorCode.values()) {
@@ -326,5 +327,17 @@ public final class StreamCounters {
     /** Suspended sessions that were not resumed within the expiry: their channels closed. */
     public long sessionsExpired() {
         return sessionsExpired.sum();
+    }
+
+    void sessionMovedOut() {
+        sessionsMovedOut.increment();
+    }
+
+    /**
+     * Sessions this node handed over to another member (PROTOCOL.md section 33). Those it took
+     * over are {@link #resumes resumes} with outcome HANDED_OVER.
+     */
+    public long sessionsMovedOut() {
+        return sessionsMovedOut.sum();
     }
 }

@@ -12,11 +12,15 @@ import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.Features;
 import org.dapstream.protocol.HandshakeMessage;
+import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
+import org.dapstream.protocol.SessionState;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 
 /**
@@ -45,6 +49,9 @@ final class StreamSetup {
     /** Acceptor: the session a RESUME_HELLO's ticket claimed, until the resumption completes or fails. */
     private Session resuming;
     private long resumingTicket;
+    /** Acceptor: the member that issued the RESUME_HELLO's ticket, when another (it hands the session over), and the id held for it. */
+    private NodeAddress owner;
+    private int heldSessionId;
     /** This setup is a resumption (counted under the resumes meter, not the handshakes one). */
     private boolean resumptionAttempt;
     /** A handshake step's crypto runs on a worker: the handshake is not touched here until it returns. */
@@ -218,7 +225,12 @@ final class StreamSetup {
 
     // ---------------------------------------------------------------- resumption (PROTOCOL.md section 32)
 
-    /** Acceptor: a RESUME_HELLO instead of CLIENT_HELLO. The ticket is opened and the session claimed on a worker. */
+    /**
+     * Acceptor: a RESUME_HELLO instead of CLIENT_HELLO. The ticket is opened and the session
+     * claimed on a worker. A ticket another member issued (PROTOCOL.md section 33) is claimed
+     * at that member once RESUME_FINISH proves the connector holds its secret; until then the
+     * session's id is held here.
+     */
     private void onResumeHello(byte[] raw) throws ProtocolException, HandshakeException {
         Sessions sessions = node.sessions();
         SessionResumption settings = sessions.resumption();
@@ -227,13 +239,27 @@ final class StreamSetup {
         if (settings == null) {
             throw new HandshakeException(ErrorCode.SESSION_UNKNOWN, "this node does not resume sessions; start with CLIENT_HELLO");
         }
-        ServerResumption r = serverResumption = new ServerResumption(security.handshake(), settings.sealer(), node.address(),
-                node.clock().currentTimeMillis() / 1000);
+        NodeAddress self = node.address();
+        ServerResumption r = serverResumption = new ServerResumption(security.handshake(), settings.sealer(), self,
+                sessions::takesTicketsOf, node.clock().currentTimeMillis() / 1000);
         int keepAliveMillis = keepAliveTimeoutMillis();
         Session[] claimed = new Session[1]; // claimed on the worker (the ticket bookkeeping is thread-safe), used on the loop
         long[] claimedTicket = new long[1];
+        NodeAddress[] elsewhere = new NodeAddress[1];
+        int[] heldId = new int[1];
         step(() -> r.onResumeHello(raw, (sessionId, number) -> {
+            NodeAddress owner = r.ticket().owner();
             Session s = sessions.find(sessionId);
+            if (!owner.equals(self) && (s == null || !owner.equals(s.movedFrom()))) {
+                if (!sessions.reserve(sessionId)) {
+                    throw new HandshakeException(ErrorCode.SESSION_UNKNOWN, "session " + Integer.toUnsignedString(sessionId)
+                            + " of member " + owner + ": another session here has its id");
+                }
+                elsewhere[0] = owner;
+                heldId[0] = sessionId;
+                claimedTicket[0] = number;
+                return;
+            }
             if (s == null || !s.active()) {
                 throw new HandshakeException(ErrorCode.SESSION_UNKNOWN, "session " + Integer.toUnsignedString(sessionId)
                         + " is not here: it expired (dap.stream.session.expiry) or never existed");
@@ -244,10 +270,15 @@ final class StreamSetup {
         }, keepAliveMillis), accept -> {
             resuming = claimed[0];
             resumingTicket = claimedTicket[0];
+            owner = elsewhere[0];
+            heldSessionId = heldId[0];
             sendControl(accept);
         }, unused -> {
             if (claimed[0] != null) {
                 claimed[0].tickets().release(claimedTicket[0]); // failed, or this connection went while the worker ran
+            }
+            if (elsewhere[0] != null) {
+                sessions.unreserve(heldId[0]);
             }
         });
     }
@@ -259,6 +290,10 @@ final class StreamSetup {
      * channels are here.
      */
     private void onResumeFinish(byte[] raw) throws HandshakeException {
+        if (owner != null) {
+            onHandedOverFinish(raw);
+            return;
+        }
         Session session = resuming;
         HandshakeResult result;
         long used = resumingTicket;
@@ -276,25 +311,79 @@ final class StreamSetup {
         stream.peerNode(session.nodeAddress());
         stream.resumption.resumedWith(used);
         stream.reading.pause();
-        session.takeOver(Stream::supersede).whenComplete((suspension, e) -> transport.execute(() -> {
-            if (stream.ended()) {
-                if (suspension != null) {
-                    // This connection went too: the session waits again, for the next resumption or its expiry.
-                    node.sessions().suspended(session, suspension, transport, CloseReason.of(ErrorCode.SESSION_EXPIRED,
-                            "not resumed within " + node.sessions().resumption().expiry().toSeconds() + " s of the connection's loss"), node.counters());
+        session.takeOver(Stream::supersede).whenComplete((suspension, e) -> transport.execute(() -> carryOn(session, suspension,
+                ResumeOutcome.RESUMED)));
+    }
+
+    /**
+     * Acceptor: RESUME_FINISH of a ticket another member issued. That member hands the session
+     * over (PROTOCOL.md section 33); nothing is read until it has, and a refusal ends this
+     * stream with the owner's code.
+     */
+    private void onHandedOverFinish(byte[] raw) throws HandshakeException {
+        NodeAddress from = owner;
+        int sessionId = heldSessionId;
+        long used = resumingTicket;
+        Sessions sessions = node.sessions();
+        HandshakeResult result;
+        try {
+            result = serverResumption.onResumeFinish(raw);
+        } catch (HandshakeException e) {
+            owner = null;
+            sessions.unreserve(sessionId);
+            throw e;
+        }
+        owner = null;
+        secured(result);
+        stream.resumption.resumedWith(used);
+        stream.reading.pause();
+        SessionHandOver link = sessions.handOver();
+        CompletableFuture<SessionState> fetched = link == null
+                ? CompletableFuture.failedFuture(new HandOverRefusal(ErrorCode.HANDOVER_FAILED, "this node left its cluster"))
+                : link.fetch(from, sessionId, used);
+        fetched.whenComplete((state, e) -> transport.execute(() -> {
+            if (e != null) {
+                sessions.unreserve(sessionId);
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                ErrorCode code = cause instanceof HandOverRefusal refusal ? refusal.code() : ErrorCode.HANDOVER_FAILED;
+                if (code == ErrorCode.SESSION_MOVED) {
+                    code = ErrorCode.TICKET_REPLAYED; // it moved on with a newer ticket: this one is spent
+                }
+                countFailure(code);
+                if (!stream.ended()) {
+                    stream.fail(new ProtocolException(code, "member " + from + " did not hand session "
+                            + Integer.toUnsignedString(sessionId) + " over: " + cause.getMessage()));
                 }
                 return;
             }
-            stream.attachSession(session);
-            Suspension.Taken taken = suspension == null ? null : suspension.take();
-            stream.resumption.takeOver(suspension, taken == null ? new Suspension.Taken(List.of(), stream.acks.store()) : taken);
-            session.resumed(node.clock().currentTimeMillis());
-            node.counters().resume(ResumeOutcome.RESUMED);
-            stream.becomeActive();
-            stream.resumption.issueTicket(); // before RESUMED: the connector's RESUMED then shows it has the new ticket
-            stream.resumption.sendState();
-            stream.reading.resume();
+            SessionTransfer.Arrival arrival = SessionTransfer.restore(state, from, stream, stream.acks.store(), node);
+            sessions.arrived(arrival.session());
+            arrival.opened();
+            stream.keys.peerOfSession(arrival.session().peer());
+            stream.peerNode(arrival.session().nodeAddress());
+            carryOn(arrival.session(), arrival.suspension(), ResumeOutcome.HANDED_OVER);
         }));
+    }
+
+    /** On the loop: the resumed session's channels come to this stream (or, if it went too, wait for the next). */
+    private void carryOn(Session session, Suspension suspension, ResumeOutcome outcome) {
+        if (stream.ended()) {
+            if (suspension != null) {
+                // This connection went too: the session waits again, for the next resumption or its expiry.
+                node.sessions().suspended(session, suspension, transport, CloseReason.of(ErrorCode.SESSION_EXPIRED,
+                        "not resumed within " + node.sessions().resumption().expiry().toSeconds() + " s of the connection's loss"), node.counters());
+            }
+            return;
+        }
+        stream.attachSession(session);
+        Suspension.Taken taken = suspension == null ? null : suspension.take();
+        stream.resumption.takeOver(suspension, taken == null ? new Suspension.Taken(List.of(), stream.acks.store()) : taken);
+        session.resumed(node.clock().currentTimeMillis());
+        node.counters().resume(outcome);
+        stream.becomeActive();
+        stream.resumption.issueTicket(); // before RESUMED: the connector's RESUMED then shows it has the new ticket
+        stream.resumption.sendState();
+        stream.reading.resume();
     }
 
     /** Connector: the acceptor accepted the resumption; RESUME_FINISH, then the session's channels run on this stream. */
@@ -436,6 +525,10 @@ final class StreamSetup {
         resuming = null;
         if (claimed != null) {
             claimed.tickets().release(resumingTicket); // this connection never finished resuming
+        }
+        if (owner != null) {
+            owner = null;
+            node.sessions().unreserve(heldSessionId); // this connection went before it proved the ticket
         }
         if (serverResumption != null) {
             serverResumption.fail();

@@ -2,6 +2,7 @@ package org.dapstream.stream;
 
 import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.PacketType;
+import org.dapstream.protocol.SessionState;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -145,6 +146,35 @@ public final class Suspension {
         writable.forEach(f -> f.complete(null));
         writable.clear();
         return List.copyOf(channels);
+    }
+
+    /**
+     * The session moves to another member (PROTOCOL.md section 33): the state of each channel
+     * the peer opened, with what it kept, is taken out, and the suspension ends as on
+     * {@link #end()}. The channels this side opened stay behind (their handlers cannot move).
+     *
+     * @return the state and the channels to close, or null when a stream took them or the session expired
+     */
+    synchronized MovedOut moveOut() {
+        if (phase != Phase.WAITING) {
+            return null;
+        }
+        List<SessionState.ChannelState> states = new ArrayList<>(channels.size());
+        for (Channel ch : channels) {
+            if (ch.openedLocally()) {
+                continue;
+            }
+            List<SessionState.Message> kept = new ArrayList<>(ch.retained.count());
+            for (RetainedMessages.Message m : ch.retained.kept()) {
+                kept.add(new SessionState.Message(m.type(), m.data()));
+            }
+            states.add(new SessionState.ChannelState(ch.id(), ch.type(), ch.compression, ch.delivered, ch.retained.acknowledged(), kept));
+        }
+        return new MovedOut(states, end());
+    }
+
+    /** What {@link #moveOut()} took: the channels' state for the next owner, and the channels to close here. */
+    record MovedOut(List<SessionState.ChannelState> states, List<Channel> closing) {
     }
 
     /** Closes channels {@link #end()} returned, on their old loop: CLOSED, handler told, futures completed. */
