@@ -89,6 +89,9 @@ final class Resumption {
         if (role == StreamRole.CONNECTOR && ticket == null) {
             return false; // without a ticket this side cannot resume: nothing to wait for
         }
+        if (role == StreamRole.CONNECTOR && carried != null && !peerStateApplied && reason.errorCode() == ErrorCode.HANDOVER_FAILED) {
+            return true; // the member could not get the session from its owner (PROTOCOL.md section 33): nothing moved, try again
+        }
         return reason.errorCode() == ErrorCode.CONNECTION_LOST || reason.errorCode() == ErrorCode.KEEPALIVE_TIMEOUT
                 || reason.errorCode() == ErrorCode.TRUNCATED_FRAME;
     }

@@ -6,7 +6,10 @@ import org.dapstream.crypto.Endorsement;
 import org.dapstream.crypto.HandshakeSettings;
 import org.dapstream.crypto.NodeIdentity;
 import org.dapstream.crypto.SignatureAlgorithm;
+import org.dapstream.crypto.TicketSealer;
+import org.dapstream.protocol.Features;
 import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.SessionResumption;
 import org.dapstream.stream.Sessions;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamCounters;
@@ -26,22 +29,28 @@ import java.util.function.BooleanSupplier;
  * In-process member nodes for tests: real cluster ports on 127.0.0.1, real handshakes with
  * identities endorsed by one generated cluster key (Ed25519, for speed), static discovery.
  */
-final class ClusterNodes implements AutoCloseable {
+public final class ClusterNodes implements AutoCloseable {
     static final SecureRandom RANDOM = new SecureRandom();
     static final StreamConfig LINK_STREAM = StreamConfig.defaults().withKeepAlive(Duration.ofMillis(200), Duration.ofMillis(800));
 
-    final Vertx vertx = Vertx.vertx();
+    public final Vertx vertx = Vertx.vertx();
     final NodeIdentity clusterKey = NodeIdentity.generate(SignatureAlgorithm.ED25519, RANDOM);
-    final List<NodeCluster> nodes = new ArrayList<>();
+    public final List<NodeCluster> nodes = new ArrayList<>();
     /** Per started node (same index as {@link #nodes}): its named clusters and its client port. */
     final List<Clusters> named = new ArrayList<>();
-    final List<StreamServer> clientPorts = new ArrayList<>();
+    public final List<StreamServer> clientPorts = new ArrayList<>();
     ClusterService.Settings memberSettings = ClusterService.Settings.defaults();
     Clusters.Settings clusterSettings = Clusters.Settings.defaults();
     /** Who may connect to the client ports (open: clients do not authenticate). */
     AuthPolicy clientPolicy = AuthPolicy.open();
     /** How long a link may go without credit while messages wait before it is failed. */
     Duration stallTimeout = NodeCluster.Options.DEFAULT_STALL_TIMEOUT;
+    /**
+     * When set, the client ports resume sessions (ACKS and RESUMPTION, tickets sealed with this
+     * shared key, the session expiry below), serve ECHO, and hand sessions over between members.
+     */
+    public byte[] ticketKey;
+    public Duration sessionExpiry = Duration.ofSeconds(30);
     /** Per started node: whether it says it is draining. */
     final List<AtomicBoolean> draining = new ArrayList<>();
     /**
@@ -52,7 +61,7 @@ final class ClusterNodes implements AutoCloseable {
     /** The member list every node's discovery reports: the endpoints bound so far, told to every node as they appear. */
     private final List<DiscoveryListener> listeners = new CopyOnWriteArrayList<>();
 
-    ClusterNodes(int n) {
+    public ClusterNodes(int n) {
         for (int i = 0; i < n; i++) {
             endpoints.add(null);
         }
@@ -107,7 +116,7 @@ final class ClusterNodes implements AutoCloseable {
     }
 
     /** Starts member {@code i} with its own fresh identity, endorsed by the cluster key. */
-    NodeCluster start(int i) {
+    public NodeCluster start(int i) {
         return start(i, NodeIdentity.generate(SignatureAlgorithm.ED25519, RANDOM), true);
     }
 
@@ -117,10 +126,18 @@ final class ClusterNodes implements AutoCloseable {
         AuthPolicy members = AuthPolicy.clusterSigned(clusterKey.algorithm(), clusterKey.publicKey());
         HandshakeSettings settings = HandshakeSettings.defaults(identity, RANDOM).withEndorsement(endorsement).withPeerPolicy(members);
         Clusters clusters = new Clusters(identity.address(), clusterSettings);
-        ChannelRegistry services = new ChannelRegistry().register(new ClusterService(clusters, memberSettings)).register(new LinkRefusal());
+        ChannelRegistry services = (ticketKey == null ? new ChannelRegistry() : ChannelRegistry.withDiagnostics())
+                .register(new ClusterService(clusters, memberSettings)).register(new LinkRefusal());
+        HandshakeSettings clientSide = HandshakeSettings.defaults(identity, RANDOM).withPeerPolicy(clientPolicy);
+        Sessions sessions = new Sessions();
+        StreamCounters counters = new StreamCounters();
+        if (ticketKey != null) {
+            clientSide = clientSide.withFeatures(Features.ACKS | Features.RESUMPTION);
+            sessions.enableResumption(new SessionResumption(new TicketSealer((byte) 1, ticketKey, (byte) 0, null, RANDOM), sessionExpiry,
+                    Duration.ofHours(1)));
+        }
         StreamServer clientPort = new StreamServer(vertx, new StreamServerOptions("127.0.0.1", 0, 1, StreamConfig.defaults(), null,
-                StreamSecurity.of(HandshakeSettings.defaults(identity, RANDOM).withPeerPolicy(clientPolicy)), null, null), services,
-                new Sessions(), new StreamCounters());
+                StreamSecurity.of(clientSide), null, null), services, sessions, counters);
         clientPort.start().toCompletionStage().toCompletableFuture().join();
         AtomicBoolean drains = new AtomicBoolean();
         draining.add(drains);
@@ -144,6 +161,9 @@ final class ClusterNodes implements AutoCloseable {
         NodeCluster node = new NodeCluster(vertx, new NodeCluster.Options("127.0.0.1", before == null ? 0 : before.port(), "127.0.0.1", LINK_STREAM,
                 StreamSecurity.of(settings), settings, Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofMillis(200),
                 "127.0.0.1:" + clientPort.port(), stallTimeout), new GrowingList(), clusters, state);
+        if (ticketKey != null) {
+            node.handOverSessions(sessions, counters);
+        }
         node.start();
         bound(i, node.port());
         nodes.add(node);
@@ -152,7 +172,7 @@ final class ClusterNodes implements AutoCloseable {
         return node;
     }
 
-    static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+    public static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

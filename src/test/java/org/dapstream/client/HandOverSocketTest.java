@@ -1,0 +1,223 @@
+package org.dapstream.client;
+
+import static org.dapstream.client.ResumptionSocketTest.Checker;
+import static org.dapstream.client.ResumptionSocketTest.Events;
+import static org.dapstream.client.ResumptionSocketTest.FAST;
+import static org.dapstream.client.ResumptionSocketTest.HEADER;
+import static org.dapstream.client.ResumptionSocketTest.TIMEOUT_SECONDS;
+import static org.dapstream.client.ResumptionSocketTest.message;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.dapstream.cluster.ClusterNodes;
+import org.dapstream.cluster.NodeCluster;
+import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.ErrorCode;
+import org.dapstream.protocol.NodeAddress;
+import org.dapstream.protocol.PacketType;
+import org.dapstream.stream.Channel;
+import org.dapstream.stream.ResumeOutcome;
+import org.dapstream.stream.ResumeTicket;
+import org.dapstream.stream.Session;
+import org.dapstream.stream.Stream;
+import org.dapstream.stream.StreamException;
+import org.dapstream.stream.StreamListener;
+import org.dapstream.transport.StreamServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sessions moving between members of a real cluster (three in-process members on loopback,
+ * real links and handshakes, a shared ticket key): a client cut off from one member resumes
+ * at another, which takes the session over from its owner with nothing lost or repeated in
+ * either direction; a GOAWAY naming another member moves a session there the same way; and
+ * the ticket a session moved with is refused when presented again at a third member.
+ */
+class HandOverSocketTest {
+    private ClusterNodes nodes;
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            closing.get(i).close();
+        }
+        if (nodes != null) {
+            nodes.close();
+        }
+    }
+
+    private void startCluster(int n) throws Exception {
+        nodes = new ClusterNodes(n);
+        nodes.ticketKey = new byte[32];
+        new SecureRandom().nextBytes(nodes.ticketKey);
+        for (int i = 0; i < n; i++) {
+            nodes.start(i);
+        }
+        ClusterNodes.await("every member linked to every other", Duration.ofSeconds(TIMEOUT_SECONDS), () -> {
+            for (NodeCluster c : nodes.nodes) {
+                if (c.links().all().size() != n - 1) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    private StreamServer member(int i) {
+        return nodes.clientPorts.get(i);
+    }
+
+    private StreamClient client() {
+        StreamClient c = new StreamClient(ClientOptions.defaults());
+        closing.add(c);
+        return c;
+    }
+
+    /** Sizes of {@code messages} echo messages: mostly small, one in twenty up to 100 KiB. */
+    private static int[] sizes(int messages, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] sizes = new int[messages];
+        for (int n = 0; n < messages; n++) {
+            sizes[n] = random.nextInt(20) == 0 ? HEADER + random.nextInt(100 * 1024) : HEADER + random.nextInt(600);
+        }
+        return sizes;
+    }
+
+    private static CompletableFuture<Void> writeAsync(List<Channel> channels, int[] sizes, int messages) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                for (int n = 0; n < messages; n++) {
+                    for (int i = 0; i < channels.size(); i++) {
+                        Channel ch = channels.get(i);
+                        if (!ch.write(PacketType.DATA, message(i, n, sizes[n]))) {
+                            ch.whenWritable().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                        }
+                    }
+                    if (n % 200 == 0) {
+                        Thread.sleep(5); // spread the writes, so the move lands among them
+                    }
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private static ResumeTicket copy(ResumeTicket t) {
+        return new ResumeTicket(t.ticket().clone(), t.number(), t.secret().clone(), t.lifetimeSeconds(), t.receivedAtMillis());
+    }
+
+    @Test
+    @Timeout(120)
+    void aClientCutOffFromItsMemberResumesAtAnotherWithNothingLostOrRepeated() throws Exception {
+        startCluster(3);
+        CuttingProxy proxy = new CuttingProxy(nodes.vertx, member(0).port());
+        closing.add(proxy);
+        Events events = new Events();
+        ClientSession session = client().connectSession(List.of("127.0.0.1:" + proxy.port(), "127.0.0.1:" + member(1).port()),
+                FAST, events).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        int messages = 2_000;
+        int[] sizes = sizes(messages + 1, 5);
+        List<Checker> checkers = new ArrayList<>();
+        List<Channel> channels = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Checker c = new Checker(i, sizes);
+            checkers.add(c);
+            channels.add(session.openChannel(ChannelType.ECHO, c).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        }
+        CompletableFuture<Void> writer = writeAsync(channels, sizes, messages);
+        ClusterNodes.await("some echoes back", Duration.ofSeconds(TIMEOUT_SECONDS), () -> checkers.get(0).next > 200);
+        ResumeTicket movedWith = copy(session.stream().resumeTicket());
+        proxy.refuse(true); // the member is unreachable from now on: the client's next attempt goes to the next endpoint
+        proxy.cutAll();
+        ClusterNodes.await("resumed at the second member", Duration.ofSeconds(TIMEOUT_SECONDS),
+                () -> events.resumed.get() == 1 && !session.suspended());
+        writer.get(60, TimeUnit.SECONDS);
+        for (Checker c : checkers) {
+            ClusterNodes.await("every echo of channel " + c.index, Duration.ofSeconds(TIMEOUT_SECONDS),
+                    () -> c.next == messages || c.problem != null);
+            assertNull(c.problem);
+        }
+        for (Channel ch : channels) {
+            assertEquals(Channel.State.OPEN, ch.state(), "the same channel objects go on");
+        }
+        assertEquals(0, member(0).sessions().size(), "the owner forgot the session it handed over");
+        assertEquals(1, member(0).counters().sessionsMovedOut());
+        assertEquals(1, member(1).sessions().size());
+        Session moved = member(1).sessions().all().iterator().next();
+        assertNotNull(moved.movedFrom(), "the session knows where it came from");
+        assertEquals(1, member(1).counters().resumes(ResumeOutcome.HANDED_OVER));
+        assertFalse(events.ended.isDone(), "the session never ended");
+
+        // The ticket it moved with, presented again at the third member: the first owner says where it went, and the
+        // second, which the client has since shown it holds the newer ticket, refuses it as spent.
+        assertEquals(ErrorCode.TICKET_REPLAYED, refusal(client(), member(2), movedWith));
+        assertEquals(1, member(2).counters().resumes(ResumeOutcome.TICKET_REPLAYED));
+        assertEquals(0, member(2).sessions().size(), "nothing was left behind at the third member");
+
+        // The session still runs where it moved, and is unharmed by the replay.
+        int before = checkers.get(0).next;
+        channels.get(0).write(PacketType.DATA, message(0, before, sizes[before]));
+        ClusterNodes.await("an echo after the replay", Duration.ofSeconds(TIMEOUT_SECONDS), () -> checkers.get(0).next == before + 1
+                || checkers.get(0).problem != null);
+        assertNull(checkers.get(0).problem);
+    }
+
+    @Test
+    @Timeout(120)
+    void aGoAwayNamingAnotherMemberMovesTheSessionThere() throws Exception {
+        startCluster(2);
+        Events events = new Events();
+        ClientSession session = client().connectSession(List.of("127.0.0.1:" + member(0).port()), FAST, events)
+                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        int messages = 1_500;
+        int[] sizes = sizes(messages, 7);
+        Checker checker = new Checker(0, sizes);
+        Channel ch = session.openChannel(ChannelType.ECHO, checker).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        CompletableFuture<Void> writer = writeAsync(List.of(ch), sizes, messages);
+        ClusterNodes.await("some echoes back", Duration.ofSeconds(TIMEOUT_SECONDS), () -> checker.next > 100);
+        member(0).drain(Duration.ofSeconds(10), Duration.ofSeconds(1), "127.0.0.1:" + member(1).port());
+        ClusterNodes.await("resumed at the alternate", Duration.ofSeconds(TIMEOUT_SECONDS), () -> events.resumed.get() == 1
+                && !session.suspended());
+        writer.get(60, TimeUnit.SECONDS);
+        ClusterNodes.await("every echo", Duration.ofSeconds(TIMEOUT_SECONDS), () -> checker.next == messages || checker.problem != null);
+        assertNull(checker.problem);
+        assertEquals(0, member(0).sessions().size());
+        assertEquals(1, member(1).sessions().size());
+        assertEquals(1, member(1).counters().resumes(ResumeOutcome.HANDED_OVER));
+        assertEquals("127.0.0.1:" + member(1).port(), session.nextEndpoint(), "it stays at the member it moved to");
+        assertTrue(events.pauses.get(0).toMillis() < 5_000, "moved within seconds: " + events.pauses);
+    }
+
+    /**
+     * Dials {@code member} and tries to resume with {@code ticket}: the code it is refused with.
+     * A ticket of another member is claimed at its owner after RESUME_FINISH, so the refusal
+     * ends a stream the client already took for resumed.
+     */
+    private static ErrorCode refusal(StreamClient client, StreamServer member, ResumeTicket ticket) throws Exception {
+        Session stranger = new Session(1, NodeAddress.NONE, System.currentTimeMillis());
+        try {
+            Stream s = client.connect("127.0.0.1", member.port(), null, StreamListener.NONE, ticket, stranger)
+                    .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return s.closed().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).errorCode();
+        } catch (ExecutionException e) {
+            assertInstanceOf(StreamException.class, e.getCause(), "refused by the node: " + e.getCause());
+            return ((StreamException) e.getCause()).reason().errorCode();
+        }
+    }
+}
