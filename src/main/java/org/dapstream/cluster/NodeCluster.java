@@ -262,30 +262,44 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
      * clients use, not send this node's clients to another host.
      */
     public String alternate() {
+        String best = "";
+        long load = Long.MAX_VALUE;
+        for (Map.Entry<String, Long> e : readyEndpoints().entrySet()) {
+            if (e.getValue() < load) {
+                best = e.getKey();
+                load = e.getValue();
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The ready members other than this node that clients can be sent to: the client endpoint
+     * of each ({@code host:port}, the host as discovery lists it, see {@link #alternate()}) and
+     * the sessions it last said it had.
+     */
+    public Map<String, Long> readyEndpoints() {
         Map<NodeAddress, String> hosts = new HashMap<>();
         for (MemberView m : members()) {
             if (m.node() != null && m.state() == MemberState.READY) {
                 hosts.put(m.node(), m.endpoint().host());
             }
         }
-        String best = "";
-        long load = Long.MAX_VALUE;
+        Map<String, Long> ready = new HashMap<>();
         for (Map.Entry<NodeAddress, LinkMessage.Node> e : peers.entrySet()) {
             LinkMessage.Node n = e.getValue();
             Link l = links.to(e.getKey());
             String host = hosts.get(e.getKey());
-            if (host == null || l == null || !l.up() || n.state() != LinkMessage.NodeState.READY || n.endpoint().isEmpty()
-                    || n.sessions() >= load) {
+            if (host == null || l == null || !l.up() || n.state() != LinkMessage.NodeState.READY || n.endpoint().isEmpty()) {
                 continue;
             }
             try {
-                best = new MemberEndpoint(host, MemberEndpoint.parse(n.endpoint()).port()).toString();
-                load = n.sessions();
+                ready.put(new MemberEndpoint(host, MemberEndpoint.parse(n.endpoint()).port()).toString(), n.sessions());
             } catch (IllegalArgumentException ignored) {
                 // the codec admits only host:port endpoints; nothing to use otherwise
             }
         }
-        return best;
+        return ready;
     }
 
     /** This node's address. */

@@ -7,13 +7,17 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 import org.dapstream.cluster.NodeCluster;
+import org.dapstream.stream.Sessions;
+import org.dapstream.stream.Stream;
 import org.dapstream.transport.Admission;
 import org.dapstream.transport.StreamServer;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
  * The graceful drain on SIGTERM: readiness goes DOWN ({@link DrainState}), the
@@ -35,6 +39,8 @@ public class ShutdownDrain {
     private static final System.Logger LOG = System.getLogger(ShutdownDrain.class.getName());
     /** Slack on top of grace + close timeout before shutdown stops waiting for the drain's own timers. */
     static final Duration TIMER_SLACK = Duration.ofSeconds(1);
+    /** How often a drain looks whether its sessions have all been taken over by other members. */
+    static final Duration HAND_OVER_POLL = Duration.ofMillis(20);
 
     private final DrainState state;
     private final StreamEndpoint endpoint;
@@ -77,20 +83,47 @@ public class ShutdownDrain {
         StreamServerConfig.DrainSettings drain = config.drain();
         NodeCluster members = cluster.cluster();
         String alternate = drain.alternate().orElse("");
+        Function<Stream, String> alternates = s -> "";
+        Map<String, Long> ready = Map.of();
+        if (!alternate.isEmpty()) {
+            String fixed = alternate;
+            alternates = s -> fixed;
+        } else if (members != null) {
+            ready = members.readyEndpoints(); // the ready members, as their links last told
+            alternates = new DrainAlternates(ready);
+        }
         if (members != null) {
             members.tellLinks(); // the other members hear DRAINING now, not at the next load interval
-            if (alternate.isEmpty()) {
-                alternate = members.alternate(); // the least-loaded ready member, as the links last told
-            }
         }
         LOG.log(System.Logger.Level.INFO, "draining: refusing new streams, GOAWAY to " + server.streams().size()
                 + " streams, grace period " + drain.gracePeriod().toMillis() + " ms"
-                + (alternate.isEmpty() ? "" : ", alternate " + alternate));
-        running = server.drain(drain.gracePeriod(), drain.closeTimeout(), alternate);
+                + (!alternate.isEmpty() ? ", alternate " + alternate : ready.isEmpty() ? "" : ", spread over " + ready.keySet()));
+        CompletableFuture<Admission.DrainOutcome> streamsGone = server.drain(drain.gracePeriod(), drain.closeTimeout(), alternates);
+        Sessions sessions = endpoint.sessions();
+        if (members != null && sessions.handOver() != null) {
+            // The peers left to resume elsewhere: their sessions wait here until the members they went to take them over.
+            long deadline = System.nanoTime() + drain.gracePeriod().toNanos();
+            streamsGone = streamsGone.thenCompose(o -> handedOver(sessions, deadline).thenApply(unused -> o));
+        }
+        running = streamsGone;
         running.thenAccept(o -> LOG.log(System.Logger.Level.INFO, "drained: " + o.streamsAtStart() + " streams, "
                 + o.closedByPeers() + " closed by their peers, " + o.closedAtGrace() + " closed at the grace period, "
                 + o.aborted() + " ended without an answer"));
         return running;
+    }
+
+    /** Completes once no session here waits to be taken over by another member, or at {@code deadline} (nanoTime). */
+    private static CompletableFuture<Void> handedOver(Sessions sessions, long deadline) {
+        if (sessions.suspendedCount() == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        if (System.nanoTime() - deadline > 0) {
+            LOG.log(System.Logger.Level.WARNING, sessions.suspendedCount() + " sessions were not taken over by another member "
+                    + "within the grace period; they end with this node");
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(HAND_OVER_POLL.toMillis(), TimeUnit.MILLISECONDS))
+                .thenCompose(unused -> handedOver(sessions, deadline));
     }
 
     private void awaitEnd() {

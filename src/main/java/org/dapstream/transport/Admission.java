@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * Which connections a node serves, for every transport alike: the connection caps
@@ -123,16 +124,16 @@ public final class Admission {
      * with ERROR GOING_AWAY. Data the peers send meanwhile is delivered as usual. Calling it
      * again returns the drain already under way.
      *
-     * @param alternate another member for the peers, {@code host:port}, or empty
+     * @param alternates another member for each stream's peer, {@code host:port}, or empty
      */
-    public synchronized CompletableFuture<DrainOutcome> drain(Duration grace, Duration closeWait, String alternate) {
+    public synchronized CompletableFuture<DrainOutcome> drain(Duration grace, Duration closeWait, Function<Stream, String> alternates) {
         if (drain != null) {
             return drain.done;
         }
         Drain d = new Drain(streams.size());
         drain = d;
         for (Stream s : streams) {
-            s.goAway(grace.toMillis(), alternate, DRAIN_REASON);
+            s.goAway(grace.toMillis(), alternates.apply(s), DRAIN_REASON);
         }
         d.checkEmpty();
         long graceTimer = vertx.setTimer(Math.max(1, grace.toMillis()), t -> {

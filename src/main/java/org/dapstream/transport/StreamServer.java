@@ -26,6 +26,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The TCP stream endpoint on plain Vert.x (no Quarkus): one acceptor verticle per event
@@ -91,7 +92,12 @@ public final class StreamServer {
      * @param alternate another member for the peers, {@code host:port}, or empty
      */
     public CompletableFuture<Admission.DrainOutcome> drain(Duration grace, Duration closeWait, String alternate) {
-        return admission.drain(grace, closeWait, alternate);
+        return admission.drain(grace, closeWait, s -> alternate);
+    }
+
+    /** {@link #drain(Duration, Duration, String)} with an alternate chosen for each stream ({@code host:port}, or empty). */
+    public CompletableFuture<Admission.DrainOutcome> drain(Duration grace, Duration closeWait, Function<Stream, String> alternates) {
+        return admission.drain(grace, closeWait, alternates);
     }
 
     /** Whether a drain has begun (new connections are refused). */

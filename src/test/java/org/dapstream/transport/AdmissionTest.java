@@ -172,7 +172,7 @@ class AdmissionTest {
         Admission admission = admission(10, 10, 10, 10);
         Stream inSetup = start(admission.admit(A));
         assertFalse(admission.draining());
-        Admission.DrainOutcome outcome = admission.drain(Duration.ofSeconds(30), Duration.ofSeconds(30), "")
+        Admission.DrainOutcome outcome = admission.drain(Duration.ofSeconds(30), Duration.ofSeconds(30), s -> "")
                 .get(5, TimeUnit.SECONDS);
         assertTrue(admission.draining());
         assertEquals(ErrorCode.GOING_AWAY, inSetup.closed().join().errorCode(), "a stream in setup ends at once");
@@ -184,6 +184,6 @@ class AdmissionTest {
         assertEquals(0, admission.connections());
         assertEquals(0, admission.handshakesInProgress());
         assertTrue(admission.streams().isEmpty());
-        assertTrue(admission.drain(Duration.ZERO, Duration.ZERO, "").isDone(), "a second drain is the first one");
+        assertTrue(admission.drain(Duration.ZERO, Duration.ZERO, s -> "").isDone(), "a second drain is the first one");
     }
 }

@@ -99,6 +99,8 @@ public class StreamMeters implements MeterBinder {
                 .description("Sessions whose connection was lost and that waited to be resumed").register(registry);
         FunctionCounter.builder("dap.stream.sessions.expired", c, StreamCounters::sessionsExpired)
                 .description("Suspended sessions not resumed within the expiry").register(registry);
+        FunctionCounter.builder("dap.stream.sessions.moved.out", c, StreamCounters::sessionsMovedOut)
+                .description("Sessions this node handed over to another member").register(registry);
         Gauge.builder("dap.stream.sessions.waiting", endpoint, e -> e.sessions().suspendedCount())
                 .description("Sessions waiting to be resumed now").register(registry);
         Gauge.builder("dap.stream.sessions.waiting.retained", endpoint, e -> e.sessions().suspendedBytes()).baseUnit("bytes")
