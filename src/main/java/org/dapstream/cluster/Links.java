@@ -34,6 +34,11 @@ public final class Links {
         this.self = self;
     }
 
+    /** This node's address. */
+    public NodeAddress self() {
+        return self;
+    }
+
     public void listen(LinkListener listener) {
         listeners.add(listener);
     }

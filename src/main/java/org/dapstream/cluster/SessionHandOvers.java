@@ -1,6 +1,7 @@
 package org.dapstream.cluster;
 
 import io.vertx.core.Vertx;
+import org.dapstream.crypto.SignatureAlgorithm;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.LinkCodec;
 import org.dapstream.protocol.LinkMessage;
@@ -132,7 +133,16 @@ public final class SessionHandOvers implements SessionHandOver {
             if (part.last() && asks.remove(a.request, a)) {
                 vertx.cancelTimer(a.timer);
                 try {
-                    a.result.complete(SessionStateCodec.decode(ByteBuffer.wrap(a.state.toByteArray())));
+                    SessionState state = SessionStateCodec.decode(ByteBuffer.wrap(a.state.toByteArray()));
+                    if (state.peerAlgorithm() != 0 && SignatureAlgorithm.fromWireId(state.peerAlgorithm()) == null) {
+                        throw new ProtocolException(ErrorCode.MALFORMED_CLUSTER_MESSAGE, String.format(
+                                "session state peer_alg 0x%02x is not a signature algorithm", state.peerAlgorithm()));
+                    }
+                    if (state.sessionId() != a.session) {
+                        throw new ProtocolException(ErrorCode.MALFORMED_CLUSTER_MESSAGE, "session state of session "
+                                + Integer.toUnsignedString(state.sessionId()) + " for an ask of session " + Integer.toUnsignedString(a.session));
+                    }
+                    a.result.complete(state);
                 } catch (ProtocolException e) {
                     a.result.completeExceptionally(new HandOverRefusal(ErrorCode.HANDOVER_FAILED, "member " + link.peer()
                             + " sent a malformed session state: " + e.getMessage()));
@@ -146,6 +156,12 @@ public final class SessionHandOvers implements SessionHandOver {
             }
             vertx.cancelTimer(a.timer);
             NodeAddress next = refused.movedTo();
+            if (refused.code() == ErrorCode.SESSION_MOVED && next.equals(links.self())) {
+                // It was handed to this node, and its state never arrived (the link failed on the way): it is gone.
+                a.result.completeExceptionally(new HandOverRefusal(ErrorCode.SESSION_UNKNOWN, "session "
+                        + Integer.toUnsignedString(a.session) + " was lost while it was handed over to this node"));
+                return;
+            }
             if (refused.code() == ErrorCode.SESSION_MOVED && !next.equals(NodeAddress.NONE) && a.hops < MAX_HOPS) {
                 ask(next, a.session, a.ticket, a.hops + 1, a.result); // handed over since: ask where it went
                 return;

@@ -153,16 +153,22 @@ public final class Sessions {
 
     // ---------------------------------------------------------------- hand-over (PROTOCOL.md section 33)
 
-    /** Holds {@code id} for a session another member hands over; false when a session here has it. */
-    boolean reserve(int id) {
+    /**
+     * Holds {@code id} for a session another member hands over.
+     *
+     * @throws HandshakeException TICKET_REPLAYED while another resumption holds it (a later attempt may pass),
+     *                            SESSION_UNKNOWN when a session here has the id
+     */
+    void reserve(int id) throws HandshakeException {
         if (!reserved.add(id)) {
-            return false;
+            throw new HandshakeException(ErrorCode.TICKET_REPLAYED, "session " + Integer.toUnsignedString(id)
+                    + ": another resumption of it is in progress here");
         }
         if (byId.containsKey(id)) {
             reserved.remove(id);
-            return false;
+            throw new HandshakeException(ErrorCode.SESSION_UNKNOWN, "session " + Integer.toUnsignedString(id)
+                    + " of another member: a session here has its id");
         }
-        return true;
     }
 
     void unreserve(int id) {

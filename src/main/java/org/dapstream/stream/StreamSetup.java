@@ -251,10 +251,7 @@ final class StreamSetup {
             NodeAddress owner = r.ticket().owner();
             Session s = sessions.find(sessionId);
             if (!owner.equals(self) && (s == null || !owner.equals(s.movedFrom()))) {
-                if (!sessions.reserve(sessionId)) {
-                    throw new HandshakeException(ErrorCode.SESSION_UNKNOWN, "session " + Integer.toUnsignedString(sessionId)
-                            + " of member " + owner + ": another session here has its id");
-                }
+                sessions.reserve(sessionId);
                 elsewhere[0] = owner;
                 heldId[0] = sessionId;
                 claimedTicket[0] = number;

@@ -222,6 +222,9 @@ class KustomizeRenderTest {
 
     static Object dig(Object node, Object... path) {
         for (Object step : path) {
+            if (node == null) {
+                return null; // a path that is not there (e.g. an env var from a secretKeyRef, not a fieldRef)
+            }
             node = step instanceof Integer i ? ((List<?>) node).get(i) : ((Map<?, ?>) node).get(step);
         }
         return node;
