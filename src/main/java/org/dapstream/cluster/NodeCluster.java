@@ -102,6 +102,7 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
     private StreamClient client;
     private volatile boolean closed;
     private volatile SessionHandOvers handOvers;
+    private Rebalancer rebalancer;
 
     private record Entry(DiscoveredMember member, LinkDialer dialer) {
     }
@@ -129,6 +130,15 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
         sessions.handOver(h);
     }
 
+    /**
+     * This node's client sessions are spread over the members as they come and go
+     * ({@link Rebalancer}); after {@link #handOverSessions}, before {@link #start}.
+     */
+    public Rebalancer rebalance(Sessions sessions, Rebalancer.Settings settings) {
+        rebalancer = new Rebalancer(vertx, this, sessions, settings, options.loadInterval(), local::draining);
+        return rebalancer;
+    }
+
     /** Binds the cluster port, then starts discovery (which starts the dialling). */
     public void start() {
         ChannelRegistry services = new ChannelRegistry().register(new LinkService(self, links));
@@ -145,6 +155,9 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
             failStalledLinks(System.nanoTime());
         });
         discovery.start(this);
+        if (rebalancer != null) {
+            rebalancer.start();
+        }
     }
 
     // ---- what links carry ----
@@ -407,6 +420,9 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
         discovery.close();
         if (loadTimer >= 0) {
             vertx.cancelTimer(loadTimer);
+        }
+        if (rebalancer != null) {
+            rebalancer.close();
         }
         entries.forEach(e -> e.dialer().stop());
         List<CompletableFuture<?>> closing = new ArrayList<>();

@@ -14,6 +14,7 @@ import org.dapstream.cluster.Clusters;
 import org.dapstream.cluster.Discovery;
 import org.dapstream.cluster.MemberEndpoint;
 import org.dapstream.cluster.NodeCluster;
+import org.dapstream.cluster.Rebalancer;
 import org.dapstream.cluster.SlowMemberPolicy;
 import org.dapstream.cluster.StaticDiscovery;
 import org.dapstream.cluster.kubernetes.KubernetesDiscovery;
@@ -53,6 +54,7 @@ public class ClusterEndpoint {
     private final DrainState drain;
     private volatile Clusters clusters;
     private volatile NodeCluster cluster;
+    private volatile Rebalancer rebalancer;
 
     ClusterEndpoint(StreamServerConfig config, Instance<KubernetesClient> kubernetes, DrainState drain) {
         this.config = config;
@@ -125,6 +127,11 @@ public class ClusterEndpoint {
                 state);
         if (endpoint.sessions().resumption() != null) {
             started.handOverSessions(endpoint.sessions(), endpoint.counters());
+            StreamServerConfig.Rebalance r = c.rebalance();
+            if (r.enabled()) {
+                rebalancer = started.rebalance(endpoint.sessions(), parse("dap.stream.cluster.rebalance.*",
+                        () -> new Rebalancer.Settings(r.interval(), r.slack(), r.rate())));
+            }
             if (config.session().ticketKey().isEmpty()) {
                 LOG.log(System.Logger.Level.WARNING, "dap.stream.session.ticket-key is not set: this node's tickets open only here, so "
                         + "its sessions cannot resume at another member (drains and rolling updates end them). Give every member the "
@@ -140,6 +147,11 @@ public class ClusterEndpoint {
         if (c != null) {
             c.close();
         }
+    }
+
+    /** What spreads this node's sessions over the members; null when it runs alone or does not rebalance. */
+    public Rebalancer rebalancer() {
+        return rebalancer;
     }
 
     /** This node's cluster, null when it runs alone. */

@@ -208,7 +208,28 @@ public interface StreamServerConfig {
 
         Link link();
 
+        /** Spreading client sessions over the members after one joins. */
+        Rebalance rebalance();
+
         KubernetesDiscovery kubernetes();
+    }
+
+    interface Rebalance {
+        /** Whether a member sheds the sessions it holds above its share to members below theirs. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** How often loads are compared; also how long the set of members must stay the same before anything moves. */
+        @WithDefault("5s")
+        Duration interval();
+
+        /** The fraction of the fair share a member may hold above it before it sheds (at least one session). */
+        @WithDefault("0.05")
+        double slack();
+
+        /** Sessions a member moves per second at most. */
+        @WithDefault("100")
+        int rate();
     }
 
     interface Link {

@@ -197,6 +197,24 @@ final class ClusterProcesses implements AutoCloseable {
         }
     }
 
+    /** GET {@code path} of a node's admin API (e.g. {@code /admin/node}), as JSON. */
+    JsonObject admin(Node node, String path) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.managementPort + path))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).timeout(HTTP_TIMEOUT).build();
+        try {
+            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new AssertionError(node + ": " + path + " answered " + r.statusCode() + ": " + r.body());
+            }
+            return new JsonObject(r.body());
+        } catch (IOException e) {
+            throw new AssertionError(node + ": " + path + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
     private int adminStatus(Node node) {
         try {
             return http.send(adminRequest(node), HttpResponse.BodyHandlers.discarding()).statusCode();

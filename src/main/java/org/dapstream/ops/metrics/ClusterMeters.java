@@ -50,6 +50,8 @@ public class ClusterMeters implements MeterBinder {
         named(registry, "dap.stream.cluster.missed", "Cluster messages slow members missed (each reported in a GAP)",
                 Clusters::missedDeliveries);
         named(registry, "dap.stream.cluster.undeliverable", "Balanced messages that found no member", Clusters::undeliverable);
+        FunctionCounter.builder("dap.stream.cluster.rebalance.moves", endpoint, e -> e.rebalancer() == null ? 0 : e.rebalancer().moved())
+                .description("Sessions this node sent to members with fewer sessions (each then handed over)").register(registry);
         Gauge.builder("dap.stream.cluster.named", endpoint, e -> e.clusters() == null ? 0 : e.clusters().all().size())
                 .description("Named clusters this node knows").register(registry);
     }
