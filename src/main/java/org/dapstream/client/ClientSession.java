@@ -6,6 +6,7 @@ import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.stream.Backoff;
 import org.dapstream.stream.Channel;
+import org.dapstream.stream.ChannelGap;
 import org.dapstream.stream.ChannelHandler;
 import org.dapstream.stream.ResumeTicket;
 import org.dapstream.stream.Session;
@@ -170,6 +171,11 @@ public final class ClientSession implements AutoCloseable {
 
     /** Watches each stream of the session: a lost connection suspends, anything else ends. */
     private final class Watch implements StreamListener {
+        @Override
+        public void gap(Stream s, ChannelGap gap) {
+            listener.gap(ClientSession.this, gap);
+        }
+
         /**
          * GOAWAY naming another member: the session leaves this connection without CLOSE and
          * resumes there, where the node hands it over (PROTOCOL.md section 33.4). Without an

@@ -1,6 +1,7 @@
 package org.dapstream.client;
 
 import org.dapstream.protocol.CloseReason;
+import org.dapstream.stream.ChannelGap;
 import org.dapstream.stream.Stream;
 
 import java.time.Duration;
@@ -22,6 +23,15 @@ public interface SessionListener {
      * @param attempts connections tried, this one included
      */
     default void resumed(ClientSession session, Stream stream, Duration pause, int attempts) {
+    }
+
+    /**
+     * The session resumed at another member after the member that held it was lost (it
+     * crashed): this channel could not be carried and is closed (SESSION_LOST); {@code gap}
+     * says exactly what was lost. The session itself goes on: open new channels on it. Heard
+     * after {@link #resumed}, once per channel.
+     */
+    default void gap(ClientSession session, ChannelGap gap) {
     }
 
     /** The session is over: closed by the application or the node, refused on resumption, or expired. Channels are closed. */

@@ -218,11 +218,15 @@ public final class NodeCluster implements DiscoveryListener, LinkListener, AutoC
             link.channel().fail(e.code(), e.getMessage()); // the link is down; the dialling end dials again
             return;
         }
-        if (m instanceof LinkMessage.HandOverAsk || m instanceof LinkMessage.HandOverPart || m instanceof LinkMessage.HandOverRefused) {
+        if (m instanceof LinkMessage.HandOverAsk || m instanceof LinkMessage.HandOverPart || m instanceof LinkMessage.HandOverRefused
+                || m instanceof LinkMessage.SessionClaim || m instanceof LinkMessage.ClaimGranted) {
             SessionHandOvers h = handOvers;
             if (h == null) {
                 if (m instanceof LinkMessage.HandOverAsk ask) {
                     link.send(LinkCodec.encode(new LinkMessage.HandOverRefused(ask.request(), ErrorCode.SESSION_UNKNOWN, null,
+                            "this member keeps no client sessions")));
+                } else if (m instanceof LinkMessage.SessionClaim claim) {
+                    link.send(LinkCodec.encode(new LinkMessage.HandOverRefused(claim.request(), ErrorCode.HANDOVER_FAILED, null,
                             "this member keeps no client sessions")));
                 }
                 return;

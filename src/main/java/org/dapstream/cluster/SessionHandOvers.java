@@ -17,6 +17,8 @@ import org.dapstream.stream.StreamCounters;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -43,6 +45,12 @@ public final class SessionHandOvers implements SessionHandOver {
     static final long MAX_STATE_BYTES = 64L * 1024 * 1024;
     /** A session that moved on is followed this many times before the ask fails. */
     static final int MAX_HOPS = 3;
+    /**
+     * Claims on lost members' sessions this node decides are remembered for at most this many
+     * sessions (each for the ticket lifetime); beyond it the oldest go, and a ticket whose claim
+     * was forgotten could be taken once more.
+     */
+    static final int MAX_CLAIMS = 65_536;
 
     private final Vertx vertx;
     private final Links links;
@@ -50,8 +58,13 @@ public final class SessionHandOvers implements SessionHandOver {
     private final StreamCounters counters;
     private final AtomicInteger nextRequest = new AtomicInteger();
     private final Map<Integer, Ask> asks = new ConcurrentHashMap<>();
+    /** The claims this node decided: lost owner and session → until when (epoch ms). Insertion-ordered, under its own lock. */
+    private final Map<ClaimKey, Long> claims = new LinkedHashMap<>();
 
-    /** One ask in flight: to whom, for what, and the pieces received so far. */
+    private record ClaimKey(NodeAddress owner, int session) {
+    }
+
+    /** One ask (or claim) in flight: to whom, for what, and the pieces received so far. */
     private final class Ask {
         final int request;
         final NodeAddress owner;
@@ -59,6 +72,8 @@ public final class SessionHandOvers implements SessionHandOver {
         final long ticket;
         final int hops;
         final CompletableFuture<SessionState> result;
+        /** A claim: completes on CLAIM_GRANTED, and {@link #owner} is the member that decides it. */
+        CompletableFuture<Void> granted;
         final ByteArrayOutputStream state = new ByteArrayOutputStream();
         long timer = -1;
 
@@ -74,7 +89,11 @@ public final class SessionHandOvers implements SessionHandOver {
         void fail(ErrorCode code, String why) {
             if (asks.remove(request, this)) {
                 vertx.cancelTimer(timer);
-                result.completeExceptionally(new HandOverRefusal(code, why));
+                HandOverRefusal refusal = new HandOverRefusal(code, why);
+                result.completeExceptionally(refusal);
+                if (granted != null) {
+                    granted.completeExceptionally(refusal);
+                }
             }
         }
     }
@@ -113,13 +132,104 @@ public final class SessionHandOvers implements SessionHandOver {
         link.send(LinkCodec.encode(new LinkMessage.HandOverAsk(request, sessionId, ticket)));
     }
 
+    /**
+     * Claims a lost member's session for a resumption here. The member that decides is the same
+     * for every member that sees the same members: of this node and the members it has links to,
+     * the one whose rendezvous score for (owner, session) is highest.
+     */
+    @Override
+    public CompletableFuture<Void> claim(NodeAddress owner, int sessionId, long ticket) {
+        NodeAddress judge = judge(owner, sessionId);
+        if (judge.equals(links.self())) {
+            return decide(owner, sessionId) ? CompletableFuture.completedFuture(null)
+                    : CompletableFuture.failedFuture(replayed(owner, sessionId));
+        }
+        Link link = links.to(judge);
+        CompletableFuture<Void> granted = new CompletableFuture<>();
+        if (link == null || !link.up()) {
+            granted.completeExceptionally(new HandOverRefusal(ErrorCode.HANDOVER_FAILED, "no link to member " + judge));
+            return granted;
+        }
+        int request = nextRequest.incrementAndGet();
+        Ask a = new Ask(request, judge, sessionId, ticket, MAX_HOPS, new CompletableFuture<>());
+        a.granted = granted;
+        asks.put(request, a);
+        a.timer = vertx.setTimer(ANSWER_TIMEOUT.toMillis(), id -> a.fail(ErrorCode.HANDOVER_FAILED,
+                "member " + judge + " did not decide the claim within " + ANSWER_TIMEOUT.toMillis() + " ms"));
+        link.send(LinkCodec.encode(new LinkMessage.SessionClaim(request, owner, sessionId, ticket)));
+        return granted;
+    }
+
+    /** The member that decides claims on session {@code sessionId} of {@code owner}: highest score among this node and its linked members. */
+    NodeAddress judge(NodeAddress owner, int sessionId) {
+        NodeAddress best = links.self();
+        long bestScore = score(best, owner, sessionId);
+        for (Link l : links.all()) {
+            if (!l.up() || l.peer().equals(owner)) {
+                continue;
+            }
+            long score = score(l.peer(), owner, sessionId);
+            if (Long.compareUnsigned(score, bestScore) > 0 || (score == bestScore && Long.compareUnsigned(l.peer().value(), best.value()) > 0)) {
+                best = l.peer();
+                bestScore = score;
+            }
+        }
+        return best;
+    }
+
+    /** Rendezvous hashing: a well-mixed 64-bit score of (member, owner, session) (SplitMix64's finaliser). */
+    static long score(NodeAddress member, NodeAddress owner, int sessionId) {
+        long z = member.value() * 0x9E3779B97F4A7C15L ^ owner.value() + 0x632BE59BD9B4E019L ^ (sessionId & 0xFFFF_FFFFL) * 0xC2B2AE3D27D4EB4FL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** As the judge: the first claim on a lost session is granted and remembered; any later one is not. */
+    private boolean decide(NodeAddress owner, int sessionId) {
+        long now = System.currentTimeMillis();
+        long keep = sessions.resumption() == null ? 0 : sessions.resumption().ticketLifetime().toMillis();
+        ClaimKey key = new ClaimKey(owner, sessionId);
+        synchronized (claims) {
+            Iterator<Map.Entry<ClaimKey, Long>> oldest = claims.entrySet().iterator();
+            while (oldest.hasNext()) {
+                Map.Entry<ClaimKey, Long> e = oldest.next();
+                if (claims.size() < MAX_CLAIMS && e.getValue() > now) {
+                    break;
+                }
+                oldest.remove();
+            }
+            Long until = claims.get(key);
+            if (until != null && until > now) {
+                return false;
+            }
+            claims.put(key, now + keep);
+            return true;
+        }
+    }
+
+    private static HandOverRefusal replayed(NodeAddress owner, int sessionId) {
+        return new HandOverRefusal(ErrorCode.TICKET_REPLAYED, "session " + Integer.toUnsignedString(sessionId) + " of lost member "
+                + owner + " was resumed already");
+    }
+
     /** A hand-over message from {@code link}'s peer. */
     void onMessage(Link link, LinkMessage m) throws ProtocolException {
         if (m instanceof LinkMessage.HandOverAsk ask) {
             answer(link, ask);
+        } else if (m instanceof LinkMessage.SessionClaim claim) {
+            link.send(LinkCodec.encode(decide(claim.owner(), claim.session()) ? new LinkMessage.ClaimGranted(claim.request())
+                    : new LinkMessage.HandOverRefused(claim.request(), ErrorCode.TICKET_REPLAYED, null,
+                    replayed(claim.owner(), claim.session()).getMessage())));
+        } else if (m instanceof LinkMessage.ClaimGranted granted) {
+            Ask a = asks.get(granted.request());
+            if (a != null && a.granted != null && a.owner.equals(link.peer()) && asks.remove(a.request, a)) {
+                vertx.cancelTimer(a.timer);
+                a.granted.complete(null);
+            }
         } else if (m instanceof LinkMessage.HandOverPart part) {
             Ask a = asks.get(part.request());
-            if (a == null || !a.owner.equals(link.peer())) {
+            if (a == null || a.granted != null || !a.owner.equals(link.peer())) {
                 return; // timed out or failed meanwhile: the owner's late answer has nobody to go to
             }
             ByteBuffer data = part.data();
@@ -155,6 +265,10 @@ public final class SessionHandOvers implements SessionHandOver {
                 return;
             }
             vertx.cancelTimer(a.timer);
+            if (a.granted != null) {
+                a.granted.completeExceptionally(new HandOverRefusal(refused.code(), refused.reason()));
+                return;
+            }
             NodeAddress next = refused.movedTo();
             if (refused.code() == ErrorCode.SESSION_MOVED && next.equals(links.self())) {
                 // It was handed to this node, and its state never arrived (the link failed on the way): it is gone.

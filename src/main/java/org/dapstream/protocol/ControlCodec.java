@@ -25,6 +25,7 @@ import java.util.List;
  * ACK          12 | ch_id u16 (1..65535) | delivered u64                                  (11 bytes)
  * TICKET       13 | ticket_number u32 | lifetime_s u32 | ticket vec (u16 length, 1..512)  (12..523 bytes)
  * RESUMED      17 | count u16 | (ch_id u16 (1..65535) | received u64) * count              (3 + 10 * count bytes)
+ * SESSION_GAP  18 | lost_owner u64                                                          (9 bytes)
  * </pre>
  *
  * Every fixed-size message must have exactly its size: trailing bytes are an error, so a
@@ -48,6 +49,7 @@ public final class ControlCodec {
     public static final int RESUMED_FIXED_SIZE = 3;
     /** Bytes of one channel in RESUMED. */
     public static final int RESUMED_ENTRY_SIZE = 10;
+    public static final int SESSION_GAP_SIZE = 9;
     /** Largest u32 field (ticket number, lifetime). */
     private static final long MAX_U32 = 0xFFFF_FFFFL;
     /** GOAWAY without alternate and reason: kind, grace_ms, alt_len. */
@@ -179,6 +181,9 @@ public final class ControlCodec {
             }
             return b.array();
         }
+        if (message instanceof ControlMessage.SessionGap m) {
+            return allocate(SESSION_GAP_SIZE).put((byte) ControlMessage.KIND_SESSION_GAP).putLong(m.lostOwner().value()).array();
+        }
         throw new IllegalArgumentException("no encoding for " + message);
     }
 
@@ -294,6 +299,12 @@ public final class ControlCodec {
                     channels.add(new ControlMessage.ChannelReceived(ch, b.getLong()));
                 }
                 return new ControlMessage.Resumed(channels);
+            }
+            case ControlMessage.KIND_SESSION_GAP -> {
+                if (length != SESSION_GAP_SIZE) {
+                    throw malformed("SESSION_GAP is " + length + " bytes, must be " + SESSION_GAP_SIZE);
+                }
+                return new ControlMessage.SessionGap(new NodeAddress(b.getLong()));
             }
             default -> throw malformed(HandshakeMessage.isHandshakeKind(kind)
                     ? String.format("handshake message kind 0x%02x outside the handshake", kind)

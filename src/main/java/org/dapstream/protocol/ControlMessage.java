@@ -36,6 +36,8 @@ public sealed interface ControlMessage {
     int KIND_TICKET = 0x13;
     /** What each side received on each channel it carries over; the first frame after a resumed handshake. */
     int KIND_RESUMED = 0x17;
+    /** Acceptor → connector, before RESUMED: the session's owner was lost; nothing of its channels survived (PROTOCOL.md 33.7). */
+    int KIND_SESSION_GAP = 0x18;
 
     /** OPEN_CHANNEL option: both sides may send COMPRESSED frames on the channel (adaptive LZ4). */
     int OPTION_COMPRESSION = 0x01;
@@ -146,5 +148,13 @@ public sealed interface ControlMessage {
      * received (unsigned 64-bit on the wire); the peer resends from {@code received + 1}.
      */
     record ChannelReceived(int channelId, long received) {
+    }
+
+    /**
+     * The acceptor resumed the session, but its owner {@code lostOwner} is gone (crashed) and
+     * took the session's channels with it: each channel the connector carried ends with a gap
+     * notice, and the session goes on without them (PROTOCOL.md section 33.7).
+     */
+    record SessionGap(NodeAddress lostOwner) implements ControlMessage {
     }
 }

@@ -144,6 +144,11 @@ public enum ErrorCode {
     HANDOVER_FAILED(0x0047),
     /** The session moved to another member of the cluster: its channels on this node close. */
     SESSION_MOVED(0x0048),
+    /**
+     * The member that held the session was lost (it crashed) and its channels with it: the
+     * session resumed elsewhere, and each channel it carried ends with a gap notice.
+     */
+    SESSION_LOST(0x0049),
     /** An unexpected failure inside the receiver. */
     INTERNAL_ERROR(0x00FF);
 

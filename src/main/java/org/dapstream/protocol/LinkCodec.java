@@ -22,6 +22,8 @@ import java.nio.charset.StandardCharsets;
  * HANDOVER_PART 07 | request u32 | last u8 (0 or 1) | data (to the end)              (6+ bytes)
  * HANDOVER_REFUSED 08 | request u32 | code u16 | moved_to u64 | reason UTF-8 (to the end, at most 512 bytes)
  *                                                                                    (15+ bytes)
+ * SESSION_CLAIM 09 | request u32 | owner u64 | session u32 | ticket u32               (21 bytes)
+ * CLAIM_GRANTED 0A | request u32                                                     (5 bytes)
  * </pre>
  *
  * NODE, MEMBER_ADD and MEMBER_REMOVE must end after their last field. FORWARD and DELIVER are
@@ -42,6 +44,10 @@ public final class LinkCodec {
     public static final int HANDOVER_ASK_SIZE = 13;
     /** HANDOVER_PART before its data: kind, request, last. */
     public static final int HANDOVER_PART_FIXED_SIZE = 6;
+    /** SESSION_CLAIM: kind, request, owner, session, ticket. */
+    public static final int SESSION_CLAIM_SIZE = 21;
+    /** CLAIM_GRANTED: kind, request. */
+    public static final int CLAIM_GRANTED_SIZE = 5;
     /** HANDOVER_REFUSED before its reason: kind, request, code, moved_to. */
     public static final int HANDOVER_REFUSED_FIXED_SIZE = 15;
 
@@ -70,6 +76,14 @@ public final class LinkCodec {
             ClusterCodec.requireU32("ticket", m.ticket());
             return ClusterCodec.allocate(HANDOVER_ASK_SIZE).put((byte) LinkMessage.KIND_HANDOVER_ASK).putInt(m.request())
                     .putInt(m.session()).putInt((int) m.ticket()).array();
+        }
+        if (message instanceof LinkMessage.SessionClaim m) {
+            ClusterCodec.requireU32("ticket", m.ticket());
+            return ClusterCodec.allocate(SESSION_CLAIM_SIZE).put((byte) LinkMessage.KIND_SESSION_CLAIM).putInt(m.request())
+                    .putLong(m.owner().value()).putInt(m.session()).putInt((int) m.ticket()).array();
+        }
+        if (message instanceof LinkMessage.ClaimGranted m) {
+            return ClusterCodec.allocate(CLAIM_GRANTED_SIZE).put((byte) LinkMessage.KIND_CLAIM_GRANTED).putInt(m.request()).array();
         }
         if (message instanceof LinkMessage.HandOverPart m) {
             ByteBuffer data = m.data().duplicate();
@@ -244,6 +258,19 @@ public final class LinkCodec {
             case LinkMessage.KIND_HANDOVER_ASK -> {
                 PayloadCursor c = new PayloadCursor(payload, "HANDOVER_ASK");
                 LinkMessage.HandOverAsk m = new LinkMessage.HandOverAsk(c.u32("request"), c.u32("session"), c.u32Unsigned("ticket"));
+                c.end();
+                return m;
+            }
+            case LinkMessage.KIND_SESSION_CLAIM -> {
+                PayloadCursor c = new PayloadCursor(payload, "SESSION_CLAIM");
+                LinkMessage.SessionClaim m = new LinkMessage.SessionClaim(c.u32("request"), new NodeAddress(c.u64("owner")),
+                        c.u32("session"), c.u32Unsigned("ticket"));
+                c.end();
+                return m;
+            }
+            case LinkMessage.KIND_CLAIM_GRANTED -> {
+                PayloadCursor c = new PayloadCursor(payload, "CLAIM_GRANTED");
+                LinkMessage.ClaimGranted m = new LinkMessage.ClaimGranted(c.u32("request"));
                 c.end();
                 return m;
             }

@@ -20,6 +20,8 @@ public sealed interface LinkMessage {
     int KIND_HANDOVER_ASK = 0x06;
     int KIND_HANDOVER_PART = 0x07;
     int KIND_HANDOVER_REFUSED = 0x08;
+    int KIND_SESSION_CLAIM = 0x09;
+    int KIND_CLAIM_GRANTED = 0x0A;
 
     /** The kind byte. */
     int kind();
@@ -148,6 +150,27 @@ public sealed interface LinkMessage {
         @Override
         public int kind() {
             return KIND_HANDOVER_REFUSED;
+        }
+    }
+
+    /**
+     * Session {@code session} of {@code owner}, a member that is gone, is being resumed at the
+     * sender with ticket {@code ticket}: the receiver, the member that decides claims on that
+     * session, grants it (CLAIM_GRANTED) once, and refuses any later claim (HANDOVER_REFUSED
+     * TICKET_REPLAYED), answering with the same {@code request} (PROTOCOL.md section 33.7).
+     */
+    record SessionClaim(int request, NodeAddress owner, int session, long ticket) implements LinkMessage {
+        @Override
+        public int kind() {
+            return KIND_SESSION_CLAIM;
+        }
+    }
+
+    /** The claim {@code request} is granted: the sender takes the lost session, with a gap. */
+    record ClaimGranted(int request) implements LinkMessage {
+        @Override
+        public int kind() {
+            return KIND_CLAIM_GRANTED;
         }
     }
 }

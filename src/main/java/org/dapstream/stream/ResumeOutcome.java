@@ -21,6 +21,11 @@ public enum ResumeOutcome {
     TICKET_REPLAYED,
     /** The session came from another member of the cluster and goes on here (PROTOCOL.md section 33). */
     HANDED_OVER,
+    /**
+     * The session's owner was lost (no member has a link to it): the session goes on here, and
+     * its channels end with a gap notice (PROTOCOL.md section 33.7).
+     */
+    GAP,
     /** The member that owns the session did not hand it over (link down, no answer in time). */
     HANDOVER_FAILED,
     /** Anything else: malformed, a bad MAC, no common suite, the connection lost mid-way. */

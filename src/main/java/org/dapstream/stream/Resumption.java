@@ -6,6 +6,7 @@ import org.dapstream.protocol.ControlCodec;
 import org.dapstream.protocol.ControlMessage;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.Features;
+import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
 
@@ -43,6 +44,8 @@ final class Resumption {
     private List<Channel> carried;
     private boolean sentState;
     private boolean peerStateApplied;
+    /** Connector: the member the acceptor said was lost with the session's channels (SESSION_GAP), or null. */
+    private NodeAddress lostOwner;
 
     Resumption(Stream stream, StreamRole role, LocalNode node) {
         this.stream = stream;
@@ -202,6 +205,12 @@ final class Resumption {
         for (Channel ch : carried) {
             Long has = peerHas.get(ch.id());
             Suspension s = ch.suspension;
+            if (has == null && lostOwner != null) {
+                ChannelGap gap = new ChannelGap(ch, lostOwner, ch.received, ch.retained.acknowledged(), ch.retained.written());
+                stream.gap(gap);
+                stream.channels.endCarried(ch, CloseReason.of(ErrorCode.SESSION_LOST, gap.toString()));
+                continue;
+            }
             if (has == null) {
                 stream.channels.endCarried(ch, CloseReason.of(ErrorCode.CHANNEL_CLOSED, "the peer did not carry channel "
                         + ch.id() + " over the resumption"));
@@ -226,6 +235,20 @@ final class Resumption {
         }
         stream.gate.notifyWritable();
         LOG.log(System.Logger.Level.DEBUG, () -> stream + " resumed " + carried.size() + " channels");
+    }
+
+    /** Connector: SESSION_GAP, before the acceptor's RESUMED: the channels this side carries end with a gap notice there. */
+    void onSessionGap(ControlMessage.SessionGap gap) throws ProtocolException {
+        if (role != StreamRole.CONNECTOR || carried == null || peerStateApplied || lostOwner != null) {
+            throw new ProtocolException(ErrorCode.PROTOCOL_VIOLATION,
+                    "SESSION_GAP comes only from the accepting side of a resumption, once, before its RESUMED");
+        }
+        lostOwner = gap.lostOwner();
+    }
+
+    /** Acceptor: the session's owner was lost; SESSION_GAP goes ahead of the TICKET and RESUMED. */
+    void sendGap(NodeAddress owner) {
+        stream.writer.sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.SessionGap(owner)));
     }
 
     /** The stream ended: a connector's tickets are wiped unless they go on to a suspension that may still use them. */

@@ -21,4 +21,14 @@ public interface SessionHandOver {
      * @return the session's state; or fails with a {@link HandOverRefusal} that says why
      */
     CompletableFuture<SessionState> fetch(NodeAddress owner, int sessionId, long ticket);
+
+    /**
+     * Claims session {@code sessionId} of {@code owner}, a node this one cannot reach (it
+     * crashed), for a resumption here with ticket {@code ticket}: granted once in the cluster,
+     * by the member that decides claims on that session; a later claim fails with
+     * TICKET_REPLAYED.
+     *
+     * @return completes when granted; or fails with a {@link HandOverRefusal}
+     */
+    CompletableFuture<Void> claim(NodeAddress owner, int sessionId, long ticket);
 }

@@ -91,10 +91,13 @@ public final class Sessions {
         return handOver;
     }
 
-    /** True when tickets {@code owner} issued are taken here: it is a member this node reaches. */
+    /**
+     * True when tickets {@code owner} issued are taken here: this node is in a cluster, where
+     * another member's session is handed over (its owner reachable) or claimed with a gap
+     * (its owner lost), PROTOCOL.md section 33.
+     */
     boolean takesTicketsOf(NodeAddress owner) {
-        SessionHandOver h = handOver;
-        return h != null && h.reaches(owner);
+        return handOver != null;
     }
 
     /** How sessions resume here; null when they do not. */

@@ -284,6 +284,15 @@ public final class Stream {
         onLoop(() -> finish(CloseReason.of(ErrorCode.CONNECTION_LOST, reason)));
     }
 
+    /** A carried channel ends with a gap (the listener hears it before the channel's handler hears it closed). */
+    void gap(ChannelGap gap) {
+        try {
+            listener.gap(this, gap);
+        } catch (RuntimeException e) {
+            CallbackFailure.log(System.getLogger(Stream.class.getName()), "gap callback of " + this + " threw", e);
+        }
+    }
+
     /** The session resumed on another connection: this one, which the peer has left, ends and suspends its channels for it. */
     void supersede() {
         onLoop(() -> {
@@ -458,6 +467,8 @@ public final class Stream {
             resumption.onTicket(ticket);
         } else if (message instanceof ControlMessage.Resumed resumed) {
             resumption.onResumed(resumed);
+        } else if (message instanceof ControlMessage.SessionGap gap) {
+            resumption.onSessionGap(gap);
         } else if (message instanceof ControlMessage.GoAway goAway) {
             if (!peerGoingAway.isDone()) { // a repeated GOAWAY changes nothing
                 listener.goingAway(this, goAway);

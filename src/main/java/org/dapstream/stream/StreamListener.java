@@ -23,4 +23,11 @@ public interface StreamListener {
 
     StreamListener NONE = new StreamListener() {
     };
+
+    /**
+     * A channel carried over a resumption ended with a gap: the member that held the session
+     * was lost (PROTOCOL.md section 33.7). Before the channel's handler hears it closed.
+     */
+    default void gap(Stream stream, ChannelGap gap) {
+    }
 }

@@ -52,6 +52,8 @@ final class StreamSetup {
     /** Acceptor: the member that issued the RESUME_HELLO's ticket, when another (it hands the session over), and the id held for it. */
     private NodeAddress owner;
     private int heldSessionId;
+    /** Acceptor: {@link #owner} is not reachable (it crashed): its session is claimed, and resumes with a gap (PROTOCOL.md 33.7). */
+    private boolean lostOwner;
     /** This setup is a resumption (counted under the resumes meter, not the handshakes one). */
     private boolean resumptionAttempt;
     /** A handshake step's crypto runs on a worker: the handshake is not touched here until it returns. */
@@ -246,11 +248,19 @@ final class StreamSetup {
         Session[] claimed = new Session[1]; // claimed on the worker (the ticket bookkeeping is thread-safe), used on the loop
         long[] claimedTicket = new long[1];
         NodeAddress[] elsewhere = new NodeAddress[1];
+        boolean[] ownerLost = new boolean[1];
         int[] heldId = new int[1];
+        boolean identityRequired = security.handshake().peerPolicy().requiresIdentity();
         step(() -> r.onResumeHello(raw, (sessionId, number) -> {
             NodeAddress owner = r.ticket().owner();
             Session s = sessions.find(sessionId);
             if (!owner.equals(self) && (s == null || !owner.equals(s.movedFrom()))) {
+                SessionHandOver link = sessions.handOver();
+                ownerLost[0] = link == null || !link.reaches(owner);
+                if (ownerLost[0] && identityRequired) {
+                    throw new HandshakeException(ErrorCode.TICKET_WRONG_NODE, "the session's member " + owner + " is gone, and this "
+                            + "node requires a proven identity, which a ticket does not carry: start a new session");
+                }
                 sessions.reserve(sessionId);
                 elsewhere[0] = owner;
                 heldId[0] = sessionId;
@@ -268,6 +278,7 @@ final class StreamSetup {
             resuming = claimed[0];
             resumingTicket = claimedTicket[0];
             owner = elsewhere[0];
+            lostOwner = ownerLost[0];
             heldSessionId = heldId[0];
             sendControl(accept);
         }, unused -> {
@@ -335,6 +346,10 @@ final class StreamSetup {
         stream.resumption.resumedWith(used);
         stream.reading.pause();
         SessionHandOver link = sessions.handOver();
+        if (lostOwner) {
+            resumeWithGap(from, sessionId, used, link);
+            return;
+        }
         CompletableFuture<SessionState> fetched = link == null
                 ? CompletableFuture.failedFuture(new HandOverRefusal(ErrorCode.HANDOVER_FAILED, "this node left its cluster"))
                 : link.fetch(from, sessionId, used);
@@ -359,6 +374,42 @@ final class StreamSetup {
             stream.keys.peerOfSession(arrival.session().peer());
             stream.peerNode(arrival.session().nodeAddress());
             carryOn(arrival.session(), arrival.suspension(), ResumeOutcome.HANDED_OVER);
+        }));
+    }
+
+    /**
+     * Acceptor: the ticket's owner is lost. Once the cluster grants this node the claim (so no
+     * other member takes the session too), the session goes on here under its id with none of
+     * its channels: SESSION_GAP tells the connector, whose channels then end with a gap notice.
+     * Its peer's identity went with the owner: the session here has none.
+     */
+    private void resumeWithGap(NodeAddress from, int sessionId, long used, SessionHandOver link) {
+        Sessions sessions = node.sessions();
+        CompletableFuture<Void> granted = link == null
+                ? CompletableFuture.failedFuture(new HandOverRefusal(ErrorCode.HANDOVER_FAILED, "this node left its cluster"))
+                : link.claim(from, sessionId, used);
+        granted.whenComplete((unused, e) -> transport.execute(() -> {
+            if (e != null) {
+                sessions.unreserve(sessionId);
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                ErrorCode code = cause instanceof HandOverRefusal refusal ? refusal.code() : ErrorCode.HANDOVER_FAILED;
+                countFailure(code);
+                if (!stream.ended()) {
+                    stream.fail(new ProtocolException(code, "session " + Integer.toUnsignedString(sessionId) + " of lost member " + from
+                            + " cannot resume here: " + cause.getMessage()));
+                }
+                return;
+            }
+            Session session = new Session(sessionId, NodeAddress.NONE, node.clock().currentTimeMillis());
+            session.movedFrom(from);
+            session.tickets().continueFrom(used); // the connector takes only tickets numbered above the one it holds
+            sessions.arrived(session);
+            Suspension nothing = new Suspension(List.of(), stream.acks.store(), node.clock().currentTimeMillis());
+            stream.peerNode(NodeAddress.NONE);
+            if (!stream.ended()) {
+                stream.resumption.sendGap(from);
+            }
+            carryOn(session, nothing, ResumeOutcome.GAP);
         }));
     }
 

@@ -16,10 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.dapstream.cluster.ClusterNodes;
 import org.dapstream.cluster.NodeCluster;
 import org.dapstream.protocol.ChannelType;
+import org.dapstream.protocol.CloseReason;
 import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.NodeAddress;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
+import org.dapstream.stream.ChannelGap;
 import org.dapstream.stream.ResumeOutcome;
 import org.dapstream.stream.ResumeTicket;
 import org.dapstream.stream.Session;
@@ -37,8 +39,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sessions moving between members of a real cluster (three in-process members on loopback,
@@ -202,6 +206,86 @@ class HandOverSocketTest {
         assertEquals(1, member(1).counters().resumes(ResumeOutcome.HANDED_OVER));
         assertEquals("127.0.0.1:" + member(1).port(), session.nextEndpoint(), "it stays at the member it moved to");
         assertTrue(events.pauses.get(0).toMillis() < 5_000, "moved within seconds: " + events.pauses);
+    }
+
+    /** Records resumptions, gaps and the end of a session. */
+    static final class GapEvents implements SessionListener {
+        final AtomicInteger resumed = new AtomicInteger();
+        final List<ChannelGap> gaps = new CopyOnWriteArrayList<>();
+        final CompletableFuture<CloseReason> ended = new CompletableFuture<>();
+
+        @Override
+        public void resumed(ClientSession session, Stream stream, Duration pause, int attempts) {
+            resumed.incrementAndGet();
+        }
+
+        @Override
+        public void gap(ClientSession session, ChannelGap gap) {
+            gaps.add(gap);
+        }
+
+        @Override
+        public void ended(ClientSession session, CloseReason reason) {
+            ended.complete(reason);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void aSessionWhoseMemberCrashedResumesAtAnotherWithAGapNoticeThatSaysWhatWasLost() throws Exception {
+        startCluster(3);
+        CuttingProxy toFirst = new CuttingProxy(nodes.vertx, member(0).port());
+        CuttingProxy toSecond = new CuttingProxy(nodes.vertx, member(1).port());
+        closing.add(toFirst);
+        closing.add(toSecond);
+        toSecond.refuse(true); // held back until the first member is gone
+        GapEvents events = new GapEvents();
+        ClientSession session = client().connectSession(List.of("127.0.0.1:" + toFirst.port(), "127.0.0.1:" + toSecond.port()),
+                FAST, events).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        int messages = 2_000;
+        int[] sizes = sizes(messages + 1, 9);
+        Checker checker = new Checker(0, sizes);
+        Channel ch = session.openChannel(ChannelType.ECHO, checker).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        writeAsync(List.of(ch), sizes, messages).get(60, TimeUnit.SECONDS); // all written: sent, in flight, or kept
+        ClusterNodes.await("some echoes back", Duration.ofSeconds(TIMEOUT_SECONDS), () -> checker.next > 200);
+        ResumeTicket lost = copy(session.stream().resumeTicket());
+        NodeAddress first = nodes.nodes.get(0).self();
+
+        // The first member crashes: its client connection is cut, then it is gone, with the session it held.
+        toFirst.refuse(true);
+        toFirst.cutAll();
+        nodes.nodes.get(0).close();
+        member(0).stop().toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        ClusterNodes.await("the others lost their links to it", Duration.ofSeconds(TIMEOUT_SECONDS),
+                () -> nodes.nodes.get(1).links().to(first) == null && nodes.nodes.get(2).links().to(first) == null);
+        int received = checker.next;
+        toSecond.refuse(false);
+
+        ClusterNodes.await("resumed at the second member with a gap", Duration.ofSeconds(TIMEOUT_SECONDS),
+                () -> events.gaps.size() == 1 && !session.suspended());
+        ChannelGap gap = events.gaps.get(0);
+        assertNull(checker.problem, "what arrived before the crash arrived once, in order");
+        assertEquals(ch, gap.channel());
+        assertEquals(first, gap.lostOwner());
+        assertEquals(received, gap.received(), "the gap starts right after the last echo that arrived");
+        assertEquals(checker.next, received, "nothing arrived after the crash on the lost channel");
+        assertEquals(messages, gap.written());
+        assertTrue(gap.acknowledged() <= messages && gap.acknowledged() >= 0, gap.toString());
+        assertEquals(Channel.State.CLOSED, ch.state());
+        assertEquals(ErrorCode.SESSION_LOST, ch.closed().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).errorCode());
+        assertFalse(events.ended.isDone(), "the session goes on");
+        assertEquals(1, member(1).counters().resumes(ResumeOutcome.GAP));
+
+        // The session runs at the second member: a new channel on it echoes.
+        Checker fresh = new Checker(0, sizes);
+        Channel again = session.openChannel(ChannelType.ECHO, fresh).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        again.write(PacketType.DATA, message(0, 0, sizes[0]));
+        ClusterNodes.await("an echo on a new channel", Duration.ofSeconds(TIMEOUT_SECONDS), () -> fresh.next == 1 || fresh.problem != null);
+        assertNull(fresh.problem);
+
+        // The lost member's ticket again, at the third member: the claim was granted once, in the whole cluster.
+        assertEquals(ErrorCode.TICKET_REPLAYED, refusal(client(), member(2), lost));
+        assertEquals(0, member(2).sessions().size());
     }
 
     /**

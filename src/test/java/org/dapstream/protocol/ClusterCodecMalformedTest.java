@@ -78,7 +78,7 @@ class ClusterCodecMalformedTest {
         return Stream.of(
                 row("empty payload", "", "empty LINK message"),
                 row("kind 0x00", "00", "unknown LINK message kind 0x00"),
-                row("kind 0x09 (after HANDOVER_REFUSED)", "09 " + NAME_A, "unknown LINK message kind 0x09"),
+                row("kind 0x0b (after CLAIM_GRANTED)", "0b " + NAME_A, "unknown LINK message kind 0x0b"),
                 row("kind 0x84 (a CLUSTER MESSAGE on a link)", "84 03000000 00", "unknown LINK message kind 0x84"),
                 row("NODE kind only", "01", "NODE is truncated: state needs 1 bytes, 0 remain"),
                 row("NODE state 2", "01 02 00000000 00000000 00", "NODE state 2; 0 (ready) and 1 (draining) are defined"),

@@ -303,6 +303,7 @@ class ControlCodecGoldenTest {
                 {ErrorCode.TICKET_INVALID, 0x0040}, {ErrorCode.TICKET_BINDER_MISMATCH, 0x0041}, {ErrorCode.TICKET_EXPIRED, 0x0042},
                 {ErrorCode.TICKET_WRONG_NODE, 0x0043}, {ErrorCode.SESSION_UNKNOWN, 0x0044}, {ErrorCode.TICKET_REPLAYED, 0x0045},
                 {ErrorCode.SESSION_EXPIRED, 0x0046}, {ErrorCode.HANDOVER_FAILED, 0x0047}, {ErrorCode.SESSION_MOVED, 0x0048},
+                {ErrorCode.SESSION_LOST, 0x0049},
                 {ErrorCode.INTERNAL_ERROR, 0x00FF}};
         assertEquals(ErrorCode.values().length, table.length, "a code was added: add it here with its wire value");
         for (Object[] row : table) {
@@ -311,7 +312,7 @@ class ControlCodecGoldenTest {
             assertEquals(code, ErrorCode.fromCode((int) row[1]));
         }
         assertNull(ErrorCode.fromCode(0x003B));
-        assertNull(ErrorCode.fromCode(0x0049));
+        assertNull(ErrorCode.fromCode(0x004A));
         assertNull(ErrorCode.fromCode(0xBEEF));
         assertEquals("MALFORMED_CONTROL (0x0009): empty CONTROL payload on ch 0",
                 new ProtocolException(ErrorCode.MALFORMED_CONTROL, "empty CONTROL payload on ch 0").toString());

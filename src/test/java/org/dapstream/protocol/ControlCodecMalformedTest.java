@@ -51,7 +51,7 @@ class ControlCodecMalformedTest {
                 row("OPEN_REJECT reason, byte 0xff", "05 0100 0b00 ff", CONTROL, "OPEN_REJECT reason is not valid UTF-8"),
                 row("OPEN_REJECT reason, beyond U+10FFFF", "05 0100 0b00 f4908080", CONTROL, "OPEN_REJECT reason is not valid UTF-8"),
                 row("kind 0x0f (reserved for the handshake)", "0f", CONTROL, "unknown CONTROL message kind 0x0f"),
-                row("kind 0x18 (after RESUMED)", "18 0100 0100000000000000", CONTROL, "unknown CONTROL message kind 0x18"),
+                row("kind 0x19 (after SESSION_GAP)", "19 0100 0100000000000000", CONTROL, "unknown CONTROL message kind 0x19"),
                 row("ACK one byte short", "12 0100 01000000000000", CONTROL, "ACK is 10 bytes, must be exactly 11"),
                 row("ACK one byte long", "12 0100 0100000000000000 00", CONTROL, "ACK is 12 bytes, must be exactly 11"),
                 row("ACK kind only", "12", CONTROL, "ACK is 1 bytes, must be exactly 11"),

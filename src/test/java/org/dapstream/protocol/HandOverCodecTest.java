@@ -180,8 +180,8 @@ class HandOverCodecTest {
                 "HANDOVER_ASK has 4 trailing bytes after its last field"));
         rows.add(row("PART last 2", "07 01000000 02 6869", "HANDOVER_PART last is 2; 0 and 1 are defined"));
         rows.add(row("PART last 0xff, no data", "07 01000000 ff", "HANDOVER_PART last is 255; 0 and 1 are defined"));
-        rows.add(row("REFUSED code 0x0049 (after SESSION_MOVED)", "08 01000000 4900 0000000000000000",
-                "HANDOVER_REFUSED code 0x0049 is not defined"));
+        rows.add(row("REFUSED code 0x004A (after SESSION_LOST)", "08 01000000 4a00 0000000000000000",
+                "HANDOVER_REFUSED code 0x004a is not defined"));
         rows.add(row("REFUSED code 0xBEEF", "08 01000000 efbe 0000000000000000 6869", "HANDOVER_REFUSED code 0xbeef is not defined"));
         rows.add(row("REFUSED reason of 513 bytes", "08 01000000 4400 0000000000000000 " + "61".repeat(513),
                 "HANDOVER_REFUSED reason is 513 bytes, limit 512"));
@@ -195,7 +195,7 @@ class HandOverCodecTest {
                 "HANDOVER_REFUSED reason is not valid UTF-8"));
         rows.add(row("REFUSED reason, byte 0xff", "08 01000000 4400 0000000000000000 ff",
                 "HANDOVER_REFUSED reason is not valid UTF-8"));
-        rows.add(row("kind 0x09 (after HANDOVER_REFUSED)", "09 01000000 02000000 03000000", "unknown LINK message kind 0x09"));
+        rows.add(row("kind 0x0b (after CLAIM_GRANTED)", "0b 01000000 02000000 03000000", "unknown LINK message kind 0x0b"));
         // every cut of each kind's fixed part, the field it falls in named with what was left of it
         rows.addAll(truncations("HANDOVER_ASK", "06 04030201 4d3c2b1a feffffff",
                 new String[] {"request", "session", "ticket"}, new int[] {4, 4, 4}));
