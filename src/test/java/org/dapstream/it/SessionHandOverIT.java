@@ -10,16 +10,23 @@ import org.dapstream.client.ClientSession;
 import org.dapstream.client.SessionListener;
 import org.dapstream.client.SessionOptions;
 import org.dapstream.client.StreamClient;
+import org.dapstream.client.TicketReplay;
 import org.dapstream.protocol.ChannelType;
 import org.dapstream.protocol.CloseReason;
+import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
+import org.dapstream.stream.ChannelGap;
 import org.dapstream.stream.ChannelHandler;
+import org.dapstream.stream.ResumeTicket;
 import org.dapstream.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.ByteBuffer;
@@ -32,6 +39,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,6 +53,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * saw at each move is printed as p50/p99/max.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SessionHandOverIT {
     static final int NODES = 3;
     static final int SESSIONS = 6;
@@ -114,10 +123,16 @@ class SessionHandOverIT {
         }
     }
 
-    /** What a session's listener hears: each move's pause, and an end (which must not come). */
+    /** What a session's listener hears: each move's pause, gap notices, and an end (which must not come). */
     static final class Moves implements SessionListener {
         final List<Long> pausesMillis = new ArrayList<>();
+        final List<ChannelGap> gaps = new CopyOnWriteArrayList<>();
         final CompletableFuture<CloseReason> ended = new CompletableFuture<>();
+
+        @Override
+        public void gap(ClientSession session, ChannelGap gap) {
+            gaps.add(gap);
+        }
 
         @Override
         public synchronized void resumed(ClientSession session, Stream stream, Duration pause, int attempts) {
@@ -131,6 +146,7 @@ class SessionHandOverIT {
     }
 
     @Test
+    @Order(1)
     @Timeout(600)
     void aRollingRestartUnderTrafficLosesNothingAndRepeatsNothing() throws Exception {
         List<String> endpoints = new ArrayList<>();
@@ -217,6 +233,91 @@ class SessionHandOverIT {
         for (ClusterProcesses.Node node : cluster.nodes) {
             assertTrue(cluster.log(node).contains("drained:"));
         }
+    }
+
+    /**
+     * kill -9 of the member that holds three sessions: each resumes at another member with a
+     * gap notice that says exactly which echoes were lost (the sequence numbers prove it), goes
+     * on there with a new channel, and the dead member's ticket is refused at a third member.
+     */
+    @Test
+    @Order(2)
+    @Timeout(300)
+    void aKilledMembersSessionsResumeElsewhereWithAGapNoticeThatMatchesWhatWasLost() throws Exception {
+        ClusterProcesses.Node victim = cluster.nodes.get(0);
+        List<String> endpoints = new ArrayList<>();
+        for (ClusterProcesses.Node n : cluster.nodes) {
+            endpoints.add("127.0.0.1:" + n.streamPort);
+        }
+        StreamClient client = new StreamClient(ClientOptions.defaults());
+        clients.add(client);
+        SessionOptions options = new SessionOptions(Duration.ofMillis(20), Duration.ofMillis(500));
+        List<Moves> moves = new ArrayList<>();
+        List<Echoes> echoes = new ArrayList<>();
+        List<Channel> channels = new ArrayList<>();
+        List<ClientSession> sessions = new ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            Moves m = new Moves();
+            moves.add(m);
+            ClientSession session = client.connectSession(endpoints, options, m).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            sessions.add(session);
+            Echoes e = new Echoes(s);
+            echoes.add(e);
+            channels.add(session.openChannel(ChannelType.ECHO, e).get(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        }
+        AtomicBoolean writing = new AtomicBoolean(true);
+        int[] written = new int[channels.size()];
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            try {
+                for (int n = 0; writing.get(); n++) {
+                    for (int c = 0; c < channels.size(); c++) {
+                        if (!channels.get(c).write(PacketType.DATA, message(c, n, 4 + (n * 31 + c) % 900))) {
+                            channels.get(c).whenWritable().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                        }
+                        written[c] = n + 1;
+                    }
+                    Thread.sleep(2);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(1_500); // traffic in both directions when the member dies
+        ResumeTicket lost = TicketReplay.copy(sessions.get(0).stream().resumeTicket());
+        cluster.kill(victim);
+        long killed = System.nanoTime();
+        writing.set(false); // stops within a round, long before a session can resume (the back-off alone is longer)
+        writer.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        for (int s = 0; s < sessions.size(); s++) {
+            Moves m = moves.get(s);
+            ClientSession session = sessions.get(s);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+            while ((m.gaps.isEmpty() || session.suspended()) && System.nanoTime() < deadline && !m.ended.isDone()) {
+                Thread.sleep(10);
+            }
+            assertFalse(m.ended.isDone(), "the session goes on: " + m.ended.getNow(null));
+            assertEquals(1, m.gaps.size(), "one gap notice, for its one channel");
+            ChannelGap gap = m.gaps.get(0);
+            Echoes e = echoes.get(s);
+            assertNull(e.problem, "what arrived before the kill arrived once, in order");
+            assertEquals(e.next.get(), gap.received(), "the gap starts right after the last echo that arrived: " + gap);
+            assertEquals(written[s], gap.written(), "the gap counts every message written, also those written after the kill");
+            assertTrue(gap.received() <= gap.written() && gap.acknowledged() <= gap.written(), gap.toString());
+            System.out.printf("kill -9: session %d resumed after %d ms; %s%n", s, m.pausesMillis.isEmpty() ? -1 : m.pausesMillis.get(0), gap);
+            Echoes fresh = new Echoes(100 + s);
+            Channel again = session.openChannel(ChannelType.ECHO, fresh).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            again.write(PacketType.DATA, message(100 + s, 0, 64));
+            long echoDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+            while (fresh.next.get() < 1 && fresh.problem == null && System.nanoTime() < echoDeadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(1, fresh.next.get(), "a new channel of the session echoes where it resumed");
+        }
+        System.out.printf("kill -9: %d sessions resumed with gap notices within %d ms of the kill%n", sessions.size(),
+                (System.nanoTime() - killed) / 1_000_000);
+        ClusterProcesses.Node other = cluster.nodes.get(2);
+        assertEquals(ErrorCode.TICKET_REPLAYED, TicketReplay.refusal(client, "127.0.0.1", other.streamPort, lost,
+                Duration.ofSeconds(TIMEOUT_SECONDS)), "the dead member's ticket is taken once in the cluster");
     }
 
     static long percentile(List<Long> sorted, double p) {
