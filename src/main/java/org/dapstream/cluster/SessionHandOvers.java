@@ -218,6 +218,12 @@ public final class SessionHandOvers implements SessionHandOver {
         if (m instanceof LinkMessage.HandOverAsk ask) {
             answer(link, ask);
         } else if (m instanceof LinkMessage.SessionClaim claim) {
+            if (reaches(claim.owner())) {
+                // The owner is alive, only not linked to the asker: its session is handed over, not lost.
+                link.send(LinkCodec.encode(new LinkMessage.HandOverRefused(claim.request(), ErrorCode.HANDOVER_FAILED, null,
+                        "member " + claim.owner() + " is alive (linked to " + links.self() + "): resume where it is reachable")));
+                return;
+            }
             link.send(LinkCodec.encode(decide(claim.owner(), claim.session()) ? new LinkMessage.ClaimGranted(claim.request())
                     : new LinkMessage.HandOverRefused(claim.request(), ErrorCode.TICKET_REPLAYED, null,
                     replayed(claim.owner(), claim.session()).getMessage())));

@@ -200,6 +200,7 @@ final class Resumption {
             sendState(); // after the acceptor's RESUMED (and the TICKET before it), ahead of our resends
         } else {
             stream.session().tickets().confirmed(); // the connector had the new ticket when it sent this
+            stream.session().gapFrom(null); // ... and the SESSION_GAP sent before it
         }
         SessionStore store = stream.acks.store();
         for (Channel ch : carried) {

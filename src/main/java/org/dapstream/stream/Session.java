@@ -29,6 +29,7 @@ public final class Session {
     private volatile long resumes;
     /** The member it was handed over from (PROTOCOL.md section 33); null when it began here. */
     private volatile NodeAddress movedFrom;
+    private volatile NodeAddress gapFrom;
 
     public Session(int id, NodeAddress nodeAddress, long createTimeMillis) {
         this.id = id;
@@ -108,6 +109,18 @@ public final class Session {
     /** The channels waiting for a resumption, or null while a stream carries the session. */
     public synchronized Suspension suspension() {
         return suspension;
+    }
+
+    /**
+     * The member that was lost with this session's channels, until the connector shows (its
+     * RESUMED) that it heard so (SESSION_GAP, PROTOCOL.md section 33.7); null otherwise.
+     */
+    NodeAddress gapFrom() {
+        return gapFrom;
+    }
+
+    void gapFrom(NodeAddress lost) {
+        gapFrom = lost;
     }
 
     /** The member this session was handed over from, the issuer of the ticket it came with; null when it began here. */

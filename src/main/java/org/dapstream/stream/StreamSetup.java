@@ -402,13 +402,11 @@ final class StreamSetup {
             }
             Session session = new Session(sessionId, NodeAddress.NONE, node.clock().currentTimeMillis());
             session.movedFrom(from);
+            session.gapFrom(from); // told on every resumption until the connector's RESUMED shows it heard it
             session.tickets().continueFrom(used); // the connector takes only tickets numbered above the one it holds
             sessions.arrived(session);
             Suspension nothing = new Suspension(List.of(), stream.acks.store(), node.clock().currentTimeMillis());
             stream.peerNode(NodeAddress.NONE);
-            if (!stream.ended()) {
-                stream.resumption.sendGap(from);
-            }
             carryOn(session, nothing, ResumeOutcome.GAP);
         }));
     }
@@ -429,6 +427,10 @@ final class StreamSetup {
         session.resumed(node.clock().currentTimeMillis());
         node.counters().resume(outcome);
         stream.becomeActive();
+        NodeAddress lost = session.gapFrom();
+        if (lost != null) {
+            stream.resumption.sendGap(lost); // first, or again: a connector cut before its RESUMED has not heard it yet
+        }
         stream.resumption.issueTicket(); // before RESUMED: the connector's RESUMED then shows it has the new ticket
         stream.resumption.sendState();
         stream.reading.resume();
