@@ -49,10 +49,10 @@ import java.util.function.BooleanSupplier;
  * <ul>
  * <li>running: N sessions open, node and client together, against the heap with the client
  * idle and no session;
- * <li>closed: the same N closed by the client, to show the heap returns to that baseline;
+ * <li>closed: the same N closed by the client, read against that baseline again: what the sessions left behind;
  * <li>suspended: N sessions cut at a proxy that then refuses, their client closed, so only the
  * node's waiting state remains (what the node keeps per session until the expiry), against the
- * heap of the node alone; and after the expiry, back to that baseline.
+ * heap of the node alone; and after the expiry, against that baseline again.
  * </ul>
  * The heap is read with {@link MemoryMXBean} after {@link #GC_CYCLES} calls of
  * {@code System.gc()} (a full collection with G1 and Serial), the smallest used figure of them.
