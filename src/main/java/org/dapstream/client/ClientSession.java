@@ -46,6 +46,9 @@ public final class ClientSession implements AutoCloseable {
             ErrorCode.TICKET_EXPIRED, ErrorCode.TICKET_WRONG_NODE, ErrorCode.SESSION_UNKNOWN,
             ErrorCode.AUTH_REFUSED, ErrorCode.IDENTITY_MISMATCH, ErrorCode.NO_COMMON_SUITE, ErrorCode.UNSUPPORTED_VERSION);
 
+    /** Attempts at a GOAWAY's alternate before the session goes back to its own endpoints. */
+    static final int ALTERNATE_ATTEMPTS = 3;
+
     private final Function<StreamListener, CompletableFuture<Stream>> dialNew;
     private final Resumer resumer;
     /** Where the session may be resumed, in order of preference; the first is where it began. */
@@ -53,6 +56,7 @@ public final class ClientSession implements AutoCloseable {
     /** The endpoint the next attempt dials: where the session ran, the next one after a failed attempt, or a GOAWAY's alternate. */
     private volatile Endpoint next;
     private int nextIndex;
+    private int alternateFailures;
     private final SessionListener listener;
     private final Backoff backoff;
     private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
@@ -187,7 +191,11 @@ public final class ClientSession implements AutoCloseable {
                 return;
             }
             try {
-                next = Endpoint.parse(goAway.alternate());
+                Endpoint alternate = Endpoint.parse(goAway.alternate());
+                synchronized (ClientSession.this) {
+                    next = alternate;
+                    alternateFailures = 0;
+                }
             } catch (IllegalArgumentException e) {
                 return; // the codec admits only host:port; nothing else to go to
             }
@@ -265,11 +273,20 @@ public final class ClientSession implements AutoCloseable {
         });
     }
 
-    /** An attempt at {@code failed} did not resume the session: the next one tries the next endpoint (with one, the same). */
+    /**
+     * An attempt at {@code failed} did not resume the session: the next one tries the next
+     * endpoint (with one, the same). An alternate a GOAWAY named is tried
+     * {@link #ALTERNATE_ATTEMPTS} times first: the node that named it is going away or has
+     * too many sessions, and the alternate may only be slow to answer.
+     */
     private synchronized void nextEndpoint(Endpoint failed) {
         if (next != failed) {
             return; // a GOAWAY named another meanwhile
         }
+        if (!endpoints.contains(failed) && ++alternateFailures < ALTERNATE_ATTEMPTS) {
+            return;
+        }
+        alternateFailures = 0;
         nextIndex = (endpoints.indexOf(failed) + 1) % endpoints.size(); // an alternate not in the list: back to the first
         next = endpoints.get(nextIndex);
     }

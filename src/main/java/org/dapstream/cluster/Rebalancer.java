@@ -14,6 +14,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -30,13 +31,16 @@ import java.util.function.BooleanSupplier;
  * moved within the last two intervals are moved.
  *
  * <p>The loads are what the members last told over their links (NODE, every load interval):
- * after a round, the next waits until they have been told again. On a Vert.x timer.
+ * after a round, the next waits until every session it moved has left (or stayed past
+ * {@link #MOVE_TIMEOUT}) and the members have told their loads twice since. On a Vert.x timer.
  */
 public final class Rebalancer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Rebalancer.class.getName());
     /** The GOAWAY grace of a moved session: its client leaves at once, this only bounds a client that does not. */
     static final long MOVE_GRACE_MILLIS = 10_000;
     static final String MOVE_REASON = "rebalancing: this session moves to a member with fewer sessions";
+    /** A session told to move that is still here after this long is taken to stay (its client did not move). */
+    static final Duration MOVE_TIMEOUT = Duration.ofSeconds(30);
 
     /**
      * @param interval how often the loads are compared; also how long the membership must stay the same before anything moves
@@ -73,6 +77,8 @@ public final class Rebalancer implements AutoCloseable {
     private final BooleanSupplier draining;
     private final SplittableRandom random = new SplittableRandom();
     private final AtomicLong moved = new AtomicLong();
+    /** Sessions told to move and not gone yet, with when (nanoTime): the next round waits for them. */
+    private final Map<Session, Long> moving = new ConcurrentHashMap<>();
     private Set<String> lastMembers = Set.of();
     private long membersSince = System.nanoTime();
     private long quietUntil = System.nanoTime();
@@ -104,6 +110,14 @@ public final class Rebalancer implements AutoCloseable {
             membersSince = now; // a member came or went: wait for the others to arrive and the loads to be told
             return;
         }
+        if (!moving.isEmpty()) {
+            // A session still here that was told to move counts here; deciding now would move it twice.
+            moving.entrySet().removeIf(e -> !e.getKey().active() || now - e.getValue() > MOVE_TIMEOUT.toNanos());
+            if (!moving.isEmpty()) {
+                return;
+            }
+            quietUntil = Math.max(quietUntil, now + loadInterval.multipliedBy(2).toNanos()); // the receivers tell their new loads
+        }
         if (ready.isEmpty() || draining.getAsBoolean() || now - membersSince < settings.interval().toNanos() || now - quietUntil < 0) {
             return;
         }
@@ -129,6 +143,7 @@ public final class Rebalancer implements AutoCloseable {
             Stream s = movable.get(i);
             String to = receivers.get(i);
             long at = i * slotMillis + random.nextLong(slotMillis);
+            moving.put(s.session(), now);
             vertx.setTimer(Math.max(1, at), id -> move(s, to));
         }
         long spread = count * slotMillis;
@@ -184,6 +199,7 @@ public final class Rebalancer implements AutoCloseable {
 
     private void move(Stream s, String to) {
         if (!s.active() || draining.getAsBoolean()) {
+            moving.remove(s.session());
             return;
         }
         s.goAway(MOVE_GRACE_MILLIS, to, MOVE_REASON);

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * mid-resumption. Forwarding pauses the reading side while the other side's write queue is
  * full, so the proxy itself buffers a bounded amount.
  */
-final class CuttingProxy implements AutoCloseable {
+public final class CuttingProxy implements AutoCloseable {
     private final Vertx vertx;
     private final NetServer server;
     private final NetClient client;
@@ -33,7 +33,7 @@ final class CuttingProxy implements AutoCloseable {
     private volatile boolean refusing;
     private final SplittableRandom random = new SplittableRandom(7);
 
-    CuttingProxy(Vertx vertx, int targetPort) throws Exception {
+    public CuttingProxy(Vertx vertx, int targetPort) throws Exception {
         this.vertx = vertx;
         this.client = vertx.createNetClient();
         this.server = vertx.createNetServer().connectHandler(front -> {
@@ -92,16 +92,16 @@ final class CuttingProxy implements AutoCloseable {
     }
 
     /** While on, every new connection is reset at once (the node looks down). */
-    void refuse(boolean on) {
+    public void refuse(boolean on) {
         refusing = on;
     }
 
-    int port() {
+    public int port() {
         return server.actualPort();
     }
 
     /** Resets every connection now, both sides. */
-    void cutAll() {
+    public void cutAll() {
         for (NetSocket[] pair : pairs) {
             cut(pair);
         }

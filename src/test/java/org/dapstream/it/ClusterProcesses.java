@@ -197,6 +197,20 @@ final class ClusterProcesses implements AutoCloseable {
         }
     }
 
+    /** The lines of a node's Prometheus metrics that start with {@code prefix}. */
+    List<String> metrics(Node node, String prefix) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.managementPort + "/q/metrics"))
+                .timeout(HTTP_TIMEOUT).build();
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString()).body().lines().filter(l -> l.startsWith(prefix)).toList();
+        } catch (IOException e) {
+            throw new AssertionError(node + ": /q/metrics: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
     /** GET {@code path} of a node's admin API (e.g. {@code /admin/node}), as JSON. */
     JsonObject admin(Node node, String path) {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.managementPort + path))

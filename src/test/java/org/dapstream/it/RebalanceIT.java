@@ -165,6 +165,10 @@ class RebalanceIT {
                 NODES, SESSIONS, Arrays.toString(counts), balancedAfter, Arrays.toString(settled), moved, fewest,
                 moved / (double) fewest, messages, SessionHandOverIT.percentile(pauses, 0.5), SessionHandOverIT.percentile(pauses, 0.99),
                 pauses.get(pauses.size() - 1));
+        for (ClusterProcesses.Node n : cluster.nodes) {
+            System.out.println("rebalance: " + n + " " + cluster.metrics(n, "dap_stream_resumes_total").stream()
+                    .filter(l -> !l.endsWith(" 0.0")).toList() + " " + cluster.metrics(n, "dap_stream_cluster_rebalance_moves_total"));
+        }
         assertTrue(moved <= 1.05 * fewest, "moved " + moved + ", at most 1.05 x " + fewest);
         for (int i = 0; i < NODES; i++) {
             assertTrue(Math.abs(settled[i] - mean) <= 0.10 * mean, "still within 10 % after two more intervals: "

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.Vertx;
 import org.dapstream.client.ClientOptions;
 import org.dapstream.client.ClientSession;
+import org.dapstream.client.CuttingProxy;
 import org.dapstream.client.SessionListener;
 import org.dapstream.client.SessionOptions;
 import org.dapstream.client.StreamClient;
@@ -240,8 +242,73 @@ class SessionHandOverIT {
      * gap notice that says exactly which echoes were lost (the sequence numbers prove it), goes
      * on there with a new channel, and the dead member's ticket is refused at a third member.
      */
+    /**
+     * A client cut off from its member (a proxy in between cuts the connection and refuses the
+     * next) resumes at the next member of its list, which takes the session over from the
+     * first: every echo once, in order, no gap; the ticket it moved with is refused at the third.
+     */
     @Test
     @Order(2)
+    @Timeout(300)
+    void aClientCutOffFromItsMemberResumesAtAnotherWithNothingLostAndItsOldTicketIsRefused() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            CuttingProxy proxy = new CuttingProxy(vertx, cluster.nodes.get(0).streamPort);
+            StreamClient client = new StreamClient(ClientOptions.defaults());
+            clients.add(client);
+            Moves m = new Moves();
+            ClientSession session = client.connectSession(List.of("127.0.0.1:" + proxy.port(), "127.0.0.1:" + cluster.nodes.get(1).streamPort),
+                    new SessionOptions(Duration.ofMillis(20), Duration.ofMillis(500)), m).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            Echoes e = new Echoes(0);
+            Channel ch = session.openChannel(ChannelType.ECHO, e).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            AtomicBoolean writing = new AtomicBoolean(true);
+            int[] written = new int[1];
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int n = 0; writing.get(); n++) {
+                        if (!ch.write(PacketType.DATA, message(0, n, 4 + (n * 37) % 2000))) {
+                            ch.whenWritable().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                        }
+                        written[0] = n + 1;
+                        Thread.sleep(1);
+                    }
+                } catch (Exception x) {
+                    throw new IllegalStateException(x);
+                }
+            });
+            Thread.sleep(1_000);
+            ResumeTicket movedWith = TicketReplay.copy(session.stream().resumeTicket());
+            proxy.refuse(true);
+            proxy.cutAll();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+            while ((m.pausesMillis.isEmpty() || session.suspended()) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            Thread.sleep(500);
+            writing.set(false);
+            writer.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+            while (e.next.get() < written[0] && e.problem == null && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertNull(e.problem);
+            assertEquals(written[0], e.next.get(), "every echo arrived, once, in order");
+            assertTrue(m.gaps.isEmpty(), "a hand-over, not a gap: " + m.gaps);
+            assertFalse(m.ended.isDone());
+            System.out.printf("cut: resumed at the second member after %d ms, %d messages each way, 0 lost, 0 repeated%n",
+                    m.pausesMillis.get(0), written[0]);
+            assertEquals(ErrorCode.TICKET_REPLAYED, TicketReplay.refusal(client, "127.0.0.1", cluster.nodes.get(2).streamPort, movedWith,
+                    Duration.ofSeconds(TIMEOUT_SECONDS)), "the ticket the session moved with is spent in the whole cluster");
+            assertEquals(Channel.State.OPEN, ch.state(), "the replay did not touch the session");
+            session.close();
+            proxy.close();
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Order(3)
     @Timeout(300)
     void aKilledMembersSessionsResumeElsewhereWithAGapNoticeThatMatchesWhatWasLost() throws Exception {
         ClusterProcesses.Node victim = cluster.nodes.get(0);

@@ -36,8 +36,8 @@ final class AdminViews {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record SessionView(long id, String node, boolean active, long createTime, long lastActivity, List<Integer> streams,
-                       String owner, boolean suspended, Long suspendedSince, long retainedBytes, long resumes, Long lastResume,
-                       List<ChannelView> channels) {
+                       String owner, String movedFrom, boolean suspended, Long suspendedSince, long retainedBytes, long resumes,
+                       Long lastResume, List<ChannelView> channels) {
     }
 
     record ChannelView(int stream, int id, String type, String typeTag, int typeCode, String state, boolean openedLocally, String encryption,
@@ -76,7 +76,8 @@ final class AdminViews {
     }
 
     /**
-     * A session; {@code owner} is this node (the node that holds it). While its connection is
+     * A session; {@code owner} is this node (the node that holds it), {@code movedFrom} the member
+     * it was handed over from or lost with (absent when it began here). While its connection is
      * gone it is {@code suspended} (since when) and keeps {@code retainedBytes} for its peer;
      * otherwise that is what its streams keep unacknowledged.
      */
@@ -86,7 +87,8 @@ final class AdminViews {
                 : s.streams().stream().mapToLong(Stream::unacknowledgedBytes).sum();
         List<Channel> channels = waiting != null ? waiting.channels() : s.channels();
         return new SessionView(sessionId(s.id()), s.nodeAddress().toString(), s.active(), s.createTime(), s.lastActivity(),
-                s.streams().stream().map(Stream::id).toList(), owner, waiting != null, waiting == null ? null : waiting.since(),
+                s.streams().stream().map(Stream::id).toList(), owner, s.movedFrom() == null ? null : s.movedFrom().toString(),
+                waiting != null, waiting == null ? null : waiting.since(),
                 retained, s.resumes(), s.lastResume() == 0 ? null : s.lastResume(),
                 withChannels ? channels.stream().map(AdminViews::channel).toList() : null);
     }
