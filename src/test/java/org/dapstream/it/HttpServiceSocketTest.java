@@ -64,6 +64,12 @@ import java.util.concurrent.atomic.AtomicLong;
 class HttpServiceSocketTest {
     static final int TIMEOUT_SECONDS = 60;
     static final int BIG = 20 * 1024 * 1024;
+    /**
+     * The body of /big, which nobody reads at first: large enough that what the buffers on its
+     * way hold (loopback socket buffers autotune to several MiB each way, then Netty's, the
+     * node's channel queue and window, the client's) stays well under half of it.
+     */
+    static final int UNREAD_BIG = 64 * 1024 * 1024;
     static final int MAX_REQUESTS = 60;
     /** Slow route: this many 1 KiB chunks, one per {@link #SLOW_STEP_MILLIS}. */
     static final int SLOW_CHUNKS = 10;
@@ -142,8 +148,8 @@ class HttpServiceSocketTest {
                 });
             }
             case "/big" -> {
-                req.response().putHeader("content-length", Integer.toString(BIG));
-                writeBig(req.response(), new Random(2), BIG);
+                req.response().putHeader("content-length", Integer.toString(UNREAD_BIG));
+                writeBig(req.response(), new Random(2), UNREAD_BIG);
             }
             case "/stall" -> {
                 synchronized (stalled) {
@@ -212,7 +218,7 @@ class HttpServiceSocketTest {
 
     /**
      * A response nobody reads stops at the upstream: the client's buffer, the channel window and
-     * the sockets between hold a few MiB of the 20, the rest is never written until the reader
+     * the sockets between hold some MiB of the 64, the rest is never written until the reader
      * reads; then all of it arrives, SHA-256 checked.
      */
     @Test
@@ -221,12 +227,12 @@ class HttpServiceSocketTest {
         HttpResponse<InputStream> r = http.send(get("http://api/big"), HttpResponse.BodyHandlers.ofInputStream());
         Thread.sleep(UNREAD_MILLIS);
         long written = bigWritten.get();
-        assertTrue(written < BIG / 2, "the upstream wrote " + written + " of " + BIG + " bytes to a reader that read none");
+        assertTrue(written < UNREAD_BIG / 2, "the upstream wrote " + written + " of " + UNREAD_BIG + " bytes to a reader that read none");
         assertTrue(http.channel().paused(), "the client paused the channel");
-        byte[] expected = new byte[BIG];
+        byte[] expected = new byte[UNREAD_BIG];
         Random random = new Random(2);
-        for (int at = 0; at < BIG; at += 64 * 1024) {
-            byte[] chunk = new byte[Math.min(BIG - at, 64 * 1024)];
+        for (int at = 0; at < UNREAD_BIG; at += 64 * 1024) {
+            byte[] chunk = new byte[Math.min(UNREAD_BIG - at, 64 * 1024)];
             random.nextBytes(chunk);
             System.arraycopy(chunk, 0, expected, at, chunk.length);
         }
