@@ -100,19 +100,27 @@ public final class CuttingProxy implements AutoCloseable {
         return server.actualPort();
     }
 
-    /** Resets every connection now, both sides. */
-    public void cutAll() {
+    /**
+     * Resets every connection now, both sides.
+     *
+     * @return how many connections were cut (none while the client is between connections)
+     */
+    public int cutAll() {
+        int n = 0;
         for (NetSocket[] pair : pairs) {
-            cut(pair);
+            n += cut(pair) ? 1 : 0;
         }
+        return n;
     }
 
-    private void cut(NetSocket[] pair) {
+    private boolean cut(NetSocket[] pair) {
         if (pairs.remove(pair)) {
             cuts.incrementAndGet();
             reset(pair[0]);
             reset(pair[1]);
+            return true;
         }
+        return false;
     }
 
     /** An RST: linger 0, then closed beneath Vert.x's pipeline, so nothing queued is flushed first. */

@@ -253,9 +253,14 @@ class ResumptionSocketTest {
         int cuts = 0;
         while ((!writer.isDone() || cuts < 3) && cuts < 8) { // cuts after the writer is done land among the echoes
             Thread.sleep(40 + random.nextInt(80));
-            proxy.cutAll();
+            int resumedBefore = events.resumed.get();
+            if (proxy.cutAll() == 0) {
+                continue; // the client was between connections: nothing was cut
+            }
             cuts++;
-            await(() -> !session.suspended(), TIMEOUT_SECONDS, "the session resumed after cut " + session.stream());
+            // A cut the client has not noticed yet leaves it running: wait for the resumption it leads to.
+            await(() -> events.resumed.get() > resumedBefore && !session.suspended(), TIMEOUT_SECONDS,
+                    "the session resumed after cut " + cuts + " " + session.stream());
         }
         writer.get(60, TimeUnit.SECONDS);
         await(() -> checkers.stream().allMatch(c -> c.next == messages || c.problem != null), 60, "every echo arrived");
