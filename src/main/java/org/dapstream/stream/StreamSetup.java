@@ -355,17 +355,7 @@ final class StreamSetup {
                 : link.fetch(from, sessionId, used);
         fetched.whenComplete((state, e) -> transport.execute(() -> {
             if (e != null) {
-                sessions.unreserve(sessionId);
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                ErrorCode code = cause instanceof HandOverRefusal refusal ? refusal.code() : ErrorCode.HANDOVER_FAILED;
-                if (code == ErrorCode.SESSION_MOVED) {
-                    code = ErrorCode.TICKET_REPLAYED; // it moved on with a newer ticket: this one is spent
-                }
-                countFailure(code);
-                if (!stream.ended()) {
-                    stream.fail(new ProtocolException(code, "member " + from + " did not hand session "
-                            + Integer.toUnsignedString(sessionId) + " over: " + cause.getMessage()));
-                }
+                notTaken(sessionId, e, "member " + from + " did not hand session " + Integer.toUnsignedString(sessionId) + " over");
                 return;
             }
             SessionTransfer.Arrival arrival = SessionTransfer.restore(state, from, stream, stream.acks.store(), node);
@@ -384,31 +374,41 @@ final class StreamSetup {
      * Its peer's identity went with the owner: the session here has none.
      */
     private void resumeWithGap(NodeAddress from, int sessionId, long used, SessionHandOver link) {
-        Sessions sessions = node.sessions();
         CompletableFuture<Void> granted = link == null
                 ? CompletableFuture.failedFuture(new HandOverRefusal(ErrorCode.HANDOVER_FAILED, "this node left its cluster"))
                 : link.claim(from, sessionId, used);
         granted.whenComplete((unused, e) -> transport.execute(() -> {
             if (e != null) {
-                sessions.unreserve(sessionId);
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                ErrorCode code = cause instanceof HandOverRefusal refusal ? refusal.code() : ErrorCode.HANDOVER_FAILED;
-                countFailure(code);
-                if (!stream.ended()) {
-                    stream.fail(new ProtocolException(code, "session " + Integer.toUnsignedString(sessionId) + " of lost member " + from
-                            + " cannot resume here: " + cause.getMessage()));
-                }
+                notTaken(sessionId, e, "session " + Integer.toUnsignedString(sessionId) + " of lost member " + from + " cannot resume here");
                 return;
             }
             Session session = new Session(sessionId, NodeAddress.NONE, node.clock().currentTimeMillis());
             session.movedFrom(from);
             session.gapFrom(from); // told on every resumption until the connector's RESUMED shows it heard it
             session.tickets().continueFrom(used); // the connector takes only tickets numbered above the one it holds
-            sessions.arrived(session);
+            node.sessions().arrived(session);
             Suspension nothing = new Suspension(List.of(), stream.acks.store(), node.clock().currentTimeMillis());
             stream.peerNode(NodeAddress.NONE);
             carryOn(session, nothing, ResumeOutcome.GAP);
         }));
+    }
+
+    /**
+     * On the loop: the session held for another member's ticket did not come here (its owner
+     * refused or did not answer, or the claim was refused): the id is let go and the stream
+     * ends with the refusal's code.
+     */
+    private void notTaken(int sessionId, Throwable e, String what) {
+        node.sessions().unreserve(sessionId);
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        ErrorCode code = cause instanceof HandOverRefusal refusal ? refusal.code() : ErrorCode.HANDOVER_FAILED;
+        if (code == ErrorCode.SESSION_MOVED) {
+            code = ErrorCode.TICKET_REPLAYED; // it moved on with a newer ticket: this one is spent
+        }
+        countFailure(code);
+        if (!stream.ended()) {
+            stream.fail(new ProtocolException(code, what + ": " + cause.getMessage()));
+        }
     }
 
     /** On the loop: the resumed session's channels come to this stream (or, if it went too, wait for the next). */

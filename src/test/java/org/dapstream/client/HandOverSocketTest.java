@@ -8,7 +8,6 @@ import static org.dapstream.client.ResumptionSocketTest.TIMEOUT_SECONDS;
 import static org.dapstream.client.ResumptionSocketTest.message;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,8 +25,6 @@ import org.dapstream.stream.ResumeOutcome;
 import org.dapstream.stream.ResumeTicket;
 import org.dapstream.stream.Session;
 import org.dapstream.stream.Stream;
-import org.dapstream.stream.StreamException;
-import org.dapstream.stream.StreamListener;
 import org.dapstream.transport.StreamServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +37,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -122,10 +118,6 @@ class HandOverSocketTest {
         });
     }
 
-    private static ResumeTicket copy(ResumeTicket t) {
-        return new ResumeTicket(t.ticket().clone(), t.number(), t.secret().clone(), t.lifetimeSeconds(), t.receivedAtMillis());
-    }
-
     @Test
     @Timeout(120)
     void aClientCutOffFromItsMemberResumesAtAnotherWithNothingLostOrRepeated() throws Exception {
@@ -146,7 +138,7 @@ class HandOverSocketTest {
         }
         CompletableFuture<Void> writer = writeAsync(channels, sizes, messages);
         ClusterNodes.await("some echoes back", Duration.ofSeconds(TIMEOUT_SECONDS), () -> checkers.get(0).next > 200);
-        ResumeTicket movedWith = copy(session.stream().resumeTicket());
+        ResumeTicket movedWith = TicketReplay.copy(session.stream().resumeTicket());
         proxy.refuse(true); // the member is unreachable from now on: the client's next attempt goes to the next endpoint
         proxy.cutAll();
         ClusterNodes.await("resumed at the second member", Duration.ofSeconds(TIMEOUT_SECONDS),
@@ -248,7 +240,7 @@ class HandOverSocketTest {
         Channel ch = session.openChannel(ChannelType.ECHO, checker).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         writeAsync(List.of(ch), sizes, messages).get(60, TimeUnit.SECONDS); // all written: sent, in flight, or kept
         ClusterNodes.await("some echoes back", Duration.ofSeconds(TIMEOUT_SECONDS), () -> checker.next > 200);
-        ResumeTicket lost = copy(session.stream().resumeTicket());
+        ResumeTicket lost = TicketReplay.copy(session.stream().resumeTicket());
         NodeAddress first = nodes.nodes.get(0).self();
 
         // The first member crashes: its client connection is cut, then it is gone, with the session it held.
@@ -288,20 +280,8 @@ class HandOverSocketTest {
         assertEquals(0, member(2).sessions().size());
     }
 
-    /**
-     * Dials {@code member} and tries to resume with {@code ticket}: the code it is refused with.
-     * A ticket of another member is claimed at its owner after RESUME_FINISH, so the refusal
-     * ends a stream the client already took for resumed.
-     */
+    /** Dials {@code member} and tries to resume with {@code ticket}: the code it is refused with (null: accepted). */
     private static ErrorCode refusal(StreamClient client, StreamServer member, ResumeTicket ticket) throws Exception {
-        Session stranger = new Session(1, NodeAddress.NONE, System.currentTimeMillis());
-        try {
-            Stream s = client.connect("127.0.0.1", member.port(), null, StreamListener.NONE, ticket, stranger)
-                    .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            return s.closed().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).errorCode();
-        } catch (ExecutionException e) {
-            assertInstanceOf(StreamException.class, e.getCause(), "refused by the node: " + e.getCause());
-            return ((StreamException) e.getCause()).reason().errorCode();
-        }
+        return TicketReplay.refusal(client, "127.0.0.1", member.port(), ticket, Duration.ofSeconds(TIMEOUT_SECONDS));
     }
 }

@@ -10,7 +10,6 @@ import org.dapstream.client.ClientSession;
 import org.dapstream.client.SessionOptions;
 import org.dapstream.client.StreamClient;
 import org.dapstream.protocol.ChannelType;
-import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -90,21 +89,8 @@ class RebalanceIT {
         assertEquals(SESSIONS, sessionsOn(cluster.nodes.get(0)));
         AtomicBoolean writing = new AtomicBoolean(true);
         int[] written = new int[SESSIONS];
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-            try {
-                for (int n = 0; writing.get(); n++) {
-                    for (int c = 0; c < SESSIONS; c++) {
-                        if (!channels.get(c).write(PacketType.DATA, SessionHandOverIT.message(c, n, 64 + (n + c) % 512))) {
-                            channels.get(c).whenWritable().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                        }
-                        written[c] = n + 1;
-                    }
-                    Thread.sleep(100); // every session sends ten messages a second
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        // every session sends ten messages a second
+        CompletableFuture<Void> writer = SessionHandOverIT.writeNumbered(channels, written, writing, 100, (n, c) -> 64 + (n + c) % 512);
 
         cluster.launch(cluster.nodes.get(1));
         cluster.launch(cluster.nodes.get(2));

@@ -45,6 +45,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntBinaryOperator;
 
 /**
  * A rolling restart of three real node processes under traffic (packaged jar, static
@@ -175,23 +176,10 @@ class SessionHandOverIT {
         }
         AtomicBoolean writing = new AtomicBoolean(true);
         int[] written = new int[channels.size()];
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-            SplittableRandom sizes = new SplittableRandom(3);
-            try {
-                for (int n = 0; writing.get(); n++) {
-                    for (int c = 0; c < channels.size(); c++) {
-                        int size = sizes.nextInt(50) == 0 ? 4 + sizes.nextInt(32 * 1024) : 4 + sizes.nextInt(400);
-                        if (!channels.get(c).write(PacketType.DATA, message(c, n, size))) {
-                            channels.get(c).whenWritable().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                        }
-                        written[c] = n + 1;
-                    }
-                    Thread.sleep(2); // a steady stream of traffic, not a flood: the machine also runs three nodes
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        SplittableRandom sizes = new SplittableRandom(3); // used by the writer's thread alone
+        // a steady stream of traffic, not a flood: the machine also runs three nodes
+        CompletableFuture<Void> writer = writeNumbered(channels, written, writing, 2,
+                (n, c) -> sizes.nextInt(50) == 0 ? 4 + sizes.nextInt(32 * 1024) : 4 + sizes.nextInt(400));
 
         for (ClusterProcesses.Node node : cluster.nodes) {
             Thread.sleep(1_000);
@@ -263,19 +251,7 @@ class SessionHandOverIT {
             Channel ch = session.openChannel(ChannelType.ECHO, e).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
             AtomicBoolean writing = new AtomicBoolean(true);
             int[] written = new int[1];
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                try {
-                    for (int n = 0; writing.get(); n++) {
-                        if (!ch.write(PacketType.DATA, message(0, n, 4 + (n * 37) % 2000))) {
-                            ch.whenWritable().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                        }
-                        written[0] = n + 1;
-                        Thread.sleep(1);
-                    }
-                } catch (Exception x) {
-                    throw new IllegalStateException(x);
-                }
-            });
+            CompletableFuture<Void> writer = writeNumbered(List.of(ch), written, writing, 1, (n, c) -> 4 + (n * 37) % 2000);
             Thread.sleep(1_000);
             ResumeTicket movedWith = TicketReplay.copy(session.stream().resumeTicket());
             proxy.refuse(true);
@@ -334,21 +310,7 @@ class SessionHandOverIT {
         }
         AtomicBoolean writing = new AtomicBoolean(true);
         int[] written = new int[channels.size()];
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-            try {
-                for (int n = 0; writing.get(); n++) {
-                    for (int c = 0; c < channels.size(); c++) {
-                        if (!channels.get(c).write(PacketType.DATA, message(c, n, 4 + (n * 31 + c) % 900))) {
-                            channels.get(c).whenWritable().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                        }
-                        written[c] = n + 1;
-                    }
-                    Thread.sleep(2);
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Void> writer = writeNumbered(channels, written, writing, 2, (n, c) -> 4 + (n * 31 + c) % 900);
         Thread.sleep(1_500); // traffic in both directions when the member dies
         ResumeTicket lost = TicketReplay.copy(sessions.get(0).stream().resumeTicket());
         cluster.kill(victim);
@@ -385,6 +347,30 @@ class SessionHandOverIT {
         ClusterProcesses.Node other = cluster.nodes.get(2);
         assertEquals(ErrorCode.TICKET_REPLAYED, TicketReplay.refusal(client, "127.0.0.1", other.streamPort, lost,
                 Duration.ofSeconds(TIMEOUT_SECONDS)), "the dead member's ticket is taken once in the cluster");
+    }
+
+    /**
+     * Writes message 0, 1, 2, ... on every channel in turn, waiting on back-pressure and
+     * {@code pauseMillis} after each round, until {@code writing} is cleared; {@code written[c]}
+     * is how many channel {@code c} took. {@code size} gives message {@code n}'s size on channel {@code c}.
+     */
+    static CompletableFuture<Void> writeNumbered(List<Channel> channels, int[] written, AtomicBoolean writing, long pauseMillis,
+                                                 IntBinaryOperator size) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                for (int n = 0; writing.get(); n++) {
+                    for (int c = 0; c < channels.size(); c++) {
+                        if (!channels.get(c).write(PacketType.DATA, message(c, n, size.applyAsInt(n, c)))) {
+                            channels.get(c).whenWritable().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                        }
+                        written[c] = n + 1;
+                    }
+                    Thread.sleep(pauseMillis);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     static long percentile(List<Long> sorted, double p) {
