@@ -139,9 +139,11 @@ class BenchRunTest {
         Outcome o = run("--mode handshake --security off --rate 200 --duration 1s --warmup 0s");
         Matcher m = setupsCounted(o, "off", "none");
         assertTrue(o.out.contains("conns=64 rate=200: "), "open loop caps setups in flight at 64 by default: " + o.out);
-        // Per second of the window, not per run: a window a little longer than 1 s starts a few more.
+        // Per second of the window, not per run: a window a little longer than 1 s starts a few more, and
+        // setups the schedule started just before the window may complete in it after a stall of the
+        // loop (CI saw 209 with a 42 ms worst case): 10 % over the rate, not 2x as a closed loop would.
         long perSecond = Long.parseLong(m.group(1).replace(",", ""));
-        assertTrue(perSecond <= 203, "no more setups complete than the schedule starts: " + o.out);
+        assertTrue(perSecond <= 220, "no more setups complete than the schedule starts: " + o.out);
         assertTrue(perSecond >= 50, "most of the 200 scheduled setups a second complete: " + o.out);
         assertEquals("none", m.group(3), o.out);
     }
