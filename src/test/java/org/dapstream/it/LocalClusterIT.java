@@ -142,8 +142,10 @@ class LocalClusterIT {
 
     /** A base port whose 3 nodes' ports are all free now (the launcher checks again). */
     private static int freeBase() throws IOException {
+        // Below Linux's ephemeral range (32768 up): a port free now could otherwise be taken by any
+        // outgoing connection on the machine before the node binds it.
         for (int attempt = 0; attempt < 50; attempt++) {
-            int base = 20_000 + STRIDE * ThreadLocalRandom.current().nextInt(3_000);
+            int base = 20_000 + STRIDE * ThreadLocalRandom.current().nextInt((32_000 - 20_000) / STRIDE);
             if (allFree(base)) {
                 return base;
             }
