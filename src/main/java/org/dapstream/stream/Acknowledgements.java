@@ -7,7 +7,6 @@ import org.dapstream.protocol.ErrorCode;
 import org.dapstream.protocol.PacketType;
 import org.dapstream.protocol.ProtocolException;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -60,17 +59,10 @@ final class Acknowledgements {
 
     // ---------------------------------------------------------------- sending side
 
-    /** Keeps a message whose array this side owns (a queued copy, or the array {@code send} cloned). */
+    /** Keeps a message whose array this side owns (a copy, the array {@code send} cloned, or one the writer gave). */
     void keep(Channel ch, PacketType type, byte[] data) {
         ch.retained.add(type, data);
         store.kept(data.length);
-    }
-
-    /** Keeps a copy of a message that went straight from the caller's bytes (which it may reuse once write returns). */
-    void keepCopy(Channel ch, PacketType type, ByteBuffer source, int from, int len) {
-        byte[] copy = new byte[len];
-        source.get(from, copy);
-        keep(ch, type, copy);
     }
 
     /** The peer's ACK: what it acknowledges is let go; writers waiting on the store may go on. */

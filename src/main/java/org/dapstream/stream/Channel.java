@@ -250,6 +250,21 @@ public final class Channel {
     }
 
     /**
+     * Like {@link #write(PacketType, byte[])}, but the stream takes the array instead of copying
+     * it: the caller must not change {@code message} after the call (nor reuse it for another
+     * message it changes). Where {@code write} keeps a copy (to queue the message, to hand it to
+     * the event loop from another thread, to keep it until the peer acknowledges it), the stream
+     * keeps this array itself, and the garbage collector frees it once the stream lets it go. An
+     * application that builds a new array per message anyway saves a copy of every message;
+     * the same array may be given any number of times while nobody changes it.
+     *
+     * @return the same back-pressure answer as {@code write}
+     */
+    public boolean give(PacketType type, byte[] message) {
+        return gate.give(this, type, message);
+    }
+
+    /**
      * Like {@link #write(PacketType, byte[])}, and the future completes when the last frame of
      * the message has gone to the connection (it had credit, its rate allowed it), or fails
      * when it never will (the channel or stream closed first, or a MEDIA channel dropped it).

@@ -56,6 +56,19 @@ final class WriteGate {
     }
 
     boolean write(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int length) {
+        return write(ch, type, buffer, array, offset, length, false);
+    }
+
+    /** {@link Channel#give}: a whole array the stream keeps as it is (queued, handed to the loop, retained) instead of a copy. */
+    boolean give(Channel ch, PacketType type, byte[] message) {
+        return write(ch, type, null, message, 0, message.length, true);
+    }
+
+    /**
+     * @param given the caller gave {@code array} (whole) to the stream and never changes it again,
+     *              so it is kept itself wherever a write would keep a copy
+     */
+    private boolean write(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int length, boolean given) {
         int len = buffer != null ? buffer.remaining() : length;
         // One combined test keeps this method small enough to inline; rejectWrite says which rule failed.
         if (!writable(type, len) || (array != null && (offset < 0 || length < 0 || offset + length > array.length))
@@ -63,7 +76,7 @@ final class WriteGate {
             return notOpen(ch, type, buffer, array, offset, length, len);
         }
         if (!transport.inLoop()) {
-            return writeOffLoop(ch, type, buffer, array, offset, len);
+            return writeOffLoop(ch, type, given ? array : copy(buffer, array, offset, len));
         }
         if (writer.inPacketOut) {
             throw new IllegalStateException("packetOut observers must not write");
@@ -81,14 +94,24 @@ final class WriteGate {
                 writer.sendFrame(ch, ch.id(), type, null, array, offset, len);
             }
             if (ch.retained != null) {
-                return keptCopy(ch, type, buffer, array, offset, len);
+                return kept(ch, type, buffer, array, offset, len, given);
             }
             if (transport.writeQueueFull()) {
                 return blockWriter(ch);
             }
             return true;
         }
-        return writeSlow(ch, type, buffer, array, offset, len);
+        return writeSlow(ch, type, buffer, array, offset, len, given);
+    }
+
+    /** The caller may reuse its buffer the moment a write returns: what the stream keeps beyond the call is a copy. */
+    private static byte[] copy(ByteBuffer buffer, byte[] array, int offset, int len) {
+        if (buffer != null) {
+            byte[] copy = new byte[len];
+            buffer.duplicate().get(copy);
+            return copy;
+        }
+        return Arrays.copyOfRange(array, offset, offset + len);
     }
 
     /**
@@ -99,12 +122,7 @@ final class WriteGate {
         boolean wellFormed = writable(type, len) && (array == null || (offset >= 0 && length >= 0 && offset + length <= array.length));
         boolean wasSuspended = ch.state == Channel.State.SUSPENDED;
         if (wellFormed && wasSuspended) {
-            byte[] copy = new byte[len];
-            if (buffer != null) {
-                buffer.duplicate().get(copy);
-            } else {
-                System.arraycopy(array, offset, copy, 0, len);
-            }
+            byte[] copy = copy(buffer, array, offset, len);
             if (!transport.inLoop() && offLoopBytes.get() > 0) {
                 // Writes from this thread are still on their way through the loop: this one goes behind them, in order.
                 offLoopBytes.addAndGet(len);
@@ -131,13 +149,9 @@ final class WriteGate {
         throw rejectWrite(ch, type, array, offset, length, len);
     }
 
-    /** The fast path on an acknowledged channel: keeps a copy of what went, then says whether the writer may go on. */
-    private boolean keptCopy(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len) {
-        if (buffer != null) {
-            stream.acks.keepCopy(ch, type, buffer, buffer.position(), len);
-        } else {
-            stream.acks.keep(ch, type, Arrays.copyOfRange(array, offset, offset + len));
-        }
+    /** The fast path on an acknowledged channel: keeps what went (a copy, or the given array), then says whether the writer may go on. */
+    private boolean kept(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len, boolean given) {
+        stream.acks.keep(ch, type, given ? array : copy(buffer, array, offset, len));
         if (transport.writeQueueFull() || stream.acks.store().full()) {
             return blockWriter(ch);
         }
@@ -155,19 +169,18 @@ final class WriteGate {
     }
 
     /** Everything but the fast path: a frame that may be compressed, or a message to queue. */
-    private boolean writeSlow(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len) {
+    private boolean writeSlow(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len, boolean given) {
         ByteBuffer source = buffer != null ? buffer : ByteBuffer.wrap(array, offset, len);
         int from = buffer != null ? buffer.position() : offset;
         if (!sendNow(ch, type, source, from, len)) {
-            // Queued: the caller may reuse its buffer the moment we return, so copy.
-            byte[] copy = new byte[len];
-            source.get(from, copy);
+            // Queued: the caller may reuse its buffer the moment we return, so copy (unless it gave it).
+            byte[] owned = given ? array : copy(buffer, array, offset, len);
             if (ch.retained != null) {
-                stream.acks.keep(ch, type, copy); // the queue and the store share the copy: neither changes it
+                stream.acks.keep(ch, type, owned); // the queue and the store share the array: neither changes it
             }
-            scheduler.enqueue(ch, new OutboundMessage(type, copy, len, null));
+            scheduler.enqueue(ch, new OutboundMessage(type, owned, len, null));
         } else if (ch.retained != null) {
-            stream.acks.keepCopy(ch, type, source, from, len);
+            stream.acks.keep(ch, type, given ? array : copy(buffer, array, offset, len));
         }
         if (ch.handlerFailed) {
             return false; // its packetOut observer threw: the channel is closing
@@ -282,14 +295,9 @@ final class WriteGate {
         }
     }
 
-    private boolean writeOffLoop(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len) {
-        // Off the loop: the caller may reuse its buffer the moment we return, so copy.
-        byte[] copy = new byte[len];
-        if (buffer != null) {
-            buffer.duplicate().get(copy);
-        } else {
-            System.arraycopy(array, offset, copy, 0, len);
-        }
+    /** Off the loop: {@code copy} is the stream's own (a copy, or the given array), handed to the loop in a task. */
+    private boolean writeOffLoop(Channel ch, PacketType type, byte[] copy) {
+        int len = copy.length;
         long queued = offLoopBytes.addAndGet(len);
         transport.execute(() -> {
             offLoopBytes.addAndGet(-len);
