@@ -305,7 +305,12 @@ public final class Channel {
     public CompletableFuture<Void> whenWritable() {
         Suspension s = suspension;
         if (s != null) {
-            return s.whenWritable();
+            CompletableFuture<Void> f = s.whenWritable(this);
+            if (f != null) {
+                return f;
+            }
+            // A resumption or a cut released s after it was read here: the gate of the stream the channel is on now
+            // says (and completes at once if the channel is suspended again, so the writer finds its new suspension).
         }
         return gate.whenWritable(this);
     }
