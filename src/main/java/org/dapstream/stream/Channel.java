@@ -301,6 +301,17 @@ public final class Channel {
         return compression;
     }
 
+    /**
+     * A line saying what decides whether a write may go on now (why {@link #write} said false):
+     * the state, the channel's and the stream's credit, its send queue, what it keeps for the
+     * peer and the session's store, the connection, and what its writers wait on. For
+     * diagnostics and logs; its form may change. A monitoring value when read off the loop.
+     */
+    public String writeState() {
+        Suspension s = suspension;
+        return this + ": " + gate.describe(this) + (s == null ? "" : ", " + s.describe());
+    }
+
     /** A future that completes on the event loop when a write may go on (at once if it may now). */
     public CompletableFuture<Void> whenWritable() {
         Suspension s = suspension;

@@ -61,6 +61,12 @@ public final class Suspension {
         return store.bytes();
     }
 
+    /** Its phase, whether its writers were released, and how many wait: for diagnostics. */
+    synchronized String describe() {
+        return "suspension since " + since + " " + phase + (released ? " (released)" : "") + ", " + writable.size()
+                + " whenWritable waiting, store " + store.bytes() + " of " + store.limit() + " bytes";
+    }
+
     /**
      * A write to a suspended channel: kept (the array is owned from now on) to be sent after
      * the resumption. False when the store is over its bound: the writer should wait for

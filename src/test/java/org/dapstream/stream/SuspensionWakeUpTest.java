@@ -67,6 +67,9 @@ class SuspensionWakeUpTest {
             assertTrue(ch.write(PacketType.DATA, new byte[MESSAGE]), "message " + n + " fits the store");
         }
         assertFalse(ch.write(PacketType.DATA, new byte[MESSAGE]), "the store is over its bound: the writer must wait");
+        String why = ch.writeState();
+        assertTrue(why.contains("store " + store.bytes() + " of " + SessionStore.MIN_LIMIT + " bytes (full)"), why);
+        assertTrue(why.contains("SUSPENDED") && why.contains("suspension since"), why);
         return s;
     }
 
