@@ -316,11 +316,27 @@ public final class Channel {
         return compression;
     }
 
+    /**
+     * A line saying what decides whether a write may go on now (why {@link #write} said false):
+     * the state, the channel's and the stream's credit, its send queue, what it keeps for the
+     * peer and the session's store, the connection, and what its writers wait on. For
+     * diagnostics and logs; its form may change. A monitoring value when read off the loop.
+     */
+    public String writeState() {
+        Suspension s = suspension;
+        return this + ": " + gate.describe(this) + (s == null ? "" : ", " + s.describe());
+    }
+
     /** A future that completes on the event loop when a write may go on (at once if it may now). */
     public CompletableFuture<Void> whenWritable() {
         Suspension s = suspension;
         if (s != null) {
-            return s.whenWritable();
+            CompletableFuture<Void> f = s.whenWritable(this);
+            if (f != null) {
+                return f;
+            }
+            // A resumption or a cut released s after it was read here: the gate of the stream the channel is on now
+            // says (and completes at once if the channel is suspended again, so the writer finds its new suspension).
         }
         return gate.whenWritable(this);
     }

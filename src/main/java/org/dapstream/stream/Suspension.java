@@ -30,6 +30,12 @@ public final class Suspension {
     private final long since;
     private final List<CompletableFuture<Void>> writable = new ArrayList<>();
     private Phase phase = Phase.WAITING;
+    /**
+     * {@link #allRunning()} completed the writers waiting here: the channels run on a stream
+     * again, or a cut during the resumption moved them to a new suspension. Nobody may wait here
+     * from then on, or nothing would ever wake them.
+     */
+    private boolean released;
 
     Suspension(List<Channel> channels, SessionStore store, long sinceMillis) {
         this.channels = new ArrayList<>(channels);
@@ -55,10 +61,16 @@ public final class Suspension {
         return store.bytes();
     }
 
+    /** Its phase, whether its writers were released, and how many wait: for diagnostics. */
+    synchronized String describe() {
+        return "suspension since " + since + " " + phase + (released ? " (released)" : "") + ", " + writable.size()
+                + " whenWritable waiting, store " + store.bytes() + " of " + store.limit() + " bytes";
+    }
+
     /**
      * A write to a suspended channel: kept (the array is owned from now on) to be sent after
      * the resumption. False when the store is over its bound: the writer should wait for
-     * {@link #whenWritable()}; what it writes anyway is kept all the same.
+     * {@link #whenWritable(Channel)}; what it writes anyway is kept all the same.
      *
      * @return null when the channel is no longer suspended here (resumed or ended meanwhile)
      */
@@ -71,8 +83,18 @@ public final class Suspension {
         return !store.full();
     }
 
-    /** Completes once a writer may write again: the store has room, the channels run again, or the session ended. */
-    synchronized CompletableFuture<Void> whenWritable() {
+    /**
+     * Completes once {@code ch}'s writer may write again: the store has room, the channels run
+     * again, or the session ended.
+     *
+     * @return null when {@code ch} waits here no more (it runs again, or waits on a newer
+     *         suspension): its writer read this suspension from the channel before a resumption
+     *         or a cut released it, and waits where the channel is now instead
+     */
+    synchronized CompletableFuture<Void> whenWritable(Channel ch) {
+        if (phase != Phase.ENDED && (released || ch.suspension != this)) {
+            return null;
+        }
         CompletableFuture<Void> f = new CompletableFuture<>();
         if (phase == Phase.ENDED || !store.full()) {
             f.complete(null);
@@ -89,6 +111,9 @@ public final class Suspension {
         }
         store.released(ch.retained.clear());
         ch.suspension = null;
+        if (!store.full()) {
+            wakeWriters(); // what the dropped channel kept made room for the others' writers
+        }
         return true;
     }
 
@@ -125,6 +150,11 @@ public final class Suspension {
 
     /** Every channel runs again: writers waiting on the suspension go on (the stream gives back-pressure from here). */
     synchronized void allRunning() {
+        released = true;
+        wakeWriters();
+    }
+
+    private void wakeWriters() {
         writable.forEach(f -> f.complete(null));
         writable.clear();
     }
@@ -143,8 +173,7 @@ public final class Suspension {
             ch.suspension = null;
             store.released(ch.retained.clear());
         }
-        writable.forEach(f -> f.complete(null));
-        writable.clear();
+        wakeWriters();
         return List.copyOf(channels);
     }
 

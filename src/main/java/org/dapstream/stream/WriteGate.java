@@ -444,6 +444,25 @@ final class WriteGate {
         }
     }
 
+    /**
+     * What decides whether {@code ch}'s writer may write now, and whether a waiting one is woken:
+     * credit, queue, kept messages and the session's store, the connection, and this gate's
+     * waiters. For diagnostics; read off the loop it is a snapshot that may lag.
+     */
+    String describe(Channel ch) {
+        SessionStore store = stream.acks.store();
+        RetainedMessages kept = ch.retained;
+        return "channel credit " + ch.send.credit + (ch.send.stalled ? " (stalled)" : "")
+                + ", stream credit " + streamSend.credit + (streamSend.stalled ? " (stalled)" : "")
+                + ", queued " + ch.queue.queuedBytes + " of " + config.channelSendBuffer() + " bytes"
+                + (ch.queue.writeBlocked ? ", writer told to wait" : "")
+                + ", kept " + (kept == null ? "nothing (not acknowledged)" : kept.count() + " messages (" + kept.bytes() + " bytes)")
+                + ", store " + store.bytes() + " of " + store.limit() + " bytes" + (store.full() ? " (full)" : store.mayResume() ? "" : " (above half)")
+                + (transport.writeQueueFull() ? ", connection full" : "")
+                + ", off-loop writes " + offLoopBytes.get() + " of " + writeHighWater + " bytes"
+                + ", " + waiters.size() + " whenWritable waiting on " + stream + (ch.gate == this ? "" : " (no longer the channel's)");
+    }
+
     private RuntimeException rejectWrite(Channel ch, PacketType type, byte[] array, int offset, int length, int len) {
         if (type != PacketType.DATA && type != PacketType.CONTROL) {
             return new IllegalArgumentException("applications write DATA or CONTROL packets, not " + type);

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -57,6 +58,8 @@ class ChaosResumptionTest {
     /** A connection is cut after a uniform random number of bytes up to this (both ways together). */
     static final long CUT_AFTER_MAX_BYTES = 3L << 20;
     static final int LARGEST = 150 * 1024;
+    /** How long the writer waits for whenWritable before the run fails (and says what the channel's writes wait on). */
+    static final long WRITABLE_WAIT_SECONDS = 120;
 
     @Test
     @Timeout(3600)
@@ -105,7 +108,19 @@ class ChaosResumptionTest {
                         for (int i = 0; i < CHANNELS; i++) {
                             Channel ch = channels.get(i);
                             if (!ch.write(PacketType.DATA, ResumptionSocketTest.message(i, n, sizeOf[n]))) {
-                                ch.whenWritable().get(120, TimeUnit.SECONDS);
+                                String whenFalse = ch.writeState(); // why it said false, should the wake-up never come
+                                try {
+                                    ch.whenWritable().get(WRITABLE_WAIT_SECONDS, TimeUnit.SECONDS);
+                                } catch (TimeoutException e) {
+                                    System.out.printf("chaos: the writer of message %d on channel %d was not woken in %d s%n"
+                                            + "chaos:   when write said false: %s%nchaos:   now: %s%nchaos:   session suspended %s, %s%n",
+                                            n, i, WRITABLE_WAIT_SECONDS, whenFalse, ch.writeState(), session.suspended(),
+                                            session.stream());
+                                    for (Channel other : channels) {
+                                        System.out.println("chaos:   " + other.writeState());
+                                    }
+                                    throw e;
+                                }
                             }
                         }
                         if (n % 64 == 0) {
