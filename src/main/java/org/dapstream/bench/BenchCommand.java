@@ -92,6 +92,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = {"the client offers acknowledgements (each side keeps what it wrote until the other acknowledges it),",
                 "does not (the client's default), or off then on with the ratio acknowledged/unacknowledged; secure streams only"})
     String acks;
+    @Option(names = "--writes", paramLabel = "copied|given",
+            description = {"one-way producers write their message (the stream copies what it keeps beyond the call; the default)",
+                "or give it (Channel.give: the stream keeps the producer's unchanging array itself)"})
+    String writes;
     @Option(names = "--compression-goal", paramLabel = "throughput|bytes",
             description = "what compressing channels optimise while held back: payload per second (the product default) or bytes on the wire")
     String compressionGoal;

@@ -43,12 +43,15 @@ import java.util.regex.Pattern;
  *                    member has received; {@link #AUTO_IN_FLIGHT} derives it from the size,
  *                    {@link #NO_IN_FLIGHT_LIMIT} publishes on the node's back-pressure alone
  * @param acks        whether the client offers acknowledgements, or off then on
+ * @param giving      one-way producers give their (unchanging) message array to the stream
+ *                    ({@code Channel.give}) instead of writing it ({@code Channel.write}, which copies what it keeps)
  */
 public record BenchOptions(Target target, int connections, int channels, int size, Duration duration, Duration warmup,
                            long count, long rate, Workload workload, List<TransportKind> transports,
                            int serverLoops, int clientLoops, Security security, SignatureAlgorithm identity,
                            Payload payload, Compression compression, long linkRate,
-                           CompressionGoal compressionGoal, int nodes, int members, long inFlight, Acknowledging acks) {
+                           CompressionGoal compressionGoal, int nodes, int members, long inFlight, Acknowledging acks,
+                           boolean giving) {
     public static final int DEFAULT_CONNECTIONS = 1;
     /**
      * Handshake mode's connectors when {@code --connections} is not given: enough to keep both
@@ -115,7 +118,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         return new BenchOptions(null, DEFAULT_CONNECTIONS, DEFAULT_CHANNELS, DEFAULT_SIZE, DEFAULT_DURATION,
                 DEFAULT_WARMUP, NO_COUNT, UNLIMITED_RATE, Workload.ONEWAY, List.of(TransportKind.STREAM),
                 DEFAULT_LOOPS, DEFAULT_LOOPS, Security.ON, DEFAULT_IDENTITY, Payload.RANDOM, Compression.ON, UNLIMITED_RATE,
-                CompressionGoal.THROUGHPUT, DEFAULT_NODES, DEFAULT_MEMBERS, AUTO_IN_FLIGHT, Acknowledging.OFF);
+                CompressionGoal.THROUGHPUT, DEFAULT_NODES, DEFAULT_MEMBERS, AUTO_IN_FLIGHT, Acknowledging.OFF, false);
     }
 
     /** True when the run starts its own server. */
@@ -141,13 +144,13 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --compression both}. */
     public BenchOptions withCompression(Compression phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, security, identity, payload, phase, linkRate, compressionGoal, nodes, members, inFlight, acks);
+                serverLoops, clientLoops, security, identity, payload, phase, linkRate, compressionGoal, nodes, members, inFlight, acks, giving);
     }
 
     /** These options for one phase of {@code --acks both}. */
     public BenchOptions withAcks(Acknowledging phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, security, identity, payload, compression, linkRate, compressionGoal, nodes, members, inFlight, phase);
+                serverLoops, clientLoops, security, identity, payload, compression, linkRate, compressionGoal, nodes, members, inFlight, phase, giving);
     }
 
     /** True when this phase's client offers acknowledgements. */
@@ -163,7 +166,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
     /** These options for one phase of {@code --security both}. */
     public BenchOptions withSecurity(Security phase) {
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload, transports,
-                serverLoops, clientLoops, phase, identity, payload, compression, linkRate, compressionGoal, nodes, members, inFlight, acks);
+                serverLoops, clientLoops, phase, identity, payload, compression, linkRate, compressionGoal, nodes, members, inFlight, acks, giving);
     }
 
     /**
@@ -197,6 +200,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         int members = d.members;
         long inFlight = d.inFlight;
         Acknowledging acks = d.acks;
+        boolean giving = d.giving;
         Set<String> seen = given.keySet();
         for (Map.Entry<String, String> option : given.entrySet()) {
             String name = option.getKey();
@@ -237,6 +241,11 @@ public record BenchOptions(Target target, int connections, int channels, int siz
                 case "--payload" -> payload = Payload.parse(value);
                 case "--compression" -> compression = Compression.parse(value);
                 case "--acks" -> acks = Acknowledging.parse(value);
+                case "--writes" -> giving = switch (value) {
+                    case "copied" -> false;
+                    case "given" -> true;
+                    default -> throw new OptionException("--writes: '" + value + "' is not copied or given");
+                };
                 case "--link-rate" -> linkRate = number(name, value, 0, Long.MAX_VALUE);
                 case "--compression-goal" -> {
                     try {
@@ -284,6 +293,10 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         if (acks != Acknowledging.OFF && (workload == Workload.BROADCAST || workload == Workload.HANDSHAKE)) {
             throw new OptionException("--acks applies to --mode oneway and pingpong");
         }
+        if (giving && (workload != Workload.ONEWAY || transports.contains(TransportKind.RAW))) {
+            throw new OptionException("--writes given applies to --mode oneway on streams (ping-pong stamps each message in place,"
+                    + " and the raw baseline has no streams)");
+        }
         if (security == Security.BOTH && (transports.size() > 1 || transports.contains(TransportKind.RAW))) {
             throw new OptionException("--security both compares secure to plaintext streams; it needs --transport stream");
         }
@@ -311,7 +324,7 @@ public record BenchOptions(Target target, int connections, int channels, int siz
         }
         return new BenchOptions(target, connections, channels, size, duration, warmup, count, rate, workload,
                 transports, serverLoops, clientLoops, security, identity, payload, compression, linkRate, compressionGoal,
-                nodes, members, inFlight, acks);
+                nodes, members, inFlight, acks, giving);
     }
 
     /** Broadcast starts its own nodes and measures one secure (or plaintext) configuration by duration. */

@@ -18,11 +18,14 @@ final class StreamLane implements Lane, ChannelHandler {
     static final VarHandle STAMP = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final Context context;
+    /** {@code --writes given}: the producer's array is given to the stream, which keeps it instead of a copy. */
+    private final boolean giving;
     private Channel channel;
     private LaneListener listener = new LaneListener() { };
 
-    StreamLane(Context context) {
+    StreamLane(Context context, boolean giving) {
         this.context = context;
+        this.giving = giving;
     }
 
     /** Binds the channel once its open is acknowledged. */
@@ -42,6 +45,9 @@ final class StreamLane implements Lane, ChannelHandler {
 
     @Override
     public boolean send(byte[] payload, int length) {
+        if (giving && length == payload.length) {
+            return channel.give(PacketType.DATA, payload); // the producer never changes it
+        }
         return channel.write(PacketType.DATA, payload, 0, length);
     }
 

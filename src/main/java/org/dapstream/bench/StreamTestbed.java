@@ -86,7 +86,7 @@ final class StreamTestbed implements Testbed {
             List<CompletableFuture<Channel>> opening = new ArrayList<>();
             List<StreamLane> opened = new ArrayList<>();
             for (int ch = 0; ch < options.channels(); ch++) {
-                StreamLane lane = new StreamLane(watch.context);
+                StreamLane lane = new StreamLane(watch.context, options.giving());
                 opened.add(lane);
                 opening.add(stream.openChannel(type, lane, options.compressing()));
             }

@@ -20,15 +20,28 @@ import java.util.List;
  * messages by design, are neither kept nor acknowledged. Event-loop confined.
  */
 final class Acknowledgements {
+    /**
+     * A channel's ACK goes at the end of the batch of input once it delivered this many bytes
+     * since its last ACK: the smallest session store a sender may have, so a sender whose store
+     * is full has always sent enough for its ACK to go at once.
+     */
+    static final long ACK_BYTES = SessionStore.MIN_LIMIT;
+    /** Otherwise at most this long after it delivered them: what the peer keeps only waits this much longer to be let go. */
+    static final long ACK_DELAY_MILLIS = 5;
+
     private final Stream stream;
+    private final StreamTransport transport;
+    /** The ACK_DELAY_MILLIS timer, while ACKs wait for it. */
+    private StreamTransport.Cancellable delayed;
     /** The session's store: a resumed stream takes over the one of the stream before it. */
     private SessionStore store;
     /** Channels that delivered messages since their last ACK. */
     private final List<Channel> due = new ArrayList<>();
     private boolean agreed;
 
-    Acknowledgements(Stream stream, long storeLimit) {
+    Acknowledgements(Stream stream, StreamTransport transport, long storeLimit) {
         this.stream = stream;
+        this.transport = transport;
         this.store = new SessionStore(storeLimit);
     }
 
@@ -97,11 +110,12 @@ final class Acknowledgements {
     // ---------------------------------------------------------------- receiving side
 
     /** A message of {@code ch} reached the application (handed to packetIn, or taken by read). */
-    void delivered(Channel ch, int messages) {
+    void delivered(Channel ch, int messages, long bytes) {
         if (ch.retained == null || ch.state != Channel.State.OPEN) {
             return; // MEDIA, or the channel is closing: its CLOSE ends what an ACK would be for
         }
         ch.delivered += messages;
+        ch.deliveredSinceAck += bytes;
         if (!ch.ackDue) {
             ch.ackDue = true;
             due.add(ch);
@@ -113,8 +127,35 @@ final class Acknowledgements {
         if (due.isEmpty()) {
             return;
         }
+        int waiting = 0;
+        for (int i = 0; i < due.size(); i++) {
+            Channel ch = due.get(i);
+            if (ch.ackDue && ch.deliveredSinceAck < ACK_BYTES) {
+                due.set(waiting++, ch); // not enough for an ACK of its own yet: it waits for more, or the timer
+            } else {
+                send(ch);
+            }
+        }
+        due.subList(waiting, due.size()).clear();
+        if (waiting > 0 && delayed == null) {
+            delayed = transport.after(ACK_DELAY_MILLIS, this::flushDelayed);
+        }
+    }
+
+    /** The delay is up: every ACK still due goes. */
+    private void flushDelayed() {
+        delayed = null;
         for (int i = 0; i < due.size(); i++) {
             send(due.get(i));
+        }
+        due.clear();
+    }
+
+    /** The stream ended: no ACK goes any more (a resumption tells the delivered counts in RESUMED). */
+    void ended() {
+        if (delayed != null) {
+            delayed.cancel();
+            delayed = null;
         }
         due.clear();
     }
@@ -132,6 +173,7 @@ final class Acknowledgements {
             return;
         }
         ch.ackDue = false;
+        ch.deliveredSinceAck = 0;
         if (ch.state == Channel.State.OPEN && stream.active()) {
             stream.writer.sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.Ack(ch.id(), ch.delivered)));
         }

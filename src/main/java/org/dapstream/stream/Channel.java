@@ -92,6 +92,8 @@ public final class Channel {
     /** Messages delivered to the application (acknowledged channels), and whether an ACK for them is due. */
     long delivered;
     boolean ackDue;
+    /** Bytes delivered since this channel's last ACK (Acknowledgements.ACK_BYTES). */
+    long deliveredSinceAck;
     /** Messages that arrived whole (delivered or held for the application): what a resumption says this side has. */
     long received;
     /** While SUSPENDED: the session's suspension, which keeps what is written until the session resumes. */
@@ -380,7 +382,7 @@ public final class Channel {
                 }
                 int taken = readUncounted.getAndSet(0);
                 if (taken > 0) {
-                    stream.acks.delivered(this, taken);
+                    stream.acks.delivered(this, taken, read);
                     stream.acks.flush();
                 }
             });
@@ -464,7 +466,7 @@ public final class Channel {
             handlerFailed(e);
         }
         if (retained != null) {
-            stream.acks.delivered(this, 1);
+            stream.acks.delivered(this, 1, size);
         }
         if (!credited) {
             stream.flow.consumed(this, size, true);

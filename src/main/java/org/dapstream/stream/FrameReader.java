@@ -99,7 +99,7 @@ final class FrameReader implements FrameSink {
         }
         if (ch.retained != null) {
             ch.received++;
-            stream.acks.delivered(ch, 1);
+            stream.acks.delivered(ch, 1, size);
         }
         flow.consumedFast(ch, size);
     }

@@ -109,7 +109,7 @@ public final class Stream {
         this.scheduler = new SendScheduler(this, transport, writer, flow, config.flow(), node.clock(), counters);
         this.gate = new WriteGate(this, transport, writer, flow, scheduler, config);
         this.reassembler = new Reassembler(flow, config.flow(), node.clock());
-        this.acks = new Acknowledgements(this, config.sessionStoreBytes());
+        this.acks = new Acknowledgements(this, transport, config.sessionStoreBytes());
         this.channels = new ChannelProtocol(this, role, node);
         this.resumption = new Resumption(this, role, node);
         this.reader = new FrameReader(this, keys, flow, reassembler, channels, this::onStreamFrame, config.maxFramePayload());
@@ -157,7 +157,7 @@ public final class Stream {
             fail(new ProtocolException(ErrorCode.INTERNAL_ERROR, "internal error"));
         }
         if (life != Life.CLOSED) {
-            acks.flush(); // one ACK per channel that delivered, for the whole batch of input
+            acks.flush(); // at most one ACK per channel that delivered, for the whole batch of input
             output.check(); // what this input made us owe the peer
         }
     }
@@ -360,6 +360,7 @@ public final class Stream {
         life = Life.CLOSED;
         output.ended();
         liveness.stop();
+        acks.ended();
         if (deadline != null) {
             deadline.cancel();
         }
