@@ -260,9 +260,17 @@ public final class Stream {
         return resumption.resumed();
     }
 
-    /** Runs {@code task} on this stream's event loop after {@code delayMillis}, also once the stream has ended (a client's resumption timer). */
+    /**
+     * Runs {@code task} on this stream's event loop after {@code delayMillis}, also once the
+     * stream has ended (a client's resumption timer). A delay under a millisecond (a back-off
+     * drawn near 0) runs it in the loop's next task: a timer would round it up to one.
+     */
     public void onLoopLater(long delayMillis, Runnable task) {
-        transport.after(Math.max(1, delayMillis), task);
+        if (delayMillis <= 0) {
+            transport.execute(task);
+        } else {
+            transport.after(delayMillis, task);
+        }
     }
 
     /** A connector gave up resuming this stream's session: the suspended channels close with {@code reason}. */
