@@ -360,14 +360,36 @@ public final class Channel {
 
     /** {@code dap_stream_ch_packet_read}: the next buffered packet, or null when none waits. */
     public Packet read() {
-        Packet p = inbox.take();
-        if (p != null) {
-            if (retained != null) {
+        Packet p;
+        synchronized (inbox) { // a message is read and counted, or let go by a cut (dropHeld), never both
+            p = inbox.take();
+            if (p != null && retained != null) {
                 readUncounted.incrementAndGet();
             }
+        }
+        if (p != null) {
             readConsumed(p.data().length, inbox.count.get() == 0);
         }
         return p;
+    }
+
+    /**
+     * At a cut that suspends this channel (on the loop): lets go of the messages held for the
+     * application and not yet taken (PROTOCOL.md section 32). They were never delivered, so
+     * never acknowledged: the peer still keeps them and sends them again after the resumption,
+     * whose RESUMED counts them as not received. Without this, each resumption's fresh window
+     * would add to what a channel whose application does not read holds, without bound.
+     * Reads already made are counted as delivered here.
+     */
+    void dropHeld() {
+        synchronized (inbox) {
+            int dropped = 0;
+            while (inbox.take() != null) {
+                dropped++;
+            }
+            received -= dropped;
+            delivered += readUncounted.getAndSet(0);
+        }
     }
 
     /** Pull mode: {@code size} bytes were read (any thread); they are credited in batches, and when the inbox empties. */

@@ -19,6 +19,7 @@ import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelRegistry;
 import org.dapstream.stream.SessionResumption;
 import org.dapstream.stream.Sessions;
+import org.dapstream.stream.Stream;
 import org.dapstream.stream.StreamClock;
 import org.dapstream.stream.StreamConfig;
 import org.dapstream.stream.StreamCounters;
@@ -141,6 +142,11 @@ class ChaosResumptionTest {
                     System.out.printf("chaos: %d cuts, %d connections, %d resumptions, suspended %s, ended %s, echoed %s of %d%n",
                             proxy.cuts(), proxy.connections(), events.resumed.get(), session.suspended(), events.ended.getNow(null),
                             checkers.stream().map(c -> c.next + (c.problem == null ? "" : " (" + c.problem + ")")).toList(), messages);
+                    Stream onClient = session.stream();
+                    System.out.printf("chaos:   client keeps %d bytes, queues %s; node streams %s%n", onClient.unacknowledgedBytes(),
+                            channels.stream().map(Channel::queuedBytes).toList(),
+                            counters.liveStreams().stream().map(st -> "keeps " + st.unacknowledgedBytes() + " holds " + st.heldBytes()
+                                    + " queues " + st.queuedOutputBytes()).toList());
                     for (ErrorCode code : ErrorCode.values()) {
                         if (counters.errorsSent(code) > 0) {
                             System.out.println("chaos:   node sent " + code + " x" + counters.errorsSent(code));
