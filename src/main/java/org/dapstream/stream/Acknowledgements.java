@@ -22,8 +22,11 @@ import java.util.List;
 final class Acknowledgements {
     /**
      * A channel's ACK goes at the end of the batch of input once it delivered this many bytes
-     * since its last ACK: the smallest session store a sender may have, so a sender whose store
-     * is full has always sent enough for its ACK to go at once.
+     * since its last ACK, and every due ACK goes once the stream's channels together delivered
+     * this many since the last ACKs went: the smallest session store a sender of ours may have
+     * (its store is per session, the stream's), so a sender whose store filled with delivered
+     * messages is not left waiting for the delay. Messages in flight, queued or held unread
+     * count in the sender's store too; ACKs come as they are delivered.
      */
     static final long ACK_BYTES = SessionStore.MIN_LIMIT;
     /** Otherwise at most this long after it delivered them: what the peer keeps only waits this much longer to be let go. */
@@ -33,6 +36,8 @@ final class Acknowledgements {
     private final StreamTransport transport;
     /** The ACK_DELAY_MILLIS timer, while ACKs wait for it. */
     private StreamTransport.Cancellable delayed;
+    /** Bytes the stream's channels delivered since ACKs last went for all of them. */
+    private long deliveredSinceFlush;
     /** The session's store: a resumed stream takes over the one of the stream before it. */
     private SessionStore store;
     /** Channels that delivered messages since their last ACK. */
@@ -116,6 +121,7 @@ final class Acknowledgements {
         }
         ch.delivered += messages;
         ch.deliveredSinceAck += bytes;
+        deliveredSinceFlush += bytes;
         if (!ch.ackDue) {
             ch.ackDue = true;
             due.add(ch);
@@ -125,6 +131,10 @@ final class Acknowledgements {
     /** Sends the ACKs that are due: at the end of a batch of input, and of any task that delivered. */
     void flush() {
         if (due.isEmpty()) {
+            return;
+        }
+        if (deliveredSinceFlush >= ACK_BYTES) {
+            flushAll(); // together the channels delivered enough: every due ACK goes now
             return;
         }
         int waiting = 0;
@@ -138,17 +148,26 @@ final class Acknowledgements {
         }
         due.subList(waiting, due.size()).clear();
         if (waiting > 0 && delayed == null) {
-            delayed = transport.after(ACK_DELAY_MILLIS, this::flushDelayed);
+            delayed = transport.after(ACK_DELAY_MILLIS, this::flushAll);
         }
     }
 
-    /** The delay is up: every ACK still due goes. */
-    private void flushDelayed() {
-        delayed = null;
+    /** Every ACK that is due goes now: the delay is up, or the stream's channels delivered enough together. */
+    private void flushAll() {
+        if (delayed != null) {
+            delayed.cancel();
+            delayed = null;
+        }
+        deliveredSinceFlush = 0;
         for (int i = 0; i < due.size(); i++) {
             send(due.get(i));
         }
         due.clear();
+    }
+
+    /** True while ACKs wait for the {@link #ACK_DELAY_MILLIS} timer. */
+    boolean delayRunning() {
+        return delayed != null;
     }
 
     /** The stream ended: no ACK goes any more (a resumption tells the delivered counts in RESUMED). */

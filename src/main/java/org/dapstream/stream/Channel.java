@@ -351,6 +351,9 @@ public final class Channel {
      */
     public Channel pullMode(boolean on) {
         inbox.pullMode = on;
+        if (!on) {
+            stream.onLoop(this::deliverHeld); // what waits goes to packetIn first, in order, before anything newer
+        }
         return this;
     }
 
@@ -374,12 +377,14 @@ public final class Channel {
     }
 
     /**
-     * At a cut that suspends this channel (on the loop): lets go of the messages held for the
-     * application and not yet taken (PROTOCOL.md section 32). They were never delivered, so
-     * never acknowledged: the peer still keeps them and sends them again after the resumption,
-     * whose RESUMED counts them as not received. Without this, each resumption's fresh window
-     * would add to what a channel whose application does not read holds, without bound.
-     * Reads already made are counted as delivered here.
+     * When this side sends RESUMED for this carried channel, or hands its session over (PROTOCOL.md
+     * section 32.8): lets go of the messages held for the application and not yet taken, so that
+     * {@link #received} counts exactly what was delivered. They were never delivered, so never
+     * acknowledged: the peer still keeps them and sends them again on the new stream. Held messages
+     * are always the newest ({@link Inbox#holds()}), so what is let go is a whole tail and the count
+     * stays a position. Without this, each resumption's fresh window would add to what a channel
+     * whose application does not read holds, without bound. Nothing arrives on a suspended channel,
+     * so until then the application may still read what it held at the cut.
      */
     void dropHeld() {
         synchronized (inbox) {
@@ -388,16 +393,23 @@ public final class Channel {
                 dropped++;
             }
             received -= dropped;
-            delivered += readUncounted.getAndSet(0);
+            // Every other message that arrived was delivered: pushed, or read (also while suspended, when reads are not counted).
+            delivered = received;
+            readUncounted.set(0);
+            inbox.readUncredited.set(0); // credit of the old stream's window, which the new stream does not owe
         }
     }
 
     /** Pull mode: {@code size} bytes were read (any thread); they are credited in batches, and when the inbox empties. */
     private void readConsumed(int size, boolean emptied) {
         long waiting = inbox.readUncredited.addAndGet(size);
-        if ((emptied || waiting >= stream.flow.channelWindow() / PULL_CREDIT_BATCHES) && inbox.creditTaskPosted.compareAndSet(false, true)) {
-            stream.onLoop(() -> {
+        Stream on = stream;
+        if ((emptied || waiting >= on.flow.channelWindow() / PULL_CREDIT_BATCHES) && inbox.creditTaskPosted.compareAndSet(false, true)) {
+            on.onLoop(() -> {
                 inbox.creditTaskPosted.set(false);
+                if (stream != on) {
+                    return; // the channel moved to a resumed stream meanwhile: its RESUMED counted these reads (dropHeld)
+                }
                 long read = inbox.readUncredited.getAndSet(0);
                 if (read > 0 && state != State.CLOSED && stream.state() == StreamState.ACTIVE) {
                     stream.flow.consumed(this, read, true);
@@ -462,6 +474,11 @@ public final class Channel {
      *                 then takes that credit back until they are read
      */
     void deliver(PacketType type, ByteBuffer payload, boolean credited) {
+        deliver(type, payload, credited, false);
+    }
+
+    /** @param held the message comes from the inbox ({@link #deliverHeld}), not from the peer */
+    private void deliver(PacketType type, ByteBuffer payload, boolean credited, boolean held) {
         int size = payload.remaining();
         if (handlerFailed) {
             if (!credited) {
@@ -469,7 +486,7 @@ public final class Channel {
             }
             return;
         }
-        if (inbox.holds()) {
+        if (held ? inbox.holds() : inbox.holdsArrivals()) {
             byte[] copy = new byte[size];
             payload.get(copy);
             if (credited) {
@@ -515,7 +532,7 @@ public final class Channel {
         }
         Packet p;
         while (!inbox.paused && state != State.CLOSED && state != State.SUSPENDED && (p = inbox.take()) != null) {
-            deliver(p.type(), ByteBuffer.wrap(p.data()), false);
+            deliver(p.type(), ByteBuffer.wrap(p.data()), false, true);
         }
         if (state != State.SUSPENDED) {
             stream.acks.flush();

@@ -330,7 +330,6 @@ final class ChannelProtocol {
             table.remove(ch.id());
             stream.reader.forget(ch);
             stream.reassembler.release(ch); // a message half received is sent again whole
-            ch.dropHeld(); // and so is a message held unread: the peer keeps all it sent until it is delivered
             stream.scheduler.forgetQueued(ch); // every queued message is kept, and sent again after the resumption
             ch.ackDue = false;
             ch.state = Channel.State.SUSPENDED;

@@ -75,7 +75,7 @@ final class FrameReader implements FrameSink {
         // Fast path, kept small so the JIT inlines it: in-order plain DATA on the channel of
         // the previous frame, open and in push mode. Everything else takes the checked path.
         if (ch != null && ch.id() == chId && type == PacketType.DATA && seq == ch.seqIn && flags == keys.expectedFlags
-                && ch.state != Channel.State.OPENING && !ch.handlerFailed && ch.reassembly == null && !ch.inbox.holds()) {
+                && ch.state != Channel.State.OPENING && !ch.handlerFailed && ch.reassembly == null && !ch.inbox.holdsArrivals()) {
             receiveFast(ch, seq, flags, payload, size);
             return;
         }

@@ -23,9 +23,18 @@ final class Inbox {
     /** pause(): push-mode packets are held instead of delivered. Loop only (plain: read per frame). */
     boolean paused;
 
-    /** Whether a received message waits here instead of going to the handler. */
+    /** Whether messages wait here instead of going to the handler: pull mode, or paused. */
     boolean holds() {
         return pullMode || paused;
+    }
+
+    /**
+     * Whether a message that arrives now waits here: as {@link #holds()}, and also while earlier
+     * messages still wait (pull mode just turned off, not yet delivered): messages go to the
+     * application in the order they arrived, so what waits here is always the newest.
+     */
+    boolean holdsArrivals() {
+        return pullMode || paused || count.get() > 0;
     }
 
     /** Holds a message; true when the inbox was empty (readyToRead is due then). */

@@ -77,7 +77,7 @@ final class Reassembler {
         // so a message larger than the window still completes. On a push channel that is the
         // application's pace (its handler takes each message as it completes), so the windows
         // may grow; a pull or paused channel's messages wait unread, so they may not.
-        flow.consumed(ch, size, !ch.inbox.holds());
+        flow.consumed(ch, size, !ch.inbox.holdsArrivals());
         if (!more) {
             release(ch);
             ch.received++;

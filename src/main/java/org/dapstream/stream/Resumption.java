@@ -159,6 +159,9 @@ final class Resumption {
         sentState = true;
         List<ControlMessage.ChannelReceived> state = new ArrayList<>(carried.size());
         for (Channel ch : carried) {
+            if (lostOwner == null) {
+                ch.dropHeld(); // received counts what was delivered; the peer sends the rest again
+            } // after a lost owner the channels end with a gap notice: what they hold stays readable
             state.add(new ControlMessage.ChannelReceived(ch.id(), ch.received));
         }
         stream.writer.sendStreamFrame(PacketType.CONTROL, ControlCodec.encode(new ControlMessage.Resumed(state)));

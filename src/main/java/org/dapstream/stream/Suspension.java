@@ -193,6 +193,7 @@ public final class Suspension {
             if (ch.openedLocally()) {
                 continue;
             }
+            ch.dropHeld(); // the next owner's RESUMED counts what was delivered here; the client sends the rest again
             List<SessionState.Message> kept = new ArrayList<>(ch.retained.count());
             for (RetainedMessages.Message m : ch.retained.kept()) {
                 kept.add(new SessionState.Message(m.type(), m.data()));

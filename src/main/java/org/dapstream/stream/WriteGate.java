@@ -143,8 +143,10 @@ final class WriteGate {
                 Thread.yield(); // another thread is between two steps of that swap; it takes microseconds unless descheduled
             }
         }
-        if (wellFormed && (ch.gate != this || (wasSuspended && ch.state == Channel.State.OPEN))) {
-            return ch.gate.write(ch, type, buffer, array, offset, length); // resumed (on another stream) meanwhile
+        // Resumed meanwhile: on another stream, or on this one (a resumed stream adopts its channels SUSPENDED and opens
+        // them at the peer's RESUMED, which may land between the fast test and the read of wasSuspended above).
+        if (wellFormed && (ch.gate != this || (ch.state == Channel.State.OPEN && !stream.closing() && !stream.ended()))) {
+            return ch.gate.write(ch, type, buffer, array, offset, length);
         }
         throw rejectWrite(ch, type, array, offset, length, len);
     }

@@ -24,6 +24,7 @@ import org.dapstream.protocol.PacketType;
 import org.dapstream.stream.Channel;
 import org.dapstream.stream.ChannelHandler;
 import org.dapstream.stream.ChannelRegistry;
+import org.dapstream.stream.Packet;
 import org.dapstream.stream.ResumeOutcome;
 import org.dapstream.stream.ResumeTicket;
 import org.dapstream.stream.Session;
@@ -54,6 +55,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -387,6 +389,81 @@ class ResumptionSocketTest {
         await(() -> next.get() == messages || !problems.isEmpty(), TIMEOUT_SECONDS, "every message delivered once the service reads");
         assertEquals(List.of(), problems, "each message once, in order");
         assertEquals(messages, next.get());
+        await(() -> session.stream().unacknowledgedBytes() == 0, TIMEOUT_SECONDS, "the client let go of all it kept");
+    }
+
+    /**
+     * A node channel in pull mode, read by a thread of the application in bursts while the
+     * session is cut: every message is read once, in order. A read either took a message before
+     * the resumption's RESUMED counted it as delivered, or the message was let go there and the
+     * client sent it again; never both, never neither.
+     */
+    @Test
+    @Timeout(120)
+    void aPullModeReaderReadsEachMessageOnceThroughCuts() throws Exception {
+        ChannelType pulled = ChannelType.custom(0x54);
+        CompletableFuture<Channel> onNode = new CompletableFuture<>();
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        Node node = startNode(Duration.ofSeconds(30), key, ChannelRegistry.withDiagnostics().register(pulled, new ChannelHandler() {
+            @Override
+            public void opened(Channel channel) {
+                channel.pullMode(true);
+                onNode.complete(channel);
+            }
+        }));
+        CuttingProxy proxy = proxy(node);
+        Events events = new Events();
+        ClientSession session = client().connectSession("127.0.0.1", proxy.port(), FAST, events).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        Channel ch = session.openChannel(pulled, new ChannelHandler() { }).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        int messages = 2_000;
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            try {
+                for (int n = 0; n < messages; n++) {
+                    byte[] m = new byte[4 * 1024];
+                    ByteBuffer.wrap(m).putInt(n);
+                    if (!ch.give(PacketType.DATA, m)) {
+                        ch.whenWritable().get(60, TimeUnit.SECONDS);
+                    }
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Channel reading = onNode.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        AtomicInteger next = new AtomicInteger();
+        List<String> problems = new ArrayList<>();
+        CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
+            SplittableRandom r = new SplittableRandom(5);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (next.get() < messages && problems.isEmpty() && System.nanoTime() < deadline) {
+                for (int burst = r.nextInt(10); burst > 0; burst--) {
+                    Packet p = reading.read();
+                    if (p == null) {
+                        break;
+                    }
+                    int n = ByteBuffer.wrap(p.data()).getInt();
+                    if (n != next.get()) {
+                        problems.add("expected message " + next.get() + ", read " + n);
+                    }
+                    next.set(n + 1);
+                }
+                LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(1000 + r.nextInt(2000)));
+            }
+        });
+        for (int cut = 1; cut <= 6; cut++) { // while the reader is still at it: it takes about 5 messages per 2 ms
+            Thread.sleep(60);
+            int resumedBefore = events.resumed.get();
+            if (proxy.cutAll() > 0) {
+                await(() -> events.resumed.get() > resumedBefore && !session.suspended(), TIMEOUT_SECONDS, "resumed after cut " + cut);
+            }
+        }
+        assertTrue(next.get() < messages, "the cuts landed while messages were still unread: " + next.get() + " read");
+        writer.get(60, TimeUnit.SECONDS);
+        reader.get(100, TimeUnit.SECONDS);
+        assertEquals(List.of(), problems, "each message read once, in order");
+        assertEquals(messages, next.get(), "every message read");
+        assertTrue(events.resumed.get() >= 3, "the session was cut and resumed: " + events.resumed.get());
         await(() -> session.stream().unacknowledgedBytes() == 0, TIMEOUT_SECONDS, "the client let go of all it kept");
     }
 

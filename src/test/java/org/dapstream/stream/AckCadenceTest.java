@@ -2,6 +2,7 @@ package org.dapstream.stream;
 
 import static org.dapstream.stream.Futures.done;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.dapstream.protocol.ErrorCode;
@@ -10,6 +11,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -76,6 +79,43 @@ class AckCadenceTest {
     }
 
     @Test
+    void channelsThatDeliverEnoughTogetherAreAcknowledgedAtOnce() {
+        CompletableFuture<Channel> opened = pair.connector.openChannel(StreamHarness.APP, new RecordingHandler());
+        pair.pump();
+        Channel second = done(opened);
+        Channel secondReceiver = pair.acceptorApp.channels.get(second.id());
+        second.retained = new RetainedMessages();
+        secondReceiver.retained = new RetainedMessages();
+        int half = (int) (Acknowledgements.ACK_BYTES / 2);
+        sender.write(PacketType.DATA, new byte[half]);
+        second.write(PacketType.DATA, new byte[half]);
+        pair.pump(); // no time passes: each channel has half the bytes, the stream all of them
+        assertEquals(0, sender.retained.count(), "the first channel's ACK went without the delay");
+        assertEquals(0, second.retained.count(), "and the second's");
+        assertFalse(pair.acceptor.acks.delayRunning(), "nothing waits for the delay");
+    }
+
+    /** Pull mode turned off with messages still held: they go to packetIn first, then the newer ones, in order. */
+    @Test
+    void heldMessagesGoFirstWhenPullModeEnds() {
+        receiver.pullMode(true);
+        for (int n = 1; n <= 3; n++) {
+            sender.write(PacketType.DATA, ("m" + n).getBytes(StandardCharsets.UTF_8));
+        }
+        pair.pump();
+        receiver.pullMode(false);
+        for (int n = 4; n <= 5; n++) {
+            sender.write(PacketType.DATA, ("m" + n).getBytes(StandardCharsets.UTF_8));
+        }
+        pair.pump();
+        List<String> in = pair.acceptorApp.events.stream().filter(e -> e.startsWith("in ")).toList();
+        int id = receiver.id();
+        assertEquals(List.of("in " + id + " DATA m1", "in " + id + " DATA m2", "in " + id + " DATA m3", "in " + id + " DATA m4",
+                "in " + id + " DATA m5"), in, "each message once, in the order it arrived");
+        assertEquals(5, receiver.delivered);
+    }
+
+    @Test
     void noWaitingAckFollowsTheChannelsClose() {
         sender.write(PacketType.DATA, new byte[10]);
         pair.pump();
@@ -95,8 +135,10 @@ class AckCadenceTest {
     void noAckGoesAfterTheStreamEnded() {
         sender.write(PacketType.DATA, new byte[10]);
         pair.pump();
+        assertTrue(pair.acceptor.acks.delayRunning(), "the ACK waits for its delay");
         pair.acceptor.abort(ErrorCode.INTERNAL_ERROR, "ended with an ACK waiting");
         pair.pump();
+        assertFalse(pair.acceptor.acks.delayRunning(), "the stream's end stopped the delay");
         int bytesBefore = pair.acceptorTransport.committedBytes();
         pair.scheduler.advanceMillis(Acknowledgements.ACK_DELAY_MILLIS * 2);
         pair.pump();
