@@ -381,7 +381,7 @@ public final class Channel {
      * section 32.8): lets go of the messages held for the application and not yet taken, so that
      * {@link #received} counts exactly what was delivered. They were never delivered, so never
      * acknowledged: the peer still keeps them and sends them again on the new stream. Held messages
-     * are always the newest ({@link Inbox#holds()}), so what is let go is a whole tail and the count
+     * are always the newest ({@link Inbox#holdsArrivals()}), so what is let go is a whole tail and the count
      * stays a position. Without this, each resumption's fresh window would add to what a channel
      * whose application does not read holds, without bound. Nothing arrives on a suspended channel,
      * so until then the application may still read what it held at the cut.
