@@ -76,7 +76,7 @@ final class WriteGate {
             return notOpen(ch, type, buffer, array, offset, length, len);
         }
         if (!transport.inLoop()) {
-            return writeOffLoop(ch, type, given ? array : copy(buffer, array, offset, len));
+            return writeOffLoop(ch, type, owned(buffer, array, offset, len, given));
         }
         if (writer.inPacketOut) {
             throw new IllegalStateException("packetOut observers must not write");
@@ -102,6 +102,11 @@ final class WriteGate {
             return true;
         }
         return writeSlow(ch, type, buffer, array, offset, len, given);
+    }
+
+    /** What the stream keeps beyond the call: the given array itself, or else a copy. */
+    private static byte[] owned(ByteBuffer buffer, byte[] array, int offset, int len, boolean given) {
+        return given ? array : copy(buffer, array, offset, len);
     }
 
     /** The caller may reuse its buffer the moment a write returns: what the stream keeps beyond the call is a copy. */
@@ -153,7 +158,7 @@ final class WriteGate {
 
     /** The fast path on an acknowledged channel: keeps what went (a copy, or the given array), then says whether the writer may go on. */
     private boolean kept(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int len, boolean given) {
-        stream.acks.keep(ch, type, given ? array : copy(buffer, array, offset, len));
+        stream.acks.keep(ch, type, owned(buffer, array, offset, len, given));
         if (transport.writeQueueFull() || stream.acks.store().full()) {
             return blockWriter(ch);
         }
@@ -176,13 +181,13 @@ final class WriteGate {
         int from = buffer != null ? buffer.position() : offset;
         if (!sendNow(ch, type, source, from, len)) {
             // Queued: the caller may reuse its buffer the moment we return, so copy (unless it gave it).
-            byte[] owned = given ? array : copy(buffer, array, offset, len);
+            byte[] owned = owned(buffer, array, offset, len, given);
             if (ch.retained != null) {
                 stream.acks.keep(ch, type, owned); // the queue and the store share the array: neither changes it
             }
             scheduler.enqueue(ch, new OutboundMessage(type, owned, len, null));
         } else if (ch.retained != null) {
-            stream.acks.keep(ch, type, given ? array : copy(buffer, array, offset, len));
+            stream.acks.keep(ch, type, owned(buffer, array, offset, len, given));
         }
         if (ch.handlerFailed) {
             return false; // its packetOut observer threw: the channel is closing

@@ -110,9 +110,14 @@ class ResumptionSocketTest {
     }
 
     private Node startNode(Duration expiry) throws Exception {
+        return startNode(expiry, ChannelRegistry.withDiagnostics());
+    }
+
+    /** A node with a ticket key of its own, serving {@code services}. */
+    private Node startNode(Duration expiry, ChannelRegistry services) throws Exception {
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
-        return startNode(expiry, key, ChannelRegistry.withDiagnostics());
+        return startNode(expiry, key, services);
     }
 
     private CuttingProxy proxy(Node node) throws Exception {
@@ -332,9 +337,7 @@ class ResumptionSocketTest {
         CompletableFuture<Channel> onNode = new CompletableFuture<>();
         AtomicInteger next = new AtomicInteger();
         List<String> problems = new ArrayList<>();
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        Node node = startNode(Duration.ofSeconds(30), key, ChannelRegistry.withDiagnostics().register(held, new ChannelHandler() {
+        Node node = startNode(Duration.ofSeconds(30), ChannelRegistry.withDiagnostics().register(held, new ChannelHandler() {
             @Override
             public void opened(Channel channel) {
                 channel.pause(); // holds what arrives: nothing delivered, nothing acknowledged
@@ -403,9 +406,7 @@ class ResumptionSocketTest {
     void aPullModeReaderReadsEachMessageOnceThroughCuts() throws Exception {
         ChannelType pulled = ChannelType.custom(0x54);
         CompletableFuture<Channel> onNode = new CompletableFuture<>();
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        Node node = startNode(Duration.ofSeconds(30), key, ChannelRegistry.withDiagnostics().register(pulled, new ChannelHandler() {
+        Node node = startNode(Duration.ofSeconds(30), ChannelRegistry.withDiagnostics().register(pulled, new ChannelHandler() {
             @Override
             public void opened(Channel channel) {
                 channel.pullMode(true);
@@ -543,9 +544,7 @@ class ResumptionSocketTest {
     void aSessionThatDoesNotComeBackExpiresOnBothSidesAndItsMemoryIsFreed() throws Exception {
         LinkedBlockingQueue<CloseReason> serverSideClosed = new LinkedBlockingQueue<>();
         ChannelType held = ChannelType.custom(0x52);
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        Node node = startNode(Duration.ofSeconds(1), key, ChannelRegistry.withDiagnostics().register(held, new ChannelHandler() {
+        Node node = startNode(Duration.ofSeconds(1), ChannelRegistry.withDiagnostics().register(held, new ChannelHandler() {
             @Override
             public void opened(Channel channel) {
                 channel.pause(); // keeps what arrives, unacknowledged by delivery: the client's store holds it
