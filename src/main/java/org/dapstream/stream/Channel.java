@@ -49,8 +49,12 @@ public final class Channel {
     private final int id;
     private final ChannelType type;
     private final boolean openedLocally;
-    /** Where this channel's writes enter the stream (its stream's gate). */
-    WriteGate gate;
+    /** Where this channel's writes enter the stream (its stream's gate); read by writers on any thread. */
+    volatile WriteGate gate;
+    /** Messages written on other threads, on their way to the channel's loop in order. */
+    final Outbox outbox = new Outbox();
+    /** Carries the outbox's messages onto the loop of the stream that carries the channel when it runs. */
+    final Runnable drainOutbox = () -> gate.drain(this);
     // The seed's seq_id, per direction: next seq to send, next seq expected (from 0 again on a resumed session's new stream).
     int seqOut;
     int seqIn;
@@ -282,11 +286,11 @@ public final class Channel {
      * Other channels go on. {@link #resume()} delivers what was held, in order.
      */
     public void pause() {
-        stream.onLoop(() -> inbox.paused = true); // on the loop at once; from another thread, with the next task
+        onItsLoop(() -> inbox.paused = true); // on the loop at once; from another thread, with the next task
     }
 
     public void resume() {
-        stream.onLoop(this::resumeOnLoop);
+        onItsLoop(this::resumeOnLoop);
     }
 
     public boolean paused() {
@@ -332,6 +336,10 @@ public final class Channel {
     /** A future that completes on the event loop when a write may go on (at once if it may now). */
     public CompletableFuture<Void> whenWritable() {
         Suspension s = suspension;
+        if (s != null && outbox.busy()) {
+            // Writes still on their way to the suspension: once they are kept there, the store says.
+            return outbox.whenIdle().thenCompose(idle -> whenWritable());
+        }
         if (s != null) {
             CompletableFuture<Void> f = s.whenWritable(this);
             if (f != null) {
@@ -352,7 +360,7 @@ public final class Channel {
     public Channel pullMode(boolean on) {
         inbox.pullMode = on;
         if (!on) {
-            stream.onLoop(this::deliverHeld); // what waits goes to packetIn first, in order, before anything newer
+            onItsLoop(this::deliverHeld); // what waits goes to packetIn first, in order, before anything newer
         }
         return this;
     }
@@ -430,13 +438,18 @@ public final class Channel {
 
     /** {@code dap_stream_ch_delete}: closes the channel on both sides; pending inbound packets are still delivered. */
     public CompletableFuture<CloseReason> close() {
+        if (outbox.busy()) {
+            // Writes from another thread are still on their way: they go first, then the CLOSE (on the loop that has the channel then).
+            outbox.whenIdle().thenRun(this::close);
+            return closeFuture;
+        }
         Suspension s = suspension;
         if (s != null && s.drop(this)) {
             // Its session is away: the channel is not carried over; the peer ends its side when the session resumes.
             stream.onLoop(() -> Suspension.close(List.of(this), CloseReason.of(ErrorCode.NORMAL, "closed while the session was suspended")));
             return closeFuture;
         }
-        stream.channels.close(this);
+        onItsLoop(() -> stream.channels.close(this));
         return closeFuture;
     }
 
@@ -540,6 +553,23 @@ public final class Channel {
         }
     }
 
+    /**
+     * Runs {@code task} on the event loop of the stream that carries this channel when it runs:
+     * at once when that is this thread. A resumption may move the channel to a stream on another
+     * loop while the task waits; it then follows the channel there, so the channel's state is
+     * only ever touched on the loop that owns it.
+     */
+    private void onItsLoop(Runnable task) {
+        WriteGate at = gate;
+        at.onLoop(() -> {
+            if (gate == at) {
+                task.run();
+            } else {
+                onItsLoop(task);
+            }
+        });
+    }
+
     /** Runs a handler callback; a throwing handler closes its own channel with HANDLER_FAILED, nothing more. */
     void invoke(Runnable callback) {
         try {
@@ -562,7 +592,7 @@ public final class Channel {
      */
     public void fail(ErrorCode code, String reason) {
         CloseReason r = CloseReason.of(code, reason);
-        stream.onLoop(() -> failOnLoop(r));
+        onItsLoop(() -> failOnLoop(r));
     }
 
     private void failOnLoop(CloseReason reason) {

@@ -13,7 +13,9 @@ import org.dapstream.protocol.ProtocolException;
 
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -313,14 +315,16 @@ final class ChannelProtocol {
      */
     Suspension suspendAll(SessionStore store, long nowMillis) {
         List<Channel> carried = new ArrayList<>();
+        // Cut again while resuming: the writers waiting on the suspension this stream took the channels from are handed on below.
+        Set<Suspension> resuming = new HashSet<>();
         for (Channel ch : table.all()) {
+            if (ch.suspension != null) {
+                resuming.add(ch.suspension);
+            }
             // SUSPENDED: taken over by this stream from an earlier cut, and cut again before the peer's RESUMED.
             if ((ch.state != Channel.State.OPEN && ch.state != Channel.State.SUSPENDED) || ch.retained == null
                     || ch.keys.send != null || ch.keys.receive != null || ch.keys.pending != null || ch.handlerFailed) {
                 continue;
-            }
-            if (ch.suspension != null) {
-                ch.suspension.allRunning(); // cut again while resuming: writers waiting on that suspension try the new one
             }
             carried.add(ch);
         }
@@ -334,6 +338,7 @@ final class ChannelProtocol {
             ch.ackDue = false;
             ch.state = Channel.State.SUSPENDED;
         }
+        resuming.forEach(Suspension::allRunning); // after the new one is on the channels: their writers wait there
         return suspension;
     }
 

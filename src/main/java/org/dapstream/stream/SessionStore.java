@@ -1,10 +1,13 @@
 package org.dapstream.stream;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 /**
  * The bound on what a session keeps unacknowledged across all its channels
  * ({@code dap.stream.session.store-bytes}). Over it, writers are told to wait ({@code write}
  * returns false) until acknowledgements take it to half: back-pressure, never eviction. What
- * a writer that ignores the signal writes is still kept. Event-loop confined; {@link #bytes()}
+ * a writer that ignores the signal writes is still kept. Event-loop confined, but for what
+ * travels from writers on other threads ({@link #travelling(long)}, any thread); {@link #bytes()}
  * may be read elsewhere as a monitoring value.
  */
 final class SessionStore {
@@ -17,6 +20,12 @@ final class SessionStore {
 
     private final long limit;
     private long bytes;
+    /**
+     * Bytes written on other threads for the session's acknowledged channels and still on their
+     * way to the loop ({@link Outbox}): they count toward the bound before they are kept, so
+     * writers on other threads are told to wait at the bound, not a write high-water mark past it.
+     */
+    private final AtomicLong travelling = new AtomicLong();
 
     SessionStore(long limit) {
         this.limit = limit;
@@ -30,14 +39,19 @@ final class SessionStore {
         bytes -= size;
     }
 
-    /** Over the bound: a writer must wait. */
+    /** {@code size} bytes set out for the loop (positive), or arrived and kept there (negative). */
+    void travelling(long size) {
+        travelling.addAndGet(size);
+    }
+
+    /** Over the bound (with what is on its way): a writer must wait. */
     boolean full() {
-        return bytes > limit;
+        return bytes + travelling.get() > limit;
     }
 
     /** Down to the resume mark: a waiting writer may go on. */
     boolean mayResume() {
-        return bytes <= limit / RESUME_DIVISOR;
+        return bytes + travelling.get() <= limit / RESUME_DIVISOR;
     }
 
     long bytes() {

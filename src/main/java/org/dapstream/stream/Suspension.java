@@ -28,10 +28,11 @@ public final class Suspension {
     private final List<Channel> channels;
     private final SessionStore store;
     private final long since;
-    private final List<CompletableFuture<Void>> writable = new ArrayList<>();
+    /** Writers told to wait (the store is over its bound), each with the channel it writes to. */
+    private final List<Waiting> writable = new ArrayList<>();
     private Phase phase = Phase.WAITING;
     /**
-     * {@link #allRunning()} completed the writers waiting here: the channels run on a stream
+     * {@link #allRunning()} handed on the writers waiting here: the channels run on a stream
      * again, or a cut during the resumption moved them to a new suspension. Nobody may wait here
      * from then on, or nothing would ever wake them.
      */
@@ -99,9 +100,18 @@ public final class Suspension {
         if (phase == Phase.ENDED || !store.full()) {
             f.complete(null);
         } else {
-            writable.add(f);
+            writable.add(new Waiting(ch, f));
         }
         return f;
+    }
+
+    /** A writer waiting here and the channel it writes to. */
+    private record Waiting(Channel channel, CompletableFuture<Void> future) {
+    }
+
+    /** True once its writers were handed on ({@link #allRunning()}): nobody may wait here any more. */
+    synchronized boolean released() {
+        return released;
     }
 
     /** The application closed a suspended channel before any stream took it: it is not carried over. */
@@ -148,14 +158,27 @@ public final class Suspension {
         requeue.run();
     }
 
-    /** Every channel runs again: writers waiting on the suspension go on (the stream gives back-pressure from here). */
-    synchronized void allRunning() {
-        released = true;
-        wakeWriters();
+    /**
+     * Every channel runs again, or a cut during the resumption moved them to a newer suspension:
+     * each writer waiting here goes on waiting where its channel is now (the stream's gate, or the
+     * newer suspension), and is woken when a write may go on there. Waking them here instead
+     * would let each write one more message past a store that is still over its bound: after
+     * every cut, without limit.
+     */
+    void allRunning() {
+        List<Waiting> handedOn;
+        synchronized (this) {
+            released = true;
+            handedOn = List.copyOf(writable);
+            writable.clear();
+        }
+        for (Waiting w : handedOn) { // outside the lock: waiting elsewhere may take that suspension's lock
+            WriteGate.forward(w.channel().whenWritable(), w.future());
+        }
     }
 
     private void wakeWriters() {
-        writable.forEach(f -> f.complete(null));
+        writable.forEach(w -> w.future().complete(null));
         writable.clear();
     }
 

@@ -24,6 +24,12 @@ import java.util.concurrent.atomic.AtomicLong;
 final class WriteGate {
     /** A writer told to wait may go on once the queue it waited on is down to 1/RESUME_DIVISOR of its limit. */
     private static final int RESUME_DIVISOR = 2;
+    /**
+     * A channel's outbox drain places at most about this many bytes per loop task, then lets the
+     * tasks behind it run: channels that one thread writes in turn share the connection in turn,
+     * as they would if each write were a task of its own, while small messages go in batches.
+     */
+    static final int DRAIN_BATCH_BYTES = 64 * 1024;
     /** How long a write waits for a suspended channel's suspension while another thread swaps it (a cut, a resumption, an expiry). */
     private static final long SUSPENSION_WAIT_NANOS = 1_000_000_000L;
 
@@ -75,7 +81,8 @@ final class WriteGate {
                 || ch.state != Channel.State.OPEN || stream.closing()) {
             return notOpen(ch, type, buffer, array, offset, length, len);
         }
-        if (!transport.inLoop()) {
+        if (!transport.inLoop() || ch.outbox.busy()) {
+            // From another thread, or behind messages still on their way to this loop: through the outbox, in order.
             return writeOffLoop(ch, type, owned(buffer, array, offset, len, given));
         }
         if (writer.inPacketOut) {
@@ -128,14 +135,12 @@ final class WriteGate {
         boolean wasSuspended = ch.state == Channel.State.SUSPENDED;
         if (wellFormed && wasSuspended) {
             byte[] copy = copy(buffer, array, offset, len);
-            if (!transport.inLoop() && offLoopBytes.get() > 0) {
-                // Writes from this thread are still on their way through the loop: this one goes behind them, in order.
-                offLoopBytes.addAndGet(len);
-                transport.execute(() -> {
-                    offLoopBytes.addAndGet(-len);
-                    resent(ch, type, copy);
-                });
-                return true;
+            if (ch.outbox.busy()) {
+                // Earlier writes are still on their way to a loop: this one goes behind them, in order, and counts
+                // toward the same high-water mark (whenWritable waits for them to be placed).
+                long queued = offLoopBytes.addAndGet(len);
+                post(ch, new Outbox.Letter(type, copy, this, travelling(ch, len), null));
+                return queued <= writeHighWater && !storeFull(ch);
             }
             // A cut during a resumption replaces the suspension, and a resumption ends it: try the one there is now.
             long giveUp = System.nanoTime() + SUSPENSION_WAIT_NANOS;
@@ -276,17 +281,15 @@ final class WriteGate {
         }
         CompletableFuture<Void> sent = new CompletableFuture<>();
         byte[] copy = data.clone();
-        boolean fromElsewhere = !transport.inLoop();
-        stream.onLoop(() -> {
+        if (transport.inLoop() && !writer.inPacketOut && !ch.outbox.busy()) {
             if (ch.state != Channel.State.OPEN || stream.closing()) {
                 sent.completeExceptionally(new StreamException(ErrorCode.CHANNEL_CLOSED, "cannot write to " + ch));
-                if (fromElsewhere && ch.lost.lostLater(len)) {
-                    transport.execute(() -> ch.lost.report(ch, "written from another thread after the channel closed"));
-                }
-                return;
+            } else {
+                sendOwned(ch, type, copy, len, sent);
             }
-            sendOwned(ch, type, copy, len, sent);
-        });
+        } else {
+            post(ch, new Outbox.Letter(type, copy, null, null, sent)); // behind every write still on its way, in order
+        }
         return sent;
     }
 
@@ -302,23 +305,14 @@ final class WriteGate {
         }
     }
 
-    /** Off the loop: {@code copy} is the stream's own (a copy, or the given array), handed to the loop in a task. */
+    /**
+     * Off the loop (or behind messages still travelling): {@code copy} is the stream's own (a
+     * copy, or the given array), handed to the loop through the channel's {@link Outbox}.
+     */
     private boolean writeOffLoop(Channel ch, PacketType type, byte[] copy) {
         int len = copy.length;
         long queued = offLoopBytes.addAndGet(len);
-        transport.execute(() -> {
-            offLoopBytes.addAndGet(-len);
-            if (ch.state == Channel.State.SUSPENDED || (ch.gate != this && ch.state == Channel.State.OPEN)) {
-                resent(ch, type, copy); // the channel's session was suspended, or resumed on another stream, meanwhile
-            } else if (ch.state == Channel.State.OPEN && !stream.closing()) {
-                sendOwned(ch, type, copy, len, null);
-            } else if (ch.lost.lostLater(len)) {
-                transport.execute(() -> ch.lost.report(ch, "written from another thread after the channel closed"));
-            }
-            if (ch.queue.writeBlocked && connectionMayResume()) {
-                notifyWritable();
-            }
-        });
+        post(ch, new Outbox.Letter(type, copy, this, travelling(ch, len), null));
         // The channel's own send queue counts too (as last seen from this thread), or a writer
         // on another thread fills it without bound while the peer grants no credit.
         boolean channelFull = (ch.queue.queuedBytes > config.channelSendBuffer() && !ChannelType.MEDIA.equals(ch.type()))
@@ -337,24 +331,117 @@ final class WriteGate {
         return true;
     }
 
-    /** An off-loop write that reached this loop after its channel was suspended or moved: written again where the channel is now. */
-    private void resent(Channel ch, PacketType type, byte[] copy) {
-        try {
-            ch.write(type, copy);
-        } catch (IllegalStateException e) {
-            if (ch.lost.lostLater(copy.length)) {
-                ch.lost.report(ch, "written from another thread as the channel's session ended");
+    /** Completes {@code to} as {@code from} completes: a writer's wait, handed on to where its channel is now. */
+    static void forward(CompletableFuture<Void> from, CompletableFuture<Void> to) {
+        from.whenComplete((unused, failure) -> {
+            if (failure != null) {
+                to.completeExceptionally(failure);
+            } else {
+                to.complete(null);
             }
+        });
+    }
+
+    /** Runs {@code task} on this gate's loop (at once when on it). */
+    void onLoop(Runnable task) {
+        stream.onLoop(task);
+    }
+
+    /** An acknowledged channel's message sets out for the loop: it counts toward the session store's bound from now on. */
+    private SessionStore travelling(Channel ch, int len) {
+        if (ch.retained == null) {
+            return null;
+        }
+        SessionStore store = stream.acks.store();
+        store.travelling(len);
+        return store;
+    }
+
+    /** Posts a letter to the channel's outbox; the first of a batch schedules the drain, here (it follows the channel if it moved). */
+    private void post(Channel ch, Outbox.Letter letter) {
+        if (ch.outbox.post(letter)) {
+            transport.execute(ch.drainOutbox);
+        }
+    }
+
+    /**
+     * On some loop: places the channel's travelling messages, oldest first, on the loop of the
+     * stream that carries the channel now (a resumption may have moved it since they were
+     * written): sent or queued while it is open, kept by its suspension while its session is
+     * away, reported lost once it is closed.
+     */
+    void drain(Channel ch) {
+        if (!transport.inLoop()) {
+            transport.execute(ch.drainOutbox); // this is the channel's gate now: the letters follow it to its loop
+            return;
+        }
+        Outbox box = ch.outbox;
+        int placed = 0;
+        long bytes = 0;
+        while (true) {
+            if (bytes >= DRAIN_BATCH_BYTES) {
+                if (box.placed(placed)) {
+                    transport.execute(ch.drainOutbox); // the rest after what other channels' writers queued meanwhile
+                }
+                break;
+            }
+            Outbox.Letter letter = box.next();
+            if (letter == null) {
+                if (!box.placed(placed)) {
+                    break;
+                }
+                placed = 0; // posted meanwhile: in the queue already (a letter is added before it is counted)
+                continue;
+            }
+            bytes += letter.data().length;
+            if (letter.countedOn() != null) {
+                letter.countedOn().offLoopBytes.addAndGet(-letter.data().length);
+            }
+            place(ch, letter);
+            if (letter.countedIn() != null) {
+                letter.countedIn().travelling(-letter.data().length); // kept by now (or lost): counted as such
+            }
+            placed++;
+        }
+        if (ch.queue.writeBlocked && connectionMayResume()) {
+            notifyWritable();
+        }
+    }
+
+    /** One travelling message, on the channel's loop. */
+    private void place(Channel ch, Outbox.Letter letter) {
+        int len = letter.data().length;
+        Channel.State state = ch.state;
+        if (state == Channel.State.OPEN && !stream.closing()) {
+            sendOwned(ch, letter.type(), letter.data(), len, letter.sent());
+            return;
+        }
+        if (state == Channel.State.SUSPENDED && letter.sent() == null) {
+            Suspension s = ch.suspension;
+            if (s != null && s.write(ch, letter.type(), letter.data()) != null) {
+                return; // kept for the peer: it goes once the session resumes
+            }
+        }
+        if (letter.sent() != null) {
+            letter.sent().completeExceptionally(new StreamException(ErrorCode.CHANNEL_CLOSED, "cannot write to " + ch));
+        }
+        if (ch.lost.lostLater(len)) {
+            transport.execute(() -> ch.lost.report(ch, "written from another thread after the channel closed"));
         }
     }
 
     CompletableFuture<Void> whenWritable(Channel ch) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         stream.onLoop(() -> {
-            if (stream.ended() || ch.gate != this || ch.state == Channel.State.SUSPENDED) {
-                // The stream ended (its session suspended) or the channel moved on meanwhile: no waiting here, the
-                // writer writes again (a suspended channel keeps what it is given; its suspension says when it is full).
-                f.complete(null);
+            Suspension s = ch.suspension;
+            if (ch.gate != this || (ch.state == Channel.State.SUSPENDED && s != null && !s.released())) {
+                // The channel moved on meanwhile (a resumed stream, or its session's suspension): the writer waits there. Waking
+                // it now would let it write one more message past a store that may still be over its bound.
+                forward(ch.whenWritable(), f);
+                return;
+            }
+            if (stream.ended() || ch.state == Channel.State.SUSPENDED || ch.state == Channel.State.CLOSED) {
+                f.complete(null); // the channel is ending or ended: the writer's next write says so
                 return;
             }
             Waiter w = new Waiter(ch, f);
@@ -400,13 +487,16 @@ final class WriteGate {
         }
     }
 
-    /** The stream ended: nobody waiting to write ever will, but for the writers of suspended channels, who may write (it is kept). */
+    /**
+     * The stream ended: nobody waiting to write ever will, but for the writers of suspended
+     * channels, who wait on the session's suspension from now on (what they write is kept).
+     */
     void failWaiters(CloseReason reason) {
         for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
             Waiter w = it.next();
             if (w.channel != null && w.channel.state == Channel.State.SUSPENDED) {
                 it.remove();
-                w.future.complete(null);
+                forward(w.channel.whenWritable(), w.future);
             }
         }
         waiters.forEach(w -> w.future.completeExceptionally(new StreamException(reason)));
@@ -467,6 +557,7 @@ final class WriteGate {
                 + ", store " + store.bytes() + " of " + store.limit() + " bytes" + (store.full() ? " (full)" : store.mayResume() ? "" : " (above half)")
                 + (transport.writeQueueFull() ? ", connection full" : "")
                 + ", off-loop writes " + offLoopBytes.get() + " of " + writeHighWater + " bytes"
+                + (ch.outbox.busy() ? " (some of this channel's on their way)" : "")
                 + ", " + waiters.size() + " whenWritable waiting on " + stream + (ch.gate == this ? "" : " (no longer the channel's)");
     }
 

@@ -173,6 +173,8 @@ class ResumptionSocketTest {
         final int index;
         volatile int next;
         volatile String problem;
+        /** After a gap: the first message missing, to tell whether it comes later (reordered) or never (lost). */
+        private int missing = -1;
         final int[] sizes;
 
         Checker(int index, int[] sizes) {
@@ -185,9 +187,14 @@ class ResumptionSocketTest {
             byte[] got = new byte[data.remaining()];
             data.get(got);
             int n = ByteBuffer.wrap(got, 1, 4).getInt();
+            if (problem != null && missing >= 0 && n == missing) {
+                problem += "; message " + n + " came later, after " + (next - 1) + " (out of order, not lost)";
+                missing = -1;
+            }
             if (problem == null && (got[0] != index || n != next)) {
                 problem = "channel " + index + ": expected message " + next + ", got " + n + " of channel " + got[0]
                         + (n < next ? " (a repeat)" : " (a gap)");
+                missing = n > next ? next : -1;
             } else if (problem == null && !Arrays.equals(got, message(index, n, sizes[n]))) {
                 problem = "channel " + index + ": message " + n + " arrived with other bytes";
             }

@@ -138,16 +138,29 @@ class SuspensionWakeUpTest {
             next.set(stream.channels.suspendAll(store, pair.clock.currentTimeMillis()));
         });
         assertNotSame(s, next.get());
-        assertTrue(writable.isDone(), "the writer tries again, on the channel's new suspension");
+        assertFalse(writable.isDone(), "the store is still over its bound: the writer waits, now on the channel's new suspension");
+        assertTrue(next.get().describe().contains("1 whenWritable waiting"), next.get().describe());
 
-        // It is told to wait there, and woken by that suspension's resumption.
-        assertFalse(ch.write(PacketType.DATA, new byte[MESSAGE]), "the store is still over its bound");
-        CompletableFuture<Void> again = ch.whenWritable();
-        assertFalse(again.isDone());
-        resume(next.get(), MESSAGES_TO_FILL + 1);
+        // That suspension's resumption wakes it, once the peer's RESUMED let the store go.
+        resume(next.get(), MESSAGES_TO_FILL);
         pair.connectorTransport.runPending();
         assertEquals(0, store.bytes(), "the peer had every message");
-        assertTrue(again.isDone(), "the resumption woke the writer");
+        assertTrue(writable.isDone(), "the resumption woke the writer");
+        assertTrue(ch.write(PacketType.DATA, new byte[MESSAGE]), "and it may write");
+    }
+
+    @Test
+    @Timeout(30)
+    void aResumptionDoesNotWakeAWriterWhileTheStoreIsStillOverItsBound() throws Exception {
+        Suspension s = cutAndFillStore();
+        CompletableFuture<Void> writable = ch.whenWritable();
+        assertFalse(writable.isDone());
+        resume(s, 0); // the peer had none: all are sent again, and kept until it acknowledges them
+        pair.connectorTransport.runPending();
+        assertFalse(writable.isDone(), "woken now, the writer would write one more message past the bound, after every cut");
+        stream.acks.onAck(new ControlMessage.Ack(ch.id(), MESSAGES_TO_FILL));
+        pair.connectorTransport.runPending();
+        assertTrue(writable.isDone(), "the peer's ACK took the store to its resume mark");
     }
 
     @Test
