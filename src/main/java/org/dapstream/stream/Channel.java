@@ -439,18 +439,24 @@ public final class Channel {
     /** {@code dap_stream_ch_delete}: closes the channel on both sides; pending inbound packets are still delivered. */
     public CompletableFuture<CloseReason> close() {
         if (outbox.busy()) {
-            // Writes from another thread are still on their way: they go first, then the CLOSE (on the loop that has the channel then).
-            outbox.whenIdle().thenRun(this::close);
+            // Writes from another thread are still on their way: the CLOSE goes behind them (on the loop that has the
+            // channel then), and what is written after it behind the CLOSE, where it is refused.
+            gate.postClose(this);
             return closeFuture;
         }
+        closeHere();
+        return closeFuture;
+    }
+
+    /** {@link #close()} once nothing written before it travels any more. */
+    void closeHere() {
         Suspension s = suspension;
         if (s != null && s.drop(this)) {
             // Its session is away: the channel is not carried over; the peer ends its side when the session resumes.
             stream.onLoop(() -> Suspension.close(List.of(this), CloseReason.of(ErrorCode.NORMAL, "closed while the session was suspended")));
-            return closeFuture;
+            return;
         }
         onItsLoop(() -> stream.channels.close(this));
-        return closeFuture;
     }
 
     /** Completes with the reason once the channel is closed on both sides, or the stream ended. */

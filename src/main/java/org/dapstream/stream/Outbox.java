@@ -4,6 +4,7 @@ import org.dapstream.protocol.PacketType;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -14,22 +15,40 @@ import java.util.concurrent.atomic.AtomicInteger;
  * suspension) and the peer would get them out of order. So one drain task at a time carries
  * them, on the loop of the stream that carries the channel when it runs (it follows the
  * channel), and a write that finds messages still travelling here goes behind them.
- * Thread-safe.
+ * Thread-safe; {@link #next()}, {@link #putBack} and {@link #stopDraining()} belong to the one
+ * drain running.
  */
 final class Outbox {
     /**
      * One message on its way: the array is the stream's own (a copy, or one the writer gave).
+     * A letter of no type is the channel's {@link Channel#close()}, which goes behind what was
+     * written before it.
      *
      * @param countedOn the gate whose off-loop byte count includes it (null: not counted)
      * @param countedIn the session store whose bound it counts toward until it is kept (null: not acknowledged)
      * @param sent      {@link Channel#send}'s future, or null for a write
      */
     record Letter(PacketType type, byte[] data, WriteGate countedOn, SessionStore countedIn, CompletableFuture<Void> sent) {
+        static Letter close() {
+            return new Letter(null, new byte[0], null, null, null);
+        }
+
+        boolean isClose() {
+            return type == null;
+        }
     }
 
     private final ConcurrentLinkedQueue<Letter> letters = new ConcurrentLinkedQueue<>();
-    /** Letters posted and not yet placed: lowered only after they are placed, so busy() holds until then. */
+    /**
+     * Letters counted and not yet placed. A writer counts its letter before it adds it, and the
+     * drain lowers the count only once a letter is placed: while it is above 0, a later write
+     * goes behind the letters, even one whose writer has not finished adding it.
+     */
     private final AtomicInteger travelling = new AtomicInteger();
+    /** A drain task is posted or running: at most one at a time, whatever the writers and loops do. */
+    private final AtomicBoolean draining = new AtomicBoolean();
+    /** A letter the drain took and could not place on its loop (the channel moved): the next drain places it first. */
+    private Letter heldBack;
     /** Writers waiting until every letter is placed ({@link #whenIdle()}). */
     private final ConcurrentLinkedQueue<CompletableFuture<Void>> idleWaiters = new ConcurrentLinkedQueue<>();
 
@@ -38,32 +57,56 @@ final class Outbox {
         return travelling.get() > 0;
     }
 
-    /** @return true when the outbox was idle: the caller schedules the drain (else the running one takes this too) */
+    /** @return true when no drain was posted or running: the caller posts one (else the running one takes this too) */
     boolean post(Letter letter) {
-        letters.add(letter); // before the count: a drain that sees the count sees the letter
-        return travelling.getAndIncrement() == 0;
+        counted();
+        return added(letter);
     }
 
-    /** The oldest letter not taken yet, or null. */
+    /** The first half of {@link #post}: from here on, busy() holds until the letter is placed. */
+    void counted() {
+        travelling.incrementAndGet();
+    }
+
+    /** The second half of {@link #post}. @return true when the caller must post the drain */
+    boolean added(Letter letter) {
+        letters.add(letter);
+        return draining.compareAndSet(false, true);
+    }
+
+    /** The drain's next letter, oldest first, or null. */
     Letter next() {
+        Letter l = heldBack;
+        if (l != null) {
+            heldBack = null;
+            return l;
+        }
         return letters.poll();
     }
 
-    /**
-     * {@code count} letters taken by {@link #next()} were placed.
-     *
-     * @return true when more were posted meanwhile: the drain goes on
-     */
-    boolean placed(int count) {
-        if (travelling.addAndGet(-count) > 0) {
-            return true;
-        }
-        wakeIdleWaiters();
-        return false;
+    /** {@code letter}, just taken, goes back to the head: the drain that follows the channel places it. */
+    void putBack(Letter letter) {
+        heldBack = letter;
     }
 
     /**
-     * Completes once every letter posted so far is placed (at once when none travels). A writer
+     * The drain found no letter. @return true when it stops: nothing was added meanwhile, or a
+     * writer that added one posted a new drain; false when it goes on with what was added
+     */
+    boolean stopDraining() {
+        draining.set(false);
+        return letters.isEmpty() || !draining.compareAndSet(false, true);
+    }
+
+    /** A letter taken by {@link #next()} was placed (kept, queued, sent, or reported lost). */
+    void placed() {
+        if (travelling.decrementAndGet() == 0) {
+            wakeIdleWaiters();
+        }
+    }
+
+    /**
+     * Completes once every letter counted so far is placed (at once when none travels). A writer
      * told to wait while its earlier messages travel waits for them, then asks again: until
      * they are placed, what it may write next cannot be known.
      */
@@ -71,7 +114,7 @@ final class Outbox {
         CompletableFuture<Void> idle = new CompletableFuture<>();
         idleWaiters.add(idle);
         if (!busy()) {
-            wakeIdleWaiters(); // the drain finished before this waiter was added
+            wakeIdleWaiters(); // the last letter was placed before this waiter was added
         }
         return idle;
     }

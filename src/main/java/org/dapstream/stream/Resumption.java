@@ -261,5 +261,8 @@ final class Resumption {
         if (!suspended && t != null && t != resumingWith) {
             t.wipe(); // the ticket this stream resumed with belongs to the session: a failed attempt leaves it for the next
         }
+        if (!suspended && resumingFrom != null) {
+            resumingFrom.allRunning(); // its channels ended with this stream: writers still waiting on it are handed on (and told)
+        }
     }
 }

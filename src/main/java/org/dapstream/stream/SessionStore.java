@@ -26,6 +26,8 @@ final class SessionStore {
      * writers on other threads are told to wait at the bound, not a write high-water mark past it.
      */
     private final AtomicLong travelling = new AtomicLong();
+    /** The newest suspension of the session (its writers wait on it while the session is away); null before the first cut. */
+    private volatile Suspension suspension;
 
     SessionStore(long limit) {
         this.limit = limit;
@@ -37,6 +39,16 @@ final class SessionStore {
 
     void released(long size) {
         bytes -= size;
+    }
+
+    /** The session was cut: {@code s} keeps its channels (and its writers wait on it) until it resumes or ends. */
+    void suspendedIn(Suspension s) {
+        suspension = s;
+    }
+
+    /** The session's newest suspension (it may have resumed since), or null. */
+    Suspension suspension() {
+        return suspension;
     }
 
     /** {@code size} bytes set out for the loop (positive), or arrived and kept there (negative). */

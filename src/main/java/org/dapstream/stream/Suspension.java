@@ -42,6 +42,7 @@ public final class Suspension {
         this.channels = new ArrayList<>(channels);
         this.store = store;
         this.since = sinceMillis;
+        store.suspendedIn(this);
         for (Channel ch : channels) {
             ch.suspension = this;
         }
@@ -174,6 +175,16 @@ public final class Suspension {
         }
         for (Waiting w : handedOn) { // outside the lock: waiting elsewhere may take that suspension's lock
             WriteGate.forward(w.channel().whenWritable(), w.future());
+        }
+    }
+
+    /**
+     * What counted toward the store's bound will never be kept (messages on their way to a
+     * channel that closed meanwhile): writers waiting here go on if the store has room now.
+     */
+    synchronized void roomMade() {
+        if (!store.full()) {
+            wakeWriters();
         }
     }
 

@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * queue take more. Event-loop confined but for the entry points, which hop onto the loop.
  */
 final class WriteGate {
+    private static final System.Logger LOG = System.getLogger(WriteGate.class.getName());
     /** A writer told to wait may go on once the queue it waited on is down to 1/RESUME_DIVISOR of its limit. */
     private static final int RESUME_DIVISOR = 2;
     /**
@@ -81,12 +82,14 @@ final class WriteGate {
                 || ch.state != Channel.State.OPEN || stream.closing()) {
             return notOpen(ch, type, buffer, array, offset, length, len);
         }
-        if (!transport.inLoop() || ch.outbox.busy()) {
-            // From another thread, or behind messages still on their way to this loop: through the outbox, in order.
+        if (!transport.inLoop()) {
             return writeOffLoop(ch, type, owned(buffer, array, offset, len, given));
         }
         if (writer.inPacketOut) {
             throw new IllegalStateException("packetOut observers must not write");
+        }
+        if (ch.outbox.busy()) {
+            return writeOffLoop(ch, type, owned(buffer, array, offset, len, given)); // behind messages still on their way here
         }
         // Fast path, kept small so the JIT inlines it: nothing queued before it, credit for it,
         // one frame, no rate limit, too small to compress (directLimit folds those in).
@@ -364,11 +367,16 @@ final class WriteGate {
         }
     }
 
+    /** {@link Channel#close()} behind the messages still travelling: the CLOSE goes after them, and what is written after it is refused. */
+    void postClose(Channel ch) {
+        post(ch, Outbox.Letter.close());
+    }
+
     /**
      * On some loop: places the channel's travelling messages, oldest first, on the loop of the
      * stream that carries the channel now (a resumption may have moved it since they were
-     * written): sent or queued while it is open, kept by its suspension while its session is
-     * away, reported lost once it is closed.
+     * written, or moves it while this runs): sent or queued while it is open, kept by its
+     * suspension while its session is away, reported lost once it is closed.
      */
     void drain(Channel ch) {
         if (!transport.inLoop()) {
@@ -376,57 +384,100 @@ final class WriteGate {
             return;
         }
         Outbox box = ch.outbox;
-        int placed = 0;
         long bytes = 0;
         while (true) {
             if (bytes >= DRAIN_BATCH_BYTES) {
-                if (box.placed(placed)) {
-                    transport.execute(ch.drainOutbox); // the rest after what other channels' writers queued meanwhile
-                }
+                transport.execute(ch.drainOutbox); // the rest after what other channels' writers queued meanwhile
                 break;
             }
             Outbox.Letter letter = box.next();
             if (letter == null) {
-                if (!box.placed(placed)) {
+                if (box.stopDraining()) {
                     break;
                 }
-                placed = 0; // posted meanwhile: in the queue already (a letter is added before it is counted)
                 continue;
             }
-            bytes += letter.data().length;
+            boolean here;
+            try {
+                here = place(ch, letter);
+            } catch (RuntimeException e) {
+                // A bug must not leave the outbox busy for good (every later write behind a letter never placed).
+                LOG.log(System.Logger.Level.ERROR, "placing a message written on another thread on " + ch + " failed", e);
+                lost(ch, letter);
+                here = true;
+            }
+            if (!here) {
+                box.putBack(letter); // a resumption moved the channel meanwhile: this letter and the rest follow it there
+                transport.execute(ch.drainOutbox);
+                break;
+            }
+            int len = letter.data().length;
+            bytes += len;
             if (letter.countedOn() != null) {
-                letter.countedOn().offLoopBytes.addAndGet(-letter.data().length);
+                letter.countedOn().offLoopBytes.addAndGet(-len);
             }
-            place(ch, letter);
             if (letter.countedIn() != null) {
-                letter.countedIn().travelling(-letter.data().length); // kept by now (or lost): counted as such
+                letter.countedIn().travelling(-len); // kept by now, or lost: counted as such
             }
-            placed++;
+            box.placed();
         }
-        if (ch.queue.writeBlocked && connectionMayResume()) {
-            notifyWritable();
+        if ((blockedWriters || !waiters.isEmpty()) && connectionMayResume()) {
+            notifyWritable(); // the off-loop bytes went down: any channel's writer told to wait for them may go on
         }
     }
 
-    /** One travelling message, on the channel's loop. */
-    private void place(Channel ch, Outbox.Letter letter) {
-        int len = letter.data().length;
+    /**
+     * One travelling message, on this gate's loop.
+     *
+     * @return false when it cannot be placed here: the channel runs on another stream now, or its
+     *         session resumed while this read it suspended (the drain that follows it places it)
+     */
+    private boolean place(Channel ch, Outbox.Letter letter) {
+        // The state before the gate: a resumption gives the channel its new gate before it opens it, so an OPEN
+        // channel whose gate is still this one runs on this stream, whose loop this is.
         Channel.State state = ch.state;
+        if (ch.gate != this) {
+            return false;
+        }
+        if (letter.isClose()) {
+            ch.closeHere();
+            return true;
+        }
         if (state == Channel.State.OPEN && !stream.closing()) {
-            sendOwned(ch, letter.type(), letter.data(), len, letter.sent());
-            return;
+            sendOwned(ch, letter.type(), letter.data(), letter.data().length, letter.sent());
+            return true;
         }
         if (state == Channel.State.SUSPENDED && letter.sent() == null) {
             Suspension s = ch.suspension;
             if (s != null && s.write(ch, letter.type(), letter.data()) != null) {
-                return; // kept for the peer: it goes once the session resumes
+                return true; // kept for the peer: it goes once the session resumes
             }
+            if (ch.state == Channel.State.OPEN) {
+                return false; // the session resumed between the two reads: placed where the channel runs now
+            }
+        }
+        lost(ch, letter);
+        return true;
+    }
+
+    /** A travelling message whose channel closed: reported lost (its send future fails). */
+    private void lost(Channel ch, Outbox.Letter letter) {
+        if (letter.isClose()) {
+            return;
         }
         if (letter.sent() != null) {
             letter.sent().completeExceptionally(new StreamException(ErrorCode.CHANNEL_CLOSED, "cannot write to " + ch));
         }
-        if (ch.lost.lostLater(len)) {
+        if (ch.lost.lostLater(letter.data().length)) {
             transport.execute(() -> ch.lost.report(ch, "written from another thread after the channel closed"));
+        }
+        if (letter.countedIn() != null) {
+            // It counted toward the store's bound and will never be kept: writers of the session's other channels,
+            // waiting on its suspension, may have room now.
+            Suspension away = letter.countedIn().suspension();
+            if (away != null) {
+                transport.execute(away::roomMade); // after the drain has taken its bytes off
+            }
         }
     }
 
