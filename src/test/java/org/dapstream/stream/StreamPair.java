@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Two {@link Stream}s back to back, a connector and an acceptor, each on its own
@@ -67,6 +68,20 @@ final class StreamPair {
         assertEquals(StreamState.ACTIVE, p.connector.state());
         assertEquals(StreamState.ACTIVE, p.acceptor.state());
         return p;
+    }
+
+    /**
+     * A channel the connector opened, kept and acknowledged as on a stream that agreed ACKS and
+     * RESUMPTION: what it writes is kept in {@code store} until the peer acknowledges it.
+     */
+    Channel openKeptChannel(SessionStore store) {
+        CompletableFuture<Channel> opened = connector.openChannel(StreamHarness.APP, new RecordingHandler());
+        pump();
+        Channel ch = Futures.done(opened);
+        connector.acks.agree();
+        connector.acks.useStore(store);
+        ch.retained = new RetainedMessages();
+        return ch;
     }
 
     /** Sees (and may change) every chunk of bytes on its way to the acceptor, before delivery; null: none. */

@@ -44,14 +44,8 @@ class SuspensionWakeUpTest {
     void openAcknowledgedChannel() {
         pair = StreamPair.active();
         stream = pair.connector;
-        CompletableFuture<Channel> opened = stream.openChannel(StreamHarness.APP, new RecordingHandler());
-        pair.pump();
-        ch = done(opened);
-        // What the handshake's ACKS and RESUMPTION give a channel: its messages kept in the session's store.
         store = new SessionStore(SessionStore.MIN_LIMIT);
-        stream.acks.agree();
-        stream.acks.useStore(store);
-        ch.retained = new RetainedMessages();
+        ch = pair.openKeptChannel(store);
     }
 
     @AfterEach
@@ -121,9 +115,14 @@ class SuspensionWakeUpTest {
         assertFalse(writable.isDone(), "the store is still over its bound: the writer still waits");
 
         stream.acks.onAck(new ControlMessage.Ack(ch.id(), MESSAGES_TO_FILL));
+        assertEmptiedAndWoken(writable, "the peer acknowledged every message");
+    }
+
+    /** After what emptied the store ({@code what}): the waiting writer is woken, and may write. */
+    private void assertEmptiedAndWoken(CompletableFuture<Void> writable, String what) {
         pair.connectorTransport.runPending();
-        assertEquals(0, store.bytes(), "the peer acknowledged every message");
-        assertTrue(writable.isDone(), "the writer is woken once the peer acknowledged what the store kept");
+        assertEquals(0, store.bytes(), what);
+        assertTrue(writable.isDone(), "the writer is woken once " + what);
         assertTrue(ch.write(PacketType.DATA, new byte[MESSAGE]), "and may write");
     }
 
@@ -143,10 +142,7 @@ class SuspensionWakeUpTest {
 
         // That suspension's resumption wakes it, once the peer's RESUMED let the store go.
         resume(next.get(), MESSAGES_TO_FILL);
-        pair.connectorTransport.runPending();
-        assertEquals(0, store.bytes(), "the peer had every message");
-        assertTrue(writable.isDone(), "the resumption woke the writer");
-        assertTrue(ch.write(PacketType.DATA, new byte[MESSAGE]), "and it may write");
+        assertEmptiedAndWoken(writable, "the peer's RESUMED said it had every message");
     }
 
     @Test
