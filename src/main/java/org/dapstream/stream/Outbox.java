@@ -71,7 +71,9 @@ final class Outbox {
     /** The second half of {@link #post}. @return true when the caller must post the drain */
     boolean added(Letter letter) {
         letters.add(letter);
-        return draining.compareAndSet(false, true);
+        // Read before the compare-and-set, which would take the flag's cache line from the draining loop on every
+        // message: the drain clears the flag before it looks at the queue again, so one of the two sees the other.
+        return !draining.get() && draining.compareAndSet(false, true);
     }
 
     /** The drain's next letter, oldest first, or null. */
@@ -98,10 +100,59 @@ final class Outbox {
         return letters.isEmpty() || !draining.compareAndSet(false, true);
     }
 
-    /** A letter taken by {@link #next()} was placed (kept, queued, sent, or reported lost). */
-    void placed() {
-        if (travelling.decrementAndGet() == 0) {
+    /** {@code count} letters taken by {@link #next()} were placed (kept, queued, sent, or reported lost). */
+    void placed(int count) {
+        if (count > 0 && travelling.addAndGet(-count) == 0) {
             wakeIdleWaiters();
+        }
+    }
+
+    /**
+     * The bytes placed letters counted on their gates' off-loop counts and their session stores,
+     * summed on the loop and taken off in one update per counter (the letters of a drain almost
+     * always share both).
+     */
+    static final class Counts {
+        private WriteGate gate;
+        private long gateBytes;
+        private SessionStore store;
+        private long storeBytes;
+
+        void add(Letter letter) {
+            int len = letter.data().length;
+            if (letter.countedOn() != null) {
+                if (letter.countedOn() != gate) {
+                    settleGate();
+                    gate = letter.countedOn();
+                }
+                gateBytes += len;
+            }
+            if (letter.countedIn() != null) {
+                if (letter.countedIn() != store) {
+                    settleStore();
+                    store = letter.countedIn();
+                }
+                storeBytes += len;
+            }
+        }
+
+        void settle() {
+            settleGate();
+            settleStore();
+        }
+
+        private void settleGate() {
+            if (gateBytes > 0) {
+                gate.arrived(gateBytes);
+                gateBytes = 0;
+            }
+        }
+
+        private void settleStore() {
+            if (storeBytes > 0) {
+                store.travelling(-storeBytes);
+                storeBytes = 0;
+            }
         }
     }
 

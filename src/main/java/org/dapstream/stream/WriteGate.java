@@ -79,17 +79,14 @@ final class WriteGate {
         int len = buffer != null ? buffer.remaining() : length;
         // One combined test keeps this method small enough to inline; rejectWrite says which rule failed.
         if (!writable(type, len) || (array != null && (offset < 0 || length < 0 || offset + length > array.length))
-                || ch.state != Channel.State.OPEN || stream.closing()) {
-            return notOpen(ch, type, buffer, array, offset, length, len);
+                || ch.state != Channel.State.OPEN || stream.closing() || ch.outbox.busy()) {
+            return notOpen(ch, type, buffer, array, offset, length, len, given);
         }
         if (!transport.inLoop()) {
             return writeOffLoop(ch, type, owned(buffer, array, offset, len, given));
         }
         if (writer.inPacketOut) {
             throw new IllegalStateException("packetOut observers must not write");
-        }
-        if (ch.outbox.busy()) {
-            return writeOffLoop(ch, type, owned(buffer, array, offset, len, given)); // behind messages still on their way here
         }
         // Fast path, kept small so the JIT inlines it: nothing queued before it, credit for it,
         // one frame, no rate limit, too small to compress (directLimit folds those in).
@@ -130,11 +127,19 @@ final class WriteGate {
     }
 
     /**
-     * A write the fast test turned away: kept when its channel is SUSPENDED (the session waits to
-     * be resumed), passed on when the channel moved to a resumed stream meanwhile, refused otherwise.
+     * A write the fast test turned away: behind the channel's messages still on their way to the
+     * loop when it is open, kept when its channel is SUSPENDED (the session waits to be resumed),
+     * passed on when the channel moved to a resumed stream meanwhile, refused otherwise.
      */
-    private boolean notOpen(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int length, int len) {
+    private boolean notOpen(Channel ch, PacketType type, ByteBuffer buffer, byte[] array, int offset, int length, int len,
+                            boolean given) {
         boolean wellFormed = writable(type, len) && (array == null || (offset >= 0 && length >= 0 && offset + length <= array.length));
+        if (wellFormed && ch.state == Channel.State.OPEN && !stream.closing() && ch.outbox.busy()) {
+            if (transport.inLoop() && writer.inPacketOut) {
+                throw new IllegalStateException("packetOut observers must not write");
+            }
+            return writeOffLoop(ch, type, owned(buffer, array, offset, len, given)); // behind messages still on their way
+        }
         boolean wasSuspended = ch.state == Channel.State.SUSPENDED;
         if (wellFormed && wasSuspended) {
             byte[] copy = copy(buffer, array, offset, len);
@@ -159,7 +164,7 @@ final class WriteGate {
         // Resumed meanwhile: on another stream, or on this one (a resumed stream adopts its channels SUSPENDED and opens
         // them at the peer's RESUMED, which may land between the fast test and the read of wasSuspended above).
         if (wellFormed && (ch.gate != this || (ch.state == Channel.State.OPEN && !stream.closing() && !stream.ended()))) {
-            return ch.gate.write(ch, type, buffer, array, offset, length);
+            return given ? ch.gate.give(ch, type, array) : ch.gate.write(ch, type, buffer, array, offset, length);
         }
         throw rejectWrite(ch, type, array, offset, length, len);
     }
@@ -367,6 +372,11 @@ final class WriteGate {
         }
     }
 
+    /** {@code bytes} written from other threads and counted here reached a loop: they no longer count toward the high-water mark. */
+    void arrived(long bytes) {
+        offLoopBytes.addAndGet(-bytes);
+    }
+
     /** {@link Channel#close()} behind the messages still travelling: the CLOSE goes after them, and what is written after it is refused. */
     void postClose(Channel ch) {
         post(ch, Outbox.Letter.close());
@@ -385,6 +395,10 @@ final class WriteGate {
         }
         Outbox box = ch.outbox;
         long bytes = 0;
+        int placed = 0;
+        // What the placed letters counted, taken off once per task: the writers' counters are shared with their
+        // threads, and one update per letter would make each message move their cache lines between the cores.
+        Outbox.Counts counted = new Outbox.Counts();
         while (true) {
             if (bytes >= DRAIN_BATCH_BYTES) {
                 transport.execute(ch.drainOutbox); // the rest after what other channels' writers queued meanwhile
@@ -411,16 +425,12 @@ final class WriteGate {
                 transport.execute(ch.drainOutbox);
                 break;
             }
-            int len = letter.data().length;
-            bytes += len;
-            if (letter.countedOn() != null) {
-                letter.countedOn().offLoopBytes.addAndGet(-len);
-            }
-            if (letter.countedIn() != null) {
-                letter.countedIn().travelling(-len); // kept by now, or lost: counted as such
-            }
-            box.placed();
+            bytes += letter.data().length;
+            counted.add(letter);
+            placed++;
         }
+        counted.settle(); // kept by now, or lost: counted as such
+        box.placed(placed);
         if ((blockedWriters || !waiters.isEmpty()) && connectionMayResume()) {
             notifyWritable(); // the off-loop bytes went down: any channel's writer told to wait for them may go on
         }
